@@ -1,0 +1,125 @@
+package api
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/system"
+)
+
+// Backend is everything the HTTP edge needs from the engine. cmd/berthd
+// passes a *daemon.Daemon, which proves at compile time that it satisfies it.
+type Backend interface {
+	SystemBackend
+	ContainerBackend
+	ImageBackend
+}
+
+// SystemBackend serves /_ping, /version and /info.
+type SystemBackend interface {
+	SystemInfo(ctx context.Context) (*system.Info, error)
+	SystemVersion(ctx context.Context) (*system.VersionResponse, error)
+}
+
+// Filters are the decoded `filters` query parameter: key -> accepted values.
+type Filters map[string][]string
+
+// ContainerListOptions are the query parameters of GET /containers/json.
+type ContainerListOptions struct {
+	All     bool
+	Limit   int // <= 0 means no limit
+	Size    bool
+	Filters Filters
+}
+
+// LogsOptions are the query parameters of GET /containers/{id}/logs.
+type LogsOptions struct {
+	Stdout, Stderr bool
+	Follow         bool
+	Timestamps     bool
+	Tail           string // "all" or a number
+	Since, Until   time.Time
+}
+
+// LogMessage is one line of a container's log.
+type LogMessage struct {
+	Stream string // "stdout" or "stderr"
+	Line   []byte // including its trailing newline, if it had one
+	Time   time.Time
+	Err    error // set on the last message when reading failed
+}
+
+// AttachStreams are the client's streams, handed to the engine once the
+// connection has been hijacked. Stdin is nil unless requested.
+type AttachStreams struct {
+	Stdin          io.ReadCloser
+	Stdout, Stderr io.Writer
+}
+
+// AttachOptions describe an attach request. GetStreams is called by the
+// engine exactly once, when it knows whether the container has a TTY
+// (multiplexed is true without one: the edge then frames output with stdcopy).
+// Errors returned before GetStreams is called are sent as normal HTTP errors.
+type AttachOptions struct {
+	UseStdin, UseStdout, UseStderr bool
+	Logs, Stream                   bool
+	DetachKeys                     string
+	GetStreams                     func(multiplexed bool) (*AttachStreams, error)
+}
+
+// ContainerBackend serves /containers.
+type ContainerBackend interface {
+	ContainerCreate(ctx context.Context, name string, req *container.CreateRequest) (container.CreateResponse, error)
+	ContainerList(ctx context.Context, opts ContainerListOptions) ([]container.Summary, error)
+	ContainerInspect(ctx context.Context, name string, size bool) (*container.InspectResponse, error)
+	ContainerStart(ctx context.Context, name string, detachKeys string) error
+	// ContainerStop signals and waits; a nil timeout means the container's
+	// StopTimeout (default 10s). Stopping a stopped container is not an error
+	// here: the edge answers 304.
+	ContainerStop(ctx context.Context, name string, signal string, timeout *int) (alreadyStopped bool, err error)
+	ContainerRestart(ctx context.Context, name string, signal string, timeout *int) error
+	ContainerKill(ctx context.Context, name string, signal string) error
+	// ContainerWait blocks until the condition is met and returns the exit status.
+	ContainerWait(ctx context.Context, name string, condition container.WaitCondition) (<-chan container.WaitResponse, error)
+	ContainerRemove(ctx context.Context, name string, force, removeVolumes, removeLinks bool) error
+	ContainerLogs(ctx context.Context, name string, opts LogsOptions) (msgs <-chan LogMessage, tty bool, err error)
+	ContainerAttach(ctx context.Context, name string, opts AttachOptions) error
+	ContainerResize(ctx context.Context, name string, height, width uint) error
+	ContainerRename(ctx context.Context, name, newName string) error
+}
+
+// ImageListOptions are the query parameters of GET /images/json.
+type ImageListOptions struct {
+	All     bool
+	Digests bool
+	Filters Filters
+}
+
+// ImageImportOptions are the query parameters of POST /images/create?fromSrc=.
+type ImageImportOptions struct {
+	Source  string // "-" means the request body
+	Repo    string // may be empty
+	Tag     string
+	Message string
+	Changes []string
+}
+
+// ImageBackend serves /images.
+type ImageBackend interface {
+	ImageList(ctx context.Context, opts ImageListOptions) ([]image.Summary, error)
+	ImageInspect(ctx context.Context, name string) (*image.InspectResponse, error)
+	ImageHistory(ctx context.Context, name string) ([]image.HistoryResponseItem, error)
+	ImageTag(ctx context.Context, source, repo, tag string) error
+	ImageDelete(ctx context.Context, name string, force, noPrune bool) ([]image.DeleteResponse, error)
+	// ImageImport reads a rootfs tarball and writes docker JSON progress
+	// messages (jsonstream) to out; the last one carries the image id.
+	ImageImport(ctx context.Context, src io.Reader, opts ImageImportOptions, out io.Writer) error
+	// ImageLoad reads a docker-archive (or OCI layout) tarball and writes
+	// JSON progress messages ("Loaded image: ...") to out.
+	ImageLoad(ctx context.Context, src io.Reader, quiet bool, out io.Writer) error
+	// ImageSave writes a docker-archive tarball of the named images to w.
+	ImageSave(ctx context.Context, names []string, w io.Writer) error
+}
