@@ -3,11 +3,24 @@ package api
 import (
 	"context"
 	"io"
-	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/system"
+
+	"github.com/berth-project/berth/internal/backend"
+)
+
+// The option and stream types live in internal/backend, shared with the engine.
+type (
+	Filters              = backend.Filters
+	ContainerListOptions = backend.ContainerListOptions
+	LogsOptions          = backend.LogsOptions
+	LogMessage           = backend.LogMessage
+	AttachStreams        = backend.AttachStreams
+	AttachOptions        = backend.AttachOptions
+	ImageListOptions     = backend.ImageListOptions
+	ImageImportOptions   = backend.ImageImportOptions
 )
 
 // Backend is everything the HTTP edge needs from the engine. cmd/berthd
@@ -24,52 +37,10 @@ type SystemBackend interface {
 	SystemVersion(ctx context.Context) (*system.VersionResponse, error)
 }
 
-// Filters are the decoded `filters` query parameter: key -> accepted values.
-type Filters map[string][]string
-
-// ContainerListOptions are the query parameters of GET /containers/json.
-type ContainerListOptions struct {
-	All     bool
-	Limit   int // <= 0 means no limit
-	Size    bool
-	Filters Filters
-}
-
-// LogsOptions are the query parameters of GET /containers/{id}/logs.
-type LogsOptions struct {
-	Stdout, Stderr bool
-	Follow         bool
-	Timestamps     bool
-	Tail           string // "all" or a number
-	Since, Until   time.Time
-}
-
-// LogMessage is one line of a container's log.
-type LogMessage struct {
-	Stream string // "stdout" or "stderr"
-	Line   []byte // including its trailing newline, if it had one
-	Time   time.Time
-	Err    error // set on the last message when reading failed
-}
-
 // AttachStreams are the client's streams, handed to the engine once the
-// connection has been hijacked. Stdin is nil unless requested.
-type AttachStreams struct {
-	Stdin          io.ReadCloser
-	Stdout, Stderr io.Writer
-}
-
 // AttachOptions describe an attach request. GetStreams is called by the
 // engine exactly once, when it knows whether the container has a TTY
 // (multiplexed is true without one: the edge then frames output with stdcopy).
-// Errors returned before GetStreams is called are sent as normal HTTP errors.
-type AttachOptions struct {
-	UseStdin, UseStdout, UseStderr bool
-	Logs, Stream                   bool
-	DetachKeys                     string
-	GetStreams                     func(multiplexed bool) (*AttachStreams, error)
-}
-
 // ContainerBackend serves /containers.
 type ContainerBackend interface {
 	ContainerCreate(ctx context.Context, name string, req *container.CreateRequest) (container.CreateResponse, error)
@@ -89,22 +60,6 @@ type ContainerBackend interface {
 	ContainerAttach(ctx context.Context, name string, opts AttachOptions) error
 	ContainerResize(ctx context.Context, name string, height, width uint) error
 	ContainerRename(ctx context.Context, name, newName string) error
-}
-
-// ImageListOptions are the query parameters of GET /images/json.
-type ImageListOptions struct {
-	All     bool
-	Digests bool
-	Filters Filters
-}
-
-// ImageImportOptions are the query parameters of POST /images/create?fromSrc=.
-type ImageImportOptions struct {
-	Source  string // "-" means the request body
-	Repo    string // may be empty
-	Tag     string
-	Message string
-	Changes []string
 }
 
 // ImageBackend serves /images.

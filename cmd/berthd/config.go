@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+var execLookPath = exec.LookPath
+
+// config is berthd's configuration: flags mirror dockerd's and daemon.json
+// holds the same keys.
+type config struct {
+	Hosts              []string `json:"hosts"`
+	DataRoot           string   `json:"data-root"`
+	ExecRoot           string   `json:"exec-root"`
+	Runtime            string   `json:"default-runtime"`
+	LogLevel           string   `json:"log-level"`
+	Pidfile            string   `json:"pidfile"`
+	Bridge             string   `json:"bridge"`
+	BIP                string   `json:"bip"`
+	InsecureRegistries []string `json:"insecure-registries"`
+	ConfigFile         string   `json:"-"`
+}
+
+func defaultConfig() *config {
+	return &config{
+		Hosts:      []string{"unix:///run/berth/berth.sock"},
+		DataRoot:   "/var/lib/berth",
+		ExecRoot:   "/run/berth",
+		Runtime:    "runc",
+		LogLevel:   "info",
+		ConfigFile: "/etc/berth/daemon.json",
+	}
+}
+
+// flagToKey maps flag names to their daemon.json keys.
+var flagToKey = map[string]string{
+	"host": "hosts", "data-root": "data-root", "exec-root": "exec-root", "default-runtime": "default-runtime",
+	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries",
+}
+
+func (c *config) flags(fs *pflag.FlagSet) {
+	fs.StringSliceVarP(&c.Hosts, "host", "H", c.Hosts, "Daemon socket(s) to connect to")
+	fs.StringVar(&c.DataRoot, "data-root", c.DataRoot, "Root directory of persistent berth state")
+	fs.StringVar(&c.ExecRoot, "exec-root", c.ExecRoot, "Root directory for execution state files")
+	fs.StringVar(&c.ConfigFile, "config-file", c.ConfigFile, "Daemon configuration file")
+	fs.StringVar(&c.Runtime, "default-runtime", c.Runtime, "Default OCI runtime for containers")
+	fs.StringVarP(&c.LogLevel, "log-level", "l", c.LogLevel, `Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")`)
+	fs.StringVarP(&c.Pidfile, "pidfile", "p", "", "Path to use for daemon PID file (default <exec-root>/berthd.pid)")
+	fs.StringVarP(&c.Bridge, "bridge", "b", "", "Attach containers to a network bridge")
+	fs.StringVar(&c.BIP, "bip", "", "Specify network bridge IP")
+	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
+}
+
+// load merges daemon.json under the flags; like dockerd, a key set in both
+// places is an error.
+func (c *config) load(fs *pflag.FlagSet) error {
+	data, err := os.ReadFile(c.ConfigFile)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !fs.Changed("config-file") {
+			return nil
+		}
+		return fmt.Errorf("unable to configure the daemon with file %s: %w", c.ConfigFile, err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return fmt.Errorf("unable to configure the daemon with file %s: %w", c.ConfigFile, err)
+	}
+	var conflicts []string
+	fs.Visit(func(f *pflag.Flag) {
+		if key, ok := flagToKey[f.Name]; ok {
+			if _, set := keys[key]; set {
+				conflicts = append(conflicts, fmt.Sprintf("%s: (from flag: %s, from file: %s)", key, f.Value, keys[key]))
+			}
+		}
+	})
+	if len(conflicts) > 0 {
+		sort.Strings(conflicts)
+		return fmt.Errorf("the following directives are specified both as a flag and in the configuration file: %s", strings.Join(conflicts, ", "))
+	}
+	fromFile := *c
+	if err := json.Unmarshal(data, &fromFile); err != nil {
+		return fmt.Errorf("unable to configure the daemon with file %s: %w", c.ConfigFile, err)
+	}
+	*c = fromFile
+	return nil
+}
+
+// finish derives the defaults that depend on other settings.
+func (c *config) finish(fs *pflag.FlagSet) {
+	if !fs.Changed("pidfile") && c.Pidfile == "" {
+		c.Pidfile = filepath.Join(c.ExecRoot, "berthd.pid")
+	}
+}
+
+func (c *config) level() slog.Level {
+	switch strings.ToLower(c.LogLevel) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error", "fatal":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}

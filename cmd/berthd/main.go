@@ -1,0 +1,179 @@
+// Command berthd is berth's engine: it serves the Docker Engine API on a unix
+// socket and runs containers under per-container shims.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/internal/api"
+	"github.com/berth-project/berth/internal/daemon"
+)
+
+// the daemon must satisfy everything the API edge needs.
+var _ api.Backend = (*daemon.Daemon)(nil)
+
+func main() {
+	cfg := defaultConfig()
+	cmd := &cobra.Command{
+		Use:           "berthd [OPTIONS]",
+		Short:         "A self-sufficient runtime for containers",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       daemon.Version,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.load(cmd.Flags()); err != nil {
+				return err
+			}
+			cfg.finish(cmd.Flags())
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return run(ctx, cfg)
+		},
+	}
+	cfg.flags(cmd.Flags())
+	if err := cmd.Execute(); err != nil {
+		fmt.Fprintf(os.Stderr, "berthd: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run holds the data root, serves the API until ctx ends, then shuts down,
+// leaving the containers running under their shims.
+func run(ctx context.Context, cfg *config) error {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.level()}))
+	slog.SetDefault(logger)
+
+	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot} {
+		if err := os.MkdirAll(dir, 0o710); err != nil {
+			return err
+		}
+	}
+	unlock, err := lockDataRoot(cfg.DataRoot)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := writePidfile(cfg.Pidfile); err != nil {
+		return err
+	}
+	defer os.Remove(cfg.Pidfile)
+
+	runtimePath, err := resolveBinary(cfg.Runtime)
+	if err != nil {
+		return fmt.Errorf("OCI runtime %q: %w", cfg.Runtime, err)
+	}
+	shimPath, err := shimBinary()
+	if err != nil {
+		return err
+	}
+	d, err := daemon.New(ctx, daemon.Config{
+		DataRoot:   cfg.DataRoot,
+		ExecRoot:   cfg.ExecRoot,
+		Runtime:    runtimePath,
+		ShimBinary: shimPath,
+		APIVersion: apiVersion,
+		MinAPI:     minAPIVersion,
+		Logger:     logger,
+	})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	srv := api.New(d, api.Options{Version: apiVersion, MinVersion: minAPIVersion, Logf: func(format string, args ...any) {
+		logger.Debug(fmt.Sprintf(format, args...))
+	}})
+	listeners, err := listen(cfg.Hosts)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, len(listeners))
+	for _, l := range listeners {
+		logger.Info("API listening", "addr", l.Addr().String())
+		go func() { errc <- srv.Serve(l) }()
+	}
+	logger.Info("berthd started", "version", daemon.Version, "data-root", cfg.DataRoot)
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down; containers keep running")
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// API versions: the newest advertised is that of the moby api module berth is
+// built on; clients down to 1.24 are served.
+const (
+	apiVersion    = "1.56"
+	minAPIVersion = "1.24"
+)
+
+// listen opens every -H address. Only unix sockets are served for now.
+func listen(hosts []string) ([]net.Listener, error) {
+	var ls []net.Listener
+	for _, h := range hosts {
+		path, ok := strings.CutPrefix(h, "unix://")
+		if !ok {
+			return nil, fmt.Errorf("unsupported host %q: only unix:// sockets are served", h)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		// the data root lock is held, so a socket left here is stale
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return nil, err
+		}
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", path, err)
+		}
+		if err := os.Chmod(path, 0o660); err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	return ls, nil
+}
+
+// resolveBinary finds a program by path or in $PATH.
+func resolveBinary(name string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	return execLookPath(name)
+}
+
+// shimBinary is berth-shim, installed beside berthd.
+func shimBinary() (string, error) {
+	self, err := os.Executable()
+	if err == nil {
+		p := filepath.Join(filepath.Dir(self), "berth-shim")
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	p, err := execLookPath("berth-shim")
+	if err != nil {
+		return "", fmt.Errorf("berth-shim not found beside berthd nor in $PATH: %w", err)
+	}
+	return p, nil
+}

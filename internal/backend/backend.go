@@ -1,0 +1,67 @@
+// Package backend holds the request and stream types shared by the API edge
+// (internal/api) and the engine (internal/daemon), so that neither imports
+// the other.
+package backend
+
+import (
+	"io"
+	"time"
+)
+
+// Filters are the decoded `filters` query parameter: key -> accepted values.
+type Filters map[string][]string
+
+// ContainerListOptions are the query parameters of GET /containers/json.
+type ContainerListOptions struct {
+	All     bool
+	Limit   int // <= 0 means no limit
+	Size    bool
+	Filters Filters
+}
+
+// LogsOptions are the query parameters of GET /containers/{id}/logs.
+type LogsOptions struct {
+	Stdout, Stderr bool
+	Follow         bool
+	Timestamps     bool
+	Tail           string // "all" or a number
+	Since, Until   time.Time
+}
+
+// LogMessage is one line of a container's log.
+type LogMessage struct {
+	Stream string // "stdout" or "stderr"
+	Line   []byte // including its trailing newline, if it had one
+	Time   time.Time
+	Err    error // set on the last message when reading failed
+}
+
+// connection has been hijacked. Stdin is nil unless requested.
+type AttachStreams struct {
+	Stdin          io.ReadCloser
+	Stdout, Stderr io.Writer
+}
+
+// Errors returned before GetStreams is called are sent as normal HTTP errors.
+type AttachOptions struct {
+	UseStdin, UseStdout, UseStderr bool
+	Logs, Stream                   bool
+	DetachKeys                     string
+	GetStreams                     func(multiplexed bool) (*AttachStreams, error)
+}
+
+// ImageListOptions are the query parameters of GET /images/json.
+type ImageListOptions struct {
+	All     bool
+	Digests bool
+	Filters Filters
+}
+
+// ImageImportOptions are the query parameters of POST /images/create?fromSrc=.
+type ImageImportOptions struct {
+	Source  string // "-" means the request body
+	Repo    string // may be empty
+	Tag     string
+	Message string
+	Changes []string
+}

@@ -1,0 +1,104 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/container"
+)
+
+// ContainerCreate creates a container from an image and the request's overrides.
+func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containertypes.CreateRequest) (containertypes.CreateResponse, error) {
+	if req == nil || req.Config == nil {
+		return containertypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("config cannot be empty in order to create a container")
+	}
+	if req.Config.Image == "" {
+		return containertypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("no image specified")
+	}
+	img, err := d.images.Get(ctx, req.Config.Image)
+	if err != nil {
+		return containertypes.CreateResponse{}, err
+	}
+	hc := req.HostConfig
+	if hc == nil {
+		hc = &containertypes.HostConfig{}
+	}
+	if err := validateHostConfig(hc); err != nil {
+		return containertypes.CreateResponse{}, err
+	}
+	cfg, err := container.MergeConfig(&img.Config.Config, req.Config)
+	if err != nil {
+		return containertypes.CreateResponse{}, err
+	}
+
+	id := container.NewID()
+	if cfg.Hostname == "" {
+		cfg.Hostname = id[:12]
+		if isHostNetwork(hc) {
+			cfg.Hostname, _ = os.Hostname()
+		}
+	}
+	if name == "" {
+		name = container.GenerateName(func(n string) bool { _, err := d.containers.Get(n); return err == nil })
+	}
+	if err := d.containers.ReserveName(name, id); err != nil {
+		return containertypes.CreateResponse{}, err
+	}
+	path, args := container.Process(cfg)
+	dataDir := d.containerDataDir(id)
+	c := &container.Container{
+		ID:             id,
+		Name:           "/" + strings.TrimPrefix(name, "/"),
+		Created:        time.Now().UTC(),
+		Path:           path,
+		Args:           args,
+		Config:         cfg,
+		HostConfig:     hc,
+		ImageID:        img.ID,
+		LogPath:        dataDir + "/" + id + "-json.log",
+		HostnamePath:   dataDir + "/hostname",
+		HostsPath:      dataDir + "/hosts",
+		ResolvConfPath: dataDir + "/resolv.conf",
+	}
+	c.State.Status = containertypes.StateCreated
+	if err := d.createOnDisk(ctx, c); err != nil {
+		d.containers.ReleaseName(name)
+		_ = os.RemoveAll(dataDir)
+		_ = d.images.RemoveRootfs(context.WithoutCancel(ctx), id)
+		return containertypes.CreateResponse{}, err
+	}
+	d.containers.Add(c)
+	return containertypes.CreateResponse{ID: id, Warnings: []string{}}, nil
+}
+
+// createOnDisk prepares the container's rw layer, its generated /etc files and
+// its record. The record is written last: a crash before it leaves only
+// garbage that restore removes.
+func (d *Daemon) createOnDisk(ctx context.Context, c *container.Container) error {
+	if err := os.MkdirAll(d.containerDataDir(c.ID), 0o710); err != nil {
+		return fmt.Errorf("create container dir: %w", err)
+	}
+	if _, err := d.images.PrepareRootfs(ctx, c.ImageID, c.ID); err != nil {
+		return fmt.Errorf("prepare rootfs: %w", err)
+	}
+	if err := d.writeEtcFiles(c); err != nil {
+		return err
+	}
+	return c.Save(d.containerDataDir(c.ID))
+}
+
+// validateHostConfig refuses what this engine cannot honour yet, with docker's wording.
+func validateHostConfig(hc *containertypes.HostConfig) error {
+	switch mode := string(hc.NetworkMode); {
+	case mode == "", mode == "default", mode == "none", mode == "host", mode == "bridge":
+	default:
+		return errdefs.ErrNotFound.WithMessage(fmt.Sprintf("network %s not found", mode))
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+// Package daemon is berth's engine: it composes the image store, the container
+// records, the OCI spec generator and the per-container shims into the
+// operations the API serves. It holds orchestration only; the logic of each
+// concern lives in its own package.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/image"
+)
+
+// Version is berth's engine version.
+const Version = "0.1.0"
+
+// Config is what berthd's flags and daemon.json decide.
+type Config struct {
+	DataRoot   string // /var/lib/berth
+	ExecRoot   string // /run/berth
+	Runtime    string // OCI runtime binary, "runc" by default
+	ShimBinary string // berth-shim path
+	APIVersion string // advertised by /version
+	MinAPI     string
+	Logger     *slog.Logger
+}
+
+// Daemon implements api.Backend.
+type Daemon struct {
+	cfg        Config
+	log        *slog.Logger
+	images     *image.Store
+	containers *container.Store
+
+	mu       sync.Mutex
+	running  map[string]*task // container id -> live shim
+	watchers map[string]*watch
+	pending  map[string][]*pendingAttach // attaches waiting for a start
+}
+
+// New opens the stores under cfg.DataRoot and re-adopts every container whose
+// shim survived a previous berthd.
+func New(ctx context.Context, cfg Config) (*Daemon, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Runtime == "" {
+		cfg.Runtime = "runc"
+	}
+	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot, containersDir(cfg.DataRoot), containersDir(cfg.ExecRoot)} {
+		if err := os.MkdirAll(dir, 0o710); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	images, err := image.NewStore(cfg.DataRoot)
+	if err != nil {
+		return nil, fmt.Errorf("open image store: %w", err)
+	}
+	d := &Daemon{
+		cfg:        cfg,
+		log:        cfg.Logger,
+		images:     images,
+		containers: container.NewStore(),
+		running:    map[string]*task{},
+		watchers:   map[string]*watch{},
+		pending:    map[string][]*pendingAttach{},
+	}
+	if err := d.restore(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close releases the daemon's resources. Running containers keep running
+// under their shims.
+func (d *Daemon) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var errs []error
+	for _, t := range d.running {
+		t.cancel()
+		errs = append(errs, t.shim.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func containersDir(root string) string { return filepath.Join(root, "containers") }
+
+func (d *Daemon) containerDataDir(id string) string {
+	return filepath.Join(containersDir(d.cfg.DataRoot), id)
+}
+
+func (d *Daemon) containerStateDir(id string) string {
+	return filepath.Join(containersDir(d.cfg.ExecRoot), id)
+}
+
+func (d *Daemon) runtimeRoot() string { return filepath.Join(d.cfg.ExecRoot, "runc") }
+
+// lookup finds a container by name, id or unique id prefix.
+func (d *Daemon) lookup(ref string) (*container.Container, error) {
+	c, err := d.containers.Get(ref)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// errNotRunning is docker's conflict for operations on stopped containers.
+func errNotRunning(id string) error {
+	return errdefs.ErrConflict.WithMessage(fmt.Sprintf("Container %s is not running", id))
+}

@@ -1,0 +1,145 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/backend"
+	"github.com/berth-project/berth/internal/container"
+)
+
+// ContainerList returns docker's ps rows, newest first.
+func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOptions) ([]containertypes.Summary, error) {
+	match, err := d.containerFilter(opts.Filters)
+	if err != nil {
+		return nil, err
+	}
+	all := opts.All || opts.Limit > 0 || len(opts.Filters["status"]) > 0 || len(opts.Filters["exited"]) > 0
+	rows := []containertypes.Summary{}
+	for _, c := range d.containers.List() {
+		c.Lock()
+		ok := (all || c.State.Status == containertypes.StateRunning || c.State.Status == containertypes.StatePaused) && match(c)
+		var row containertypes.Summary
+		if ok {
+			row = c.Summary(c.Config.Image)
+		}
+		c.Unlock()
+		if !ok {
+			continue
+		}
+		if opts.Size {
+			row.SizeRw = d.rwSize(c.ID)
+			if img, err := d.images.Get(ctx, c.ImageID); err == nil {
+				row.SizeRootFs = img.Size + row.SizeRw
+			}
+		}
+		rows = append(rows, row)
+		if opts.Limit > 0 && len(rows) == opts.Limit {
+			break
+		}
+	}
+	return rows, nil
+}
+
+// rwSize is the size of what a container wrote to its rw layer.
+func (d *Daemon) rwSize(id string) int64 {
+	var size int64
+	_ = filepath.WalkDir(filepath.Join(d.containerDataDir(id), "rw", "upper"), func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			if info, err := e.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	return size
+}
+
+// containerFilter compiles ps's --filter into a predicate, with docker's keys.
+func (d *Daemon) containerFilter(f backend.Filters) (func(*container.Container) bool, error) {
+	var preds []func(*container.Container) bool
+	for key, values := range f {
+		if len(values) == 0 {
+			continue
+		}
+		var pred func(*container.Container, string) bool
+		switch key {
+		case "id":
+			pred = func(c *container.Container, v string) bool { return strings.HasPrefix(c.ID, v) }
+		case "name":
+			pred = func(c *container.Container, v string) bool {
+				return strings.Contains(strings.TrimPrefix(c.Name, "/"), strings.TrimPrefix(v, "/"))
+			}
+		case "label":
+			pred = func(c *container.Container, v string) bool {
+				k, want, hasValue := strings.Cut(v, "=")
+				got, ok := c.Config.Labels[k]
+				return ok && (!hasValue || got == want)
+			}
+		case "status":
+			for _, v := range values {
+				switch containertypes.ContainerState(v) {
+				case containertypes.StateCreated, containertypes.StateRunning, containertypes.StatePaused,
+					containertypes.StateRestarting, containertypes.StateRemoving, containertypes.StateExited, containertypes.StateDead:
+				default:
+					return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter 'status=%s'", v))
+				}
+			}
+			pred = func(c *container.Container, v string) bool { return string(c.State.Status) == v }
+		case "exited":
+			pred = func(c *container.Container, v string) bool {
+				n, err := strconv.Atoi(v)
+				return err == nil && c.State.Status == containertypes.StateExited && c.State.ExitCode == n
+			}
+		case "ancestor":
+			pred = func(c *container.Container, v string) bool {
+				if c.Config.Image == v {
+					return true
+				}
+				img, err := d.images.Get(context.Background(), v)
+				return err == nil && img.ID == c.ImageID
+			}
+		case "before", "since":
+			ref, err := d.lookup(values[0])
+			if err != nil {
+				return nil, err
+			}
+			after := key == "since"
+			created := ref.Created
+			pred = func(c *container.Container, _ string) bool {
+				if after {
+					return c.Created.After(created)
+				}
+				return c.Created.Before(created)
+			}
+		case "network":
+			pred = func(c *container.Container, v string) bool { return string(c.HostConfig.NetworkMode) == v }
+		default:
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", key))
+		}
+		vals := values
+		preds = append(preds, func(c *container.Container) bool {
+			for _, v := range vals {
+				if pred(c, v) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	return func(c *container.Container) bool {
+		for _, p := range preds {
+			if !p(c) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}

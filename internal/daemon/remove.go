@@ -1,0 +1,74 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/container"
+)
+
+// ContainerRemove deletes a container, killing it first when forced.
+func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, removeVolumes, removeLinks bool) error {
+	c, err := d.lookup(name)
+	if err != nil {
+		return err
+	}
+	if removeLinks {
+		return errdefs.ErrNotImplemented.WithMessage("links are not supported")
+	}
+	if t := d.task(c.ID); t != nil {
+		if !force {
+			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot remove container %q: container is running: stop the container before removing or force remove", c.Name))
+		}
+		if err := d.killAndWait(ctx, t); err != nil {
+			return fmt.Errorf("cannot remove container %q: could not kill: %w", c.Name, err)
+		}
+	}
+	c.Lock()
+	defer c.Unlock()
+	if c.State.Status == containertypes.StateRemoving {
+		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("removal of container %s is already in progress", c.ID))
+	}
+	if c.HostConfig.AutoRemove && force && d.task(c.ID) == nil {
+		// the monitor's --rm may be racing with us; whoever gets the lock first removes
+		if _, err := d.containers.Get(c.ID); err != nil {
+			return nil
+		}
+	}
+	return d.remove(ctx, c)
+}
+
+// remove deletes a stopped container's record, rw layer and files. The record
+// goes first, so a crash midway leaves only garbage that restore collects. c is locked.
+func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
+	if _, err := d.containers.Get(c.ID); err != nil {
+		return nil // already removed (e.g. by --rm)
+	}
+	if err := c.State.SetRemoving(); err != nil {
+		return err
+	}
+	dataDir := d.containerDataDir(c.ID)
+	if err := os.Remove(filepath.Join(dataDir, "config.json")); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("remove container record: %w", err)
+	}
+	d.containers.Delete(c.ID)
+	d.containers.ReleaseName(c.Name)
+	d.notify(c.ID)
+	return d.removeFiles(ctx, c.ID)
+}
+
+// removeFiles deletes what a removed container leaves on disk. Best effort,
+// idempotent.
+func (d *Daemon) removeFiles(ctx context.Context, id string) error {
+	d.cleanupBundle(id)
+	return errors.Join(
+		d.images.RemoveRootfs(ctx, id),
+		os.RemoveAll(d.containerDataDir(id)),
+	)
+}

@@ -1,0 +1,72 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/shim"
+)
+
+// restore loads every container record, re-adopts the shims that survived
+// the previous berthd and records the exits that happened while it was down.
+func (d *Daemon) restore(ctx context.Context) error {
+	entries, err := os.ReadDir(containersDir(d.cfg.DataRoot))
+	if err != nil {
+		return err
+	}
+	var exited []*container.Container
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		id := e.Name()
+		c, err := container.Load(d.containerDataDir(id))
+		if err != nil {
+			if os.IsNotExist(err) || errdefs.IsNotFound(err) {
+				// created or removed halfway: nothing refers to it
+				d.log.Info("removing incomplete container", "id", id)
+				_ = d.removeFiles(ctx, id)
+				continue
+			}
+			d.log.Error("cannot load container, skipping it", "id", id, "err", err)
+			continue
+		}
+		if err := d.containers.ReserveName(c.Name, c.ID); err != nil {
+			d.log.Error("container name clash", "id", id, "err", err)
+			continue
+		}
+		d.containers.Add(c)
+		switch c.State.Status {
+		case containertypes.StateRunning, containertypes.StatePaused, containertypes.StateRestarting:
+			if client, err := shim.Connect(ctx, d.containerStateDir(id)); err == nil {
+				t := d.track(id, client)
+				go d.monitor(c, t)
+				continue
+			}
+			st, ok, _ := shim.ReadExitStatus(d.containerStateDir(id))
+			if !ok {
+				st = shim.ExitStatus{Code: 255, ExitedAt: time.Now().UTC()}
+			}
+			d.exited(c, nil, st)
+		case containertypes.StateRemoving:
+			c.State.Status = containertypes.StateExited
+			exited = append(exited, c)
+		default:
+			d.cleanupBundle(id)
+		}
+	}
+	for _, c := range exited {
+		c.Lock()
+		err := d.remove(ctx, c)
+		c.Unlock()
+		if err != nil {
+			d.log.Error("finish removal", "id", c.ID, "err", err)
+		}
+	}
+	return nil
+}

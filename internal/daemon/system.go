@@ -1,0 +1,120 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/system"
+	"golang.org/x/sys/unix"
+)
+
+// SystemVersion describes the engine for /version.
+func (d *Daemon) SystemVersion(ctx context.Context) (*system.VersionResponse, error) {
+	kernel := kernelVersion()
+	return &system.VersionResponse{
+		Platform: struct{ Name string }{Name: "Berth Engine"},
+		Components: []system.ComponentVersion{{
+			Name:    "Engine",
+			Version: Version,
+			Details: map[string]string{"ApiVersion": d.cfg.APIVersion, "MinAPIVersion": d.cfg.MinAPI, "Os": runtime.GOOS, "Arch": runtime.GOARCH, "KernelVersion": kernel},
+		}},
+		Version:       Version,
+		APIVersion:    d.cfg.APIVersion,
+		MinAPIVersion: d.cfg.MinAPI,
+		GitCommit:     "berth",
+		GoVersion:     runtime.Version(),
+		Os:            runtime.GOOS,
+		Arch:          runtime.GOARCH,
+		KernelVersion: kernel,
+		BuildTime:     time.Now().UTC().Format(time.RFC3339),
+	}, nil
+}
+
+// SystemInfo describes the host and the engine's contents for /info.
+func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
+	info := &system.Info{
+		ID:                 "berth",
+		Name:               hostname(),
+		ServerVersion:      Version,
+		Driver:             "overlay2",
+		LoggingDriver:      "json-file",
+		CgroupDriver:       "cgroupfs",
+		CgroupVersion:      cgroupVersion(),
+		KernelVersion:      kernelVersion(),
+		OperatingSystem:    operatingSystem(),
+		OSType:             runtime.GOOS,
+		Architecture:       unameMachine(),
+		NCPU:               runtime.NumCPU(),
+		DockerRootDir:      d.cfg.DataRoot,
+		DefaultRuntime:     "runc",
+		Runtimes:           map[string]system.RuntimeWithStatus{"runc": {Runtime: system.Runtime{Path: d.cfg.Runtime}}},
+		IndexServerAddress: "https://index.docker.io/v1/",
+		SystemTime:         time.Now().Format(time.RFC3339Nano),
+		MemoryLimit:        true,
+		SwapLimit:          true,
+		IPv4Forwarding:     true,
+	}
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		info.MemTotal = int64(si.Totalram) * int64(si.Unit)
+	}
+	for _, c := range d.containers.List() {
+		c.Lock()
+		status := c.State.Status
+		c.Unlock()
+		info.Containers++
+		switch status {
+		case containertypes.StateRunning:
+			info.ContainersRunning++
+		case containertypes.StatePaused:
+			info.ContainersPaused++
+		default:
+			info.ContainersStopped++
+		}
+	}
+	if imgs, err := d.images.List(ctx, true, nil); err == nil {
+		info.Images = len(imgs)
+	}
+	return info, nil
+}
+
+func kernelVersion() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+func unameMachine() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return runtime.GOARCH
+	}
+	return unix.ByteSliceToString(u.Machine[:])
+}
+
+// cgroupVersion is "2" on a pure cgroup v2 host, "1" otherwise (v1 or hybrid).
+func cgroupVersion() string {
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		return "2"
+	}
+	return "1"
+}
+
+func operatingSystem() string {
+	data, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return runtime.GOOS
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "PRETTY_NAME="); ok {
+			return strings.Trim(v, `"`)
+		}
+	}
+	return runtime.GOOS
+}
