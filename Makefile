@@ -1,0 +1,58 @@
+# berth: a Docker-compatible container engine.
+#   make demo   install what berth needs, build, start berthd, run a container
+#   make test   install what the tests need, build, vet, unit and integration tests
+
+SHELL := /bin/bash
+GO ?= go
+BIN := $(CURDIR)/bin
+PREFIX ?= /usr/local
+SOCK ?= /run/berth/berth.sock
+DATA_ROOT ?= /var/lib/berth
+EXEC_ROOT ?= /run/berth
+
+DEMO_PKGS := runc busybox-static
+TEST_PKGS := $(DEMO_PKGS) docker-registry nftables iproute2
+
+UNIT_TIMEOUT ?= 8m
+INTEGRATION_TIMEOUT ?= 12m
+# TESTFLAGS=-v or TESTFLAGS='-run TestRun' narrows or details the integration run.
+TESTFLAGS ?=
+
+.PHONY: all build deps deps-test demo test vet unit integration install bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+deps:
+	@scripts/apt-deps.sh $(DEMO_PKGS)
+
+deps-test:
+	@scripts/apt-deps.sh $(TEST_PKGS)
+
+demo: deps build
+	@BIN=$(BIN) SOCK=$(SOCK) DATA_ROOT=$(DATA_ROOT) EXEC_ROOT=$(EXEC_ROOT) scripts/demo.sh
+
+test: deps-test build vet unit integration
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -timeout $(UNIT_TIMEOUT) $$($(GO) list ./... | grep -v -e /integration -e /bench)
+
+integration: build
+	BERTH_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $(TESTFLAGS) ./integration/...
+
+install: build
+	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/bin $(BIN)/berthd $(BIN)/berth $(BIN)/berth-shim
+	install -D -m 0644 contrib/berthd.service $(DESTDIR)/etc/systemd/system/berthd.service
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; \
+		echo "installed; start with: systemctl enable --now berthd"; fi
+
+bench: deps build
+	$(GO) run ./bench -bin $(BIN)
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,111 @@
+package image
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/berth-project/berth/internal/snapshot"
+	"github.com/containerd/log"
+	"github.com/opencontainers/go-digest"
+)
+
+// gc removes the snapshots and blobs that no image and no container's rw
+// layer uses, returning the removed chain IDs. The caller holds writeMu and
+// mu (or has the store to itself).
+func (s *Store) gcLocked(ctx context.Context) (map[digest.Digest]bool, error) {
+	keepSnaps := map[digest.Digest]bool{}
+	keepBlobs := map[digest.Digest]bool{}
+	for _, rec := range s.images {
+		keepBlobs[rec.ID] = true
+		for _, l := range rec.Layers {
+			keepSnaps[l.ChainID] = true
+			keepBlobs[l.Blob] = true
+		}
+	}
+	for _, chain := range s.containerChains() {
+		for k := chain; k != "" && !keepSnaps[k]; {
+			keepSnaps[k] = true
+			info, err := s.snaps.Stat(ctx, k)
+			if err != nil {
+				break
+			}
+			k = info.Parent
+		}
+	}
+	removed := map[digest.Digest]bool{}
+	snaps, err := s.snaps.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Remove children before parents so a crash never leaves a child whose
+	// parent is gone.
+	for changed := true; changed; {
+		changed = false
+		for _, info := range snaps {
+			if keepSnaps[info.Key] || removed[info.Key] || s.hasLiveChild(snaps, removed, info.Key) {
+				continue
+			}
+			if err := s.snaps.Remove(ctx, info.Key); err != nil {
+				return removed, err
+			}
+			removed[info.Key] = true
+			changed = true
+		}
+	}
+	blobs, err := s.content.List(ctx)
+	if err != nil {
+		return removed, err
+	}
+	for _, b := range blobs {
+		if !keepBlobs[b] {
+			if err := s.content.Delete(ctx, b); err != nil {
+				log.G(ctx).WithError(err).Warn("image store: remove unused blob")
+			}
+		}
+	}
+	return removed, nil
+}
+
+func (s *Store) hasLiveChild(snaps []snapshot.Info, removed map[digest.Digest]bool, key digest.Digest) bool {
+	for _, o := range snaps {
+		if o.Parent == key && !removed[o.Key] {
+			return true
+		}
+	}
+	return false
+}
+
+// gc collects garbage when the store opens.
+func (s *Store) gc(ctx context.Context) error {
+	_, err := s.gcLocked(ctx)
+	return err
+}
+
+// chainFile records which layer chain a container's rw layer sits on.
+const chainFile = "chain"
+
+// containerChains returns the top chain IDs used by containers' rw layers.
+func (s *Store) containerChains() []digest.Digest {
+	entries, err := os.ReadDir(s.containersDir())
+	if err != nil {
+		return nil
+	}
+	var out []digest.Digest
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(s.containersDir(), e.Name(), "rw", chainFile))
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				log.G(context.Background()).WithError(err).Warn("image store: read container layer chain")
+			}
+			continue
+		}
+		if d := digest.Digest(strings.TrimSpace(string(data))); d.Validate() == nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}

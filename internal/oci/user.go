@@ -1,0 +1,104 @@
+package oci
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/sys/user"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ResolveUser resolves a container's --user ("", "name", "uid",
+// "name:group", "uid:gid" and mixes) against the image's /etc/passwd and
+// /etc/group under rootfs, as docker does: a user found in passwd brings its
+// primary group and the supplementary groups listing it; numeric ids absent
+// from the files are used as they are; "" is root. AdditionalGids holds the
+// primary gid first, then the supplementary groups.
+func ResolveUser(rootfs, spec string) (specs.User, error) {
+	passwd, err := scopedPath(rootfs, "/etc/passwd")
+	if err != nil {
+		return specs.User{}, err
+	}
+	group, err := scopedPath(rootfs, "/etc/group")
+	if err != nil {
+		return specs.User{}, err
+	}
+	eu, err := user.GetExecUserPath(spec, nil, passwd, group)
+	if err != nil {
+		if errors.Is(err, user.ErrNoPasswdEntries) || errors.Is(err, user.ErrNoGroupEntries) || errors.Is(err, user.ErrRange) {
+			return specs.User{}, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		}
+		return specs.User{}, fmt.Errorf("resolve user %q: %w", spec, err)
+	}
+	u := specs.User{UID: uint32(eu.Uid), GID: uint32(eu.Gid), AdditionalGids: []uint32{uint32(eu.Gid)}}
+	for _, g := range eu.Sgids {
+		u.AdditionalGids = append(u.AdditionalGids, uint32(g))
+	}
+	return u, nil
+}
+
+// additionalGroups resolves --group-add entries (names or gids) against the
+// image's /etc/group.
+func additionalGroups(rootfs string, groups []string) ([]uint32, error) {
+	group, err := scopedPath(rootfs, "/etc/group")
+	if err != nil {
+		return nil, err
+	}
+	gids, err := user.GetAdditionalGroupsPath(groups, group)
+	if err != nil {
+		if errors.Is(err, user.ErrNoGroupEntries) || errors.Is(err, user.ErrRange) {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		}
+		return nil, fmt.Errorf("resolve groups %v: %w", groups, err)
+	}
+	out := make([]uint32, 0, len(gids))
+	for _, g := range gids {
+		out = append(out, uint32(g))
+	}
+	return out, nil
+}
+
+// scopedPath resolves p inside root as if root were "/": symlinks, even
+// absolute ones, and ".." never lead outside root, so an image cannot point
+// its /etc/passwd at the host's files.
+func scopedPath(root, p string) (string, error) {
+	const maxLinks = 255
+	resolved := "/"
+	rest := strings.Split(strings.TrimPrefix(path.Clean("/"+p), "/"), "/")
+	links := 0
+	for len(rest) > 0 {
+		part := rest[0]
+		rest = rest[1:]
+		if part == "" || part == "." {
+			continue
+		}
+		if part == ".." {
+			resolved = path.Dir(resolved)
+			continue
+		}
+		next := path.Join(resolved, part)
+		fi, err := os.Lstat(filepath.Join(root, next))
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			// Missing components resolve lexically, like a path to be created.
+			resolved = next
+			continue
+		}
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("resolve %s in %s: too many symlinks", p, root)
+		}
+		target, err := os.Readlink(filepath.Join(root, next))
+		if err != nil {
+			return "", fmt.Errorf("resolve %s in %s: %w", p, root, err)
+		}
+		if path.IsAbs(target) {
+			resolved = "/"
+		}
+		rest = append(strings.Split(target, "/"), rest...)
+	}
+	return filepath.Join(root, resolved), nil
+}

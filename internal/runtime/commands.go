@@ -1,0 +1,130 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/containerd/errdefs"
+)
+
+// CreateOpts are the per-container settings of Create.
+type CreateOpts struct {
+	PidFile       string   // where the runtime writes the container's pid 1
+	ConsoleSocket string   // unix socket receiving the pty master (process.terminal=true)
+	Stdin         *os.File // the container's stdio; nil is /dev/null
+	Stdout        *os.File
+	Stderr        *os.File
+}
+
+// State is the runtime's view of a container (`runc state`).
+type State struct {
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"` // created, running, paused, stopped
+	Bundle      string            `json:"bundle"`
+	Rootfs      string            `json:"rootfs"`
+	Created     time.Time         `json:"created"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// Create creates container id from the bundle without starting its process.
+// The container inherits the stdio files of opts; the error carries the
+// runtime's own message (for example `exec: "foo": executable file not found
+// in $PATH`).
+func (r *Runtime) Create(ctx context.Context, id, bundle string, opts CreateOpts) error {
+	// The runtime's stderr is the container's, so its errors are read from a
+	// log file instead.
+	logf, err := os.CreateTemp("", "berth-runtime-*.log")
+	if err != nil {
+		return fmt.Errorf("runtime create %s: %w", id, err)
+	}
+	logPath := logf.Name()
+	logf.Close()
+	defer os.Remove(logPath)
+
+	args := []string{"create", "--bundle", bundle}
+	if opts.PidFile != "" {
+		args = append(args, "--pid-file", opts.PidFile)
+	}
+	if opts.ConsoleSocket != "" {
+		args = append(args, "--console-socket", opts.ConsoleSocket)
+	}
+	cmd := r.command(ctx, logPath, append(args, id)...)
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("runtime create %s: %w", id, err)
+	}
+	defer devnull.Close()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = orFile(opts.Stdin, devnull), orFile(opts.Stdout, devnull), orFile(opts.Stderr, devnull)
+	if err := cmd.Run(); err != nil {
+		msg := readLog(logPath)
+		if msg == "" {
+			msg = err.Error()
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("runtime create %s: %w", id, ctx.Err())
+		}
+		return fmt.Errorf("runtime create %s: %w", id, classify(msg))
+	}
+	return nil
+}
+
+// orFile avoids the typed-nil trap: a nil *os.File must become a nil
+// io.Reader/Writer, here replaced by /dev/null.
+func orFile(f, def *os.File) *os.File {
+	if f == nil {
+		return def
+	}
+	return f
+}
+
+// Start runs the user process of a created container.
+func (r *Runtime) Start(ctx context.Context, id string) error {
+	_, err := r.run(ctx, "start", id, "start", id)
+	return err
+}
+
+// Kill sends sig to the container's pid 1, or to all its processes. A
+// container that is gone or not running gives errdefs.ErrNotFound.
+func (r *Runtime) Kill(ctx context.Context, id string, sig syscall.Signal, all bool) error {
+	args := []string{"kill"}
+	if all {
+		args = append(args, "--all")
+	}
+	_, err := r.run(ctx, "kill", id, append(args, id, strconv.Itoa(int(sig)))...)
+	return err
+}
+
+// Delete removes the runtime's state of the container; force kills it first
+// if it still runs. A container already gone is not an error.
+func (r *Runtime) Delete(ctx context.Context, id string, force bool) error {
+	args := []string{"delete"}
+	if force {
+		args = append(args, "--force")
+	}
+	_, err := r.run(ctx, "delete", id, append(args, id)...)
+	if errors.Is(err, errdefs.ErrNotFound) && ctx.Err() == nil {
+		return nil
+	}
+	return err
+}
+
+// State returns the runtime's state of the container (errdefs.ErrNotFound
+// when it does not exist).
+func (r *Runtime) State(ctx context.Context, id string) (*State, error) {
+	out, err := r.run(ctx, "state", id, "state", id)
+	if err != nil {
+		return nil, err
+	}
+	var st State
+	if err := json.Unmarshal(out, &st); err != nil {
+		return nil, fmt.Errorf("runtime state %s: decode: %w", id, err)
+	}
+	return &st, nil
+}

@@ -1,0 +1,103 @@
+// Package runtime drives an OCI runtime (runc, crun) through its command
+// line: create, start, kill, delete and state of one container. The binary
+// is configuration, so tests can substitute a fake that fails on purpose.
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// Runtime is one OCI runtime binary and its state directory.
+type Runtime struct {
+	Path  string // binary; "runc" (looked up in $PATH) when empty
+	Root  string // --root: the runtime's state directory; the runtime's default when empty
+	Debug bool   // --debug
+}
+
+// command builds an invocation with the global flags. Errors are logged as
+// JSON so that the message can be told from the rest of the output.
+func (r *Runtime) command(ctx context.Context, logPath string, args ...string) *exec.Cmd {
+	path := r.Path
+	if path == "" {
+		path = "runc"
+	}
+	global := []string{"--log-format", "json"}
+	if logPath != "" {
+		global = append(global, "--log", logPath)
+	}
+	if r.Root != "" {
+		global = append(global, "--root", r.Root)
+	}
+	if r.Debug {
+		global = append(global, "--debug")
+	}
+	return exec.CommandContext(ctx, path, append(global, args...)...)
+}
+
+// run runs a command whose output is not the container's and returns its
+// stdout; on failure the error carries the runtime's message.
+func (r *Runtime) run(ctx context.Context, op, id string, args ...string) ([]byte, error) {
+	cmd := r.command(ctx, "", args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, r.fail(ctx, op, id, err, stderr.Bytes())
+	}
+	return stdout.Bytes(), nil
+}
+
+// fail turns a failed run into an error classified from the runtime's message.
+func (r *Runtime) fail(ctx context.Context, op, id string, err error, output []byte) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("runtime %s %s: %w", op, id, ctx.Err())
+	}
+	msg := errorMessage(output)
+	if msg == "" {
+		msg = err.Error()
+	}
+	return fmt.Errorf("runtime %s %s: %w", op, id, classify(msg))
+}
+
+// errorMessage extracts the last error logged by the runtime: JSON log lines
+// ({"level":"error","msg":...}) when it honours --log-format json, the raw
+// text otherwise.
+func errorMessage(out []byte) string {
+	var last string
+	var text []string
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		var entry struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+		}
+		if line[0] == '{' && json.Unmarshal(line, &entry) == nil {
+			if entry.Level == "error" || entry.Level == "fatal" {
+				last = entry.Msg
+			}
+			continue
+		}
+		text = append(text, string(line))
+	}
+	if last != "" {
+		return last
+	}
+	return strings.Join(text, "\n")
+}
+
+// readLog returns the error logged in a --log file, "" when none.
+func readLog(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return errorMessage(data)
+}

@@ -1,0 +1,81 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/atomicfile"
+)
+
+// outputDrainTimeout bounds the wait for the output to end after the exit: a
+// process outside the container's pid namespace may hold it open forever.
+const outputDrainTimeout = 5 * time.Second
+
+// reap waits for the container's pid 1, records its exit, ends the attaches
+// and deletes the container from the runtime.
+func (s *server) reap() {
+	ws, err := waitPid(s.pid)
+	at := time.Now().UTC()
+	code := exitCode(ws)
+	if err != nil {
+		s.log.Printf("wait for pid %d: %v", s.pid, err)
+		code = 255
+	}
+	select {
+	case <-s.outputDone:
+	case <-time.After(outputDrainTimeout):
+		s.stdio.closeOutput()
+		<-s.outputDone
+	}
+	st := ExitStatus{Code: code, ExitedAt: at, OOMKilled: s.cgroup.killed()}
+	if data, err := json.Marshal(st); err == nil {
+		if err := atomicfile.WriteFile(filepath.Join(s.cfg.StateDir, exitName), data, 0o644); err != nil {
+			s.log.Printf("record exit status: %v", err)
+		}
+	}
+	s.mu.Lock()
+	s.exit, s.state = &st, stateStopped
+	s.mu.Unlock()
+	close(s.exited)
+
+	s.endAttaches()
+	s.stdio.closeStdin()
+	s.stdio.closeOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	if err := s.rt.Delete(ctx, s.cfg.ID, true); err != nil {
+		s.log.Printf("runtime delete: %v", err)
+	}
+	cancel()
+	close(s.deleted)
+}
+
+// waitPid reaps pid. When it is not our child (it should be: we are its
+// subreaper), it polls until the process is gone.
+func waitPid(pid int) (unix.WaitStatus, error) {
+	for {
+		var ws unix.WaitStatus
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if errors.Is(err, unix.ECHILD) {
+			for unix.Kill(pid, 0) == nil {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		return ws, err
+	}
+}
+
+// exitCode is docker's: the exit status, or 128+signal when killed.
+func exitCode(ws unix.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}

@@ -1,0 +1,125 @@
+package shim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/berth-project/berth/internal/runtime"
+	"github.com/containerd/errdefs"
+)
+
+// maxSocketPath is the room sun_path leaves for a socket path.
+const maxSocketPath = 107
+
+// report is what a new shim sends its launcher on fd 3 once the container
+// is created, or when that failed.
+type report struct {
+	Pid   int    `json:"pid,omitempty"`
+	Error string `json:"error,omitempty"`
+	Kind  string `json:"kind,omitempty"`
+}
+
+// Start launches berth-shim (shimBinary) for cfg in a session of its own, so
+// it outlives the caller, and waits until it has created the container (not
+// started it). On failure the error carries the runtime's message, the shim
+// is gone, and cfg.StateDir is left for the caller to remove.
+func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) {
+	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.LogPath == "" {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("shim: ID, Bundle, StateDir and LogPath are required")
+	}
+	if len(filepath.Join(cfg.StateDir, socketName)) > maxSocketPath {
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("shim: state directory %s is too long for a unix socket", cfg.StateDir))
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o711); err != nil {
+		return nil, fmt.Errorf("shim: %w", err)
+	}
+	logf, err := os.OpenFile(filepath.Join(cfg.StateDir, logName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("shim: %w", err)
+	}
+	defer logf.Close()
+	rp, wp, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("shim: %w", err)
+	}
+	defer rp.Close()
+
+	cmd := exec.Command(shimBinary, cfg.args()...)
+	cmd.Dir = "/"
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.ExtraFiles = []*os.File{wp} // fd 3: the report
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	wp.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start shim: %w", err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }() // reaps the shim if it ends while we live
+
+	got := make(chan []byte, 1)
+	go func() { data, _ := io.ReadAll(rp); got <- data }()
+	var data []byte
+	select {
+	case data = <-got:
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		<-exited
+		rt := runtime.Runtime{Path: cfg.Runtime, Root: cfg.RuntimeRoot}
+		_ = rt.Delete(context.WithoutCancel(ctx), cfg.ID, true)
+		return nil, ctx.Err()
+	}
+	var rep report
+	if err := json.Unmarshal(bytes.TrimSpace(data), &rep); err != nil || (rep.Pid == 0 && rep.Error == "") {
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+		}
+		return nil, fmt.Errorf("shim exited before creating the container: %s", lastLine(filepath.Join(cfg.StateDir, logName)))
+	}
+	if rep.Error != "" {
+		<-exited
+		r := response{Error: rep.Error, Kind: rep.Kind}
+		return nil, r.err()
+	}
+	return &Client{stateDir: cfg.StateDir, pid: rep.Pid, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce}, nil
+}
+
+// args is cfg as berth-shim's command line (readable in ps).
+func (cfg Config) args() []string {
+	args := []string{
+		"-id", cfg.ID, "-bundle", cfg.Bundle, "-state-dir", cfg.StateDir,
+		"-runtime", cfg.Runtime, "-runtime-root", cfg.RuntimeRoot, "-log", cfg.LogPath,
+	}
+	for _, f := range []struct {
+		name string
+		on   bool
+	}{{"-tty", cfg.Tty}, {"-stdin", cfg.OpenStdin}, {"-stdin-once", cfg.StdinOnce}} {
+		if f.on {
+			args = append(args, f.name)
+		}
+	}
+	if cfg.ExitGrace > 0 {
+		args = append(args, "-exit-grace", strconv.FormatInt(int64(cfg.ExitGrace/time.Millisecond), 10)+"ms")
+	}
+	return args
+}
+
+// lastLine returns the last line of the shim's own log, for errors.
+func lastLine(path string) string {
+	data, _ := os.ReadFile(path)
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	if last := lines[len(lines)-1]; len(last) > 0 {
+		return string(last)
+	}
+	return "no error logged"
+}

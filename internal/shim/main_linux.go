@@ -1,0 +1,136 @@
+package shim
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	goruntime "runtime"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/atomicfile"
+)
+
+// Main is the berth-shim program. Its configuration comes as flags (see
+// Config.args); fd 3 is the pipe on which it reports the created container
+// to its launcher; stdout and stderr are its own log.
+func Main() {
+	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		logger.Fatalf("berth-shim: %v", err)
+	}
+	logger.SetPrefix("berth-shim " + cfg.ID + ": ")
+	if err := run(cfg, logger); err != nil {
+		logger.Print(err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (Config, error) {
+	var cfg Config
+	fs := flag.NewFlagSet("berth-shim", flag.ContinueOnError)
+	fs.StringVar(&cfg.ID, "id", "", "container id")
+	fs.StringVar(&cfg.Bundle, "bundle", "", "OCI bundle")
+	fs.StringVar(&cfg.StateDir, "state-dir", "", "state directory")
+	fs.StringVar(&cfg.Runtime, "runtime", "", "OCI runtime binary")
+	fs.StringVar(&cfg.RuntimeRoot, "runtime-root", "", "OCI runtime --root")
+	fs.StringVar(&cfg.LogPath, "log", "", "json-file container log")
+	fs.BoolVar(&cfg.Tty, "tty", false, "give the container a pty")
+	fs.BoolVar(&cfg.OpenStdin, "stdin", false, "keep the container's stdin open")
+	fs.BoolVar(&cfg.StdinOnce, "stdin-once", false, "close stdin when the first attached client's stdin ends")
+	fs.DurationVar(&cfg.ExitGrace, "exit-grace", defaultExitGrace, "wait for shutdown after the exit")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.LogPath == "" {
+		return cfg, errors.New("-id, -bundle, -state-dir and -log are required")
+	}
+	return cfg, nil
+}
+
+// run is the shim's life: set up, create the container, report, serve until
+// the exit is acknowledged.
+func run(cfg Config, logger *log.Logger) error {
+	// One shim runs per container: keep its heap and threads small.
+	debug.SetGCPercent(20)
+	if goruntime.GOMAXPROCS(0) > 1 {
+		goruntime.GOMAXPROCS(1)
+	}
+
+	unix.CloseOnExec(3) // the report pipe must not leak into the runtime and the container
+	reportPipe := os.NewFile(3, "report")
+	if reportPipe == nil {
+		return errors.New("no report pipe on fd 3")
+	}
+	fail := func(err error) error {
+		sendReport(reportPipe, errorReport(err))
+		return err
+	}
+	// The container's pid 1 is re-parented to us when `runtime create` exits.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return fail(fmt.Errorf("become child subreaper: %w", err))
+	}
+	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
+
+	s := newServer(cfg, logger)
+	for _, name := range []string{exitName, socketName, initPidName} {
+		_ = os.Remove(filepath.Join(cfg.StateDir, name))
+	}
+	if err := atomicfile.WriteFile(filepath.Join(cfg.StateDir, pidName), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return fail(err)
+	}
+	defer os.Remove(filepath.Join(cfg.StateDir, pidName))
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(cfg.StateDir, socketName), Net: "unix"})
+	if err != nil {
+		return fail(fmt.Errorf("listen: %w", err))
+	}
+	l.SetUnlinkOnClose(true)
+	defer l.Close()
+
+	if err := s.create(); err != nil {
+		return fail(err)
+	}
+	go s.reap()
+	go s.serve(l)
+	sendReport(reportPipe, report{Pid: s.pid})
+
+	select {
+	case <-s.quit:
+	case <-s.graceOver():
+		logger.Print("exit not acknowledged; exiting, exit status left in ", exitName)
+	}
+	return nil
+}
+
+func errorReport(err error) report {
+	r := errorResponse(err)
+	return report{Error: r.Error, Kind: r.Kind}
+}
+
+func sendReport(f *os.File, r report) {
+	data, _ := json.Marshal(r)
+	_, _ = f.Write(append(data, '\n'))
+	_ = f.Close()
+}
+
+// graceOver is closed ExitGrace after the container was deleted.
+func (s *server) graceOver() <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		<-s.deleted
+		time.Sleep(s.cfg.ExitGrace)
+		close(ch)
+	}()
+	return ch
+}

@@ -1,0 +1,197 @@
+package shim
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/runtime"
+)
+
+// Container states as the shim sees them.
+const (
+	stateCreated = "created"
+	stateRunning = "running"
+	stateStopped = "stopped"
+)
+
+// opTimeout bounds one runtime command run for a client.
+const opTimeout = time.Minute
+
+// server is the shim's state: the container's stdio, attach clients and exit.
+type server struct {
+	cfg Config
+	rt  *runtime.Runtime
+	log *log.Logger
+	pid int
+
+	stdio      *stdio
+	outputDone chan struct{} // closed when the output copiers are done
+	cgroup     oomCounter
+
+	mu    sync.Mutex
+	state string
+	subs  map[*subscriber]struct{}
+	ended bool        // output over: new attaches end at once
+	exit  *ExitStatus // set once the exit is recorded
+
+	exited   chan struct{} // closed once exit is set (and exit.json written)
+	deleted  chan struct{} // closed once the runtime deleted the container
+	quit     chan struct{} // closed on Shutdown
+	quitOnce sync.Once
+}
+
+func newServer(cfg Config, logger *log.Logger) *server {
+	if cfg.ExitGrace <= 0 {
+		cfg.ExitGrace = defaultExitGrace
+	}
+	return &server{
+		cfg:        cfg,
+		rt:         &runtime.Runtime{Path: cfg.Runtime, Root: cfg.RuntimeRoot},
+		log:        logger,
+		state:      stateCreated,
+		subs:       map[*subscriber]struct{}{},
+		outputDone: make(chan struct{}),
+		exited:     make(chan struct{}),
+		deleted:    make(chan struct{}),
+		quit:       make(chan struct{}),
+	}
+}
+
+// serve accepts clients until the listener closes.
+func (s *server) serve(l *net.UnixListener) {
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			return
+		}
+		go s.handle(conn)
+	}
+}
+
+func (s *server) handle(conn *net.UnixConn) {
+	br := bufio.NewReader(conn)
+	var req request
+	if err := readJSON(br, &req); err != nil {
+		conn.Close()
+		return
+	}
+	if req.Op == opAttach {
+		s.attach(conn, br, req) // owns conn from here
+		return
+	}
+	defer conn.Close()
+	var resp response
+	var err error
+	switch req.Op {
+	case opInfo:
+		resp = s.info()
+	case opStart:
+		err = s.start()
+	case opResize:
+		err = s.stdio.resize(req.Width, req.Height)
+	case opKill:
+		err = s.kill(syscall.Signal(req.Signal))
+	case opWait:
+		resp, err = s.wait(br)
+		if err == errClientGone {
+			return
+		}
+	case opShutdown:
+		err = s.shutdown()
+	default:
+		err = errdefs.ErrNotImplemented.WithMessage("unknown shim operation " + req.Op)
+	}
+	if err != nil {
+		resp = errorResponse(err)
+	}
+	_ = writeJSON(conn, resp)
+	if req.Op == opShutdown && err == nil {
+		s.quitOnce.Do(func() { close(s.quit) })
+	}
+}
+
+func (s *server) info() response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return response{Pid: s.pid, Status: s.state, Tty: s.cfg.Tty, OpenStdin: s.cfg.OpenStdin, StdinOnce: s.cfg.StdinOnce, Exit: s.exit}
+}
+
+// start runs the container's process; only a created container starts.
+func (s *server) start() error {
+	s.mu.Lock()
+	state := s.state
+	s.mu.Unlock()
+	if state != stateCreated {
+		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot start a container that is %s", state))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if err := s.rt.Start(ctx, s.cfg.ID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.state == stateCreated {
+		s.state = stateRunning
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *server) kill(sig syscall.Signal) error {
+	if s.hasExited() {
+		return errdefs.ErrNotFound.WithMessage("container is not running")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	return s.rt.Kill(ctx, s.cfg.ID, sig, false)
+}
+
+func (s *server) hasExited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+var errClientGone = fmt.Errorf("client went away")
+
+// wait answers once the container exited, or gives up when the client hangs up.
+func (s *server) wait(br *bufio.Reader) (response, error) {
+	gone := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, br); close(gone) }()
+	select {
+	case <-s.exited:
+		return s.info(), nil
+	case <-gone:
+		return response{}, errClientGone
+	}
+}
+
+// shutdown acknowledges the exit; a container still there is killed first.
+func (s *server) shutdown() error {
+	if !s.hasExited() {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		err := s.rt.Delete(ctx, s.cfg.ID, true)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+	}
+	select {
+	case <-s.deleted:
+		return nil
+	case <-time.After(opTimeout):
+		return errdefs.ErrUnavailable.WithMessage("shutdown: the container did not exit")
+	}
+}

@@ -1,0 +1,595 @@
+package shim
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/logfile"
+)
+
+// The launcher mode of the test binary starts a shim and then waits to be
+// killed, standing in for a berthd that dies.
+const launcherEnv = "BERTH_SHIM_TEST_LAUNCHER"
+
+var (
+	shimBinary string // built from cmd/berth-shim
+	runcPath   string
+	skipReason string
+)
+
+func TestMain(m *testing.M) {
+	if cfg := os.Getenv(launcherEnv); cfg != "" {
+		launcher(cfg)
+		return
+	}
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	for _, p := range []string{"/usr/sbin/runc", "/usr/bin/runc"} {
+		if _, err := os.Stat(p); err == nil {
+			runcPath = p
+		}
+	}
+	switch {
+	case os.Geteuid() != 0:
+		skipReason = "needs root"
+	case runcPath == "":
+		skipReason = "needs runc"
+	}
+	if _, err := os.Stat("/bin/busybox"); err != nil && skipReason == "" {
+		skipReason = "needs busybox-static (/bin/busybox)"
+	}
+	if skipReason == "" {
+		dir, err := os.MkdirTemp("", "berth-shim-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		shimBinary = filepath.Join(dir, "berth-shim")
+		out, err := exec.Command("go", "build", "-o", shimBinary, "github.com/berth-project/berth/cmd/berth-shim").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "build berth-shim: %v\n%s", err, out)
+			return 1
+		}
+	}
+	return m.Run()
+}
+
+// launcher starts a container's shim, starts the container, prints the pid
+// and sleeps until killed.
+func launcher(cfgJSON string) {
+	var cfg Config
+	if err := json.Unmarshal([]byte(cfgJSON), &cfg); err != nil {
+		panic(err)
+	}
+	os.Unsetenv(launcherEnv)
+	c, err := Start(context.Background(), os.Getenv("BERTH_SHIM_BINARY"), cfg)
+	if err == nil {
+		err = c.Start(context.Background())
+	}
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+	fmt.Println(c.Pid())
+	time.Sleep(time.Hour)
+}
+
+// env is one container under test.
+type env struct {
+	t   *testing.T
+	cfg Config
+}
+
+// newEnv writes a bundle running args (busybox applets) and a config whose
+// state lives in temp dirs removed at the end of the test, with the shim,
+// container and runtime state.
+func newEnv(t *testing.T, args []string, tty, openStdin, stdinOnce bool) *env {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "bundle")
+	rootfs := filepath.Join(bundle, "rootfs")
+	if err := os.MkdirAll(filepath.Join(rootfs, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bb, err := os.ReadFile("/bin/busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "bin", "busybox"), bb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"sh", "echo", "cat", "sleep", "stty", "true"} {
+		if err := os.Symlink("busybox", filepath.Join(rootfs, "bin", a)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command(runcPath, "spec", "--bundle", bundle).CombinedOutput(); err != nil {
+		t.Fatalf("runc spec: %v: %s", err, out)
+	}
+	var spec map[string]any
+	data, _ := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	proc := spec["process"].(map[string]any)
+	proc["args"] = args
+	proc["terminal"] = tty
+	data, _ = json.Marshal(spec)
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, cfg: Config{
+		ID:          fmt.Sprintf("berth-shim-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
+		Bundle:      bundle,
+		StateDir:    filepath.Join(dir, "state"),
+		Runtime:     runcPath,
+		RuntimeRoot: filepath.Join(dir, "runc"),
+		LogPath:     filepath.Join(dir, "container.log"),
+		Tty:         tty,
+		OpenStdin:   openStdin,
+		StdinOnce:   stdinOnce,
+		ExitGrace:   time.Second,
+	}}
+	t.Cleanup(e.cleanup)
+	return e
+}
+
+// cleanup stops whatever the test left: shim, container, runtime state.
+func (e *env) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if c, err := Connect(ctx, e.cfg.StateDir); err == nil {
+		_ = c.Shutdown(ctx)
+	}
+	if pid := e.shimPid(); pid > 0 {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	_ = exec.Command(runcPath, "--root", e.cfg.RuntimeRoot, "delete", "--force", e.cfg.ID).Run()
+}
+
+func (e *env) shimPid() int {
+	data, err := os.ReadFile(filepath.Join(e.cfg.StateDir, pidName))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(string(data))
+	return pid
+}
+
+func (e *env) start() *Client {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := Start(ctx, shimBinary, e.cfg)
+	if err != nil {
+		e.t.Fatalf("shim.Start: %v\nshim.log: %s", err, e.shimLog())
+	}
+	if c.Pid() <= 0 {
+		e.t.Fatalf("pid = %d", c.Pid())
+	}
+	return c
+}
+
+func (e *env) shimLog() string {
+	data, _ := os.ReadFile(filepath.Join(e.cfg.StateDir, logName))
+	return string(data)
+}
+
+// attach runs Attach in the background and returns once it is streaming.
+func (e *env) attach(c *Client, o AttachOpts) <-chan error {
+	e.t.Helper()
+	ready := make(chan struct{})
+	o.Attached = func() { close(ready) }
+	done := make(chan error, 1)
+	go func() { done <- c.Attach(context.Background(), o) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		e.t.Fatalf("attach: %v", err)
+	case <-time.After(10 * time.Second):
+		e.t.Fatal("attach: timeout")
+	}
+	return done
+}
+
+func (e *env) wait(c *Client) ExitStatus {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := c.Wait(ctx)
+	if err != nil {
+		e.t.Fatalf("wait: %v\nshim.log: %s", err, e.shimLog())
+	}
+	return st
+}
+
+func (e *env) logEntries() []logfile.Message {
+	msgs, errs := logfile.Read(context.Background(), e.cfg.LogPath, logfile.ReadOptions{Tail: -1}, nil)
+	var got []logfile.Message
+	for m := range msgs {
+		got = append(got, m)
+	}
+	if err := <-errs; err != nil {
+		e.t.Fatal(err)
+	}
+	return got
+}
+
+func waitErr(t *testing.T, ch <-chan error, what string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: timeout", what)
+		return nil
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a poller.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls until cond holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timeout waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func processGone(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// a zombie left for its parent to reap is gone too
+	fields := strings.Fields(string(data))
+	return len(fields) > 2 && fields[2] == "Z"
+}
+
+func TestOutputStreamsAndLog(t *testing.T) {
+	e := newEnv(t, []string{"sh", "-c", "echo hello; echo err >&2"}, false, false, false)
+	c := e.start()
+	var out1, err1, out2 syncBuffer
+	a1 := e.attach(c, AttachOpts{Stdout: &out1, Stderr: &err1})
+	a2 := e.attach(c, AttachOpts{Stdout: &out2}) // a second client: fan-out, no stderr
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitErr(t, a1, "attach 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitErr(t, a2, "attach 2"); err != nil {
+		t.Fatal(err)
+	}
+	if out1.String() != "hello\n" || err1.String() != "err\n" || out2.String() != "hello\n" {
+		t.Fatalf("attach got stdout %q stderr %q, second client %q", out1.String(), err1.String(), out2.String())
+	}
+	if st := e.wait(c); st.Code != 0 || st.ExitedAt.IsZero() || time.Since(st.ExitedAt) > time.Minute {
+		t.Fatalf("exit = %+v", st)
+	}
+	got := map[string]string{}
+	for _, m := range e.logEntries() {
+		got[m.Stream] += string(m.Line)
+	}
+	if got["stdout"] != "hello\n" || got["stderr"] != "err\n" {
+		t.Fatalf("log = %q", got)
+	}
+	// Attaching after the exit ends at once; Start again is refused.
+	if err := c.Attach(context.Background(), AttachOpts{Stdout: io.Discard}); err != nil {
+		t.Fatalf("attach after exit: %v", err)
+	}
+	if err := c.Start(context.Background()); !errdefs.IsConflict(err) {
+		t.Fatalf("start after exit: %v", err)
+	}
+	if err := c.Kill(context.Background(), syscall.SIGTERM); !errdefs.IsNotFound(err) {
+		t.Fatalf("kill after exit: %v", err)
+	}
+	pid := e.shimPid()
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatalf("second shutdown: %v", err)
+	}
+	waitFor(t, "shim exit", func() bool { return processGone(pid) })
+	if _, err := os.Stat(filepath.Join(e.cfg.StateDir, socketName)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("socket left behind: %v", err)
+	}
+	if out, err := exec.Command(runcPath, "--root", e.cfg.RuntimeRoot, "state", e.cfg.ID).CombinedOutput(); err == nil {
+		t.Fatalf("container still known to the runtime: %s", out)
+	}
+}
+
+func TestStdinOnce(t *testing.T) {
+	e := newEnv(t, []string{"cat"}, false, true, true)
+	c := e.start()
+	var out syncBuffer
+	a := e.attach(c, AttachOpts{Stdin: strings.NewReader("one\ntwo\n"), Stdout: &out, Stderr: &out})
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// EOF on the client's stdin closes cat's stdin: cat exits, the attach ends.
+	if err := waitErr(t, a, "attach"); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "one\ntwo\n" {
+		t.Fatalf("got %q", out.String())
+	}
+	if st := e.wait(c); st.Code != 0 {
+		t.Fatalf("exit = %+v", st)
+	}
+}
+
+func TestStdinWithoutOnce(t *testing.T) {
+	e := newEnv(t, []string{"cat"}, false, true, false)
+	c := e.start()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuffer
+	// Without StdinOnce the end of the client's input ends its attach only.
+	a := e.attach(c, AttachOpts{Stdin: strings.NewReader("one\n"), Stdout: &out})
+	if err := waitErr(t, a, "attach"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "cat's output in the log", func() bool { return len(e.logEntries()) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := c.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cat should still run: %v", err)
+	}
+	if err := c.Kill(context.Background(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.wait(c); st.Code != 137 {
+		t.Fatalf("exit = %+v", st)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	e := newEnv(t, []string{"sh", "-c", "exit 3"}, false, false, false)
+	c := e.start()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.wait(c); st.Code != 3 {
+		t.Fatalf("exit = %+v", st)
+	}
+	// Concurrent and repeated waits all see it.
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if st, err := c.Wait(context.Background()); err != nil || st.Code != 3 {
+				t.Errorf("wait: %+v %v", st, err)
+			}
+		}()
+	}
+	wg.Wait()
+	st, ok, err := ReadExitStatus(e.cfg.StateDir)
+	if err != nil || !ok || st.Code != 3 {
+		t.Fatalf("exit.json: %+v %v %v", st, ok, err)
+	}
+}
+
+func TestKill(t *testing.T) {
+	e := newEnv(t, []string{"sleep", "100"}, false, false, false)
+	c := e.start()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("berth-shim VmRSS with a running container: %s", rss(e.shimPid()))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := c.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("wait on a running container: %v", err)
+	}
+	if err := c.Kill(context.Background(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.wait(c); st.Code != 137 || st.OOMKilled {
+		t.Fatalf("exit = %+v", st)
+	}
+}
+
+func TestKillCreated(t *testing.T) {
+	e := newEnv(t, []string{"sleep", "100"}, false, false, false)
+	c := e.start()
+	// Shutdown of a container never started kills and deletes it.
+	pid := e.shimPid()
+	if err := c.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "shim exit", func() bool { return processGone(pid) })
+	if st, ok, _ := ReadExitStatus(e.cfg.StateDir); !ok || st.Code != 137 {
+		t.Fatalf("exit.json: %+v %v", st, ok)
+	}
+}
+
+func rss(pid int) string {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "VmRSS:"))
+		}
+	}
+	return "unknown"
+}
+
+func TestTTY(t *testing.T) {
+	e := newEnv(t, []string{"sh"}, true, true, false)
+	c := e.start()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Resize(context.Background(), 100, 40); err != nil {
+		t.Fatal(err)
+	}
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	var out syncBuffer
+	a := e.attach(c, AttachOpts{Stdin: inR, Stdout: &out, Stderr: io.Discard})
+	io.WriteString(inW, "stty size\n")
+	waitFor(t, "stty size 40 100", func() bool { return strings.Contains(out.String(), "40 100") })
+	if err := c.Resize(context.Background(), 120, 50); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(inW, "stty size\n")
+	waitFor(t, "stty size 50 120", func() bool { return strings.Contains(out.String(), "50 120") })
+
+	// ctrl-p ctrl-q detaches; the shell keeps running.
+	io.WriteString(inW, "\x10\x11")
+	if err := waitErr(t, a, "detach"); !errors.Is(err, ErrDetached) {
+		t.Fatalf("attach after detach keys: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := c.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the shell should still run: %v", err)
+	}
+
+	// Attach again and end the shell.
+	inR2, inW2 := io.Pipe()
+	defer inW2.Close()
+	var out2 syncBuffer
+	a2 := e.attach(c, AttachOpts{Stdin: inR2, Stdout: &out2})
+	io.WriteString(inW2, "echo again; exit 5\n")
+	if err := waitErr(t, a2, "attach 2"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out2.String(), "again") {
+		t.Fatalf("second attach got %q", out2.String())
+	}
+	if st := e.wait(c); st.Code != 5 {
+		t.Fatalf("exit = %+v", st)
+	}
+	for _, m := range e.logEntries() {
+		if m.Stream != "stdout" {
+			t.Fatalf("TTY log entry on %s: %q", m.Stream, m.Line)
+		}
+	}
+}
+
+func TestCreateError(t *testing.T) {
+	e := newEnv(t, []string{"nonexistent-cmd"}, false, false, false)
+	_, err := Start(context.Background(), shimBinary, e.cfg)
+	if err == nil || !strings.Contains(err.Error(), `executable file not found`) || !errdefs.IsInvalidArgument(err) {
+		t.Fatalf("err = %v", err)
+	}
+	if pid := e.shimPid(); pid != 0 {
+		t.Fatalf("shim.pid left: %d", pid)
+	}
+	if _, err := Connect(context.Background(), e.cfg.StateDir); !errdefs.IsNotFound(err) {
+		t.Fatalf("connect: %v", err)
+	}
+	if entries := e.logEntries(); len(entries) != 0 {
+		t.Fatalf("runtime error leaked into the container log: %q", entries[0].Line)
+	}
+}
+
+// startFromLauncher starts the container from a child process and kills it
+// with SIGKILL, as a berthd crash would.
+func startFromLauncher(t *testing.T, e *env) int {
+	t.Helper()
+	cfgJSON, _ := json.Marshal(e.cfg)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), launcherEnv+"="+string(cfgJSON), "BERTH_SHIM_BINARY="+shimBinary)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatalf("launcher said %q\nshim.log: %s", line, e.shimLog())
+	}
+	return pid
+}
+
+func TestSurvivesLauncherAndConnect(t *testing.T) {
+	e := newEnv(t, []string{"sh", "-c", "echo started; sleep 100"}, false, false, false)
+	pid := startFromLauncher(t, e)
+	c, err := Connect(context.Background(), e.cfg.StateDir)
+	if err != nil {
+		t.Fatalf("connect: %v\nshim.log: %s", err, e.shimLog())
+	}
+	if c.Pid() != pid {
+		t.Fatalf("pid = %d, want %d", c.Pid(), pid)
+	}
+	waitFor(t, "output in the log", func() bool { return len(e.logEntries()) == 1 })
+	if err := c.Kill(context.Background(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.wait(c); st.Code != 137 {
+		t.Fatalf("exit = %+v", st)
+	}
+}
+
+func TestExitRecordedWithoutClient(t *testing.T) {
+	e := newEnv(t, []string{"sh", "-c", "echo bye; exit 7"}, false, false, false)
+	startFromLauncher(t, e)
+	shimPid := e.shimPid()
+	// Nobody acknowledges the exit: the shim leaves exit.json and goes.
+	waitFor(t, "shim exit", func() bool { return processGone(shimPid) })
+	st, ok, err := ReadExitStatus(e.cfg.StateDir)
+	if err != nil || !ok || st.Code != 7 {
+		t.Fatalf("exit.json: %+v %v %v", st, ok, err)
+	}
+	if _, err := Connect(context.Background(), e.cfg.StateDir); !errdefs.IsNotFound(err) {
+		t.Fatalf("connect to a gone shim: %v", err)
+	}
+	if got := e.logEntries(); len(got) != 1 || string(got[0].Line) != "bye\n" {
+		t.Fatalf("log = %v", got)
+	}
+	// A client of the gone shim reads the status left on disk.
+	c := &Client{stateDir: e.cfg.StateDir}
+	if st := e.wait(c); st.Code != 7 {
+		t.Fatalf("wait = %+v", st)
+	}
+}

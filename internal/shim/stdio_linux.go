@@ -1,0 +1,293 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/logfile"
+	"github.com/berth-project/berth/internal/runtime"
+)
+
+// stdio is the shim's side of the container's standard streams.
+type stdio struct {
+	theirs  []*os.File // the container's ends, closed once it holds them
+	stdout  *os.File   // read end; the pty master with a TTY
+	stderr  *os.File   // read end; nil with a TTY
+	console *os.File   // pty master, nil without a TTY
+
+	stdinMu     sync.Mutex
+	stdin       *os.File // write end or pty master; nil without OpenStdin
+	stdinClosed bool
+}
+
+// create runs `runtime create` with the container's stdio, then starts
+// copying its output to the log.
+func (s *server) create() error {
+	io := &stdio{}
+	opts := runtime.CreateOpts{PidFile: filepath.Join(s.cfg.StateDir, initPidName)}
+	var consoleCh chan consoleResult
+	if s.cfg.Tty {
+		path, l, cleanup, err := listenConsole(s.cfg.StateDir)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		opts.ConsoleSocket = path
+		consoleCh = make(chan consoleResult, 1)
+		go func() { consoleCh <- receiveConsole(l) }()
+	} else if err := io.pipes(s.cfg.OpenStdin, &opts); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	err := s.rt.Create(ctx, s.cfg.ID, s.cfg.Bundle, opts)
+	for _, f := range io.theirs {
+		f.Close()
+	}
+	if err != nil {
+		io.closeOutput()
+		io.closeStdin()
+		return err
+	}
+	if s.cfg.Tty {
+		var res consoleResult
+		select {
+		case res = <-consoleCh:
+		case <-time.After(10 * time.Second):
+			res.err = errors.New("runtime sent no console")
+		}
+		if res.err != nil {
+			_ = s.rt.Delete(context.Background(), s.cfg.ID, true)
+			return fmt.Errorf("receive console: %w", res.err)
+		}
+		io.console, io.stdout = res.f, res.f
+		if s.cfg.OpenStdin {
+			io.stdin = res.f
+		}
+	}
+	pid, err := readPid(opts.PidFile)
+	if err != nil {
+		_ = s.rt.Delete(context.Background(), s.cfg.ID, true)
+		io.closeOutput()
+		io.closeStdin()
+		return err
+	}
+	s.pid, s.stdio = pid, io
+	s.cgroup = openOOMCounter(pid)
+	return s.copyOutput()
+}
+
+// pipes gives the container real pipes, so stdout and stderr stay apart.
+func (io *stdio) pipes(openStdin bool, opts *runtime.CreateOpts) error {
+	var err error
+	if io.stdout, opts.Stdout, err = os.Pipe(); err != nil {
+		return err
+	}
+	if io.stderr, opts.Stderr, err = os.Pipe(); err != nil {
+		return err
+	}
+	io.theirs = append(io.theirs, opts.Stdout, opts.Stderr)
+	if openStdin {
+		if opts.Stdin, io.stdin, err = os.Pipe(); err != nil {
+			return err
+		}
+		io.theirs = append(io.theirs, opts.Stdin)
+	}
+	return nil
+}
+
+// copyOutput copies each output stream to the log and the attached clients
+// until it ends; outputDone is closed when all are done and the log is closed.
+func (s *server) copyOutput() error {
+	w, err := logfile.NewWriter(s.cfg.LogPath)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	copyStream := func(r *os.File, stream string, kind byte) {
+		defer wg.Done()
+		lw := logfile.NewLineWriter(w, stream)
+		buf := make([]byte, 32*1024)
+		logErr := false
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				s.broadcast(kind, buf[:n])
+				if _, werr := lw.Write(buf[:n]); werr != nil && !logErr {
+					s.log.Printf("write container log: %v", werr)
+					logErr = true
+				}
+			}
+			if err != nil { // EOF; EIO on a pty master whose last slave closed
+				break
+			}
+		}
+		_ = lw.Flush()
+	}
+	wg.Add(1)
+	go copyStream(s.stdio.stdout, "stdout", frameStdout)
+	if s.stdio.stderr != nil {
+		wg.Add(1)
+		go copyStream(s.stdio.stderr, "stderr", frameStderr)
+	}
+	go func() {
+		wg.Wait()
+		if err := w.Close(); err != nil {
+			s.log.Printf("close container log: %v", err)
+		}
+		close(s.outputDone)
+	}()
+	return nil
+}
+
+// writeStdin forwards client input; dropped once stdin is closed.
+func (io *stdio) writeStdin(p []byte) {
+	io.stdinMu.Lock()
+	defer io.stdinMu.Unlock()
+	if io.stdin != nil && !io.stdinClosed {
+		_, _ = io.stdin.Write(p) // EPIPE: the container stopped reading
+	}
+}
+
+// closeStdin gives the container EOF on its stdin (pipes only: a pty master
+// also carries the output, it is closed with closeOutput).
+func (io *stdio) closeStdin() {
+	io.stdinMu.Lock()
+	defer io.stdinMu.Unlock()
+	if io.stdin != nil && !io.stdinClosed {
+		io.stdinClosed = true
+		if io.stdin != io.console {
+			io.stdin.Close()
+		}
+	}
+}
+
+// closeOutput closes the read ends, ending the copiers.
+func (io *stdio) closeOutput() {
+	for _, f := range []*os.File{io.stdout, io.stderr} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// resize sets the pty's window size; without a TTY it does nothing, like containerd.
+func (io *stdio) resize(width, height uint16) error {
+	if io == nil || io.console == nil {
+		return nil
+	}
+	rc, err := io.console.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ioctlErr error
+	err = rc.Control(func(fd uintptr) {
+		ioctlErr = unix.IoctlSetWinsize(int(fd), unix.TIOCSWINSZ, &unix.Winsize{Row: height, Col: width})
+	})
+	if err != nil {
+		return errdefs.ErrNotFound.WithMessage("container is not running")
+	}
+	if ioctlErr != nil {
+		return fmt.Errorf("resize tty: %w", ioctlErr)
+	}
+	return nil
+}
+
+type consoleResult struct {
+	f   *os.File
+	err error
+}
+
+// listenConsole opens the socket on which the runtime sends the pty master,
+// in the state directory or, when that path is too long, a temp directory.
+// cleanup closes and removes it.
+func listenConsole(stateDir string) (path string, l *net.UnixListener, cleanup func(), err error) {
+	path = filepath.Join(stateDir, consoleName)
+	tmpDir := ""
+	if len(path) > maxSocketPath {
+		if tmpDir, err = os.MkdirTemp("", "berth-console-"); err != nil {
+			return "", nil, nil, fmt.Errorf("console socket: %w", err)
+		}
+		path = filepath.Join(tmpDir, consoleName)
+	}
+	_ = os.Remove(path)
+	l, err = net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		if tmpDir != "" {
+			_ = os.Remove(tmpDir)
+		}
+		return "", nil, nil, fmt.Errorf("console socket: %w", err)
+	}
+	l.SetUnlinkOnClose(true)
+	cleanup = func() {
+		l.Close()
+		if tmpDir != "" {
+			_ = os.Remove(tmpDir)
+		}
+	}
+	return path, l, cleanup, nil
+}
+
+// receiveConsole accepts the runtime's connection and takes the pty master
+// passed with SCM_RIGHTS.
+func receiveConsole(l *net.UnixListener) consoleResult {
+	_ = l.SetDeadline(time.Now().Add(opTimeout))
+	conn, err := l.AcceptUnix()
+	if err != nil {
+		return consoleResult{err: err}
+	}
+	defer conn.Close()
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return consoleResult{err: err}
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil {
+		return consoleResult{err: err}
+	}
+	var fds []int
+	for i := range msgs {
+		got, err := unix.ParseUnixRights(&msgs[i])
+		if err == nil {
+			fds = append(fds, got...)
+		}
+	}
+	if len(fds) == 0 {
+		return consoleResult{err: errors.New("no file descriptor in the console message")}
+	}
+	for _, fd := range fds[1:] {
+		unix.Close(fd)
+	}
+	unix.CloseOnExec(fds[0])
+	// Non-blocking, so the master is polled and Close interrupts a Read.
+	if err := unix.SetNonblock(fds[0], true); err != nil {
+		unix.Close(fds[0])
+		return consoleResult{err: err}
+	}
+	return consoleResult{f: os.NewFile(uintptr(fds[0]), "pty-master")}
+}
+
+func readPid(path string) (int, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("read container pid: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("bad container pid file %s: %q", path, data)
+	}
+	return pid, nil
+}

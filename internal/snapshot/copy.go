@@ -1,0 +1,91 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/moby/go-archive"
+	"github.com/opencontainers/go-digest"
+)
+
+// Copy is the plain-copy snapshotter: each snapshot holds the complete
+// filesystem of its chain, and a container gets its own full copy that is
+// bind mounted. It needs no overlayfs, so it serves tests and filesystems
+// overlay cannot use, at the cost of disk space.
+type Copy struct {
+	d *dirs
+}
+
+var _ Snapshotter = (*Copy)(nil)
+
+// NewCopy opens (creating if needed) a copy snapshot store at root.
+func NewCopy(root string) (*Copy, error) {
+	d, err := openDirs(root)
+	if err != nil {
+		return nil, err
+	}
+	return &Copy{d: d}, nil
+}
+
+// Unpack copies the parent's filesystem and applies the layer on it,
+// honouring whiteouts and opaque directories.
+func (c *Copy) Unpack(ctx context.Context, parent digest.Digest, layer io.Reader, expected digest.Digest) (Info, error) {
+	return c.d.create(ctx, parent, layer, expected, func(diff string, layer io.Reader) (int64, error) {
+		if parent != "" {
+			if err := archive.NewDefaultArchiver().CopyWithTar(c.d.diffDir(parent), diff); err != nil {
+				return 0, fmt.Errorf("copy parent: %w", err)
+			}
+		}
+		return archive.UnpackLayer(diff, layer, &archive.TarOptions{})
+	})
+}
+
+// Stat returns the info of a committed snapshot.
+func (c *Copy) Stat(ctx context.Context, key digest.Digest) (Info, error) { return c.d.stat(key) }
+
+// List returns every committed snapshot.
+func (c *Copy) List(ctx context.Context) ([]Info, error) { return c.d.list() }
+
+// Remove deletes a snapshot.
+func (c *Copy) Remove(ctx context.Context, key digest.Digest) error { return c.d.remove(key) }
+
+// Prepare copies key's filesystem into dir/fs (once) and returns a bind mount of it.
+func (c *Copy) Prepare(ctx context.Context, key digest.Digest, dir string) (Mount, error) {
+	target := filepath.Join(dir, "fs")
+	m := Mount{Type: "bind", Source: target, Options: []string{"rbind", "rw"}}
+	if _, err := os.Stat(target); err == nil {
+		return m, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
+	}
+	src := c.d.emptyDir()
+	if key != "" {
+		if _, err := c.d.stat(key); err != nil {
+			return Mount{}, err
+		}
+		src = c.d.diffDir(key)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
+	}
+	tmp, err := os.MkdirTemp(dir, tmpPrefix)
+	if err != nil {
+		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	if err := archive.NewDefaultArchiver().CopyWithTar(src, tmp); err != nil {
+		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
+	}
+	return m, nil
+}

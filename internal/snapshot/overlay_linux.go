@@ -1,0 +1,92 @@
+//go:build linux
+
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/go-archive"
+	"github.com/opencontainers/go-digest"
+)
+
+// Overlay stores each layer's own files (with whiteouts converted to
+// overlayfs form: 0/0 character devices and trusted.overlay.opaque=y) and
+// mounts a container as an overlay of the layer chain.
+type Overlay struct {
+	d        *dirs
+	indexOff bool
+}
+
+var _ Snapshotter = (*Overlay)(nil)
+
+// NewOverlay opens (creating if needed) an overlay snapshot store at root,
+// removing leftovers of interrupted unpacks.
+func NewOverlay(root string) (Snapshotter, error) {
+	d, err := openDirs(root)
+	if err != nil {
+		return nil, err
+	}
+	// index=off, as dockerd does, lets a rw layer be remounted over lower
+	// layers whose inodes changed (e.g. after a copy of the data root).
+	_, err = os.Stat("/sys/module/overlay/parameters/index")
+	return &Overlay{d: d, indexOff: err == nil}, nil
+}
+
+// Unpack extracts the layer into its own directory, converting whiteouts.
+func (o *Overlay) Unpack(ctx context.Context, parent digest.Digest, layer io.Reader, expected digest.Digest) (Info, error) {
+	return o.d.create(ctx, parent, layer, expected, func(diff string, layer io.Reader) (int64, error) {
+		opts := &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat}
+		if err := archive.Unpack(layer, diff, opts); err != nil {
+			return 0, err
+		}
+		return dirSize(diff)
+	})
+}
+
+// Stat returns the info of a committed snapshot.
+func (o *Overlay) Stat(ctx context.Context, key digest.Digest) (Info, error) {
+	return o.d.stat(key)
+}
+
+// List returns every committed snapshot.
+func (o *Overlay) List(ctx context.Context) ([]Info, error) { return o.d.list() }
+
+// Remove deletes a snapshot.
+func (o *Overlay) Remove(ctx context.Context, key digest.Digest) error { return o.d.remove(key) }
+
+// Prepare creates dir/upper and dir/work and returns the overlay mount with
+// the layer chain of key as lower directories, top first.
+func (o *Overlay) Prepare(ctx context.Context, key digest.Digest, dir string) (Mount, error) {
+	var lowers []string
+	if key != "" {
+		chain, err := o.d.chain(key)
+		if err != nil {
+			return Mount{}, err
+		}
+		for _, k := range chain {
+			lowers = append(lowers, o.d.diffDir(k))
+		}
+	} else {
+		lowers = []string{o.d.emptyDir()}
+	}
+	upper, work := filepath.Join(dir, "upper"), filepath.Join(dir, "work")
+	for _, p := range []string{upper, work} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
+		}
+	}
+	return Mount{Type: "overlay", Source: "overlay", Options: o.options(lowers, upper, work)}, nil
+}
+
+func (o *Overlay) options(lowers []string, upper, work string) []string {
+	var opts []string
+	if o.indexOff {
+		opts = append(opts, "index=off")
+	}
+	return append(opts, "lowerdir="+strings.Join(lowers, ":"), "upperdir="+upper, "workdir="+work)
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make demo: starts berthd on the default socket if it is not running,
+# creates the busybox image if absent and runs a container.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-$PWD/bin}
+SOCK=${SOCK:-/run/berth/berth.sock}
+DATA_ROOT=${DATA_ROOT:-/var/lib/berth}
+EXEC_ROOT=${EXEC_ROOT:-/run/berth}
+HOST=unix://$SOCK
+berth() { "$BIN/berth" -H "$HOST" "$@"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make demo starts berthd and runs containers: run it as root" >&2
+	exit 1
+fi
+
+if berth version >/dev/null 2>&1; then
+	echo "berthd is already running on $SOCK"
+else
+	log=/var/log/berth.log
+	if ! touch "$log" 2>/dev/null; then log=/tmp/berth.log; fi
+	echo "starting berthd on $SOCK (data root $DATA_ROOT, log $log)"
+	setsid -f "$BIN/berthd" -H "$HOST" --data-root "$DATA_ROOT" --exec-root "$EXEC_ROOT" </dev/null >>"$log" 2>&1
+	for _ in $(seq 1 150); do
+		berth version >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	if ! berth version >/dev/null 2>&1; then
+		echo "berthd did not come up; last lines of $log:" >&2
+		tail -n 20 "$log" >&2
+		exit 1
+	fi
+fi
+
+if ! berth image inspect busybox:latest >/dev/null 2>&1; then
+	echo "creating the busybox image from busybox-static"
+	scripts/busybox-image.sh | berth import - busybox:latest
+fi
+
+echo '$ berth run --rm busybox echo "Hello from berth"'
+berth run --rm busybox echo "Hello from berth"
+echo '$ berth ps -a'
+berth ps -a
+echo '$ berth images'
+berth images
+echo
+echo "berthd keeps running. Try: $BIN/berth run -it --rm busybox sh"
+echo "or: DOCKER_HOST=$HOST docker ps"
