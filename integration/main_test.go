@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.d != nil {
 		if code != 0 {
-			fmt.Fprintf(os.Stderr, "shared berthd log (%s), last lines:\n%s\n", shared.d.LogPath, shared.d.LogTail(80))
+			fmt.Fprintf(os.Stderr, "shared berthd log kept at %s; last lines:\n%s\n", shared.d.SaveLog(), shared.d.LogTail(40))
 		}
 		if err := shared.d.Close(); err != nil {
 			fmt.Fprintf(os.Stderr, "tear down the shared berthd: %v\n", err)

@@ -7,9 +7,14 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/containerd/errdefs"
 )
+
+// hangupPollInterval is how often an attach session checks whether its
+// client is still there (see watchHangup).
+const hangupPollInterval = 500 * time.Millisecond
 
 // containerAttach answers POST /containers/{id}/attach by hijacking the
 // connection. The engine calls GetStreams once it knows whether the
@@ -52,6 +57,7 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 			return nil, fmt.Errorf("attach: hijack connection: %w", err)
 		}
 		conn = c
+		go watchHangup(ctx, c, cancel)
 		// Take the bytes the server read ahead before writing anything.
 		stdin := newHijackedStdin(c, brw.Reader)
 		contentType := mediaTypeRawStream

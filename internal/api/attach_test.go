@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +185,48 @@ func TestAttachEndsOnShutdown(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("attach session survived shutdown")
+	}
+}
+
+// activeAttaches counts the server's open attach sessions.
+func (s *Server) activeAttaches() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.hijacked)
+}
+
+func TestAttachHalfCloseKeepsOutputAndHangupEnds(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("hangups are detected on linux only")
+	}
+	env := newTestEnv(t)
+	ctx := testCtx(t)
+	env.fake.addImage("busybox")
+	createContainer(t, env, "s", "busybox", []string{"sleep"}, true)
+	if _, err := env.client.ContainerStart(ctx, "s", client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	att, err := env.client.ContainerAttach(ctx, "s", client.ContainerAttachOptions{Stream: true, Stdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// docker attach half-closes at once when it has no stdin to send.
+	if err := att.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * hangupPollInterval)
+	env.fake.appendLog("s", "stdout", "still here\n")
+	line, err := att.Reader.ReadString('\n')
+	if err != nil || line != "still here\n" {
+		t.Fatalf("after half-close: %q %v", line, err)
+	}
+	// Closing the connection entirely ends the session on the server.
+	att.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for env.server.activeAttaches() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("attach session outlived its client")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -180,12 +180,45 @@ func newRootCommand(c *Cli) *cobra.Command {
 		newAttachCommand(c),
 		newLogsCommand(c),
 		newPsCommand(c),
+		newContainerCommand(c),
 	)
 	addImageCommands(root, c)
 	addInspectCommand(root, c)
 	addSystemCommands(root, c)
 	disableFlagsInUseLine(root)
 	return root
+}
+
+// newContainerCommand is docker's `container` management command, holding
+// the same container commands under their long names (`container ls`, ...).
+func newContainerCommand(c *Cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "container",
+		Short: "Manage containers",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	ls := newPsCommand(c)
+	ls.Use = "ls [OPTIONS]"
+	ls.Aliases = []string{"ps", "list"}
+	cmd.AddCommand(
+		newAttachCommand(c),
+		newCreateCommand(c),
+		newContainerInspectCommand(c),
+		newKillCommand(c),
+		newLogsCommand(c),
+		ls,
+		newRenameCommand(c),
+		newRestartCommand(c),
+		newRmCommand(c),
+		newRunCommand(c),
+		newStartCommand(c),
+		newStopCommand(c),
+		newWaitCommand(c),
+	)
+	return cmd
 }
 
 // disableFlagsInUseLine keeps cobra from appending "[flags]" to usage lines:
@@ -209,6 +242,10 @@ func flagErrorFunc(cmd *cobra.Command, err error) error {
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return nil
+	}
+	if cmd.HasSubCommands() {
+		return fmt.Errorf("%[1]s: unknown command: %[2]s %[3]s\n\nUsage:  %[4]s\n\nRun '%[2]s --help' for more information",
+			cmd.Root().Name(), cmd.CommandPath(), args[0], cmd.UseLine())
 	}
 	return fmt.Errorf("%[1]s: '%[2]s' accepts no arguments\n\nUsage:  %[3]s\n\nRun '%[2]s --help' for more information",
 		cmd.Root().Name(), cmd.CommandPath(), cmd.UseLine())

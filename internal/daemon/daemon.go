@@ -22,6 +22,12 @@ import (
 // Version is berth's engine version.
 const Version = "0.1.0"
 
+// GitCommit and BuildTime are stamped by the build (-ldflags -X).
+var (
+	GitCommit = "unknown"
+	BuildTime = "unknown"
+)
+
 // Config is what berthd's flags and daemon.json decide.
 type Config struct {
 	DataRoot   string // /var/lib/berth

@@ -20,17 +20,20 @@ func (d *Daemon) SystemVersion(ctx context.Context) (*system.VersionResponse, er
 		Components: []system.ComponentVersion{{
 			Name:    "Engine",
 			Version: Version,
-			Details: map[string]string{"ApiVersion": d.cfg.APIVersion, "MinAPIVersion": d.cfg.MinAPI, "Os": runtime.GOOS, "Arch": runtime.GOARCH, "KernelVersion": kernel},
+			Details: map[string]string{
+				"ApiVersion": d.cfg.APIVersion, "MinAPIVersion": d.cfg.MinAPI, "Os": runtime.GOOS, "Arch": runtime.GOARCH,
+				"KernelVersion": kernel, "GitCommit": GitCommit, "GoVersion": runtime.Version(), "BuildTime": BuildTime, "Experimental": "false",
+			},
 		}},
 		Version:       Version,
 		APIVersion:    d.cfg.APIVersion,
 		MinAPIVersion: d.cfg.MinAPI,
-		GitCommit:     "berth",
+		GitCommit:     GitCommit,
 		GoVersion:     runtime.Version(),
 		Os:            runtime.GOOS,
 		Arch:          runtime.GOARCH,
 		KernelVersion: kernel,
-		BuildTime:     time.Now().UTC().Format(time.RFC3339),
+		BuildTime:     BuildTime,
 	}, nil
 }
 

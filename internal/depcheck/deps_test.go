@@ -14,10 +14,10 @@ var fences = []struct {
 	forbidden []string
 	why       string
 }{
-	{"./cmd/berth-shim", []string{"net/http", "github.com/spf13/cobra", "github.com/google/go-containerregistry", "github.com/moby/buildkit", "github.com/compose-spec", module + "/internal/daemon", module + "/internal/image"}, "one shim runs per container: its memory is per container"},
-	{"./cmd/berth", []string{module + "/internal/daemon", module + "/internal/image", module + "/internal/shim", module + "/internal/snapshot"}, "the CLI is an API client only"},
-	{"./internal/api", []string{module + "/internal/daemon", module + "/internal/image", module + "/internal/container", module + "/internal/shim", module + "/internal/snapshot", module + "/internal/oci"}, "the API edge sees the engine only through its backend interfaces"},
-	{"./internal/daemon", []string{module + "/internal/api", module + "/internal/cli"}, "the engine implements the API's interfaces without importing the HTTP edge"},
+	{module + "/cmd/berth-shim", []string{"net/http", "github.com/spf13/cobra", "github.com/google/go-containerregistry", "github.com/moby/buildkit", "github.com/compose-spec", module + "/internal/daemon", module + "/internal/image"}, "one shim runs per container: its memory is per container"},
+	{module + "/cmd/berth", []string{module + "/internal/daemon", module + "/internal/image", module + "/internal/shim", module + "/internal/snapshot"}, "the CLI is an API client only"},
+	{module + "/internal/api", []string{module + "/internal/daemon", module + "/internal/image", module + "/internal/container", module + "/internal/shim", module + "/internal/snapshot", module + "/internal/oci"}, "the API edge sees the engine only through its backend interfaces"},
+	{module + "/internal/daemon", []string{module + "/internal/api", module + "/internal/cli"}, "the engine implements the API's interfaces without importing the HTTP edge"},
 }
 
 func TestDependencyFences(t *testing.T) {

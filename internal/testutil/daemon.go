@@ -70,7 +70,7 @@ func StartDaemon(t testing.TB, opts ...Option) *Daemon {
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("berthd log (%s), last lines:\n%s", d.LogPath, d.LogTail(60))
+			t.Logf("berthd log kept at %s; last lines:\n%s", d.SaveLog(), d.LogTail(60))
 		}
 		if err := d.Close(); err != nil {
 			t.Errorf("tear down berthd: %v", err)
@@ -346,6 +346,24 @@ func (d *Daemon) LogTail(n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// SaveLog copies berthd's log out of the daemon's directory, which Close
+// removes, to $TMPDIR/berth-test-logs/, and returns the copy's path.
+func (d *Daemon) SaveLog() string {
+	dir := filepath.Join(os.TempDir(), "berth-test-logs")
+	data, err := os.ReadFile(d.LogPath)
+	if err != nil {
+		return err.Error()
+	}
+	dest := filepath.Join(dir, filepath.Base(d.Root)+".log")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err.Error()
+	}
+	if err := os.WriteFile(dest, data, 0o644); err != nil {
+		return err.Error()
+	}
+	return dest
 }
 
 // Log returns berthd's whole log.
