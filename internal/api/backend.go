@@ -11,7 +11,8 @@ import (
 	"github.com/berth-project/berth/internal/backend"
 )
 
-// The option and stream types live in internal/backend, shared with the engine.
+// The option and stream types live in internal/backend, shared with the
+// engine; these aliases keep the handlers' names short.
 type (
 	Filters              = backend.Filters
 	ContainerListOptions = backend.ContainerListOptions
@@ -37,10 +38,6 @@ type SystemBackend interface {
 	SystemVersion(ctx context.Context) (*system.VersionResponse, error)
 }
 
-// AttachStreams are the client's streams, handed to the engine once the
-// AttachOptions describe an attach request. GetStreams is called by the
-// engine exactly once, when it knows whether the container has a TTY
-// (multiplexed is true without one: the edge then frames output with stdcopy).
 // ContainerBackend serves /containers.
 type ContainerBackend interface {
 	ContainerCreate(ctx context.Context, name string, req *container.CreateRequest) (container.CreateResponse, error)

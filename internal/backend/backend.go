@@ -36,12 +36,16 @@ type LogMessage struct {
 	Err    error // set on the last message when reading failed
 }
 
+// AttachStreams are the client's streams, handed to the engine once the
 // connection has been hijacked. Stdin is nil unless requested.
 type AttachStreams struct {
 	Stdin          io.ReadCloser
 	Stdout, Stderr io.Writer
 }
 
+// AttachOptions describe an attach request. GetStreams is called by the
+// engine exactly once, when it knows whether the container has a TTY
+// (multiplexed is true without one: the edge then frames output with stdcopy).
 // Errors returned before GetStreams is called are sent as normal HTTP errors.
 type AttachOptions struct {
 	UseStdin, UseStdout, UseStderr bool

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
+	"sync/atomic"
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
@@ -98,10 +98,11 @@ func runAttach(ctx context.Context, c *Cli, name string, opts *attachOptions) er
 		// docker prints "read escape sequence" after a Ctrl-P Ctrl-Q here.
 		return err
 	}
-	res, detached := exitAfterStream(ctx, api, ctr.ID, results)
-	switch {
-	case detached:
+	if s.detached() {
 		return nil
+	}
+	res := <-results
+	switch {
 	case res.err != nil:
 		return res.err
 	case res.code != 0:
@@ -133,10 +134,6 @@ func inspectRunning(ctx context.Context, api *client.Client, name string) (conta
 	}
 	return c, nil
 }
-
-// detachGrace is how long the end of an attach stream may precede the exit
-// status before berth checks whether the daemon detached it instead.
-const detachGrace = 300 * time.Millisecond
 
 // exitResult is a container's exit code, or the error that prevented
 // learning it.
@@ -170,25 +167,6 @@ func waitExit(ctx context.Context, api *client.Client, id string, cond container
 	return out
 }
 
-// exitAfterStream waits for the exit once the output stream ended. A stream
-// also ends when the daemon saw the detach keys: then the container is still
-// running, and detached is true.
-func exitAfterStream(ctx context.Context, api *client.Client, id string, results <-chan exitResult) (res exitResult, detached bool) {
-	timer := time.NewTimer(detachGrace)
-	defer timer.Stop()
-	for {
-		select {
-		case res := <-results:
-			return res, false
-		case <-timer.C:
-			ins, err := api.ContainerInspect(context.WithoutCancel(ctx), id, client.ContainerInspectOptions{})
-			if err == nil && ins.Container.State != nil && ins.Container.State.Running {
-				return exitResult{}, true
-			}
-		}
-	}
-}
-
 // streamer copies the local streams to and from a hijacked attach connection.
 type streamer struct {
 	in          io.Reader // nil when stdin is not attached
@@ -196,6 +174,8 @@ type streamer struct {
 	resp        client.HijackedResponse
 	tty         bool
 	detachKeys  string
+
+	watcher *keyWatcher // spots the detach keys in a non-TTY stdin
 }
 
 // stream runs until the output ends, the user types the detach keys (a
@@ -209,13 +189,13 @@ func (s *streamer) stream(ctx context.Context) error {
 		if restore, err = setRawInput(in); err != nil {
 			return fmt.Errorf("unable to set IO streams as raw terminal: %s", err)
 		}
-		keys := defaultDetachKeys
-		if s.detachKeys != "" {
-			if k, err := term.ToBytes(s.detachKeys); err == nil {
-				keys = k
-			}
-		}
-		in = term.NewEscapeProxy(in, keys)
+		in = term.NewEscapeProxy(in, detachKeyBytes(s.detachKeys))
+	} else if in != nil {
+		// Without a TTY the daemon alone acts on the detach keys, by ending
+		// the stream; berth notes that they went by to tell a detach from
+		// the container closing its output.
+		s.watcher = &keyWatcher{r: in, keys: detachKeyBytes(s.detachKeys)}
+		in = s.watcher
 	}
 	defer restore()
 
@@ -268,6 +248,51 @@ func (s *streamer) stream(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// detached reports whether the stream ended because the daemon detached it
+// after seeing the detach keys in a non-TTY stdin.
+func (s *streamer) detached() bool {
+	return s.watcher != nil && s.watcher.seen.Load()
+}
+
+// detachKeyBytes parses --detach-keys, falling back to Ctrl-P Ctrl-Q as
+// docker does when the value is invalid.
+func detachKeyBytes(keys string) []byte {
+	if keys != "" {
+		if k, err := term.ToBytes(keys); err == nil && len(k) > 0 {
+			return k
+		}
+	}
+	return defaultDetachKeys
+}
+
+// keyWatcher passes input through unchanged and records whether the key
+// sequence went by.
+type keyWatcher struct {
+	r       io.Reader
+	keys    []byte
+	matched int
+	seen    atomic.Bool
+}
+
+func (k *keyWatcher) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	for _, b := range p[:n] {
+		switch {
+		case b == k.keys[k.matched]:
+			k.matched++
+		case b == k.keys[0]:
+			k.matched = 1
+		default:
+			k.matched = 0
+		}
+		if k.matched == len(k.keys) {
+			k.seen.Store(true)
+			k.matched = 0
+		}
+	}
+	return n, err
 }
 
 func orDiscard(w io.Writer) io.Writer {

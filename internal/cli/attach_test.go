@@ -45,3 +45,34 @@ func TestAttach(t *testing.T) {
 		t.Errorf("attach stopped: code=%d err=%q", code, errOut)
 	}
 }
+
+func TestKeyWatcher(t *testing.T) {
+	tests := []struct {
+		keys   string
+		chunks []string
+		seen   bool
+	}{
+		{"", []string{"abc\x10\x11"}, true},
+		{"", []string{"abc\x10", "\x11"}, true},
+		{"", []string{"\x10\x10\x11"}, true},
+		{"", []string{"\x10a\x11"}, false},
+		{"ctrl-x,x", []string{"ls\n", "\x18", "x"}, true},
+		{"ctrl-x,x", []string{"\x10\x11"}, false},
+		{"not a key", []string{"\x10\x11"}, true}, // invalid keys fall back to Ctrl-P Ctrl-Q
+	}
+	for _, tt := range tests {
+		w := &keyWatcher{r: strings.NewReader(strings.Join(tt.chunks, "")), keys: detachKeyBytes(tt.keys)}
+		// Feed the chunks one read at a time.
+		for _, c := range tt.chunks {
+			w.r = strings.NewReader(c)
+			buf := make([]byte, 64)
+			n, _ := w.Read(buf)
+			if string(buf[:n]) != c {
+				t.Errorf("watcher changed the input: %q -> %q", c, buf[:n])
+			}
+		}
+		if w.seen.Load() != tt.seen {
+			t.Errorf("keys %q input %q: seen = %v, want %v", tt.keys, tt.chunks, w.seen.Load(), tt.seen)
+		}
+	}
+}

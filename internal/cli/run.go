@@ -83,6 +83,7 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 
 	attach := config.AttachStdin || config.AttachStdout || config.AttachStderr
 	var streamDone chan error
+	var s *streamer
 	if attach {
 		resp, err := api.ContainerAttach(streamCtx, id, client.ContainerAttachOptions{
 			Stream:     true,
@@ -95,7 +96,7 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 			return err
 		}
 		defer resp.Close()
-		s := &streamer{tty: config.Tty, detachKeys: opts.detachKeys, resp: resp.HijackedResponse}
+		s = &streamer{tty: config.Tty, detachKeys: opts.detachKeys, resp: resp.HijackedResponse}
 		if config.AttachStdin {
 			s.in = c.In
 		}
@@ -148,13 +149,12 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 		if err != nil {
 			return err
 		}
-		// The daemon ends the stream when the container exits, and also when
-		// it sees the detach keys: then berth exits 0 quietly, like docker.
-		res, detached := exitAfterStream(streamCtx, api, id, status)
-		if detached {
+		// The daemon also ends the stream when it sees the detach keys: the
+		// container runs on and berth exits 0 quietly, like docker.
+		if s.detached() {
 			return nil
 		}
-		return c.exitError(res)
+		return c.exitError(<-status)
 	case res := <-status:
 		// Output may still be in flight: drain it, unless only stdin was attached.
 		if !config.AttachStdout && !config.AttachStderr {

@@ -299,13 +299,21 @@ func TestRunDaemonDetach(t *testing.T) {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done() // the container never exits
 	})
-	// The daemon saw the detach keys: it ends the stream, the container runs on.
+	// The daemon sees the detach keys: it ends the stream, the container runs on.
 	e.handle("POST /containers/{id}/attach", hijack(func(conn net.Conn) {
 		<-started
 		writeFrame(conn, stdcopy.Stdout, []byte("prompt\n"))
+		buf := make([]byte, 64)
+		var in []byte
+		for !bytes.Contains(in, []byte{24, 'x'}) {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			in = append(in, buf[:n]...)
+		}
 	}))
-	e.handle("GET /containers/{id}/json", replyJSON(http.StatusOK, `{"Id":"`+testID+`","State":{"Status":"running","Running":true},"Config":{}}`))
-	out, errOut, code := e.run(t, "", "run", "-i", "busybox", "sh")
+	out, errOut, code := e.run(t, "ls\n\x18x", "run", "-i", "--detach-keys", "ctrl-x,x", "busybox", "sh")
 	if code != 0 || out != "prompt\n" || errOut != "" {
 		t.Fatalf("code=%d out=%q err=%q", code, out, errOut)
 	}

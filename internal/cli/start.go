@@ -126,9 +126,8 @@ func startAttached(ctx context.Context, c *Cli, name string, opts *startOptions)
 		}
 		return err
 	}
-	exit, detached := exitAfterStream(ctx, api, ctr.ID, status)
-	if detached {
+	if s.detached() {
 		return nil
 	}
-	return c.exitError(exit)
+	return c.exitError(<-status)
 }

@@ -38,6 +38,9 @@ type Container struct {
 
 	State        State
 	RestartCount int
+	// ManuallyStopped is set by stop and kill: the restart policy then leaves
+	// the container alone (until the daemon restarts, for "always").
+	ManuallyStopped bool `json:"HasBeenManuallyStopped"`
 
 	LogPath        string
 	HostnamePath   string

@@ -32,6 +32,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if err := validateHostConfig(hc); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
+	if err := validateRestartPolicy(hc); err != nil {
+		return containertypes.CreateResponse{}, err
+	}
 	cfg, err := container.MergeConfig(&img.Config.Config, req.Config)
 	if err != nil {
 		return containertypes.CreateResponse{}, err

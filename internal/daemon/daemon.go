@@ -82,6 +82,7 @@ func New(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err := d.restore(ctx); err != nil {
 		return nil, err
 	}
+	d.startOnBoot(ctx)
 	return d, nil
 }
 

@@ -104,6 +104,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		return fmt.Errorf("start container: %w", err)
 	}
 	c.State.Error = ""
+	c.ManuallyStopped = false
 	if err := c.State.SetRunning(client.Pid(), time.Now().UTC()); err != nil {
 		return err
 	}
@@ -208,12 +209,18 @@ func (d *Daemon) monitor(c *container.Container, t *task) {
 func (d *Daemon) exited(c *container.Container, t *task, st shim.ExitStatus) {
 	ctx := context.Background()
 	c.Lock()
-	if err := c.State.SetExited(st.Code, st.ExitedAt, st.OOMKilled); err != nil {
+	restart := shouldRestart(c, st.Code)
+	if restart {
+		if err := c.State.SetRestarting(st.Code, st.ExitedAt); err != nil {
+			d.log.Warn("record exit", "id", c.ID, "err", err)
+		}
+	} else if err := c.State.SetExited(st.Code, st.ExitedAt, st.OOMKilled); err != nil {
 		d.log.Warn("record exit", "id", c.ID, "err", err)
 	}
 	if err := c.Save(d.containerDataDir(c.ID)); err != nil {
 		d.log.Error("save container state", "id", c.ID, "err", err)
 	}
+	delay := restartDelay(c)
 	c.Unlock()
 	if t != nil {
 		if err := t.shim.Shutdown(ctx); err != nil {
@@ -227,6 +234,10 @@ func (d *Daemon) exited(c *container.Container, t *task, st shim.ExitStatus) {
 	}
 	d.cleanupBundle(c.ID)
 	d.notify(c.ID)
+	if restart {
+		d.scheduleRestart(c, delay)
+		return
+	}
 	if c.HostConfig.AutoRemove {
 		if err := d.ContainerRemove(ctx, c.ID, false, true, false); err != nil && !errdefs.IsNotFound(err) {
 			d.log.Error("auto-remove container", "id", c.ID, "err", err)

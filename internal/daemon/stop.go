@@ -23,11 +23,36 @@ func (d *Daemon) ContainerStop(ctx context.Context, name string, signal string, 
 	if err != nil {
 		return false, err
 	}
-	t := d.task(c.ID)
-	if t == nil {
+	if !d.markStopped(c) {
 		return true, nil
 	}
+	t := d.task(c.ID)
+	if t == nil {
+		return false, nil
+	}
 	return false, d.stop(ctx, c, t, signal, timeout)
+}
+
+// markStopped records that the user stopped c, so its restart policy leaves
+// it alone, and cancels a pending restart. It reports whether c was running
+// or restarting.
+func (d *Daemon) markStopped(c *container.Container) bool {
+	c.Lock()
+	defer c.Unlock()
+	switch c.State.Status {
+	case containertypes.StateRestarting:
+		c.ManuallyStopped = true
+		_ = c.State.SetExited(c.State.ExitCode, c.State.FinishedAt, false)
+	case containertypes.StateRunning, containertypes.StatePaused:
+		c.ManuallyStopped = true
+	default:
+		return false
+	}
+	if err := c.Save(d.containerDataDir(c.ID)); err != nil {
+		d.log.Error("save container state", "id", c.ID, "err", err)
+	}
+	d.notify(c.ID)
+	return true
 }
 
 func (d *Daemon) stop(ctx context.Context, c *container.Container, t *task, signal string, timeout *int) error {
@@ -109,6 +134,9 @@ func (d *Daemon) ContainerKill(ctx context.Context, name string, signal string) 
 	t := d.task(c.ID)
 	if t == nil {
 		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot kill container: %s: container %s is not running", name, c.ID))
+	}
+	if sig == syscall.SIGKILL || sig == syscall.SIGTERM || sig == syscall.SIGINT {
+		d.markStopped(c)
 	}
 	if err := t.shim.Kill(ctx, sig); err != nil {
 		return fmt.Errorf("cannot kill container: %s: %w", name, err)
