@@ -47,7 +47,8 @@ type Daemon struct {
 	containers *container.Store
 
 	mu       sync.Mutex
-	running  map[string]*task // container id -> live shim
+	running  map[string]*task         // container id -> live shim
+	stopping map[string]chan struct{} // exited containers whose shim is finishing
 	watchers map[string]*watch
 	pending  map[string][]*pendingAttach // attaches waiting for a start
 }
@@ -76,6 +77,7 @@ func New(ctx context.Context, cfg Config) (*Daemon, error) {
 		images:     images,
 		containers: container.NewStore(),
 		running:    map[string]*task{},
+		stopping:   map[string]chan struct{}{},
 		watchers:   map[string]*watch{},
 		pending:    map[string][]*pendingAttach{},
 	}

@@ -50,6 +50,7 @@ func (d *Daemon) ContainerStart(ctx context.Context, name string, detachKeys str
 // process: mount the rootfs, write the bundle, start the shim, connect the
 // attaches waiting for it, then let the process run. c is locked.
 func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr error) {
+	d.shimGone(c.ID) // the previous run's shim must be done with the bundle
 	bundle := d.containerStateDir(c.ID)
 	rootfs := filepath.Join(bundle, "rootfs")
 	defer func() {
@@ -223,16 +224,8 @@ func (d *Daemon) exited(c *container.Container, t *task, st shim.ExitStatus) {
 	delay := restartDelay(c)
 	c.Unlock()
 	if t != nil {
-		if err := t.shim.Shutdown(ctx); err != nil {
-			d.log.Debug("shim shutdown", "id", c.ID, "err", err)
-		}
-		_ = t.shim.Close()
-		d.mu.Lock()
-		delete(d.running, c.ID)
-		d.mu.Unlock()
-		close(t.done)
+		d.releaseShim(c.ID, t)
 	}
-	d.cleanupBundle(c.ID)
 	d.notify(c.ID)
 	if restart {
 		d.scheduleRestart(c, delay)
@@ -245,9 +238,48 @@ func (d *Daemon) exited(c *container.Container, t *task, st shim.ExitStatus) {
 	}
 }
 
+// releaseShim lets the shim of an exited container delete it from the
+// runtime and go, then removes the bundle. Waiters learn of the exit without
+// waiting for this: start and remove wait for it through shimGone.
+func (d *Daemon) releaseShim(id string, t *task) {
+	gone := make(chan struct{})
+	d.mu.Lock()
+	delete(d.running, id)
+	d.stopping[id] = gone
+	d.mu.Unlock()
+	close(t.done)
+	go func() {
+		if err := t.shim.Shutdown(context.Background()); err != nil {
+			d.log.Debug("shim shutdown", "id", id, "err", err)
+		}
+		_ = t.shim.Close()
+		d.removeBundle(id)
+		d.mu.Lock()
+		delete(d.stopping, id)
+		d.mu.Unlock()
+		close(gone)
+	}()
+}
+
+// shimGone waits until the shim of a container that just exited has
+// finished, so that its bundle can be reused or removed.
+func (d *Daemon) shimGone(id string) {
+	d.mu.Lock()
+	gone, ok := d.stopping[id]
+	d.mu.Unlock()
+	if ok {
+		<-gone
+	}
+}
+
 // cleanupBundle unmounts the rootfs and removes the runtime state of a
 // container that no longer runs. Best effort and idempotent.
 func (d *Daemon) cleanupBundle(id string) {
+	d.shimGone(id)
+	d.removeBundle(id)
+}
+
+func (d *Daemon) removeBundle(id string) {
 	bundle := d.containerStateDir(id)
 	if err := snapshot.Unmount(filepath.Join(bundle, "rootfs")); err != nil {
 		d.log.Warn("unmount rootfs", "id", id, "err", err)
