@@ -22,24 +22,29 @@ func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, remove
 	if removeLinks {
 		return errdefs.ErrNotImplemented.WithMessage("links are not supported")
 	}
-	if t := d.task(c.ID); t != nil {
+	c.Lock()
+	status := c.State.Status
+	c.Unlock()
+	if status == containertypes.StateRunning || status == containertypes.StateRestarting || status == containertypes.StatePaused {
 		if !force {
-			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot remove container %q: container is running: stop the container before removing or force remove", c.Name))
+			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot remove container %q: container is %s: stop the container before removing or force remove", c.Name, status))
 		}
+		d.markStopped(c) // so that the restart policy does not bring it back
+	}
+	if t := d.task(c.ID); t != nil {
 		if err := d.killAndWait(ctx, t); err != nil {
 			return fmt.Errorf("cannot remove container %q: could not kill: %w", c.Name, err)
 		}
 	}
+	// remove runs entirely under the container's lock: once we hold it the
+	// container is either still there or already gone (e.g. by --rm).
 	c.Lock()
 	defer c.Unlock()
+	if _, err := d.containers.Get(c.ID); err != nil {
+		return nil
+	}
 	if c.State.Status == containertypes.StateRemoving {
 		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("removal of container %s is already in progress", c.ID))
-	}
-	if c.HostConfig.AutoRemove && force && d.task(c.ID) == nil {
-		// the monitor's --rm may be racing with us; whoever gets the lock first removes
-		if _, err := d.containers.Get(c.ID); err != nil {
-			return nil
-		}
 	}
 	return d.remove(ctx, c)
 }
@@ -47,9 +52,6 @@ func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, remove
 // remove deletes a stopped container's record, rw layer and files. The record
 // goes first, so a crash midway leaves only garbage that restore collects. c is locked.
 func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
-	if _, err := d.containers.Get(c.ID); err != nil {
-		return nil // already removed (e.g. by --rm)
-	}
 	if err := c.State.SetRemoving(); err != nil {
 		return err
 	}
