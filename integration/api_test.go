@@ -100,7 +100,8 @@ func TestAPIStatuses(t *testing.T) {
 	}{
 		{"GET", "/containers/" + name + "/json", "", 200, ""},
 		{"GET", "/v1.24/containers/" + name + "/json", "", 200, ""},
-		{"POST", "/containers/create?name=" + name, `{"Image": "busybox"}`, 409, "is already in use"},
+		{"POST", "/containers/create?name=" + name, `{"Image": "busybox", "Cmd": ["true"]}`, 409, "is already in use"},
+		{"POST", "/containers/create", `{"Image": "busybox"}`, 400, "no command specified"},
 		{"GET", "/containers/nosuch-" + name + "/json", "", 404, "No such container: nosuch-" + name},
 		{"GET", "/images/nosuch-" + name + "/json", "", 404, "No such image"},
 		{"POST", "/containers/" + name + "/start", "", 204, ""},

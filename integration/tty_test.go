@@ -83,6 +83,13 @@ func (tm *term) expect(from int, want string) int {
 	return 0
 }
 
+// screen is everything the terminal showed.
+func (tm *term) screen() string {
+	tm.mu.Lock()
+	defer tm.mu.Unlock()
+	return tm.out.String()
+}
+
 // exit waits for the command to end and returns its exit code.
 func (tm *term) exit() int {
 	tm.t.Helper()
@@ -130,7 +137,7 @@ func TestRunInteractiveTTY(t *testing.T) {
 		// Ctrl-P Ctrl-Q detaches and leaves the container running
 		tm.send("\x10\x11")
 		if code := tm.exit(); code != 0 {
-			t.Errorf("detach exited %d, want 0", code)
+			t.Errorf("detach exited %d, want 0; the terminal showed:\n%q", code, tm.screen())
 		}
 		if got := inspect(t, d, name, "{{.State.Running}}"); got != "true" {
 			t.Fatalf("after detaching, Running = %q, want true", got)
@@ -144,7 +151,7 @@ func TestRunInteractiveTTY(t *testing.T) {
 		// detach again, then re-attach and exit
 		at.send("\x10\x11")
 		if code := at.exit(); code != 0 {
-			t.Errorf("second detach exited %d, want 0", code)
+			t.Errorf("second detach exited %d, want 0; the terminal showed:\n%q", code, at.screen())
 		}
 		at = startTerm(t, c.cmd("attach", name), 24, 80)
 		time.Sleep(300 * time.Millisecond)
@@ -152,7 +159,7 @@ func TestRunInteractiveTTY(t *testing.T) {
 		at.expect(0, "again-7")
 		at.send("exit 5\r")
 		if code := at.exit(); code != 5 {
-			t.Errorf("attach ended with %d, want the shell's exit code 5", code)
+			t.Errorf("attach ended with %d, want the shell's exit code 5; the terminal showed:\n%q", code, at.screen())
 		}
 		if got := inspect(t, d, name, "{{.State.Status}} {{.State.ExitCode}}"); got != "exited 5" {
 			t.Errorf("after exit: %q, want exited 5", got)
@@ -173,7 +180,7 @@ func TestDetachKeys(t *testing.T) {
 		at.expect(0, "keys-2")
 		at.send("\x18")
 		if code := at.exit(); code != 0 {
-			t.Errorf("detach with ctrl-x exited %d", code)
+			t.Errorf("detach with ctrl-x exited %d, want 0; the terminal showed:\n%q", code, at.screen())
 		}
 		if got := inspect(t, d, name, "{{.State.Running}}"); got != "true" {
 			t.Errorf("after ctrl-x detach, Running = %q", got)

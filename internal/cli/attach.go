@@ -41,6 +41,8 @@ func newAttachCommand(c *Cli) *cobra.Command {
 }
 
 func runAttach(ctx context.Context, c *Cli, name string, opts *attachOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	api, err := c.Client(ctx)
 	if err != nil {
 		return err

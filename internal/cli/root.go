@@ -67,6 +67,7 @@ type StatusError struct {
 	StatusCode int
 }
 
+// Error returns Status, or a generic text for a bare exit code.
 func (e StatusError) Error() string {
 	if e.Status != "" {
 		return e.Status

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -128,7 +129,7 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 			<-streamDone
 		}
 		if cfg.HostConfig.AutoRemove {
-			<-status
+			awaitRemoval(status)
 		}
 		return toStatusError(err)
 	}
@@ -175,6 +176,20 @@ func (c *Cli) exitError(res exitResult) error {
 		return StatusError{StatusCode: res.code}
 	}
 	return nil
+}
+
+// removalWait bounds how long berth waits for the daemon to remove a --rm
+// container whose start failed: docker waits forever, which turns a daemon
+// that keeps the container into a hung client.
+const removalWait = 5 * time.Second
+
+func awaitRemoval(status <-chan exitResult) {
+	t := time.NewTimer(removalWait)
+	defer t.Stop()
+	select {
+	case <-status:
+	case <-t.C:
+	}
 }
 
 // toStatusError gives a failed create or start docker's exit code: 127 when

@@ -113,7 +113,7 @@ func startAttached(ctx context.Context, c *Cli, name string, opts *startOptions)
 		cancel()
 		<-streamDone
 		if autoRemove {
-			<-status
+			awaitRemoval(status)
 		}
 		return err
 	}

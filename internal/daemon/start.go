@@ -43,7 +43,16 @@ func (d *Daemon) ContainerStart(ctx context.Context, name string, detachKeys str
 	case containertypes.StateRemoving, containertypes.StateDead:
 		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("container %s is marked for removal and cannot be started", c.ID))
 	}
-	return d.start(ctx, c)
+	if err := d.start(ctx, c); err != nil {
+		if c.HostConfig.AutoRemove {
+			// like docker, --rm also covers a container that could not start
+			if rmErr := d.remove(context.WithoutCancel(ctx), c); rmErr != nil {
+				d.log.Error("auto-remove container", "id", c.ID, "err", rmErr)
+			}
+		}
+		return err
+	}
+	return nil
 }
 
 // start runs the sequence that turns a container record into a running
