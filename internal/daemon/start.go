@@ -59,6 +59,7 @@ func (d *Daemon) ContainerStart(ctx context.Context, name string, detachKeys str
 // process: mount the rootfs, write the bundle, start the shim, connect the
 // attaches waiting for it, then let the process run. c is locked.
 func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr error) {
+	began := time.Now()
 	d.shimGone(c.ID) // the previous run's shim must be done with the bundle
 	bundle := d.containerStateDir(c.ID)
 	rootfs := filepath.Join(bundle, "rootfs")
@@ -105,6 +106,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err != nil {
 		return errdefs.ErrUnknown.WithMessage(fmt.Sprintf("failed to create task for container: %v", err))
 	}
+	created := time.Now()
 	t := d.track(c.ID, client)
 	d.connectPendingAttaches(c.ID, client)
 	if err := client.Start(ctx); err != nil {
@@ -123,6 +125,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	}
 	d.notify(c.ID)
 	go d.monitor(c, t)
+	d.log.Debug("container started", "id", c.ID, "create", created.Sub(began), "total", time.Since(began))
 	return nil
 }
 
