@@ -49,8 +49,9 @@ func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, remove
 	return d.remove(ctx, c)
 }
 
-// remove deletes a stopped container's record, rw layer and files. The record
-// goes first, so a crash midway leaves only garbage that restore collects. c is locked.
+// remove deletes a stopped container's record, rw layer and files. The
+// record file goes first, so a crash midway leaves only garbage that restore
+// collects. c is locked.
 func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 	if err := c.State.SetRemoving(); err != nil {
 		return err
@@ -59,10 +60,13 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 	if err := os.Remove(filepath.Join(dataDir, "config.json")); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove container record: %w", err)
 	}
+	// the files go before the record leaves the store, so that whoever
+	// waits for the removal (run --rm) finds nothing left behind
+	err := d.removeFiles(ctx, c.ID)
 	d.containers.Delete(c.ID)
 	d.containers.ReleaseName(c.Name)
 	d.notify(c.ID)
-	return d.removeFiles(ctx, c.ID)
+	return err
 }
 
 // removeFiles deletes what a removed container leaves on disk. Best effort,
