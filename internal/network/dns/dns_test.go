@@ -1,0 +1,113 @@
+package dns
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+type table map[string][]netip.Addr
+
+func (t table) LookupA(name string) ([]netip.Addr, bool) { a, ok := t[name]; return a, ok }
+
+func (t table) LookupPTR(addr netip.Addr) []string {
+	for n, as := range t {
+		if slices.Contains(as, addr) && len(as) == 1 {
+			return []string{n + ".net"}
+		}
+	}
+	return nil
+}
+
+// serve starts s on loopback and returns its address.
+func serve(t *testing.T, s *Server) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serve(pc, l)
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	return pc.LocalAddr().String()
+}
+
+func query(t *testing.T, proto, server, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	c := &dns.Client{Net: proto}
+	resp, _, err := c.Exchange(m, server)
+	if err != nil {
+		t.Fatalf("query %s %s: %v", proto, name, err)
+	}
+	return resp
+}
+
+func answers(m *dns.Msg) []string {
+	var out []string
+	for _, rr := range m.Answer {
+		switch r := rr.(type) {
+		case *dns.A:
+			out = append(out, r.A.String())
+		case *dns.PTR:
+			out = append(out, r.Ptr)
+		}
+	}
+	return out
+}
+
+func TestServer(t *testing.T) {
+	a1, a2 := netip.MustParseAddr("10.1.0.2"), netip.MustParseAddr("10.1.0.3")
+	upstream := NewServer(table{"outside.example": {netip.MustParseAddr("10.99.0.1")}}, nil)
+	up := serve(t, upstream)
+	s := NewServer(table{"web": {a1}, "search": {a1, a2}}, []string{up})
+	addr := serve(t, s)
+
+	tests := []struct {
+		name, proto, q string
+		qtype          uint16
+		want           []string
+		rcode          int
+	}{
+		{name: "container name", proto: "udp", q: "web", qtype: dns.TypeA, want: []string{"10.1.0.2"}},
+		{name: "case and tcp", proto: "tcp", q: "WEB.", qtype: dns.TypeA, want: []string{"10.1.0.2"}},
+		{name: "aaaa of known name", proto: "udp", q: "web", qtype: dns.TypeAAAA, want: nil},
+		{name: "ptr", proto: "udp", q: "2.0.1.10.in-addr.arpa", qtype: dns.TypePTR, want: []string{"web.net."}},
+		{name: "forwarded", proto: "udp", q: "outside.example", qtype: dns.TypeA, want: []string{"10.99.0.1"}},
+		{name: "forwarded tcp", proto: "tcp", q: "outside.example", qtype: dns.TypeA, want: []string{"10.99.0.1"}},
+		{name: "unknown", proto: "udp", q: "nope", qtype: dns.TypeA, rcode: dns.RcodeServerFailure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := query(t, tt.proto, addr, tt.q, tt.qtype)
+			if resp.Rcode != tt.rcode {
+				t.Fatalf("rcode = %d, want %d", resp.Rcode, tt.rcode)
+			}
+			if got := answers(resp); !slices.Equal(got, tt.want) {
+				t.Fatalf("answers = %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("alias rotates", func(t *testing.T) {
+		firsts := map[string]bool{}
+		for range 4 {
+			got := answers(query(t, "udp", addr, "search", dns.TypeA))
+			if len(got) != 2 {
+				t.Fatalf("answers = %v", got)
+			}
+			firsts[got[0]] = true
+		}
+		if len(firsts) != 2 {
+			t.Fatalf("first answer never changes: %v", firsts)
+		}
+	})
+}

@@ -1,0 +1,60 @@
+package network
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/berth-project/berth/internal/atomicfile"
+)
+
+// stateFile holds every network and endpoint; IPAM and port allocations are
+// rebuilt from it.
+const stateFile = "state.json"
+
+type state struct {
+	Networks  []*Network  `json:"networks"`
+	Endpoints []*Endpoint `json:"endpoints"`
+}
+
+func loadState(root string) (*state, error) {
+	data, err := os.ReadFile(filepath.Join(root, stateFile))
+	if os.IsNotExist(err) {
+		return &state{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read network state: %w", err)
+	}
+	var s state
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("decode network state %s: %w", filepath.Join(root, stateFile), err)
+	}
+	return &s, nil
+}
+
+// save persists the manager's state. m.mu is held.
+func (m *Manager) save() error {
+	s := state{}
+	for _, n := range m.networks {
+		s.Networks = append(s.Networks, n)
+	}
+	for _, ep := range m.endpoints {
+		s.Endpoints = append(s.Endpoints, ep)
+	}
+	slices.SortFunc(s.Networks, func(a, b *Network) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(s.Endpoints, func(a, b *Endpoint) int { return strings.Compare(a.ID, b.ID) })
+	data, err := json.MarshalIndent(&s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode network state: %w", err)
+	}
+	if err := os.MkdirAll(m.cfg.Root, 0o700); err != nil {
+		return fmt.Errorf("create network state dir: %w", err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(m.cfg.Root, stateFile), data, 0o600); err != nil {
+		return fmt.Errorf("write network state: %w", err)
+	}
+	return nil
+}
