@@ -28,6 +28,8 @@ type config struct {
 	Bridge             string   `json:"bridge"`
 	BIP                string   `json:"bip"`
 	InsecureRegistries []string `json:"insecure-registries"`
+	FirewallTable      string   `json:"firewall-table"`
+	CertsDir           string   `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
 	ConfigFile         string   `json:"-"`
 }
 
@@ -45,7 +47,8 @@ func defaultConfig() *config {
 // flagToKey maps flag names to their daemon.json keys.
 var flagToKey = map[string]string{
 	"host": "hosts", "data-root": "data-root", "exec-root": "exec-root", "default-runtime": "default-runtime",
-	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries",
+	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries", "firewall-table": "firewall-table",
+	"certs-dir": "certs-dir",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -59,6 +62,9 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVarP(&c.Bridge, "bridge", "b", "", "Attach containers to a network bridge")
 	fs.StringVar(&c.BIP, "bip", "", "Specify network bridge IP")
 	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
+	// berth's own: the nftables table it owns, so that several daemons (tests) never share one
+	fs.StringVar(&c.FirewallTable, "firewall-table", "berth", "Name of the nftables table berth owns")
+	fs.StringVar(&c.CertsDir, "certs-dir", "/etc/berth/certs.d", "Directory of per-registry TLS certificates (<dir>/<host:port>/)")
 }
 
 // load merges daemon.json under the flags; like dockerd, a key set in both

@@ -88,6 +88,10 @@ func run(ctx context.Context, cfg *config) error {
 		APIVersion: apiVersion,
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
+
+		InsecureRegistries: cfg.InsecureRegistries,
+		Network:            daemon.NetworkConfig{Bridge: cfg.Bridge, BIP: cfg.BIP, TableName: cfg.FirewallTable},
+		CertsDir:           cfg.CertsDir,
 	})
 	if err != nil {
 		return err

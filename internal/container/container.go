@@ -15,6 +15,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/internal/atomicfile"
 )
@@ -34,7 +35,9 @@ type Container struct {
 
 	Config     *containertypes.Config     // image config merged with the request
 	HostConfig *containertypes.HostConfig //
-	ImageID    string                     // "sha256:..."
+	// NetworkingConfig holds the per-network settings of create (aliases, --ip).
+	NetworkingConfig *network.NetworkingConfig `json:",omitempty"`
+	ImageID          string                    // "sha256:..."
 
 	State        State
 	RestartCount int

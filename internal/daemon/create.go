@@ -29,7 +29,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if hc == nil {
 		hc = &containertypes.HostConfig{}
 	}
-	if err := validateHostConfig(hc); err != nil {
+	if err := d.validateNetworking(ctx, hc, req.NetworkingConfig); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
 	if err := validateRestartPolicy(hc); err != nil {
@@ -56,18 +56,19 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	path, args := container.Process(cfg)
 	dataDir := d.containerDataDir(id)
 	c := &container.Container{
-		ID:             id,
-		Name:           "/" + strings.TrimPrefix(name, "/"),
-		Created:        time.Now().UTC(),
-		Path:           path,
-		Args:           args,
-		Config:         cfg,
-		HostConfig:     hc,
-		ImageID:        img.ID,
-		LogPath:        dataDir + "/" + id + "-json.log",
-		HostnamePath:   dataDir + "/hostname",
-		HostsPath:      dataDir + "/hosts",
-		ResolvConfPath: dataDir + "/resolv.conf",
+		ID:               id,
+		Name:             "/" + strings.TrimPrefix(name, "/"),
+		Created:          time.Now().UTC(),
+		Path:             path,
+		Args:             args,
+		Config:           cfg,
+		HostConfig:       hc,
+		ImageID:          img.ID,
+		NetworkingConfig: req.NetworkingConfig,
+		LogPath:          dataDir + "/" + id + "-json.log",
+		HostnamePath:     dataDir + "/hostname",
+		HostsPath:        dataDir + "/hosts",
+		ResolvConfPath:   dataDir + "/resolv.conf",
 	}
 	c.State.Status = containertypes.StateCreated
 	if err := d.createOnDisk(ctx, c); err != nil {
@@ -90,18 +91,8 @@ func (d *Daemon) createOnDisk(ctx context.Context, c *container.Container) error
 	if _, err := d.images.PrepareRootfs(ctx, c.ImageID, c.ID); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
-	if err := d.writeEtcFiles(c); err != nil {
+	if err := d.writeEtcFiles(ctx, c); err != nil {
 		return err
 	}
 	return c.Save(d.containerDataDir(c.ID))
-}
-
-// validateHostConfig refuses what this engine cannot honour yet, with docker's wording.
-func validateHostConfig(hc *containertypes.HostConfig) error {
-	switch mode := string(hc.NetworkMode); {
-	case mode == "", mode == "default", mode == "none", mode == "host", mode == "bridge":
-	default:
-		return errdefs.ErrNotFound.WithMessage(fmt.Sprintf("network %s not found", mode))
-	}
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/image"
+	"github.com/berth-project/berth/internal/network"
 )
 
 // Version is berth's engine version.
@@ -36,6 +37,7 @@ type Config struct {
 	ShimBinary string // berth-shim path
 	APIVersion string // advertised by /version
 	MinAPI     string
+	Network    NetworkConfig
 	Logger     *slog.Logger
 	// InsecureRegistries may be reached over plain HTTP or with unverified
 	// certificates (CIDRs or host[:port]); loopback always may.
@@ -57,6 +59,9 @@ type Daemon struct {
 	stopping map[string]chan struct{} // exited containers whose shim is finishing
 	watchers map[string]*watch
 	pending  map[string][]*pendingAttach // attaches waiting for a start
+
+	netMu sync.Mutex
+	net   *network.Manager // created on first use, see networks
 }
 
 // New opens the stores under cfg.DataRoot and re-adopts every container whose
@@ -87,6 +92,11 @@ func New(ctx context.Context, cfg Config) (*Daemon, error) {
 		watchers:   map[string]*watch{},
 		pending:    map[string][]*pendingAttach{},
 	}
+	if d.networkStateExists() {
+		if _, err := d.networks(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.restore(ctx); err != nil {
 		return nil, err
 	}
@@ -104,6 +114,11 @@ func (d *Daemon) Close() error {
 		t.cancel()
 		errs = append(errs, t.shim.Close())
 	}
+	d.netMu.Lock()
+	if d.net != nil {
+		errs = append(errs, d.net.Close(context.Background()))
+	}
+	d.netMu.Unlock()
 	return errors.Join(errs...)
 }
 

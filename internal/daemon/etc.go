@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/berth-project/berth/internal/atomicfile"
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/oci"
 )
 
@@ -16,7 +18,7 @@ func isHostNetwork(hc *containertypes.HostConfig) bool { return hc.NetworkMode =
 
 // writeEtcFiles generates the container's /etc/hostname, /etc/hosts and
 // /etc/resolv.conf, which are bind-mounted over the image's.
-func (d *Daemon) writeEtcFiles(c *container.Container) error {
+func (d *Daemon) writeEtcFiles(ctx context.Context, c *container.Container) error {
 	hostResolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("read host resolv.conf: %w", err)
@@ -32,8 +34,12 @@ func (d *Daemon) writeEtcFiles(c *container.Container) error {
 			resolv = oci.ResolvConf(hostResolv, c.HostConfig.DNS, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
 		}
 	} else {
-		hosts = oci.HostsFile(c.Config.Hostname, extraHosts(c.HostConfig))
-		resolv = oci.ResolvConf(hostResolv, c.HostConfig.DNS, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
+		hosts = oci.HostsFile(c.Config.Hostname, append(extraHosts(c.HostConfig), d.hostsEntries(c.ID, c.Config.Hostname)...))
+		if d.usesEmbeddedDNS(ctx, c) {
+			resolv = network.ResolvConf(hostResolv, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
+		} else {
+			resolv = oci.ResolvConf(hostResolv, c.HostConfig.DNS, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
+		}
 	}
 	for path, data := range map[string][]byte{
 		c.HostnamePath:   []byte(c.Config.Hostname + "\n"),

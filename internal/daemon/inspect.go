@@ -19,6 +19,9 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string, size bool) (
 	c.Lock()
 	resp := c.Inspect()
 	c.Unlock()
+	if resp.NetworkSettings != nil {
+		d.networkSettings(c.ID, resp.NetworkSettings)
+	}
 	if size {
 		rw := d.rwSize(c.ID)
 		resp.SizeRw = &rw

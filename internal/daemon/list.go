@@ -34,6 +34,10 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOp
 		if !ok {
 			continue
 		}
+		if ports := d.portSummaries(c.ID); ports != nil {
+			row.Ports = ports
+		}
+		d.networkSummaries(c.ID, row.NetworkSettings)
 		if opts.Size {
 			row.SizeRw = d.rwSize(c.ID)
 			if img, err := d.images.Get(ctx, c.ImageID); err == nil {

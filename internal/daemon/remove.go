@@ -73,6 +73,7 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 // idempotent.
 func (d *Daemon) removeFiles(ctx context.Context, id string) error {
 	d.cleanupBundle(id)
+	d.teardownNetworking(ctx, id)
 	return errors.Join(
 		d.images.RemoveRootfs(ctx, id),
 		os.RemoveAll(d.containerDataDir(id)),

@@ -65,6 +65,7 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	rootfs := filepath.Join(bundle, "rootfs")
 	defer func() {
 		if retErr != nil {
+			d.teardownNetworking(context.WithoutCancel(ctx), c.ID)
 			d.cleanupBundle(c.ID)
 			c.State.Error = retErr.Error()
 			c.State.ExitCode = startErrorExitCode(retErr)
@@ -81,7 +82,14 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err := mnt.MountAt(rootfs); err != nil {
 		return fmt.Errorf("mount rootfs: %w", err)
 	}
-	spec, err := d.spec(c, rootfs)
+	netns, err := d.setupNetworking(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := d.writeEtcFiles(ctx, c); err != nil {
+		return err
+	}
+	spec, err := d.spec(c, rootfs, netns)
 	if err != nil {
 		return err
 	}
@@ -130,14 +138,10 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 }
 
 // spec builds the OCI runtime spec for c with its rootfs mounted at rootfs.
-func (d *Daemon) spec(c *container.Container, rootfs string) (*specs.Spec, error) {
+func (d *Daemon) spec(c *container.Container, rootfs, netns string) (*specs.Spec, error) {
 	user, err := oci.ResolveUser(rootfs, c.Config.User)
 	if err != nil {
 		return nil, err
-	}
-	netns := ""
-	if isHostNetwork(c.HostConfig) {
-		netns = "host"
 	}
 	cwd := c.Config.WorkingDir
 	if cwd == "" {
@@ -237,6 +241,8 @@ func (d *Daemon) exited(c *container.Container, t *task, st shim.ExitStatus) {
 	c.Unlock()
 	if t != nil {
 		d.releaseShim(c.ID, t)
+	} else {
+		d.teardownNetworking(ctx, c.ID)
 	}
 	d.notify(c.ID)
 	if restart {
@@ -265,6 +271,7 @@ func (d *Daemon) releaseShim(id string, t *task) {
 			d.log.Debug("shim shutdown", "id", id, "err", err)
 		}
 		_ = t.shim.Close()
+		d.teardownNetworking(context.Background(), id)
 		d.removeBundle(id)
 		d.mu.Lock()
 		delete(d.stopping, id)

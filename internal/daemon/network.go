@@ -1,0 +1,305 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+	networktypes "github.com/moby/moby/api/types/network"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/network"
+)
+
+// NetworkConfig is the part of the daemon's configuration that shapes
+// networking (dockerd's --bridge and --bip, and the nftables table name).
+type NetworkConfig struct {
+	Bridge    string
+	BIP       string
+	TableName string
+}
+
+// networks returns the network manager, creating it on first use: a daemon
+// whose containers never leave `none` or `host` touches no bridge or
+// firewall table.
+func (d *Daemon) networks(ctx context.Context) (*network.Manager, error) {
+	d.netMu.Lock()
+	defer d.netMu.Unlock()
+	if d.net != nil {
+		return d.net, nil
+	}
+	cfg := network.Config{
+		Root:          filepath.Join(d.cfg.DataRoot, "network"),
+		ExecRoot:      d.cfg.ExecRoot,
+		DefaultBridge: d.cfg.Network.Bridge,
+		TableName:     d.cfg.Network.TableName,
+		Logger:        d.log,
+	}
+	if d.cfg.Network.BIP != "" {
+		bip, err := netip.ParsePrefix(d.cfg.Network.BIP)
+		if err != nil {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid --bip %q: %v", d.cfg.Network.BIP, err))
+		}
+		cfg.DefaultBIP = bip
+	}
+	m, err := network.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("start networking: %w", err)
+	}
+	d.net = m
+	return m, nil
+}
+
+// networkStateExists reports whether a previous berthd set up networks, in
+// which case the manager starts with the daemon to reconcile them.
+func (d *Daemon) networkStateExists() bool {
+	_, err := os.Stat(filepath.Join(d.cfg.DataRoot, "network"))
+	return err == nil
+}
+
+// networkMode is how a container is networked.
+type networkMode struct {
+	host, none bool
+	container  string   // container:<ref>
+	networks   []string // bridge networks, the first carrying ports and the default route
+}
+
+// resolveNetworkMode interprets HostConfig.NetworkMode and the networks of
+// NetworkingConfig. Until the default bridge is switched on, "default" means
+// none.
+func resolveNetworkMode(hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) networkMode {
+	mode := string(hc.NetworkMode)
+	switch {
+	case mode == "host":
+		return networkMode{host: true}
+	case mode == "none", mode == "", mode == "default":
+		return networkMode{none: true}
+	case strings.HasPrefix(mode, "container:"):
+		return networkMode{container: strings.TrimPrefix(mode, "container:")}
+	}
+	m := networkMode{networks: []string{mode}}
+	if nc != nil {
+		for name := range nc.EndpointsConfig {
+			if name != mode {
+				m.networks = append(m.networks, name)
+			}
+		}
+	}
+	return m
+}
+
+// validateNetworking checks, at create, that the networks exist.
+func (d *Daemon) validateNetworking(ctx context.Context, hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) error {
+	mode := resolveNetworkMode(hc, nc)
+	if mode.container != "" {
+		if _, err := d.lookup(mode.container); err != nil {
+			return err
+		}
+		return nil
+	}
+	if len(mode.networks) == 0 {
+		return nil
+	}
+	m, err := d.networks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range mode.networks {
+		if _, err := m.Get(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setupNetworking prepares c's network namespace before its runtime create
+// and returns the path to give the runtime ("" for a fresh empty one,
+// "host" for the host's). c is locked.
+func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (string, error) {
+	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
+	switch {
+	case mode.host:
+		return "host", nil
+	case mode.none:
+		return "", nil
+	case mode.container != "":
+		return d.joinContainerNetwork(mode.container)
+	}
+	m, err := d.networks(ctx)
+	if err != nil {
+		return "", err
+	}
+	path, err := m.NewNetNS(c.ID)
+	if err != nil {
+		return "", fmt.Errorf("create network namespace: %w", err)
+	}
+	for i, name := range mode.networks {
+		opts := network.EndpointOptions{
+			ContainerID: c.ID,
+			Name:        strings.TrimPrefix(c.Name, "/"),
+			NetNSPath:   path,
+		}
+		for _, dns := range c.HostConfig.DNS {
+			opts.DNS = append(opts.DNS, dns.String())
+		}
+		if c.NetworkingConfig != nil {
+			if es := c.NetworkingConfig.EndpointsConfig[name]; es != nil {
+				opts.Aliases = es.Aliases
+				if es.IPAMConfig != nil {
+					opts.IPv4 = es.IPAMConfig.IPv4Address
+				}
+			}
+		}
+		if i == 0 {
+			opts.PortBindings = c.HostConfig.PortBindings
+			opts.ExposedPorts = c.Config.ExposedPorts
+			opts.PublishAllPorts = c.HostConfig.PublishAllPorts
+		}
+		if _, err := m.Connect(ctx, name, opts); err != nil {
+			d.teardownNetworking(context.WithoutCancel(ctx), c.ID)
+			return "", err
+		}
+	}
+	return path, nil
+}
+
+// joinContainerNetwork is --network container:<ref>: share a running
+// container's namespace.
+func (d *Daemon) joinContainerNetwork(ref string) (string, error) {
+	other, err := d.lookup(ref)
+	if err != nil {
+		return "", err
+	}
+	other.Lock()
+	pid, running := other.State.Pid, other.State.Status == containertypes.StateRunning
+	other.Unlock()
+	if !running {
+		return "", errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot join network namespace of a non running container: %s", other.ID))
+	}
+	if nsPath := d.netnsPath(other.ID); fileExists(nsPath) {
+		return nsPath, nil
+	}
+	return fmt.Sprintf("/proc/%d/ns/net", pid), nil
+}
+
+// teardownNetworking releases c's endpoints and namespace. Best effort and
+// idempotent.
+func (d *Daemon) teardownNetworking(ctx context.Context, id string) {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil {
+		return
+	}
+	err := errors.Join(
+		m.DisconnectAll(ctx, id),
+		network.RemoveNetNS(d.netnsPath(id)),
+	)
+	if err != nil {
+		d.log.Warn("network teardown", "id", id, "err", err)
+	}
+}
+
+// networkSettings fills inspect's NetworkSettings from c's endpoints.
+func (d *Daemon) networkSettings(id string, ns *containertypes.NetworkSettings) {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil {
+		return
+	}
+	for i, ep := range m.Endpoints(id) {
+		if ns.Networks == nil {
+			ns.Networks = map[string]*networktypes.EndpointSettings{}
+		}
+		ns.Networks[ep.NetworkName] = ep.Settings()
+		if i == 0 {
+			ns.Ports = ep.PortMap()
+			ns.SandboxKey = ep.NetNSPath
+		}
+	}
+}
+
+// hostsEntries are the /etc/hosts lines naming the container's own addresses.
+func (d *Daemon) hostsEntries(id, hostname string) []string {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil {
+		return nil
+	}
+	var lines []string
+	for _, ep := range m.Endpoints(id) {
+		lines = append(lines, ep.IPAddress.String()+"\t"+hostname)
+	}
+	return lines
+}
+
+// usesEmbeddedDNS reports whether c's first network has the embedded resolver.
+func (d *Daemon) usesEmbeddedDNS(ctx context.Context, c *container.Container) bool {
+	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
+	if len(mode.networks) == 0 {
+		return false
+	}
+	m, err := d.networks(ctx)
+	if err != nil {
+		return false
+	}
+	n, err := m.Get(mode.networks[0])
+	return err == nil && n.EmbeddedDNS()
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// portSummaries are ps's PORTS for c: every exposed port, with its host
+// bindings when published.
+func (d *Daemon) portSummaries(id string) []containertypes.PortSummary {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil {
+		return nil
+	}
+	eps := m.Endpoints(id)
+	if len(eps) == 0 {
+		return nil
+	}
+	var out []containertypes.PortSummary
+	for port, bindings := range eps[0].PortMap() {
+		if len(bindings) == 0 {
+			out = append(out, containertypes.PortSummary{PrivatePort: port.Num(), Type: string(port.Proto())})
+			continue
+		}
+		for _, b := range bindings {
+			public, _ := strconv.ParseUint(b.HostPort, 10, 16)
+			out = append(out, containertypes.PortSummary{IP: b.HostIP, PrivatePort: port.Num(), PublicPort: uint16(public), Type: string(port.Proto())})
+		}
+	}
+	return out
+}
+
+// networkSummaries are ps's NETWORKS for c.
+func (d *Daemon) networkSummaries(id string, ns *containertypes.NetworkSettingsSummary) {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil || ns == nil {
+		return
+	}
+	for _, ep := range m.Endpoints(id) {
+		if ns.Networks == nil {
+			ns.Networks = map[string]*networktypes.EndpointSettings{}
+		}
+		ns.Networks[ep.NetworkName] = ep.Settings()
+	}
+}
