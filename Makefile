@@ -13,8 +13,8 @@ EXEC_ROOT ?= /run/berth
 DEMO_PKGS := runc busybox-static
 TEST_PKGS := $(DEMO_PKGS) docker-registry nftables iproute2
 
-UNIT_TIMEOUT ?= 8m
-INTEGRATION_TIMEOUT ?= 12m
+UNIT_TIMEOUT ?= 5m
+INTEGRATION_TIMEOUT ?= 10m
 # TESTFLAGS=-v or TESTFLAGS='-run TestRun' narrows or details the integration run.
 TESTFLAGS ?=
 
@@ -34,7 +34,14 @@ deps-test:
 demo: deps build
 	@BIN=$(BIN) SOCK=$(SOCK) DATA_ROOT=$(DATA_ROOT) EXEC_ROOT=$(EXEC_ROOT) scripts/demo.sh
 
-test: deps-test build vet unit integration
+# test runs every stage even when one fails, so one run shows everything, and
+# fails at the end if any stage failed.
+test: deps-test build
+	@status=0; \
+	$(MAKE) --no-print-directory vet || status=1; \
+	$(MAKE) --no-print-directory unit || status=1; \
+	$(MAKE) --no-print-directory integration || status=1; \
+	exit $$status
 
 vet:
 	$(GO) vet ./...

@@ -6,6 +6,8 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
 
 	"github.com/berth-project/berth/internal/backend"
@@ -22,6 +24,8 @@ type (
 	AttachOptions        = backend.AttachOptions
 	ImageListOptions     = backend.ImageListOptions
 	ImageImportOptions   = backend.ImageImportOptions
+	ImagePullOptions     = backend.ImagePullOptions
+	ImagePushOptions     = backend.ImagePushOptions
 )
 
 // Backend is everything the HTTP edge needs from the engine. cmd/berthd
@@ -30,6 +34,8 @@ type Backend interface {
 	SystemBackend
 	ContainerBackend
 	ImageBackend
+	DistributionBackend
+	NetworkBackend
 }
 
 // SystemBackend serves /_ping, /version and /info.
@@ -74,4 +80,44 @@ type ImageBackend interface {
 	ImageLoad(ctx context.Context, src io.Reader, quiet bool, out io.Writer) error
 	// ImageSave writes a docker-archive tarball of the named images to w.
 	ImageSave(ctx context.Context, names []string, w io.Writer) error
+}
+
+// DistributionBackend serves pulls, pushes, logins and prunes.
+type DistributionBackend interface {
+	// ImagePull fetches an image, writing docker JSON progress messages to
+	// out.
+	ImagePull(ctx context.Context, opts ImagePullOptions, out io.Writer) error
+	// ImagePush sends an image (or every tag of a repository), writing
+	// docker JSON progress messages to out.
+	ImagePush(ctx context.Context, opts ImagePushOptions, out io.Writer) error
+	// RegistryLogin checks credentials against their registry.
+	RegistryLogin(ctx context.Context, auth registry.AuthConfig) (registry.AuthResponse, error)
+	// DistributionInspect asks the registry for an image's descriptor and
+	// platforms.
+	DistributionInspect(ctx context.Context, name string, auth registry.AuthConfig) (*registry.DistributionInspect, error)
+	// ImagePrune removes unused images.
+	ImagePrune(ctx context.Context, filters Filters) (*image.PruneReport, error)
+}
+
+// NetworkBackend serves /networks. Names are a network's name, full id or
+// unique id prefix; an unknown one is ErrNotFound ("network NAME not
+// found"). Filter keys are checked by the edge (list: dangling, driver, id,
+// label, name, scope, type; prune: label, label!, until); their values are
+// the backend's to interpret.
+type NetworkBackend interface {
+	NetworkList(ctx context.Context, filters Filters) ([]network.Summary, error)
+	// NetworkInspect returns a network with its endpoints; verbose asks for
+	// swarm service details, which berth does not have.
+	NetworkInspect(ctx context.Context, name string, verbose bool) (*network.Inspect, error)
+	// NetworkCreate makes a network: a duplicate name is ErrConflict (409),
+	// a predefined name or overlapping subnet ErrPermissionDenied (403).
+	NetworkCreate(ctx context.Context, req network.CreateRequest) (*network.CreateResponse, error)
+	// NetworkRemove deletes a network; one in use or predefined is
+	// ErrPermissionDenied (403) with docker's message.
+	NetworkRemove(ctx context.Context, name string) error
+	NetworkPrune(ctx context.Context, filters Filters) (*network.PruneReport, error)
+	// NetworkConnect attaches req.Container (name or id) to the network.
+	NetworkConnect(ctx context.Context, name string, req network.ConnectRequest) error
+	// NetworkDisconnect detaches req.Container from the network.
+	NetworkDisconnect(ctx context.Context, name string, req network.DisconnectRequest) error
 }

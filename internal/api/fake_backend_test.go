@@ -40,6 +40,7 @@ type fakeBackend struct {
 	images     map[string]*fakeImage // by id
 	tags       map[string]string     // "repo:tag" -> image id
 	seq        int
+	networks   fakeNetworks // fake_networks_test.go
 }
 
 type fakeContainer struct {

@@ -56,7 +56,7 @@ func (s *Server) imagePostAction(w http.ResponseWriter, r *http.Request) error {
 	case "tag":
 		return s.imageTag(w, r, name)
 	case "push":
-		return errdefs.ErrNotImplemented.WithMessage("push is not implemented yet")
+		return s.imagePush(w, r, name)
 	}
 	return errPageNotFound
 }
@@ -139,15 +139,16 @@ func (s *Server) imageDelete(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, deleted)
 }
 
-// imageCreate answers POST /images/create: an import from the request body
-// (fromSrc=-); pulls and imports from URLs are not implemented yet.
+// imageCreate answers POST /images/create: a pull (fromImage=) or an
+// import from the request body (fromSrc=-); imports from URLs are not
+// implemented yet.
 func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseQuery(r)
 	if err != nil {
 		return err
 	}
 	if q.Get("fromImage") != "" {
-		return errdefs.ErrNotImplemented.WithMessage("pull is not implemented yet")
+		return s.imagePull(w, r)
 	}
 	src := q.Get("fromSrc")
 	switch src {

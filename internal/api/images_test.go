@@ -121,7 +121,6 @@ func TestImageCreateErrors(t *testing.T) {
 		status int
 		msg    string
 	}{
-		{"fromImage=busybox&tag=latest", 501, "pull is not implemented yet"},
 		{"fromSrc=" + url.QueryEscape("http://example.invalid/rootfs.tar"), 501, "not implemented"},
 		{"", 400, "fromImage or fromSrc"},
 	}
@@ -134,9 +133,6 @@ func TestImageCreateErrors(t *testing.T) {
 		if msg := errorMessage(t, resp); !strings.Contains(msg, tt.msg) {
 			t.Errorf("%s: message %q", tt.query, msg)
 		}
-	}
-	if resp := env.do(t, http.MethodPost, "/images/a/b/push", "", nil); resp.StatusCode != 501 {
-		t.Errorf("push: %d", resp.StatusCode)
 	}
 }
 

@@ -183,4 +183,6 @@ func (s *Server) routes() {
 	s.systemRoutes()
 	s.containerRoutes()
 	s.imageRoutes()
+	s.distributionRoutes()
+	s.networkRoutes()
 }

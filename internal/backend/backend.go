@@ -6,6 +6,8 @@ package backend
 import (
 	"io"
 	"time"
+
+	"github.com/moby/moby/api/types/registry"
 )
 
 // Filters are the decoded `filters` query parameter: key -> accepted values.
@@ -68,4 +70,18 @@ type ImageImportOptions struct {
 	Tag     string
 	Message string
 	Changes []string
+}
+
+// ImagePullOptions are the parameters of POST /images/create?fromImage=.
+type ImagePullOptions struct {
+	Image    string // name[:tag] or name@digest
+	Platform string // "os[/arch[/variant]]", "" for the host's
+	Auth     registry.AuthConfig
+}
+
+// ImagePushOptions are the parameters of POST /images/{name}/push.
+type ImagePushOptions struct {
+	Name string // the repository, possibly with a tag
+	Tag  string // "" pushes every tag of the repository
+	Auth registry.AuthConfig
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/client"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -28,6 +29,8 @@ type createOptions struct {
 	platform string
 	pull     string
 	quiet    bool
+	// configDir is the root --config flag: where pulls find credentials.
+	configDir string
 }
 
 func addCreateOptions(flags *pflag.FlagSet, o *createOptions, verb string) {
@@ -56,6 +59,7 @@ func newCreateCommand(c *Cli) *cobra.Command {
 			if err != nil {
 				return StatusError{Status: withHelp(err, "create"), StatusCode: 125}
 			}
+			opts.configDir = configDir(cmd)
 			id, err := createContainer(cmd.Context(), c, cfg, &opts)
 			if err != nil {
 				return err
@@ -98,15 +102,29 @@ func createContainer(ctx context.Context, c *Cli, cfg *containerConfig, opts *cr
 	if err != nil {
 		return "", err
 	}
-	// Pulling a missing image ("Unable to find image ... locally") arrives
-	// with registry support; until then the daemon's "No such image" stands.
-	resp, err := api.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name:             opts.name,
-		Platform:         platform,
-		Config:           cfg.Config,
-		HostConfig:       cfg.HostConfig,
-		NetworkingConfig: cfg.NetworkingConfig,
-	})
+	if opts.pull == pullAlways {
+		if err := pullForCreate(ctx, c, opts, cfg.Config.Image); err != nil {
+			return "", err
+		}
+	}
+	create := func() (client.ContainerCreateResult, error) {
+		return api.ContainerCreate(ctx, client.ContainerCreateOptions{
+			Name:             opts.name,
+			Platform:         platform,
+			Config:           cfg.Config,
+			HostConfig:       cfg.HostConfig,
+			NetworkingConfig: cfg.NetworkingConfig,
+		})
+	}
+	resp, err := create()
+	if err != nil && cerrdefs.IsNotFound(err) && (opts.pull == pullMissing || opts.pull == "") {
+		// Like docker: pull the missing image, then create again.
+		fmt.Fprintf(c.Err, "Unable to find image '%s' locally\n", familiarImage(cfg.Config.Image))
+		if perr := pullForCreate(ctx, c, opts, cfg.Config.Image); perr != nil {
+			return "", perr
+		}
+		resp, err = create()
+	}
 	if err != nil {
 		return "", err
 	}

@@ -33,6 +33,8 @@ func addImageCommands(root *cobra.Command, c *Cli) {
 		newImportCommand(c),
 		newSaveCommand(c),
 		newLoadCommand(c),
+		newPullCommand(c),
+		newPushCommand(c),
 	)
 
 	group := &cobra.Command{
@@ -61,6 +63,9 @@ func addImageCommands(root *cobra.Command, c *Cli) {
 		newSaveCommand(c),
 		newLoadCommand(c),
 		newImageInspectCommand(c),
+		newPullCommand(c),
+		newPushCommand(c),
+		newImagePruneCommand(c),
 	)
 	root.AddCommand(group)
 }

@@ -183,6 +183,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 		newPsCommand(c),
 		newContainerCommand(c),
 	)
+	root.AddCommand(newLoginCommand(c), newLogoutCommand(c))
 	addImageCommands(root, c)
 	addInspectCommand(root, c)
 	addSystemCommands(root, c)

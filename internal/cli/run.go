@@ -34,6 +34,7 @@ func newRunCommand(c *Cli) *cobra.Command {
 			if err != nil {
 				return StatusError{Status: withHelp(err, "run"), StatusCode: 125}
 			}
+			opts.configDir = configDir(cmd)
 			return runContainer(cmd.Context(), c, &opts, len(copts.attach.values) > 0, cfg)
 		},
 	}

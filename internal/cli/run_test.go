@@ -275,14 +275,19 @@ func TestRunStartFailureExitCodes(t *testing.T) {
 func TestRunUnknownImage(t *testing.T) {
 	e := newFakeEngine(t)
 	e.handle("POST /containers/create", replyJSON(http.StatusNotFound, `{"message":"No such image: nope:latest"}`))
+	e.handle("POST /images/create", replyJSON(http.StatusNotFound, `{"message":"pull access denied for nope, repository does not exist or may require 'docker login'"}`))
 	_, errOut, code := e.run(t, "", "run", "nope")
-	want := "berth: Error response from daemon: No such image: nope:latest\n\nRun 'berth run --help' for more information\n"
+	want := "Unable to find image 'nope:latest' locally\nberth: Error response from daemon: pull access denied for nope, repository does not exist or may require 'docker login'\n\nRun 'berth run --help' for more information\n"
 	if code != 125 || errOut != want {
 		t.Errorf("code=%d err=%q", code, errOut)
 	}
 	_, errOut, code = e.run(t, "", "create", "nope")
-	if code != 1 || errOut != "Error response from daemon: No such image: nope:latest\n" {
+	if code != 1 || errOut != "Unable to find image 'nope:latest' locally\nError response from daemon: pull access denied for nope, repository does not exist or may require 'docker login'\n" {
 		t.Errorf("create: code=%d err=%q", code, errOut)
+	}
+	_, errOut, code = e.run(t, "", "create", "--pull", "never", "nope")
+	if code != 1 || errOut != "Error response from daemon: No such image: nope:latest\n" {
+		t.Errorf("create --pull never: code=%d err=%q", code, errOut)
 	}
 }
 

@@ -25,7 +25,11 @@ func (s *Store) gcLocked(ctx context.Context) (map[digest.Digest]bool, error) {
 			keepSnaps[l.ChainID] = true
 			keepBlobs[l.Blob] = true
 		}
+		for _, m := range rec.Manifests {
+			keepBlobs[m.Digest] = true
+		}
 	}
+	s.leases.keep(keepSnaps, keepBlobs)
 	for _, chain := range s.containerChains() {
 		for k := chain; k != "" && !keepSnaps[k]; {
 			keepSnaps[k] = true

@@ -16,6 +16,9 @@ type record struct {
 	Parent      digest.Digest `json:"parent,omitempty"`
 	Created     time.Time     `json:"created"` // when the store got it
 	LastTagTime time.Time     `json:"lastTagTime,omitempty"`
+	// Manifests are the registry manifests known for the image (pulled or
+	// pushed), kept so that a push sends them byte for byte.
+	Manifests []manifestRecord `json:"manifests,omitempty"`
 
 	// Filled from the config blob when loaded.
 	config dockerspec.DockerOCIImage `json:"-"`

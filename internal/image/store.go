@@ -45,6 +45,7 @@ type Store struct {
 	mu     sync.RWMutex
 	images map[digest.Digest]*record
 	refs   *refStore
+	leases *leases // what unfinished pulls need kept, under mu
 	// writeMu serialises operations that add or remove layers and blobs, so
 	// garbage collection never races an import or load.
 	writeMu sync.Mutex
@@ -100,6 +101,9 @@ func NewStoreWithSnapshotter(root string, sn snapshot.Snapshotter) (*Store, erro
 		}
 	}
 	if err := s.refs.save(); err != nil {
+		return nil, err
+	}
+	if s.leases, err = openLeases(filepath.Join(root, "image", "leases")); err != nil {
 		return nil, err
 	}
 	if err := s.gc(ctx); err != nil {

@@ -19,7 +19,7 @@ const DockerCLI = "/usr/local/bin/docker"
 
 // CommandTimeout bounds every CLI command a test runs, so a hang fails the
 // test instead of the whole suite.
-var CommandTimeout = 2 * time.Minute
+var CommandTimeout = time.Minute
 
 // Result is what a CLI command did.
 type Result struct {

@@ -33,6 +33,7 @@ type Daemon struct {
 	Pidfile  string // --pidfile
 	LogPath  string // berthd's stdout and stderr
 	BinDir   string // where berthd, berth and berth-shim live
+	Net      Net    // its default bridge, subnet and nftables table
 
 	args []string // extra berthd flags
 
@@ -102,6 +103,9 @@ func NewDaemon(opts ...Option) (*Daemon, error) {
 		BinDir:   bin,
 	}
 	d.Host = "unix://" + d.Sock
+	if d.Net, err = newNet(); err != nil {
+		return nil, err
+	}
 	for _, o := range opts {
 		o(d)
 	}
@@ -137,6 +141,7 @@ func (d *Daemon) configFile() string { return filepath.Join(d.Root, "daemon.json
 func (d *Daemon) Args() []string {
 	args := []string{"-H", d.Host, "--data-root", d.DataRoot, "--exec-root", d.ExecRoot,
 		"--pidfile", d.Pidfile, "--config-file", d.configFile(), "--log-level", "debug"}
+	args = append(args, d.Net.args()...)
 	return append(args, d.args...)
 }
 
@@ -307,6 +312,9 @@ func (d *Daemon) Close() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, d.reap()...)
+	if err := d.Net.remove(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := os.RemoveAll(d.Root); err != nil {
 		errs = append(errs, err)
 	}

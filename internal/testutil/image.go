@@ -21,19 +21,25 @@ const BusyboxImage = "busybox:latest"
 // daemon's directory, building it on first use.
 func (d *Daemon) BusyboxTar(t testing.TB) string {
 	t.Helper()
+	path, err := d.BusyboxTarPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// BusyboxTarPath is BusyboxTar for callers without a testing.TB.
+func (d *Daemon) BusyboxTarPath() (string, error) {
 	path := filepath.Join(d.Root, "busybox-rootfs.tar")
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, err := os.Stat(path); err == nil {
-		return path
+		return path, nil
 	}
 	if err := buildBusyboxTar(path + ".tmp"); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return path, os.Rename(path+".tmp", path)
 }
 
 // LoadBusybox imports the busybox rootfs as busybox:latest, once per daemon
@@ -46,13 +52,18 @@ func (d *Daemon) LoadBusybox(t testing.TB) {
 	if loaded {
 		return
 	}
-	tarPath := d.BusyboxTar(t)
-	if err := d.importImage(tarPath, BusyboxImage); err != nil {
+	if err := d.ImportBusybox(d.BusyboxTar(t)); err != nil {
 		t.Fatalf("import the busybox test image: %v", err)
 	}
 	d.mu.Lock()
 	d.busybox = true
 	d.mu.Unlock()
+}
+
+// ImportBusybox imports the rootfs tar at tarPath (see WriteBusyboxRootfs) as
+// busybox:latest unless the daemon already has that image.
+func (d *Daemon) ImportBusybox(tarPath string) error {
+	return d.importImage(tarPath, BusyboxImage)
 }
 
 // importImage imports a rootfs tar as ref through the API and checks it is

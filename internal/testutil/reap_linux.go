@@ -105,8 +105,10 @@ func isZombie(pid int) bool {
 	return false
 }
 
-// unmountUnder lazily unmounts every mount point at or below dir, deepest
+// UnmountUnder lazily unmounts every mount point at or below dir, deepest
 // first.
+func UnmountUnder(dir string) error { return errors.Join(unmountUnder(dir)...) }
+
 func unmountUnder(dir string) []error {
 	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
 	if err != nil {

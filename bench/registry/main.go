@@ -1,0 +1,213 @@
+//go:build linux
+
+// Command registry measures pulls and pushes of an image of about 200 MB
+// in 4 layers of random data against a local reference registry
+// (docker-registry on 127.0.0.1): the median of several runs with berth,
+// and with dockerd when it is installed. It is not part of `make test`:
+//
+//	go build -o bin/ ./cmd/... && go run ./bench/registry -bin bin
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/berth-project/berth/internal/testutil"
+)
+
+func main() {
+	bin := flag.String("bin", "bin", "directory holding berthd, berth and berth-shim")
+	runs := flag.Int("n", 5, "runs per measure (the median is reported)")
+	layers := flag.Int("layers", 4, "layers in the image")
+	layerMB := flag.Int("layer-mb", 50, "megabytes of random data per layer")
+	verbose = flag.Bool("v", false, "show the CLI's output")
+	flag.Parse()
+	if os.Geteuid() != 0 {
+		fail(errors.New("run as root (it starts berthd)"))
+	}
+	abs, err := filepath.Abs(*bin)
+	if err != nil {
+		fail(err)
+	}
+	os.Setenv(testutil.BinDirEnv, abs)
+	if _, err := os.Stat(testutil.RegistryBinary); err != nil {
+		fail(fmt.Errorf("%s is needed: apt-get install docker-registry", testutil.RegistryBinary))
+	}
+
+	src, err := testutil.NewRegistry()
+	if err != nil {
+		fail(err)
+	}
+	defer src.Close()
+	ref := src.Host + "/bench/random:v1"
+	fmt.Printf("image: %d layers of %d MB random data, pushed to %s\n", *layers, *layerMB, ref)
+	if err := pushRandom(ref, *layers, int64(*layerMB)<<20); err != nil {
+		fail(err)
+	}
+
+	berth, err := benchBerth(src, ref, *runs)
+	if err != nil {
+		fail(fmt.Errorf("berth: %w", err))
+	}
+	fmt.Printf("\n%-8s %12s %12s\n", "engine", "pull", "push")
+	fmt.Printf("%-8s %12s %12s\n", "berth", berth.pull.Round(time.Millisecond), berth.push.Round(time.Millisecond))
+	if _, err := exec.LookPath("dockerd"); err != nil {
+		fmt.Println("docker   (dockerd is not installed: not measured)")
+		return
+	}
+	docker, err := benchDocker(src, ref, *runs)
+	if err != nil {
+		fail(fmt.Errorf("docker: %w", err))
+	}
+	fmt.Printf("%-8s %12s %12s\n", "docker", docker.pull.Round(time.Millisecond), docker.push.Round(time.Millisecond))
+	fmt.Printf("ratios: pull %.2fx faster, push %.2fx faster\n", docker.pull.Seconds()/berth.pull.Seconds(), docker.push.Seconds()/berth.push.Seconds())
+}
+
+type result struct{ pull, push time.Duration }
+
+var verbose *bool
+
+// benchBerth times `berth pull` into an empty store and `berth push` to an
+// empty registry, runs times each.
+func benchBerth(src *testutil.Registry, ref string, runs int) (result, error) {
+	d, err := testutil.NewDaemon()
+	if err != nil {
+		return result{}, err
+	}
+	defer d.Close()
+	if err := d.Start(); err != nil {
+		return result{}, err
+	}
+	berth := func(args ...string) error {
+		cmd := d.BerthCmd(args...)
+		cmd.Env = append(cmd.Env, "BERTH_CONFIG="+d.Root)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("berth %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		if *verbose {
+			fmt.Printf("$ berth %s\n%s", strings.Join(args, " "), out)
+		}
+		return nil
+	}
+	return measure(runs, ref, berth)
+}
+
+// benchDocker does the same with a private dockerd.
+func benchDocker(src *testutil.Registry, ref string, runs int) (result, error) {
+	dir, err := os.MkdirTemp("", "bench-dockerd-")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "docker.sock")
+	cmd := exec.Command("dockerd", "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "x"),
+		"-H", "unix://"+sock, "--pidfile", filepath.Join(dir, "pid"), "--bridge", "none", "--iptables=false")
+	if err := cmd.Start(); err != nil {
+		return result{}, err
+	}
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
+	}()
+	docker := func(args ...string) error {
+		c := exec.Command(testutil.DockerCLI, append([]string{"-H", "unix://" + sock}, args...)...)
+		c.Env = append(os.Environ(), "DOCKER_CONFIG="+dir)
+		out, err := c.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return nil
+	}
+	for i := 0; i < 100 && docker("version") != nil; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	return measure(runs, ref, docker)
+}
+
+// measure runs the pull and push measures with an engine's CLI.
+func measure(runs int, ref string, cli func(args ...string) error) (result, error) {
+	var pulls, pushes []time.Duration
+	for i := 0; i < runs; i++ {
+		_ = cli("rmi", "-f", ref)
+		_ = cli("image", "prune", "-a", "-f")
+		start := time.Now()
+		if err := cli("pull", ref); err != nil {
+			return result{}, err
+		}
+		pulls = append(pulls, time.Since(start))
+
+		dst, err := testutil.NewRegistry()
+		if err != nil {
+			return result{}, err
+		}
+		target := dst.Host + "/bench/copy:v1"
+		if err := cli("tag", ref, target); err != nil {
+			dst.Close()
+			return result{}, err
+		}
+		start = time.Now()
+		err = cli("push", target)
+		pushes = append(pushes, time.Since(start))
+		_ = cli("rmi", target)
+		dst.Close()
+		if err != nil {
+			return result{}, err
+		}
+		fmt.Printf("run %d: pull %s, push %s\n", i+1, pulls[i].Round(time.Millisecond), pushes[i].Round(time.Millisecond))
+	}
+	return result{pull: median(pulls), push: median(pushes)}, nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// pushRandom writes an image of random layers straight to the registry.
+func pushRandom(ref string, layers int, size int64) error {
+	img := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.DockerManifestSchema2), types.DockerConfigJSON)
+	for i := 0; i < layers; i++ {
+		l, err := random.Layer(size, types.DockerLayer)
+		if err != nil {
+			return err
+		}
+		if img, err = mutate.AppendLayers(img, l); err != nil {
+			return err
+		}
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return err
+	}
+	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		return err
+	}
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		return err
+	}
+	return remote.Write(r, img)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench/registry:", err)
+	os.Exit(1)
+}

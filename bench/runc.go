@@ -1,0 +1,84 @@
+//go:build linux
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/berth-project/berth/internal/testutil"
+)
+
+// benchRunc times `runc run` alone on a bundle with the same busybox rootfs,
+// so that berth's own overhead shows.
+func benchRunc(cfg config) (*engineResult, error) {
+	fmt.Fprintln(os.Stderr, "bench: runc alone ...")
+	dir, err := os.MkdirTemp("", "berth-bench-runc-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bundle := filepath.Join(dir, "bundle")
+	rootfs := filepath.Join(bundle, "rootfs")
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		return nil, err
+	}
+	busybox, err := testutil.BusyboxBinary()
+	if err != nil {
+		return nil, err
+	}
+	tarPath := filepath.Join(dir, "rootfs.tar")
+	f, err := os.Create(tarPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := testutil.WriteBusyboxRootfs(f, busybox); err != nil {
+		f.Close()
+		return nil, err
+	}
+	f.Close()
+	if _, err := run("tar", "-C", rootfs, "-xf", tarPath); err != nil {
+		return nil, err
+	}
+	if _, err := run("runc", "spec", "--bundle", bundle); err != nil {
+		return nil, err
+	}
+	if err := editSpec(filepath.Join(bundle, "config.json")); err != nil {
+		return nil, err
+	}
+	state := filepath.Join(dir, "state")
+	n := 0
+	r := &engineResult{name: "runc alone"}
+	r.runRm, err = median(cfg.runs, func() error {
+		n++
+		cmd := exec.Command("runc", "--root", state, "run", "--bundle", bundle, fmt.Sprintf("bench-%d-%d", os.Getpid(), n))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("runc run: %v: %s", err, out)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// editSpec turns `runc spec`'s default into a non-terminal `true`.
+func editSpec(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return err
+	}
+	proc := spec["process"].(map[string]any)
+	proc["terminal"] = false
+	proc["args"] = []string{"true"}
+	out, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, out, 0o644)
+}

@@ -1,0 +1,140 @@
+package image
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/image"
+	"github.com/opencontainers/go-digest"
+)
+
+var pruneFilters = map[string]bool{"dangling": true, "until": true, "label": true, "label!": true}
+
+// Prune removes unused images like POST /images/prune: dangling ones (no
+// tag), or with filter dangling=false every image no
+// container uses. Images with children are kept, as are images matching
+// no label filter or created after "until". It also drops what
+// interrupted pulls had kept for reuse.
+func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy UsedBy) (*image.PruneReport, error) {
+	for k := range filters {
+		if !pruneFilters[k] {
+			return nil, errdefs.ErrInvalidArgument.WithMessage("invalid filter '" + k + "'")
+		}
+	}
+	danglingOnly := true
+	if set, v, err := boolFilter(filters, "dangling"); err != nil {
+		return nil, err
+	} else if set {
+		danglingOnly = v
+	}
+	var until time.Time
+	for _, v := range filters["until"] {
+		ts, err := parseUntil(v)
+		if err != nil {
+			return nil, err
+		}
+		until = ts
+	}
+
+	s.mu.RLock()
+	type candidate struct {
+		id   digest.Digest
+		refs []string
+	}
+	var cands []candidate
+	sizes := map[string]int64{}
+	for _, rec := range s.images {
+		refs := s.refs.of(rec.ID)
+		if danglingOnly && hasTag(refs) {
+			continue // dangling: no tag (digest references do not count)
+		}
+		if s.hasChildrenLocked(rec) {
+			continue
+		}
+		if usedBy != nil {
+			if _, _, used := usedBy(rec.ID.String()); used {
+				continue
+			}
+		}
+		if !until.IsZero() && !rec.created().Before(until) {
+			continue
+		}
+		if !labelsMatch(filters, rec.config.Config.Labels) {
+			continue
+		}
+		c := candidate{id: rec.ID}
+		for _, r := range refs {
+			c.refs = append(c.refs, r.String())
+		}
+		cands = append(cands, c)
+		for _, l := range rec.Layers {
+			sizes[l.ChainID.String()] = l.Size
+		}
+	}
+	s.mu.RUnlock()
+
+	report := &image.PruneReport{ImagesDeleted: []image.DeleteResponse{}}
+	for _, c := range cands {
+		names := c.refs
+		if len(names) == 0 {
+			names = []string{c.id.Encoded()}
+		}
+		for _, n := range names {
+			deleted, err := s.Delete(ctx, n, false, false, usedBy)
+			if err != nil {
+				if errdefs.IsNotFound(err) || errdefs.IsConflict(err) {
+					continue
+				}
+				return report, err
+			}
+			report.ImagesDeleted = append(report.ImagesDeleted, deleted...)
+		}
+	}
+	for _, d := range report.ImagesDeleted {
+		if d.Deleted != "" {
+			report.SpaceReclaimed += uint64(sizes[d.Deleted])
+		}
+	}
+	if len(report.ImagesDeleted) == 0 {
+		report.ImagesDeleted = nil
+	}
+
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.leases.dropInactive()
+	_, err := s.gcLocked(ctx)
+	return report, err
+}
+
+// labelsMatch applies prune's label and label! filters.
+func labelsMatch(filters map[string][]string, labels map[string]string) bool {
+	for _, want := range filters["label"] {
+		k, v, hasValue := strings.Cut(want, "=")
+		got, ok := labels[k]
+		if !ok || (hasValue && got != v) {
+			return false
+		}
+	}
+	for _, not := range filters["label!"] {
+		k, v, hasValue := strings.Cut(not, "=")
+		got, ok := labels[k]
+		if ok && (!hasValue || got == v) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasTag(refs []reference.Named) bool {
+	for _, r := range refs {
+		if _, ok := r.(reference.NamedTagged); ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,428 @@
+package image
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/containerd/errdefs"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/berth-project/berth/internal/content"
+	"github.com/berth-project/berth/internal/snapshot"
+)
+
+// layerJob is one layer of a pull.
+type layerJob struct {
+	desc   ocispec.Descriptor
+	diffID digest.Digest
+	chain  digest.Digest
+	parent digest.Digest
+	id     string    // docker's short id: the blob digest's first 12 hex
+	exists bool      // unpacked and its blob stored: "Already exists"
+	dl     *download // nil when exists
+}
+
+// pullLayers downloads the missing layers (at most Downloads at a time,
+// each into the content store) and unpacks them in order while they
+// arrive: the unpacker follows the blob file as the download writes it, so
+// a layer is stored once and unpacked without waiting for its end. Every
+// blob is checked against its digest and every layer against its diff ID
+// before the pull can commit. The caller holds a lease on all of them.
+func (s *Store) pullLayers(ctx context.Context, p *puller, descs []ocispec.Descriptor, diffIDs []digest.Digest) (_ []layerRecord, retErr error) {
+	chains := chainIDs(diffIDs)
+	jobs := make([]*layerJob, len(descs))
+	var parent digest.Digest
+	for i, d := range descs {
+		j := &layerJob{desc: d, diffID: diffIDs[i], chain: chains[i], parent: parent, id: shortDigest(d.Digest)}
+		parent = j.chain
+		if _, err := s.snaps.Stat(ctx, j.chain); err == nil && s.content.Exists(ctx, d.Digest) {
+			j.exists = true
+			p.progress(ProgressEvent{ID: j.id, Status: "Already exists", Detail: true})
+		} else {
+			p.progress(ProgressEvent{ID: j.id, Status: "Pulling fs layer", Detail: true})
+		}
+		jobs[i] = j
+	}
+
+	dctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var failed firstError
+	defer func() {
+		cancel()
+		wg.Wait()
+		for _, j := range jobs {
+			if j.dl != nil {
+				j.dl.close()
+			}
+		}
+	}()
+	// Downloads start in layer order (the unpacker needs the lowest
+	// first), at most Downloads at a time.
+	var queue []*layerJob
+	for _, j := range jobs {
+		if j.exists {
+			continue
+		}
+		j.dl = newDownload(j.desc)
+		if s.content.Exists(ctx, j.desc.Digest) {
+			// Verified by an earlier, interrupted pull.
+			if err := j.dl.fromStore(ctx, s.content); err != nil {
+				return nil, err
+			}
+			p.progress(ProgressEvent{ID: j.id, Status: "Download complete", Detail: true})
+			continue
+		}
+		if len(queue) >= p.opts.Downloads {
+			p.progress(ProgressEvent{ID: j.id, Status: "Waiting", Detail: true})
+		}
+		queue = append(queue, j)
+	}
+	sem := make(chan struct{}, p.opts.Downloads)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for _, j := range queue {
+			select {
+			case sem <- struct{}{}:
+			case <-dctx.Done():
+				j.dl.finish(dctx.Err())
+				continue
+			}
+			wg.Add(1)
+			go func(j *layerJob) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				err := s.download(dctx, p, j)
+				if err != nil && failed.set(err) {
+					cancel() // one failure ends the pull
+				}
+				j.dl.finish(err)
+			}(j)
+		}
+	}()
+
+	layers := make([]layerRecord, 0, len(jobs))
+	for _, j := range jobs {
+		if j.exists {
+			info, err := s.snaps.Stat(ctx, j.chain)
+			if err != nil {
+				return nil, err
+			}
+			size, err := s.content.Info(ctx, j.desc.Digest)
+			if err != nil {
+				return nil, err
+			}
+			layers = append(layers, layerFromInfo(info, j.desc.Digest, j.desc.MediaType, size))
+			continue
+		}
+		info, err := s.unpackJob(dctx, p, j)
+		if derr := j.dl.wait(); derr != nil && err == nil {
+			err = derr
+		}
+		if err != nil {
+			// The first download failure explains the rest.
+			if first := failed.get(); first != nil {
+				return nil, first
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		p.progress(ProgressEvent{ID: j.id, Status: "Pull complete", Detail: true})
+		layers = append(layers, layerFromInfo(info, j.desc.Digest, j.desc.MediaType, j.desc.Size))
+	}
+	return layers, nil
+}
+
+// download fetches one layer blob into the content store.
+func (s *Store) download(ctx context.Context, p *puller, j *layerJob) error {
+	w, err := s.content.Writer(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	if err := j.dl.open(w.Path()); err != nil {
+		return err
+	}
+	body, err := p.c.blob(ctx, j.desc.Digest)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	var t throttle
+	total := j.desc.Size
+	p.progress(ProgressEvent{ID: j.id, Status: "Downloading", Detail: true, Current: 0, Total: total})
+	buf := make([]byte, 1<<20)
+	src := io.LimitReader(body, total+1)
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			if _, err := w.Write(buf[:n]); err != nil {
+				return err
+			}
+			j.dl.advance(int64(n))
+			if t.ok(false) {
+				p.progress(ProgressEvent{ID: j.id, Status: "Downloading", Detail: true, Current: w.Size(), Total: total})
+			}
+		}
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("download %s: %w", j.desc.Digest, rerr)
+		}
+	}
+	p.progress(ProgressEvent{ID: j.id, Status: "Verifying Checksum", Detail: true})
+	if w.Size() != total || w.Digest() != j.desc.Digest {
+		return &verifyError{digest: j.desc.Digest}
+	}
+	if _, err := w.Commit(ctx, total, j.desc.Digest); err != nil {
+		return err
+	}
+	p.progress(ProgressEvent{ID: j.id, Status: "Download complete", Detail: true})
+	return nil
+}
+
+// unpackJob unpacks a layer from its (possibly still growing) blob file.
+func (s *Store) unpackJob(ctx context.Context, p *puller, j *layerJob) (snapshot.Info, error) {
+	r, err := j.dl.reader(ctx)
+	if err != nil {
+		return snapshot.Info{}, err
+	}
+	var t throttle
+	cr := &progressReader{r: r, f: func(n int64, final bool) {
+		if t.ok(final) {
+			p.progress(ProgressEvent{ID: j.id, Status: "Extracting", Detail: true, Current: n, Total: j.desc.Size})
+		}
+	}}
+	dec, err := decompress(cr)
+	if err != nil {
+		return snapshot.Info{}, err
+	}
+	defer dec.Close()
+	if info, err := s.snaps.Stat(ctx, j.chain); err == nil {
+		// Unpacked already (its blob was not stored): check the data only.
+		h := digest.SHA256.Digester()
+		if _, err := io.Copy(h.Hash(), dec); err != nil {
+			return snapshot.Info{}, fmt.Errorf("read layer: %w", err)
+		}
+		if h.Digest() != j.diffID {
+			return snapshot.Info{}, fmt.Errorf("layer digest mismatch: expected %s, got %s: %w", j.diffID, h.Digest(), errdefs.ErrFailedPrecondition)
+		}
+		return info, nil
+	}
+	info, err := s.snaps.Unpack(ctx, j.parent, dec, j.diffID)
+	if err != nil {
+		return snapshot.Info{}, fmt.Errorf("failed to register layer: %w", err)
+	}
+	cr.done()
+	return info, nil
+}
+
+// decompress sniffs a layer blob's compression (gzip, zstd or none).
+func decompress(r io.Reader) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	head, err := br.Peek(4)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("decompress layer: %w", err)
+		}
+		return zr, nil
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false))
+		if err != nil {
+			return nil, fmt.Errorf("decompress layer: %w", err)
+		}
+		return zr.IOReadCloser(), nil
+	}
+	return io.NopCloser(br), nil
+}
+
+// progressReader reports the bytes read through it.
+type progressReader struct {
+	r io.Reader
+	n int64
+	f func(n int64, final bool)
+}
+
+func (c *progressReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	c.f(c.n, false)
+	return n, err
+}
+
+func (c *progressReader) done() { c.f(c.n, true) }
+
+// download is a blob being written to an ingest file, which a reader may
+// follow while it grows.
+type download struct {
+	desc    ocispec.Descriptor
+	mu      sync.Mutex
+	cond    *sync.Cond
+	f       *os.File // read side of the file
+	opened  bool
+	written int64
+	done    bool
+	err     error
+}
+
+func newDownload(desc ocispec.Descriptor) *download {
+	d := &download{desc: desc}
+	d.cond = sync.NewCond(&d.mu)
+	return d
+}
+
+// open starts following the file at path.
+func (d *download) open(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.f, d.opened = f, true
+	d.mu.Unlock()
+	d.cond.Broadcast()
+	return nil
+}
+
+// fromStore follows a blob already committed: complete from the start.
+func (d *download) fromStore(ctx context.Context, cs *content.Store) error {
+	f, err := cs.Open(ctx, d.desc.Digest)
+	if err != nil {
+		return err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return err
+	}
+	d.f, d.opened, d.written, d.done = f, true, st.Size(), true
+	return nil
+}
+
+func (d *download) advance(n int64) {
+	d.mu.Lock()
+	d.written += n
+	d.mu.Unlock()
+	d.cond.Broadcast()
+}
+
+// finish ends the download with its outcome.
+func (d *download) finish(err error) {
+	d.mu.Lock()
+	d.done, d.err = true, err
+	d.mu.Unlock()
+	d.cond.Broadcast()
+}
+
+// wait blocks until the download ended and returns its error.
+func (d *download) wait() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for !d.done {
+		d.cond.Wait()
+	}
+	return d.err
+}
+
+// close closes the file followed.
+func (d *download) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.f != nil {
+		d.f.Close()
+		d.f = nil
+	}
+}
+
+// reader returns a reader of the blob that waits for data as it arrives.
+func (d *download) reader(ctx context.Context) (io.Reader, error) {
+	d.mu.Lock()
+	for !d.opened && !d.done {
+		d.cond.Wait()
+	}
+	f, err := d.f, d.err
+	d.mu.Unlock()
+	if f == nil {
+		if err == nil {
+			err = errors.New("download ended before it started")
+		}
+		return nil, err
+	}
+	return &followReader{d: d, f: f, ctx: ctx}, nil
+}
+
+// followReader reads a growing download.
+type followReader struct {
+	d   *download
+	f   *os.File
+	ctx context.Context
+	off int64
+}
+
+func (r *followReader) Read(p []byte) (int, error) {
+	d := r.d
+	d.mu.Lock()
+	for r.off >= d.written && !d.done {
+		d.cond.Wait()
+	}
+	avail, err, done := d.written-r.off, d.err, d.done
+	d.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	if avail <= 0 && done {
+		return 0, io.EOF
+	}
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if int64(len(p)) > avail {
+		p = p[:avail]
+	}
+	n, rerr := r.f.ReadAt(p, r.off)
+	r.off += int64(n)
+	if n > 0 && errors.Is(rerr, io.EOF) {
+		rerr = nil
+	}
+	return n, rerr
+}
+
+// firstError keeps the first of concurrent failures.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+// set records err unless one is already there, and reports whether it did.
+func (f *firstError) set(err error) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	f.err = err
+	return true
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
