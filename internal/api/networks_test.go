@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -224,5 +225,38 @@ func TestNetworkBadRequests(t *testing.T) {
 	resp = env.do(t, "DELETE", "/v1.44/networks/n1", "", nil)
 	if resp.StatusCode != 204 {
 		t.Errorf("delete: %d", resp.StatusCode)
+	}
+}
+
+// TestNetworkDockerCLI drives the routes with the official docker CLI.
+func TestNetworkDockerCLI(t *testing.T) {
+	if _, err := os.Stat(dockerCLI); err != nil {
+		t.Skipf("docker CLI not installed: %v", err)
+	}
+	env := newTestEnv(t)
+	env.fake.addImage("busybox")
+	createContainer(t, env, "web", "busybox", []string{"sleep"}, false)
+
+	steps := []struct {
+		args    []string
+		fails   bool
+		wantOut string
+	}{
+		{[]string{"network", "create", "--subnet", "10.9.0.0/24", "--label", "k=v", "dev"}, false, fakeDigest("network dev")},
+		{[]string{"network", "create", "dev"}, true, "network with name dev already exists"},
+		{[]string{"network", "ls", "--filter", "type=custom", "--format", "{{.Name}} {{.Driver}} {{.Labels}}"}, false, "dev bridge k=v"},
+		{[]string{"network", "connect", "--alias", "search", "dev", "web"}, false, ""},
+		{[]string{"network", "inspect", "-f", "{{range .Containers}}{{.Name}}{{end}} {{(index .IPAM.Config 0).Subnet}}", "dev"}, false, "web 10.9.0.0/24"},
+		{[]string{"network", "rm", "dev"}, true, "has active endpoints"},
+		{[]string{"network", "disconnect", "dev", "web"}, false, ""},
+		{[]string{"network", "rm", "dev"}, false, "dev"},
+		{[]string{"network", "rm", "dev"}, true, "network dev not found"},
+		{[]string{"network", "prune", "-f"}, false, ""},
+	}
+	for _, s := range steps {
+		out, err := runDocker(t, env, s.args...)
+		if (err != nil) != s.fails || !strings.Contains(out, s.wantOut) {
+			t.Errorf("docker %v: %v\n%s\nwant failure %v and %q", s.args, err, out, s.fails, s.wantOut)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -152,8 +153,7 @@ func networkIPAM(subnets []string, ranges []net.IPNet, gateways []net.IP, aux ma
 	}
 	configs := make([]network.IPAMConfig, 0, len(subnets))
 	for _, s := range subnets {
-		_, ipnet, err := net.ParseCIDR(s)
-		if err != nil {
+		if _, _, err := net.ParseCIDR(s); err != nil {
 			return nil, fmt.Errorf("invalid subnet: %w", err)
 		}
 		p, err := netip.ParsePrefix(s)
@@ -165,7 +165,6 @@ func networkIPAM(subnets []string, ranges []net.IPNet, gateways []net.IP, aux ma
 				return nil, errors.New("multiple overlapping subnet configuration is not supported")
 			}
 		}
-		_ = ipnet
 		configs = append(configs, network.IPAMConfig{Subnet: p, AuxAddress: map[string]netip.Addr{}})
 	}
 	// holder returns the config whose subnet contains a, or nil.
@@ -435,7 +434,7 @@ func newNetworkRemoveCommand(c *Cli) *cobra.Command {
 				fmt.Fprintln(c.Out, name)
 			}
 			if failed {
-				return StatusError{StatusCode: 1}
+				return StatusError{Status: "exit status 1", StatusCode: 1}
 			}
 			return nil
 		},

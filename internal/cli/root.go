@@ -187,6 +187,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 	addImageCommands(root, c)
 	addInspectCommand(root, c)
 	addSystemCommands(root, c)
+	addNetworkCommands(root, c)
 	disableFlagsInUseLine(root)
 	return root
 }
@@ -212,6 +213,7 @@ func newContainerCommand(c *Cli) *cobra.Command {
 		newKillCommand(c),
 		newLogsCommand(c),
 		ls,
+		newPortCommand(c),
 		newRenameCommand(c),
 		newRestartCommand(c),
 		newRmCommand(c),
