@@ -24,22 +24,20 @@ func testSubnet() string {
 	return fmt.Sprintf("10.%d.%d.0/24", 150+int(b[0])%50, b[1])
 }
 
-// userNetwork creates a user-defined network through the docker CLI (the
-// API call both clients make) and removes it at cleanup.
+// userNetwork creates a user-defined network with c and removes it at cleanup.
 func userNetwork(t *testing.T, d *testutil.Daemon, c cli, args ...string) string {
 	t.Helper()
 	name := unique("net")
 	c.ok(t, append(append([]string{"network", "create"}, args...), "--subnet", testSubnet(), name)...)
-	t.Cleanup(func() { d.Docker(t, "network", "rm", name) })
+	t.Cleanup(func() { d.Berth(t, "network", "rm", name) })
 	return name
 }
 
 func TestUserNetworkNamesAndAliases(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
-	testutil.RequiresDockerCLI(t) // network commands come from the docker CLI until berth has them
 	eachCLI(t, d, func(t *testing.T, c cli) {
-		dev := userNetwork(t, d, cli{name: "docker", d: d})
+		dev := userNetwork(t, d, c)
 		search := unique("search")
 		rmOnCleanup(t, d, search)
 		c.ok(t, "run", "-d", "--name", search, "--network", dev, "busybox", "sleep", "300")
@@ -77,7 +75,7 @@ func TestUserNetworkNamesAndAliases(t *testing.T) {
 		}
 
 		// names do not resolve, and traffic does not pass, across networks
-		other := userNetwork(t, d, cli{name: "docker", d: d})
+		other := userNetwork(t, d, c)
 		ip := inspect(t, d, search, fmt.Sprintf("{{(index .NetworkSettings.Networks %q).IPAddress}}", dev))
 		res := c.run(t, "run", "--rm", "--network", other, "busybox", "nslookup", search, "127.0.0.11")
 		if res.ExitCode == 0 && strings.Contains(res.Stdout, ip) {
@@ -137,4 +135,33 @@ func httpGet(url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+func TestNetworkCommands(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	eachCLI(t, d, func(t *testing.T, c cli) {
+		subnet := testSubnet()
+		name := unique("net")
+		id := c.ok(t, "network", "create", "--subnet", subnet, "--label", "it=1", name)
+		if !fullID.MatchString(id) {
+			t.Errorf("network create printed %q, want a 64-hex id", id)
+		}
+		c.run(t, "network", "create", "--subnet", testSubnet(), name).Fails(t, 1, "already exists")
+		if got := c.ok(t, "network", "ls", "--filter", "name="+name, "--format", "{{.Name}} {{.Driver}}"); got != name+" bridge" {
+			t.Errorf("network ls = %q", got)
+		}
+		if got := c.ok(t, "network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}", name); got != subnet {
+			t.Errorf("inspect subnet = %q, want %s", got, subnet)
+		}
+		ctr := unique("member")
+		rmOnCleanup(t, d, ctr)
+		c.ok(t, "run", "-d", "--name", ctr, "--network", name, "busybox", "sleep", "300")
+		c.run(t, "network", "rm", name).Fails(t, 1, "has active endpoints")
+		c.ok(t, "rm", "-f", ctr)
+		if got := c.ok(t, "network", "rm", name); got != name {
+			t.Errorf("network rm printed %q", got)
+		}
+		c.run(t, "network", "inspect", name).Fails(t, 1, "not found")
+	})
 }
