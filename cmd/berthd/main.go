@@ -98,9 +98,12 @@ func run(ctx context.Context, cfg *config) error {
 	}
 	defer d.Close()
 
-	srv := api.New(d, api.Options{Version: apiVersion, MinVersion: minAPIVersion, Logf: func(format string, args ...any) {
-		logger.Debug(fmt.Sprintf(format, args...))
-	}})
+	debugf := func(format string, args ...any) { logger.Debug(fmt.Sprintf(format, args...)) }
+	opts := api.Options{Version: apiVersion, MinVersion: minAPIVersion, Logf: debugf}
+	if cfg.level() <= slog.LevelDebug {
+		opts.Tracef = debugf
+	}
+	srv := api.New(d, opts)
 	listeners, err := listen(cfg.Hosts)
 	if err != nil {
 		return err

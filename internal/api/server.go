@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/containerd/errdefs"
 )
@@ -30,6 +31,8 @@ type Options struct {
 	// Logf logs server-side failures (panics, errors after a response
 	// started); log.Printf when nil.
 	Logf func(format string, args ...any)
+	// Tracef, when set, receives one line per request with its duration.
+	Tracef func(format string, args ...any)
 }
 
 // Default API versions, used when Options leave them empty.
@@ -156,9 +159,13 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 				writeError(rw, fmt.Errorf("internal server error: %v", p))
 			}
 		}()
+		began := time.Now()
 		err := checkVersion(apiVersion(r.Context()), s.opts.MinVersion, s.opts.Version)
 		if err == nil {
 			err = h(rw, r)
+		}
+		if s.opts.Tracef != nil {
+			s.opts.Tracef("api: %s %s took %s (err: %v)", r.Method, r.URL.Path, time.Since(began), err)
 		}
 		if err == nil {
 			return
