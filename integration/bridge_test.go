@@ -97,6 +97,12 @@ func TestPublishedPort(t *testing.T) {
 			"sh", "-c", "echo hello-"+name+" > /tmp/index.html && exec httpd -f -p 80 -h /tmp")
 		port := c.ok(t, "inspect", "-f", `{{(index (index .NetworkSettings.Ports "80/tcp") 0).HostPort}}`, name)
 		ip := inspect(t, d, name, `{{.NetworkSettings.Networks.bridge.IPAddress}}`)
+		if c.name == "docker" {
+			// docker 28 speaks API 1.50, which still has the top-level fields
+			if got := c.ok(t, "inspect", "-f", "{{.NetworkSettings.IPAddress}}", name); got != ip {
+				t.Errorf("inspect -f {{.NetworkSettings.IPAddress}} = %q, want %s", got, ip)
+			}
+		}
 		for _, url := range []string{"http://127.0.0.1:" + port + "/", "http://" + ip + "/"} {
 			var body string
 			waitFor(t, 5*time.Second, "GET "+url, func() bool {
