@@ -72,21 +72,26 @@ type networkMode struct {
 }
 
 // resolveNetworkMode interprets HostConfig.NetworkMode and the networks of
-// NetworkingConfig. Until the default bridge is switched on, "default" means
-// none.
+// NetworkingConfig; like docker, "default" (or nothing) is the "bridge"
+// network.
 func resolveNetworkMode(hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) networkMode {
 	mode := string(hc.NetworkMode)
 	switch {
 	case mode == "host":
 		return networkMode{host: true}
-	case mode == "none", mode == "", mode == "default":
+	case mode == "none":
 		return networkMode{none: true}
+	case mode == "", mode == "default":
+		mode = network.DefaultNetwork
 	case strings.HasPrefix(mode, "container:"):
 		return networkMode{container: strings.TrimPrefix(mode, "container:")}
 	}
 	m := networkMode{networks: []string{mode}}
 	if nc != nil {
 		for name := range nc.EndpointsConfig {
+			if name == "default" {
+				name = network.DefaultNetwork
+			}
 			if name != mode {
 				m.networks = append(m.networks, name)
 			}
@@ -150,7 +155,11 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 			opts.DNS = append(opts.DNS, dns.String())
 		}
 		if c.NetworkingConfig != nil {
-			if es := c.NetworkingConfig.EndpointsConfig[name]; es != nil {
+			es := c.NetworkingConfig.EndpointsConfig[name]
+			if es == nil && name == network.DefaultNetwork {
+				es = c.NetworkingConfig.EndpointsConfig["default"]
+			}
+			if es != nil {
 				opts.Aliases = es.Aliases
 				if es.IPAMConfig != nil {
 					opts.IPv4 = es.IPAMConfig.IPv4Address
