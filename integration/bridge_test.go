@@ -171,3 +171,25 @@ func TestNetworkCommands(t *testing.T) {
 		c.run(t, "network", "inspect", name).Fails(t, 1, "not found")
 	})
 }
+
+func TestLinksAndHostGateway(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	eachCLI(t, d, func(t *testing.T, c cli) {
+		db := unique("db")
+		rmOnCleanup(t, d, db)
+		c.ok(t, "run", "-d", "--name", db, "busybox", "sleep", "300")
+		ip := inspect(t, d, db, `{{.NetworkSettings.Networks.bridge.IPAddress}}`)
+		gw := inspect(t, d, db, `{{.NetworkSettings.Networks.bridge.Gateway}}`)
+		hosts := c.ok(t, "run", "--rm", "--link", db+":database", "--add-host", "hgw:host-gateway", "busybox", "cat", "/etc/hosts")
+		if !strings.Contains(hosts, ip+"\tdatabase "+db) {
+			t.Errorf("--link %s:database: /etc/hosts lacks %q:\n%s", db, ip+"\tdatabase "+db, hosts)
+		}
+		if !strings.Contains(hosts, gw+"\thgw") {
+			t.Errorf("--add-host hgw:host-gateway: /etc/hosts lacks %q:\n%s", gw+"\thgw", hosts)
+		}
+		if out := c.ok(t, "run", "--rm", "--link", db+":database", "busybox", "ping", "-c", "1", "-W", "2", "database"); !strings.Contains(out, "1 packets received") {
+			t.Errorf("ping through a link: %s", out)
+		}
+	})
+}

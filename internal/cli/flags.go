@@ -29,6 +29,7 @@ type containerOptions struct {
 	publish, expose, volumes, tmpfs, ulimits           listOpt
 	capAdd, capDrop, groupAdd, securityOpt, dns        listOpt
 	dnsSearch, dnsOptions, extraHosts, logOpts         listOpt
+	links                                              listOpt
 	networks, aliases, sysctls, annotations, devices   listOpt
 	entrypoint, hostname, domainname, user, workdir    string
 	restart, stopSignal, logDriver, cidfile, runtime   string
@@ -80,6 +81,7 @@ func addContainerFlags(flags *pflag.FlagSet) *containerOptions {
 	flags.StringVar(&o.usernsMode, "userns", "", "User namespace to use")
 	flags.StringVar(&o.cgroupnsMod, "cgroupns", "", "Cgroup namespace to use (host|private)")
 	flags.Var(&o.extraHosts, "add-host", "Add a custom host-to-IP mapping (host:ip)")
+	flags.Var(&o.links, "link", "Add link to another container")
 	flags.Var(&o.dns, "dns", "Set custom DNS servers")
 	flags.Var(&o.dnsOptions, "dns-option", "Set DNS options")
 	flags.Var(&o.dnsOptions, "dns-opt", "Set DNS options")
@@ -259,6 +261,7 @@ func parse(flags *pflag.FlagSet, o *containerOptions, image string, args []strin
 		DNSSearch:      nonNil(o.dnsSearch.values),
 		DNSOptions:     nonNil(o.dnsOptions.values),
 		ExtraHosts:     o.extraHosts.values,
+		Links:          o.links.values,
 		IpcMode:        container.IpcMode(o.ipcMode),
 		NetworkMode:    container.NetworkMode(o.networkMode()),
 		PidMode:        container.PidMode(o.pidMode),

@@ -34,7 +34,8 @@ func (d *Daemon) writeEtcFiles(ctx context.Context, c *container.Container) erro
 			resolv = oci.ResolvConf(hostResolv, c.HostConfig.DNS, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
 		}
 	} else {
-		hosts = oci.HostsFile(c.Config.Hostname, append(extraHosts(c.HostConfig), d.hostsEntries(c.ID, c.Config.Hostname)...))
+		extra := append(d.extraHosts(c.HostConfig), d.linkEntries(c)...)
+		hosts = oci.HostsFile(c.Config.Hostname, append(extra, d.hostsEntries(c.ID, c.Config.Hostname)...))
 		if d.usesEmbeddedDNS(ctx, c) {
 			resolv = network.ResolvConf(hostResolv, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
 		} else {
@@ -53,13 +54,18 @@ func (d *Daemon) writeEtcFiles(ctx context.Context, c *container.Container) erro
 	return nil
 }
 
-// extraHosts turns --add-host entries ("name:ip") into hosts lines.
-func extraHosts(hc *containertypes.HostConfig) []string {
+// extraHosts turns --add-host entries ("name:ip") into hosts lines;
+// "host-gateway" is the default bridge's gateway, as in docker.
+func (d *Daemon) extraHosts(hc *containertypes.HostConfig) []string {
 	var lines []string
 	for _, h := range hc.ExtraHosts {
 		// docker splits at the first separator: names hold no ':' but IPv6 addresses do.
 		if i := strings.IndexAny(h, ":="); i > 0 {
-			lines = append(lines, h[i+1:]+"\t"+h[:i])
+			ip := h[i+1:]
+			if ip == "host-gateway" {
+				ip = d.hostGateway()
+			}
+			lines = append(lines, ip+"\t"+h[:i])
 		}
 	}
 	return lines

@@ -312,3 +312,50 @@ func (d *Daemon) networkSummaries(id string, ns *containertypes.NetworkSettingsS
 		ns.Networks[ep.NetworkName] = ep.Settings()
 	}
 }
+
+// linkEntries are the /etc/hosts lines of legacy --link name:alias on the
+// default bridge: "<ip>\t<alias> <name>" for each running linked container.
+func (d *Daemon) linkEntries(c *container.Container) []string {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil {
+		return nil
+	}
+	var lines []string
+	for _, link := range c.HostConfig.Links {
+		name, alias, _ := strings.Cut(link, ":")
+		name, alias = strings.TrimPrefix(name, "/"), strings.TrimPrefix(alias, "/")
+		if i := strings.LastIndex(alias, "/"); i >= 0 {
+			alias = alias[i+1:] // docker stores "/self/alias"
+		}
+		other, err := d.lookup(name)
+		if err != nil {
+			continue
+		}
+		ep, err := m.Endpoint(network.DefaultNetwork, other.ID)
+		if err != nil {
+			continue
+		}
+		names := strings.TrimPrefix(other.Name, "/")
+		if alias != "" && alias != names {
+			names = alias + " " + names
+		}
+		lines = append(lines, ep.IPAddress.String()+"\t"+names+" "+other.ID[:12])
+	}
+	return lines
+}
+
+// hostGateway is the address --add-host name:host-gateway maps to: the
+// default bridge's gateway (the host's address on it).
+func (d *Daemon) hostGateway() string {
+	m, err := d.networks(context.Background())
+	if err != nil {
+		return ""
+	}
+	n, err := m.Get(network.DefaultNetwork)
+	if err != nil || !n.Gateway.IsValid() {
+		return ""
+	}
+	return n.Gateway.String()
+}
