@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
@@ -207,10 +208,12 @@ func (d *Daemon) teardownNetworking(ctx context.Context, id string) {
 	if m == nil {
 		return
 	}
+	began := time.Now()
 	err := errors.Join(
 		m.DisconnectAll(ctx, id),
 		network.RemoveNetNS(d.netnsPath(id)),
 	)
+	d.log.Debug("network teardown", "id", id, "took", time.Since(began))
 	if err != nil {
 		d.log.Warn("network teardown", "id", id, "err", err)
 	}
