@@ -61,10 +61,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		SwapLimit:          true,
 		IPv4Forwarding:     true,
 	}
-	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) == nil {
-		info.MemTotal = int64(si.Totalram) * int64(si.Unit)
-	}
+	info.MemTotal = memTotal()
 	for _, c := range d.containers.List() {
 		c.Lock()
 		status := c.State.Status
