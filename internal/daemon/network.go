@@ -209,14 +209,36 @@ func (d *Daemon) teardownNetworking(ctx context.Context, id string) {
 		return
 	}
 	began := time.Now()
+	release := m.ReleaseAll // the namespace's destruction deletes the veths
+	if d.netnsShared(id) {
+		release = m.DisconnectAll // a container:<id> keeps the namespace alive
+	}
 	err := errors.Join(
-		m.DisconnectAll(ctx, id),
+		release(ctx, id),
 		network.RemoveNetNS(d.netnsPath(id)),
 	)
 	d.log.Debug("network teardown", "id", id, "took", time.Since(began))
 	if err != nil {
 		d.log.Warn("network teardown", "id", id, "err", err)
 	}
+}
+
+// netnsShared reports whether a running container joined id's network
+// namespace (--network container:<id>).
+func (d *Daemon) netnsShared(id string) bool {
+	for _, c := range d.containers.List() {
+		if c.ID == id || d.task(c.ID) == nil {
+			continue
+		}
+		ref, ok := strings.CutPrefix(string(c.HostConfig.NetworkMode), "container:")
+		if !ok {
+			continue
+		}
+		if other, err := d.lookup(ref); err == nil && other.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // networkSettings fills inspect's NetworkSettings from c's endpoints.

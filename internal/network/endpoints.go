@@ -156,6 +156,13 @@ func (m *Manager) hasDefaultRoute(nsPath string) bool {
 // that is not connected is not an error (Endpoint tells whether it is); an
 // unknown network is ErrNotFound.
 func (m *Manager) Disconnect(ctx context.Context, netRef, containerID string) error {
+	return m.disconnect(ctx, netRef, containerID, true)
+}
+
+// disconnect releases an endpoint; detach also deletes its veth pair, which
+// the kernel takes 20ms or more to do. Without it the pair goes when its
+// namespace is destroyed, in the background (see ReleaseAll).
+func (m *Manager) disconnect(ctx context.Context, netRef, containerID string, detach bool) error {
 	m.mu.Lock()
 	n, err := m.lookup(netRef)
 	if err != nil {
@@ -187,7 +194,9 @@ func (m *Manager) Disconnect(ctx context.Context, netRef, containerID string) er
 	if srv != nil {
 		_ = srv.Shutdown(ctx)
 	}
-	errs = append(errs, m.driver.Detach(ctx, ep))
+	if detach {
+		errs = append(errs, m.driver.Detach(ctx, ep))
+	}
 	return errors.Join(errs...)
 }
 
@@ -197,6 +206,20 @@ func (m *Manager) DisconnectAll(ctx context.Context, containerID string) error {
 	var errs []error
 	for _, ep := range m.Endpoints(containerID) {
 		errs = append(errs, m.Disconnect(ctx, ep.NetworkID, containerID))
+	}
+	return errors.Join(errs...)
+}
+
+// ReleaseAll frees a stopped container's endpoints (addresses, ports, DNS
+// names, firewall rules) without deleting its veth pairs: the caller removes
+// the container's namespace right after, and destroying a namespace deletes
+// the veths inside it, with their host peers, in the background, where
+// deleting each veth would keep the caller waiting. Only for a namespace no
+// process uses any more.
+func (m *Manager) ReleaseAll(ctx context.Context, containerID string) error {
+	var errs []error
+	for _, ep := range m.Endpoints(containerID) {
+		errs = append(errs, m.disconnect(ctx, ep.NetworkID, containerID, false))
 	}
 	return errors.Join(errs...)
 }

@@ -723,3 +723,41 @@ func TestConcurrentConnect(t *testing.T) {
 		t.Fatalf("port rules left:\n%s", out)
 	}
 }
+
+// ReleaseAll frees a stopped container's endpoints (address, name) without
+// deleting its veth pair, which the namespace's removal takes care of.
+func TestReleaseAllThenRemoveNetNS(t *testing.T) {
+	e := newEnv(t)
+	n := e.createNet(t, "rel", CreateOptions{})
+	id, path := e.container(t)
+	ep := e.connect(t, n.Name, EndpointOptions{ContainerID: id, Name: "rel-" + id[:6], NetNSPath: path})
+	if _, err := netlink.LinkByName(ep.HostIfName); err != nil {
+		t.Fatalf("veth %s missing after connect: %v", ep.HostIfName, err)
+	}
+	if err := e.m.ReleaseAll(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.m.Endpoints(id); len(got) != 0 {
+		t.Errorf("endpoints after ReleaseAll: %v", got)
+	}
+	if err := RemoveNetNS(path); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel deletes the pair once nothing holds the namespace; in this
+	// test process a thread that served it may still be exiting, so the
+	// veth's disappearance is checked end to end against berthd
+	// (integration's TestNetworkNoLeftovers), and removed here if present.
+	_ = deleteLink(ep.HostIfName)
+	// the address is free again: another container may ask for it
+	id2, path2 := e.container(t)
+	ep2 := e.connect(t, n.Name, EndpointOptions{ContainerID: id2, Name: "rel2-" + id2[:6], NetNSPath: path2, IPv4: ep.IPAddress})
+	if ep2.IPAddress != ep.IPAddress {
+		t.Errorf("address after release = %s, want the released %s", ep2.IPAddress, ep.IPAddress)
+	}
+	if err := e.m.Disconnect(context.Background(), n.Name, id2); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Remove(context.Background(), n.Name); err != nil {
+		t.Fatal(err)
+	}
+}
