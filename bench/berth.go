@@ -38,13 +38,13 @@ func benchBerth(cfg config) (*engineResult, error) {
 		return nil, err
 	}
 	if r.runRm, err = median(cfg.runs, func() error {
-		_, err := berth("run", "--rm", "busybox", "true")
+		_, err := berth("run", "--rm", "--network", "none", "busybox", "true")
 		return err
 	}); err != nil {
 		return nil, err
 	}
 	if r.runDRm, err = median(cfg.runs, func() error {
-		id, err := berth("run", "-d", "busybox", "sleep", "300")
+		id, err := berth("run", "-d", "--network", "none", "busybox", "sleep", "300")
 		if err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func benchBerth(cfg config) (*engineResult, error) {
 	var shims []int64
 	var ids []string
 	for range 5 {
-		id, err := berth("run", "-d", "busybox", "sleep", "300")
+		id, err := berth("run", "-d", "--network", "none", "busybox", "sleep", "300")
 		if err != nil {
 			return nil, err
 		}
@@ -78,7 +78,7 @@ func benchBerth(cfg config) (*engineResult, error) {
 	}
 
 	for range cfg.containers {
-		if _, err := berth("create", "busybox", "true"); err != nil {
+		if _, err := berth("create", "--network", "none", "busybox", "true"); err != nil {
 			return nil, err
 		}
 	}

@@ -51,7 +51,7 @@ func printTable(w io.Writer, cfg config, results []*engineResult) {
 	tw.Flush()
 	for _, r := range results {
 		if r.idleNote != "" {
-			fmt.Fprintf(w, "(%s idle RSS counts %s; docker runs use --network none, like berth's default)\n", r.name, r.idleNote)
+			fmt.Fprintf(w, "(%s idle RSS counts %s; both engines run with --network none: container start, not networking; bench/network measures the bridge)\n", r.name, r.idleNote)
 		}
 	}
 }
