@@ -9,6 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/testutil"
 )
 
@@ -43,10 +46,7 @@ func benchRunc(cfg config) (*engineResult, error) {
 	if _, err := run("tar", "-C", rootfs, "-xf", tarPath); err != nil {
 		return nil, err
 	}
-	if _, err := run("runc", "spec", "--bundle", bundle); err != nil {
-		return nil, err
-	}
-	if err := editSpec(filepath.Join(bundle, "config.json")); err != nil {
+	if err := writeSpec(filepath.Join(bundle, "config.json"), rootfs); err != nil {
 		return nil, err
 	}
 	state := filepath.Join(dir, "state")
@@ -63,20 +63,24 @@ func benchRunc(cfg config) (*engineResult, error) {
 	return r, err
 }
 
-// editSpec turns `runc spec`'s default into a non-terminal `true`.
-func editSpec(path string) error {
-	data, err := os.ReadFile(path)
+// writeSpec writes the spec berth gives a container (Docker's defaults:
+// capabilities, seccomp, masked paths, a cgroup), running `true` without a
+// terminal and without a network namespace of berth's making, so runc does
+// the same work as for `berth run --network none`.
+func writeSpec(path, rootfs string) error {
+	spec, err := oci.Spec(oci.Options{
+		ID:          "bench",
+		Rootfs:      rootfs,
+		Args:        []string{"true"},
+		Cwd:         "/",
+		Hostname:    "bench",
+		HostConfig:  &container.HostConfig{},
+		CgroupsPath: fmt.Sprintf("/berth-bench-%d", os.Getpid()),
+	})
 	if err != nil {
 		return err
 	}
-	var spec map[string]any
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return err
-	}
-	proc := spec["process"].(map[string]any)
-	proc["terminal"] = false
-	proc["args"] = []string{"true"}
-	out, err := json.MarshalIndent(spec, "", "  ")
+	out, err := json.Marshal(spec)
 	if err != nil {
 		return err
 	}

@@ -81,8 +81,8 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	return containertypes.CreateResponse{ID: id, Warnings: []string{}}, nil
 }
 
-// createOnDisk prepares the container's rw layer, its generated /etc files and
-// its record. The record is written last: a crash before it leaves only
+// createOnDisk prepares the container's rw layer and its record (the
+// generated /etc files come at each start). The record is written last: a crash before it leaves only
 // garbage that restore removes.
 func (d *Daemon) createOnDisk(ctx context.Context, c *container.Container) error {
 	if err := os.MkdirAll(d.containerDataDir(c.ID), 0o710); err != nil {
@@ -90,9 +90,6 @@ func (d *Daemon) createOnDisk(ctx context.Context, c *container.Container) error
 	}
 	if _, err := d.images.PrepareRootfs(ctx, c.ImageID, c.ID); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
-	}
-	if err := d.writeEtcFiles(ctx, c); err != nil {
-		return err
 	}
 	return c.Save(d.containerDataDir(c.ID))
 }

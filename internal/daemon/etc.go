@@ -8,7 +8,6 @@ import (
 
 	containertypes "github.com/moby/moby/api/types/container"
 
-	"github.com/berth-project/berth/internal/atomicfile"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/oci"
@@ -47,7 +46,10 @@ func (d *Daemon) writeEtcFiles(ctx context.Context, c *container.Container) erro
 		c.HostsPath:      hosts,
 		c.ResolvConfPath: resolv,
 	} {
-		if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
+		// written in place, not renamed: a running container sees the
+		// update through its bind mount (network connect); the files are
+		// regenerated at every start, so they need no fsync either
+		if err := os.WriteFile(path, data, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}

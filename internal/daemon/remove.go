@@ -72,7 +72,10 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 // removeFiles deletes what a removed container leaves on disk. Best effort,
 // idempotent.
 func (d *Daemon) removeFiles(ctx context.Context, id string) error {
-	d.cleanupBundle(id)
+	// No need to wait for the shim of a container that just exited: its
+	// runtime delete touches none of these files, and a removed container's
+	// id is never started again.
+	d.removeBundle(id)
 	d.teardownNetworking(ctx, id)
 	return errors.Join(
 		d.images.RemoveRootfs(ctx, id),
