@@ -35,9 +35,23 @@ func (n Net) args() []string {
 }
 
 // remove deletes the daemon's default bridge and nftables table, which a
-// stopped berthd leaves in place (like dockerd). Absent ones are fine.
+// stopped berthd leaves in place (like dockerd), and any bridge or veth of
+// its networks that a test left behind (berth marks its links with the
+// alias "berth:<table>:..."). Absent ones are fine.
 func (n Net) remove() error {
 	var errs []error
+	if out, err := exec.Command("ip", "-o", "link", "show").Output(); err == nil {
+		for _, line := range strings.Split(string(out), "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 2 || !strings.Contains(line, "alias berth:"+n.Table+":") {
+				continue
+			}
+			name, _, _ := strings.Cut(strings.TrimSuffix(fields[1], ":"), "@")
+			if out, err := exec.Command("ip", "link", "del", name).CombinedOutput(); err != nil && !strings.Contains(string(out), "Cannot find device") {
+				errs = append(errs, fmt.Errorf("ip link del %s: %v: %s", name, err, out))
+			}
+		}
+	}
 	if out, err := exec.Command("ip", "link", "del", n.Bridge).CombinedOutput(); err != nil && !strings.Contains(string(out), "Cannot find device") {
 		errs = append(errs, fmt.Errorf("ip link del %s: %v: %s", n.Bridge, err, out))
 	}
