@@ -19,8 +19,6 @@ import (
 // attachConnectTimeout bounds how long a start waits for attaches to connect.
 const attachConnectTimeout = 5 * time.Second
 
-var timeAfter = time.After
-
 // defaultDetachKeys is docker's ctrl-p,ctrl-q.
 var defaultDetachKeys = []byte{16, 17}
 
@@ -48,7 +46,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	tty, openStdin, status, logPath := c.Config.Tty, c.Config.OpenStdin, c.State.Status, c.LogPath
 	c.Unlock()
 	if status == containertypes.StatePaused {
-		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("You cannot attach to a paused container, unpause it first"))
+		return errdefs.ErrConflict.WithMessage("You cannot attach to a paused container, unpause it first")
 	}
 
 	var pending *pendingAttach
@@ -158,7 +156,7 @@ func (d *Daemon) connectPendingAttaches(id string, client *shim.Client) {
 	for _, p := range list {
 		select {
 		case <-p.connected:
-		case <-timeAfter(attachConnectTimeout):
+		case <-time.After(attachConnectTimeout):
 			d.log.Warn("attach did not connect in time", "id", id)
 		}
 	}

@@ -164,7 +164,7 @@ func (d *Daemon) NetworkConnect(ctx context.Context, name string, req networktyp
 	defer c.Unlock()
 	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
 	if mode.host || mode.none || mode.container != "" {
-		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("container cannot be disconnected from host network or connected to host network"))
+		return errdefs.ErrInvalidArgument.WithMessage("container cannot be disconnected from host network or connected to host network")
 	}
 	es := req.EndpointConfig
 	if es == nil {

@@ -25,7 +25,7 @@ func validateRestartPolicy(hc *containertypes.HostConfig) error {
 	switch p.Name {
 	case "", containertypes.RestartPolicyDisabled, containertypes.RestartPolicyAlways, containertypes.RestartPolicyUnlessStopped:
 		if p.MaximumRetryCount != 0 {
-			return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid restart policy: maximum retry count can only be used with 'on-failure'"))
+			return errdefs.ErrInvalidArgument.WithMessage("invalid restart policy: maximum retry count can only be used with 'on-failure'")
 		}
 	case containertypes.RestartPolicyOnFailure:
 		if p.MaximumRetryCount < 0 {
