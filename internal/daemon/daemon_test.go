@@ -36,10 +36,10 @@ func TestParseSignal(t *testing.T) {
 
 func TestStartErrorExitCode(t *testing.T) {
 	for msg, want := range map[string]int{
-		`exec: "nosuch": executable file not found in $PATH`: 127,
+		`exec: "nosuch": executable file not found in $PATH`:           127,
 		`exec: "/bin/nope": stat /bin/nope: no such file or directory`: 127,
-		`exec: "/etc": permission denied`:                             126,
-		`unable to apply cgroup configuration`:                        128,
+		`exec: "/etc": permission denied`:                              126,
+		`unable to apply cgroup configuration`:                         128,
 	} {
 		if got := startErrorExitCode(errors.New(msg)); got != want {
 			t.Errorf("startErrorExitCode(%q) = %d, want %d", msg, got, want)
