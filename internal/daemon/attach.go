@@ -120,6 +120,13 @@ func (d *Daemon) attachTarget(ctx context.Context, id string, pending *pendingAt
 	}
 }
 
+// hasPendingAttaches reports whether attaches wait for id's start.
+func (d *Daemon) hasPendingAttaches(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.pending[id]) > 0
+}
+
 func (d *Daemon) addPendingAttach(id string) *pendingAttach {
 	p := &pendingAttach{ready: make(chan *shim.Client, 1), connected: make(chan struct{})}
 	d.mu.Lock()

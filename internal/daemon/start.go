@@ -100,6 +100,10 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return fmt.Errorf("write OCI spec: %w", err)
 	}
+	// The process runs as the shim starts it (one runtime invocation); the
+	// attaches waiting for this start get the output from its first byte,
+	// which the shim holds for them until they are connected.
+	hold := d.hasPendingAttaches(c.ID)
 	client, err := shim.Start(ctx, d.cfg.ShimBinary, shim.Config{
 		ID:          c.ID,
 		Bundle:      bundle,
@@ -110,6 +114,8 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		Tty:         c.Config.Tty,
 		OpenStdin:   c.Config.OpenStdin,
 		StdinOnce:   c.Config.StdinOnce,
+		StartNow:    true,
+		HoldOutput:  hold,
 	})
 	if err != nil {
 		return errdefs.ErrUnknown.WithMessage(fmt.Sprintf("failed to create task for container: %v", err))
@@ -117,11 +123,10 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 	created := time.Now()
 	t := d.track(c.ID, client)
 	d.connectPendingAttaches(c.ID, client)
-	if err := client.Start(ctx); err != nil {
-		_ = client.Kill(context.WithoutCancel(ctx), 9)
-		_ = client.Shutdown(context.WithoutCancel(ctx))
-		d.untrack(c.ID)
-		return fmt.Errorf("start container: %w", err)
+	if hold {
+		if err := client.Release(ctx); err != nil {
+			d.log.Warn("release held output", "id", c.ID, "err", err)
+		}
 	}
 	c.State.Error = ""
 	c.ManuallyStopped = false
@@ -187,15 +192,6 @@ func (d *Daemon) track(id string, client *shim.Client) *task {
 	d.running[id] = t
 	d.mu.Unlock()
 	return t
-}
-
-func (d *Daemon) untrack(id string) {
-	d.mu.Lock()
-	if t, ok := d.running[id]; ok {
-		t.cancel()
-		delete(d.running, id)
-	}
-	d.mu.Unlock()
 }
 
 // task returns c's live shim, or nil when it is not running.

@@ -20,6 +20,9 @@ type CreateOpts struct {
 	Stdin         *os.File // the container's stdio; nil is /dev/null
 	Stdout        *os.File
 	Stderr        *os.File
+	// Start runs the process at once (`run --detach`): one runtime
+	// invocation instead of create then start.
+	Start bool
 }
 
 // State is the runtime's view of a container (`runc state`).
@@ -49,6 +52,9 @@ func (r *Runtime) Create(ctx context.Context, id, bundle string, opts CreateOpts
 	defer os.Remove(logPath)
 
 	args := []string{"create", "--bundle", bundle}
+	if opts.Start {
+		args = []string{"run", "--detach", "--bundle", bundle}
+	}
 	if opts.PidFile != "" {
 		args = append(args, "--pid-file", opts.PidFile)
 	}

@@ -4,7 +4,32 @@ import (
 	"bufio"
 	"net"
 	"sync"
+	"time"
 )
+
+// maxHeld bounds the output kept for attaches that have not connected yet
+// (HoldOutput); past it the oldest is dropped, as a log viewer would.
+const maxHeld = 1 << 20
+
+// holdTimeout ends HoldOutput if the daemon never releases it.
+const holdTimeout = 10 * time.Second
+
+// release ends HoldOutput.
+func (s *server) release() {
+	s.mu.Lock()
+	s.holding, s.held, s.heldLen = false, nil, 0
+	s.mu.Unlock()
+}
+
+// hold keeps a chunk for the attaches still to come. s.mu is held.
+func (s *server) hold(f outFrame) {
+	s.held = append(s.held, f)
+	s.heldLen += len(f.p)
+	for s.heldLen > maxHeld && len(s.held) > 1 {
+		s.heldLen -= len(s.held[0].p)
+		s.held = s.held[1:]
+	}
+}
 
 // subscriberQueue is how many chunks of output may wait for one client
 // (32K each at most): enough to absorb bursts, small for the shim's memory.
@@ -27,6 +52,11 @@ type outFrame struct {
 }
 
 func (sub *subscriber) finish() { sub.quitOnce.Do(func() { close(sub.quit) }) }
+
+// wants reports whether the client asked for this kind of output.
+func (sub *subscriber) wants(kind byte) bool {
+	return !(kind == frameStdout && !sub.stdout) && !(kind == frameStderr && !sub.stderr)
+}
 
 func (sub *subscriber) drop() {
 	sub.goneOnce.Do(func() {
@@ -51,8 +81,17 @@ func (s *server) attach(conn net.Conn, br *bufio.Reader, req request) {
 	if !ended {
 		s.subs[sub] = struct{}{}
 	}
+	// output held for the attaches that were waiting for the start; what
+	// comes after this point reaches sub through its channel
+	replay := append([]outFrame(nil), s.held...)
 	s.mu.Unlock()
-	if err := writeJSON(conn, response{}); err != nil || ended {
+	err := writeJSON(conn, response{})
+	for _, f := range replay {
+		if err == nil && sub.wants(f.kind) {
+			err = writeFrame(conn, f.kind, f.p)
+		}
+	}
+	if err != nil || ended {
 		if err == nil {
 			_ = writeFrame(conn, frameEnd, nil)
 		}
@@ -126,18 +165,21 @@ func (s *server) readClient(sub *subscriber, br *bufio.Reader, stdin bool) {
 // skipped.
 func (s *server) broadcast(kind byte, chunk []byte) {
 	s.mu.Lock()
-	if len(s.subs) == 0 {
+	if len(s.subs) == 0 && !s.holding {
 		s.mu.Unlock()
 		return
+	}
+	p := append([]byte(nil), chunk...)
+	if s.holding {
+		s.hold(outFrame{kind, p})
 	}
 	subs := make([]*subscriber, 0, len(s.subs))
 	for sub := range s.subs {
 		subs = append(subs, sub)
 	}
 	s.mu.Unlock()
-	p := append([]byte(nil), chunk...)
 	for _, sub := range subs {
-		if (kind == frameStdout && !sub.stdout) || (kind == frameStderr && !sub.stderr) {
+		if !sub.wants(kind) {
 			continue
 		}
 		select {

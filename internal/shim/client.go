@@ -44,6 +44,12 @@ func (c *Client) Start(ctx context.Context) error {
 	return err
 }
 
+// Release ends HoldOutput: later attaches see only later output.
+func (c *Client) Release(ctx context.Context) error {
+	_, err := c.call(ctx, request{Op: opRelease})
+	return err
+}
+
 // Resize sets the container's terminal size; a no-op without a TTY.
 func (c *Client) Resize(ctx context.Context, width, height uint16) error {
 	_, err := c.call(ctx, request{Op: opResize, Width: width, Height: height})

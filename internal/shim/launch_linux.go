@@ -103,7 +103,7 @@ func (cfg Config) args() []string {
 	for _, f := range []struct {
 		name string
 		on   bool
-	}{{"-tty", cfg.Tty}, {"-stdin", cfg.OpenStdin}, {"-stdin-once", cfg.StdinOnce}} {
+	}{{"-tty", cfg.Tty}, {"-stdin", cfg.OpenStdin}, {"-stdin-once", cfg.StdinOnce}, {"-start-now", cfg.StartNow}, {"-hold-output", cfg.HoldOutput}} {
 		if f.on {
 			args = append(args, f.name)
 		}

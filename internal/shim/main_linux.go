@@ -49,6 +49,8 @@ func parseFlags(args []string) (Config, error) {
 	fs.BoolVar(&cfg.Tty, "tty", false, "give the container a pty")
 	fs.BoolVar(&cfg.OpenStdin, "stdin", false, "keep the container's stdin open")
 	fs.BoolVar(&cfg.StdinOnce, "stdin-once", false, "close stdin when the first attached client's stdin ends")
+	fs.BoolVar(&cfg.StartNow, "start-now", false, "run the process at once (runtime run --detach)")
+	fs.BoolVar(&cfg.HoldOutput, "hold-output", false, "replay the output to attaches until released")
 	fs.DurationVar(&cfg.ExitGrace, "exit-grace", defaultExitGrace, "wait for shutdown after the exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -100,6 +102,16 @@ func run(cfg Config, logger *log.Logger) error {
 
 	if err := s.create(); err != nil {
 		return fail(err)
+	}
+	if cfg.StartNow {
+		s.mu.Lock()
+		if s.state == stateCreated {
+			s.state = stateRunning
+		}
+		s.mu.Unlock()
+	}
+	if cfg.HoldOutput {
+		time.AfterFunc(holdTimeout, s.release)
 	}
 	go s.reap()
 	go s.serve(l)

@@ -22,6 +22,7 @@ const (
 	opKill     = "kill"
 	opWait     = "wait"
 	opShutdown = "shutdown"
+	opRelease  = "release"
 )
 
 // Frame kinds.

@@ -40,8 +40,13 @@ type server struct {
 	mu    sync.Mutex
 	state string
 	subs  map[*subscriber]struct{}
-	ended bool        // output over: new attaches end at once
-	exit  *ExitStatus // set once the exit is recorded
+	ended bool // output over: new attaches end at once
+	// holding keeps the output in held for the attaches that connect
+	// before the release (Config.HoldOutput)
+	holding bool
+	held    []outFrame
+	heldLen int
+	exit    *ExitStatus // set once the exit is recorded
 
 	exited   chan struct{} // closed once exit is set (and exit.json written)
 	deleted  chan struct{} // closed once the runtime deleted the container
@@ -58,6 +63,7 @@ func newServer(cfg Config, logger *log.Logger) *server {
 		rt:         &runtime.Runtime{Path: cfg.Runtime, Root: cfg.RuntimeRoot},
 		log:        logger,
 		state:      stateCreated,
+		holding:    cfg.HoldOutput,
 		subs:       map[*subscriber]struct{}{},
 		outputDone: make(chan struct{}),
 		exited:     make(chan struct{}),
@@ -96,6 +102,8 @@ func (s *server) handle(conn *net.UnixConn) {
 		resp = s.info()
 	case opStart:
 		err = s.start()
+	case opRelease:
+		s.release()
 	case opResize:
 		err = s.stdio.resize(req.Width, req.Height)
 	case opKill:

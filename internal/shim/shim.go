@@ -40,6 +40,14 @@ type Config struct {
 	Tty, OpenStdin       bool
 	StdinOnce            bool          // close the container's stdin when the first attached client's stdin ends
 	ExitGrace            time.Duration // wait for Shutdown after the exit; 0 is 5s
+	// StartNow runs the process as part of Start (one runtime invocation);
+	// Client.Start is then not needed.
+	StartNow bool
+	// HoldOutput keeps the output produced before Client.Release in memory
+	// and replays it to the attaches that connect until then, so that the
+	// attaches waiting for the start miss nothing (docker run) although the
+	// process runs before they connect.
+	HoldOutput bool
 }
 
 // ExitStatus is how the container's pid 1 ended.

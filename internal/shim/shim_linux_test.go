@@ -593,3 +593,35 @@ func TestExitRecordedWithoutClient(t *testing.T) {
 		t.Fatalf("wait = %+v", st)
 	}
 }
+
+// With StartNow and HoldOutput the process runs before anyone attaches: an
+// attach that connects afterwards (even after the exit) still gets all the
+// output, until Release; later attaches get only later output.
+func TestStartNowHoldsOutputUntilRelease(t *testing.T) {
+	e := newEnv(t, []string{"sh", "-c", "echo early; echo oops >&2"}, false, false, false)
+	e.cfg.StartNow, e.cfg.HoldOutput = true, true
+	c := e.start()
+	if st := e.wait(c); st.Code != 0 {
+		t.Fatalf("exit = %+v", st)
+	}
+	var out, errOut syncBuffer
+	if err := c.Attach(context.Background(), AttachOpts{Stdout: &out, Stderr: &errOut}); err != nil {
+		t.Fatalf("attach after the exit: %v", err)
+	}
+	if out.String() != "early\n" || errOut.String() != "oops\n" {
+		t.Fatalf("held output replayed as stdout %q stderr %q, want \"early\\n\" and \"oops\\n\"", out.String(), errOut.String())
+	}
+	if err := c.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var late syncBuffer
+	if err := c.Attach(context.Background(), AttachOpts{Stdout: &late}); err != nil {
+		t.Fatalf("attach after release: %v", err)
+	}
+	if late.String() != "" {
+		t.Fatalf("attach after release got %q, want nothing", late.String())
+	}
+	if err := c.Start(context.Background()); !errdefs.IsConflict(err) {
+		t.Fatalf("start of a container started by the shim: %v", err)
+	}
+}

@@ -35,7 +35,7 @@ type stdio struct {
 // copying its output to the log.
 func (s *server) create() error {
 	io := &stdio{}
-	opts := runtime.CreateOpts{PidFile: filepath.Join(s.cfg.StateDir, initPidName)}
+	opts := runtime.CreateOpts{PidFile: filepath.Join(s.cfg.StateDir, initPidName), Start: s.cfg.StartNow}
 	var consoleCh chan consoleResult
 	if s.cfg.Tty {
 		path, l, cleanup, err := listenConsole(s.cfg.StateDir)
