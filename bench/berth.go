@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/berth-project/berth/bench/internal/benchutil"
 	"github.com/berth-project/berth/internal/testutil"
 )
 
@@ -28,7 +29,7 @@ func benchBerth(cfg config) (*engineResult, error) {
 		return nil, err
 	}
 	berth := func(args ...string) (string, error) {
-		return run(d.BinDir+"/berth", append([]string{"-H", d.Host}, args...)...)
+		return benchutil.Run(d.BinDir+"/berth", append([]string{"-H", d.Host}, args...)...)
 	}
 	r := &engineResult{name: "berth"}
 	fmt.Fprintln(os.Stderr, "bench: berth ...")

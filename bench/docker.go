@@ -3,105 +3,32 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/berth-project/berth/internal/testutil"
+	"github.com/berth-project/berth/bench/internal/benchutil"
 )
 
 // benchDocker measures a private dockerd, started by hand with its own roots,
 // when dockerd is installed (Debian's docker.io); it returns nil otherwise.
 func benchDocker(cfg config) (*engineResult, error) {
-	dockerd, err := exec.LookPath("dockerd")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench: dockerd is not installed; skipping the docker comparison")
-		return nil, nil
-	}
-	cli := testutil.DockerCLI
-	if _, err := os.Stat(cli); err != nil {
-		if cli, err = exec.LookPath("docker"); err != nil {
-			return nil, errors.New("dockerd is installed but no docker CLI")
-		}
-	}
 	fmt.Fprintln(os.Stderr, "bench: dockerd ...")
-	dir, err := os.MkdirTemp("/tmp", "bd-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "docker.sock")
-	_, bridgeErr := os.Stat("/sys/class/net/docker0")
-	bridgeExisted := bridgeErr == nil
-
-	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(dockerd, "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "x"),
-		"-H", "unix://"+sock, "--pidfile", filepath.Join(dir, "docker.pid"), "--bip", "172.31.0.1/16", "--iptables=false")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	docker := func(args ...string) (string, error) {
-		return run(cli, append([]string{"-H", "unix://" + sock}, args...)...)
-	}
-	defer func() {
-		if ids, err := docker("ps", "-aq"); err == nil && ids != "" {
-			_, _ = docker(append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
+	d, err := benchutil.StartDockerd()
+	if err != nil || d == nil {
+		if d == nil && err == nil {
+			fmt.Fprintln(os.Stderr, "bench: dockerd is not installed; skipping the docker comparison")
 		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		_ = testutil.UnmountUnder(dir)
-		if !bridgeExisted {
-			_ = exec.Command("ip", "link", "delete", "docker0").Run()
-		}
-	}()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := docker("version"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("dockerd did not come up; see %s", logf.Name())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	busybox, err := testutil.BusyboxBinary()
-	if err != nil {
 		return nil, err
 	}
-	tarPath := filepath.Join(dir, "rootfs.tar")
-	f, err := os.Create(tarPath)
-	if err != nil {
-		return nil, err
-	}
-	if err := testutil.WriteBusyboxRootfs(f, busybox); err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
-	if _, err := docker("import", tarPath, "busybox:latest"); err != nil {
-		return nil, err
-	}
+	defer d.Close()
+	docker, dir := d.CLI, d.Dir
 
 	r := &engineResult{name: "docker", idleNote: "dockerd+containerd"}
 	time.Sleep(2 * time.Second)
-	for _, pid := range append([]int{cmd.Process.Pid}, childPids(cmd.Process.Pid)...) {
+	for _, pid := range append([]int{d.Pid()}, childPids(d.Pid())...) {
 		if v, err := rss(pid); err == nil {
 			r.idleRSS += v
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/moby/api/types/container"
 
+	"github.com/berth-project/berth/bench/internal/benchutil"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/testutil"
 )
@@ -43,7 +44,7 @@ func benchRunc(cfg config) (*engineResult, error) {
 		return nil, err
 	}
 	f.Close()
-	if _, err := run("tar", "-C", rootfs, "-xf", tarPath); err != nil {
+	if _, err := benchutil.Run("tar", "-C", rootfs, "-xf", tarPath); err != nil {
 		return nil, err
 	}
 	if err := writeSpec(filepath.Join(bundle, "config.json"), rootfs); err != nil {

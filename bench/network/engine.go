@@ -3,16 +3,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
-	"syscall"
 	"time"
 
+	"github.com/berth-project/berth/bench/internal/benchutil"
 	"github.com/berth-project/berth/internal/testutil"
 )
 
@@ -51,7 +48,7 @@ func startBerth() (*engine, error) {
 		name: "berth",
 		note: "nftables DNAT",
 		cli: func(args ...string) (string, error) {
-			return run(filepath.Join(d.BinDir, "berth"), append([]string{"-H", d.Host}, args...)...)
+			return benchutil.Run(filepath.Join(d.BinDir, "berth"), append([]string{"-H", d.Host}, args...)...)
 		},
 		close: func() {
 			if err := d.Close(); err != nil {
@@ -61,102 +58,19 @@ func startBerth() (*engine, error) {
 	}, nil
 }
 
-// startDocker starts a private dockerd with its own roots, socket and
-// bridge address; --iptables=false keeps it out of the host's firewall, so
-// its published ports go through docker-proxy (which is also what docker
-// uses for connections to 127.0.0.1 from the host by default).
+// startDocker starts a private dockerd (see benchutil.Dockerd: its
+// published ports go through docker-proxy, which is also what docker uses
+// for connections to 127.0.0.1 from the host by default).
 func startDocker() (*engine, error) {
-	dockerd, err := exec.LookPath("dockerd")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/network: dockerd is not installed; skipping the docker comparison")
-		return nil, nil
-	}
-	cliPath := testutil.DockerCLI
-	if _, err := os.Stat(cliPath); err != nil {
-		if cliPath, err = exec.LookPath("docker"); err != nil {
-			return nil, errors.New("dockerd is installed but no docker CLI")
-		}
-	}
 	fmt.Fprintln(os.Stderr, "bench/network: dockerd ...")
-	dir, err := os.MkdirTemp("/tmp", "bdn-")
-	if err != nil {
+	d, err := benchutil.StartDockerd()
+	if err != nil || d == nil {
+		if d == nil && err == nil {
+			fmt.Fprintln(os.Stderr, "bench/network: dockerd is not installed; skipping the docker comparison")
+		}
 		return nil, err
 	}
-	sock := filepath.Join(dir, "docker.sock")
-	_, bridgeErr := os.Stat("/sys/class/net/docker0")
-	bridgeExisted := bridgeErr == nil
-	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	cmd := exec.Command(dockerd, "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "x"),
-		"-H", "unix://"+sock, "--pidfile", filepath.Join(dir, "docker.pid"), "--bip", "172.31.0.1/16", "--iptables=false")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	docker := func(args ...string) (string, error) {
-		return run(cliPath, append([]string{"-H", "unix://" + sock}, args...)...)
-	}
-	closeFn := func() {
-		if ids, err := docker("ps", "-aq"); err == nil && ids != "" {
-			_, _ = docker(append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-		_ = testutil.UnmountUnder(dir)
-		if !bridgeExisted {
-			_ = exec.Command("ip", "link", "delete", "docker0").Run()
-		}
-		os.RemoveAll(dir)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := docker("version"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			closeFn()
-			return nil, errors.New("dockerd did not come up")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if err := dockerBusybox(dir, docker); err != nil {
-		closeFn()
-		return nil, err
-	}
-	return &engine{name: "docker", note: "--iptables=false: docker-proxy", cli: docker, close: closeFn}, nil
-}
-
-// dockerBusybox imports the busybox rootfs the tests use as busybox:latest.
-func dockerBusybox(dir string, docker func(...string) (string, error)) error {
-	busybox, err := testutil.BusyboxBinary()
-	if err != nil {
-		return err
-	}
-	tarPath := filepath.Join(dir, "rootfs.tar")
-	f, err := os.Create(tarPath)
-	if err != nil {
-		return err
-	}
-	if err := testutil.WriteBusyboxRootfs(f, busybox); err != nil {
-		f.Close()
-		return err
-	}
-	f.Close()
-	_, err = docker("import", tarPath, "busybox:latest")
-	return err
+	return &engine{name: "docker", note: "--iptables=false: docker-proxy", cli: d.CLI, close: d.Close}, nil
 }
 
 // measure starts an engine and takes its figures.
@@ -233,16 +147,6 @@ func measure(cfg config, imageTar string, start starter) (*result, error) {
 
 // run runs a command and returns its trimmed stdout, or an error with its
 // stderr.
-func run(name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
-}
 
 // medianDuration returns the median of ds (0 for none).
 func medianDuration(ds []time.Duration) time.Duration {

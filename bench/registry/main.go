@@ -27,6 +27,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/berth-project/berth/bench/internal/benchutil"
 	"github.com/berth-project/berth/internal/testutil"
 )
 
@@ -110,34 +111,15 @@ func benchBerth(src *testutil.Registry, ref string, runs int) (result, error) {
 
 // benchDocker does the same with a private dockerd.
 func benchDocker(src *testutil.Registry, ref string, runs int) (result, error) {
-	dir, err := os.MkdirTemp("", "bench-dockerd-")
+	d, err := benchutil.StartDockerd()
 	if err != nil {
 		return result{}, err
 	}
-	defer os.RemoveAll(dir)
-	sock := filepath.Join(dir, "docker.sock")
-	cmd := exec.Command("dockerd", "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "x"),
-		"-H", "unix://"+sock, "--pidfile", filepath.Join(dir, "pid"), "--bridge", "none", "--iptables=false")
-	if err := cmd.Start(); err != nil {
-		return result{}, err
-	}
-	defer func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
-	}()
-	docker := func(args ...string) error {
-		c := exec.Command(testutil.DockerCLI, append([]string{"-H", "unix://" + sock}, args...)...)
-		c.Env = append(os.Environ(), "DOCKER_CONFIG="+dir)
-		out, err := c.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	for i := 0; i < 100 && docker("version") != nil; i++ {
-		time.Sleep(100 * time.Millisecond)
-	}
-	return measure(runs, ref, docker)
+	defer d.Close()
+	return measure(runs, ref, func(args ...string) error {
+		_, err := d.CLI(args...)
+		return err
+	})
 }
 
 // measure runs the pull and push measures with an engine's CLI.
