@@ -13,7 +13,7 @@ import (
 	"github.com/berth-project/berth/internal/oci"
 )
 
-func isHostNetwork(hc *containertypes.HostConfig) bool { return hc.NetworkMode == "host" }
+func isHostNetwork(hc *containertypes.HostConfig) bool { return resolveNetworkMode(hc, nil).host }
 
 // writeEtcFiles generates the container's /etc/hostname, /etc/hosts and
 // /etc/resolv.conf, which are bind-mounted over the image's.

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -72,9 +71,4 @@ func (d *Daemon) ContainerResize(ctx context.Context, name string, height, width
 		return nil
 	}
 	return t.shim.Resize(ctx, uint16(width), uint16(height))
-}
-
-func hostname() string {
-	h, _ := os.Hostname()
-	return h
 }

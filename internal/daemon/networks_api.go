@@ -227,4 +227,4 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, name string, req network
 	return c.Save(d.containerDataDir(c.ID))
 }
 
-func (d *Daemon) netnsPath(id string) string { return d.cfg.ExecRoot + "/netns/" + id }
+func (d *Daemon) netnsPath(id string) string { return network.NetNSPath(d.cfg.ExecRoot, id) }

@@ -118,3 +118,9 @@ func operatingSystem() string {
 	}
 	return runtime.GOOS
 }
+
+// hostname is the host's name, for info.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}

@@ -17,7 +17,7 @@ import (
 // networking is set up before the container starts and outlives berthd
 // restarts. An existing namespace at that path is reused.
 func (m *Manager) NewNetNS(id string) (string, error) {
-	path := filepath.Join(m.cfg.ExecRoot, "netns", id)
+	path := NetNSPath(m.cfg.ExecRoot, id)
 	if isNetNS(path) {
 		return path, nil
 	}
