@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs unit tests as an ordinary user (nobody), to prove that the logic above
+# the kernel is testable without root. Prints the top-level tests that passed
+# and skipped per package. Usage: scripts/unit-unprivileged.sh [packages...]
+# (default ./internal/...). Must be started as root, which it drops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkgs=("$@")
+[ ${#pkgs[@]} -gt 0 ] || pkgs=(./internal/...)
+
+home=${BERTH_UNPRIV_HOME:-/var/tmp/berth-unprivileged}
+mkdir -p "$home"
+chown nobody:nogroup "$home"
+gobin=$(command -v go)
+run() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
+		env HOME="$home" GOMODCACHE="$home/mod" GOCACHE="$home/cache" GOTOOLCHAIN=local \
+		GOPROXY="$(go env GOPROXY)" GOFLAGS=-mod=readonly PATH="$(dirname "$gobin"):/usr/sbin:/usr/bin:/sbin:/bin" "$@"
+}
+run go mod download
+out=$home/unit.log
+status=0
+run go test -count=1 -v "${pkgs[@]}" >"$out" 2>&1 || status=$?
+grep -E '^(ok|FAIL|---|panic)' "$out" | grep -v -e '^--- PASS' -e '^--- SKIP' || true
+echo "top-level tests passed: $(grep -c '^--- PASS' "$out"), skipped: $(grep -c '^--- SKIP' "$out")"
+awk '/^=== RUN/ {reason=""} /^    .*_test.go:[0-9]+:/ {reason=$0} /^--- SKIP/ {print "  " $3 ":" reason}' "$out" | sed 's/  */ /g'
+exit $status
