@@ -52,6 +52,7 @@ type Daemon struct {
 	cfg        Config
 	log        *slog.Logger
 	images     *image.Store
+	dist       distributor
 	containers *container.Store
 
 	mu       sync.Mutex
@@ -78,7 +79,7 @@ func New(ctx context.Context, cfg Config) (*Daemon, error) {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	images, err := image.NewStore(cfg.DataRoot)
+	images, err := image.NewStore(cfg.DataRoot, image.WithLogger(cfg.Logger))
 	if err != nil {
 		return nil, fmt.Errorf("open image store: %w", err)
 	}
@@ -86,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Daemon, error) {
 		cfg:        cfg,
 		log:        cfg.Logger,
 		images:     images,
+		dist:       newDistribution(cfg, images),
 		containers: container.NewStore(),
 		running:    map[string]*task{},
 		stopping:   map[string]chan struct{}{},
