@@ -95,9 +95,8 @@ func New(store Store, opts Options) *Service {
 
 // session is one operation's authenticated connection to a registry.
 type session struct {
-	ep        *reg.Endpoint
-	rt        http.RoundTripper // authenticated for the operation's scopes
-	anonymous bool
+	ep *reg.Endpoint
+	rt http.RoundTripper // authenticated for the operation's scopes
 }
 
 // connect settles how the registry is reached (endpoint) and
@@ -132,12 +131,11 @@ func (s *Service) endpoint(ctx context.Context, registryName name.Registry) (*re
 // credentials for a token. The transport is a transport.Wrapper, so
 // go-containerregistry's remote neither pings nor wraps it again.
 func (s *Service) authenticate(ctx context.Context, ep *reg.Endpoint, registryName name.Registry, auth registry.AuthConfig, scopes []string) (*session, error) {
-	anonymous := !reg.HasCredentials(auth)
 	rt, err := transport.NewWithContext(ctx, registryName, reg.Authenticator(auth), transport.NewUserAgent(ep.Transport(), s.opts.UserAgent), scopes)
 	if err != nil {
-		return nil, reg.Describe(ep.FixError(err), anonymous)
+		return nil, reg.Describe(ep.FixError(err), !reg.HasCredentials(auth))
 	}
-	return &session{ep: ep, rt: rt, anonymous: anonymous}, nil
+	return &session{ep: ep, rt: rt}, nil
 }
 
 // repoName is go-containerregistry's name of a normalised reference's

@@ -9,6 +9,7 @@ import (
 	"io"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
@@ -65,10 +66,14 @@ func (s *Service) Pull(ctx context.Context, ref string, opts PullOptions) (*Pull
 	if p.opts.Progress == nil {
 		p.opts.Progress = func(ProgressEvent) {}
 	}
+	start := time.Now()
 	res, err := p.run(ctx)
 	if err != nil {
-		return nil, reg.PullError(err, named, !reg.HasCredentials(opts.Auth))
+		err = reg.PullError(err, named, !reg.HasCredentials(opts.Auth))
+		s.log.Debug("pull failed", "ref", named.String(), "error", err)
+		return nil, err
 	}
+	s.log.Debug("pulled", "ref", named.String(), "id", res.ID, "digest", res.Digest, "elapsed", time.Since(start))
 	return res, nil
 }
 

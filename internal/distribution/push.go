@@ -71,8 +71,11 @@ func (s *Service) Push(ctx context.Context, repo, tag string, opts PushOptions) 
 	for _, t := range targets {
 		res, err := s.pushOne(ctx, t, opts)
 		if err != nil {
-			return results, reg.Describe(err, anonymous)
+			err = reg.Describe(err, anonymous)
+			s.log.Debug("push failed", "ref", t.Ref.String(), "error", err)
+			return results, err
 		}
+		s.log.Debug("pushed", "ref", t.Ref.String(), "digest", res.Digest)
 		results = append(results, res)
 	}
 	return results, nil
