@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
 	registrytypes "github.com/moby/moby/api/types/registry"
 	"io"
 	"log"
@@ -25,7 +26,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	tarballpkg "github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -160,16 +160,28 @@ func (f *fakeRegistry) write(t *testing.T, ref string, img v1.Image) v1.Hash {
 	return d
 }
 
+// randomLayer is a gzip layer of one readable file of random bytes
+// (random.Layer's files have mode 0, which only root can copy).
+func randomLayer(t *testing.T, size int64, mt types.MediaType) v1.Layer {
+	t.Helper()
+	data := make([]byte, size)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tarballpkg.LayerFromReader(bytes.NewReader(tarOf(t, file{name: "random.bin", body: string(data)})), tarballpkg.WithMediaType(mt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func randomImage(t *testing.T, layers int, size int64, mt types.MediaType) v1.Image {
 	t.Helper()
 	img := mutate.MediaType(empty.Image, types.DockerManifestSchema2)
 	img = mutate.ConfigMediaType(img, types.DockerConfigJSON)
 	for i := 0; i < layers; i++ {
-		l, err := random.Layer(size, mt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if img, err = mutate.AppendLayers(img, l); err != nil {
+		var err error
+		if img, err = mutate.AppendLayers(img, randomLayer(t, size, mt)); err != nil {
 			t.Fatal(err)
 		}
 	}
