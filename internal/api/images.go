@@ -83,10 +83,7 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []image.Summary{}
-	}
-	return writeJSON(w, http.StatusOK, list)
+	return writeJSON(w, http.StatusOK, imageListForVersion(list, apiVersion(r.Context())))
 }
 
 // imageInspect answers GET /images/{name}/json.
@@ -95,7 +92,7 @@ func (s *Server) imageInspect(w http.ResponseWriter, r *http.Request, name strin
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, img)
+	return writeJSON(w, http.StatusOK, imageInspectForVersion(img, apiVersion(r.Context())))
 }
 
 // imageHistory answers GET /images/{name}/history.
