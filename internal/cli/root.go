@@ -205,6 +205,9 @@ func errUnknownCommand(root *cobra.Command, name string) error {
 // unknownCommand returns the command word of args (the first argument that
 // is neither a global flag nor its value) when root has no such command.
 func unknownCommand(root *cobra.Command, args []string) (string, bool) {
+	// the commands cobra adds itself when it executes
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd(args...)
 	flags := root.Flags()
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
@@ -223,7 +226,7 @@ func unknownCommand(root *cobra.Command, args []string) (string, bool) {
 				i++
 			}
 		default:
-			if arg == "help" {
+			if arg == cobra.ShellCompRequestCmd || arg == cobra.ShellCompNoDescRequestCmd {
 				return "", false
 			}
 			for _, cmd := range root.Commands() {

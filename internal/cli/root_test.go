@@ -154,6 +154,8 @@ func TestUnknownCommand(t *testing.T) {
 		{[]string{"ps"}, ""},
 		{[]string{"container", "ls"}, ""},
 		{[]string{"help"}, ""},
+		{[]string{"completion", "bash"}, ""},
+		{[]string{"__complete", "ps", ""}, ""},
 		{[]string{"exec", "-it", "c", "sh"}, "exec"},
 		{[]string{"nosuch"}, "nosuch"},
 		{[]string{"-H", "unix:///x", "ps"}, ""},
