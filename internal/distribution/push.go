@@ -86,7 +86,7 @@ type pusher struct {
 	s         *Service
 	opts      PushOptions
 	repo      name.Repository
-	mountFrom name.Repository // "" Registry when none
+	mountFrom name.Repository // where blobs may be mounted from, when canMount
 	canMount  bool
 	img       *image.Pushable
 	remote    *remote.Pusher
