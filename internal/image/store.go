@@ -2,7 +2,9 @@
 // the content store, unpacked layers in the snapshotter, and the repository
 // references (repo:tag, repo@digest) that name images. It implements docker's
 // image operations (get, list, inspect, history, tag, delete, import, load,
-// save) and prepares containers' root filesystems.
+// save), prepares containers' root filesystems, and offers the ingestion
+// API (ingest.go) through which internal/distribution pulls and pushes; it
+// speaks no registry protocol itself.
 //
 // On disk, under the data root:
 //
