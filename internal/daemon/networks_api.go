@@ -162,8 +162,7 @@ func (d *Daemon) NetworkConnect(ctx context.Context, name string, req networktyp
 	}
 	c.Lock()
 	defer c.Unlock()
-	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
-	if mode.host || mode.none || mode.container != "" {
+	if endpointNetworks(c.HostConfig, c.NetworkingConfig) == nil {
 		return errdefs.ErrInvalidArgument.WithMessage("container cannot be disconnected from host network or connected to host network")
 	}
 	es := req.EndpointConfig
@@ -215,7 +214,7 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, name string, req network
 	}
 	c.Lock()
 	defer c.Unlock()
-	if !slices.Contains(resolveNetworkMode(c.HostConfig, c.NetworkingConfig).networks, n.Name) {
+	if !slices.Contains(endpointNetworks(c.HostConfig, c.NetworkingConfig), n.Name) {
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("container %s is not connected to network %s", c.ID, n.Name))
 	}
 	if err := m.Disconnect(ctx, n.ID, c.ID); err != nil {
