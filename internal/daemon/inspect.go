@@ -81,7 +81,9 @@ func (d *Daemon) networkSettings(c *container.Container, ns *containertypes.Netw
 		refs = []string{network.NoneNetwork}
 	}
 	var live []*network.Endpoint
-	if m != nil {
+	// an exited container's endpoints may linger while its shim goes:
+	// they are not its addresses any more
+	if st := c.State.Status; m != nil && (st == containertypes.StateRunning || st == containertypes.StatePaused) {
 		live = m.Endpoints(c.ID)
 	}
 	for _, ref := range refs {
