@@ -258,3 +258,21 @@ func TestLinkEnvironment(t *testing.T) {
 		c.run(t, "run", "--rm", "--link", stopped+":s", "busybox", "true").Fails(t, 125, "Cannot link to a non running container: /"+stopped+" AS /")
 	})
 }
+
+func TestInspectAuxAddressesAfterRestart(t *testing.T) {
+	t.Parallel()
+	d := ownDaemon(t)
+	c := cli{name: "berth", d: d}
+	subnet := testSubnet()
+	name := unique("net")
+	c.ok(t, "network", "create", "--subnet", subnet, "--aux-address", "router="+hostAddr(subnet, 2), name)
+	t.Cleanup(func() { d.Berth(t, "network", "rm", name) })
+	d.Restart(t)
+	if got := c.ok(t, "network", "inspect", "-f", "{{json (index .IPAM.Config 0).AuxiliaryAddresses}}", name); got != fmt.Sprintf(`{"router":%q}`, hostAddr(subnet, 2)) {
+		t.Errorf("AuxiliaryAddresses after a restart = %s", got)
+	}
+	out := c.ok(t, "run", "--rm", "--network", name, "busybox", "ip", "-4", "-o", "addr", "show", "eth0")
+	if !strings.Contains(out, " "+hostAddr(subnet, 3)+"/24 ") {
+		t.Errorf("address after a restart: %s, want %s (the auxiliary address stays reserved)", out, hostAddr(subnet, 3))
+	}
+}
