@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/berth-project/berth/internal/testutil"
 )
 
 // endpoint is the part of inspect's NetworkSettings.Networks[name] the
@@ -274,5 +276,38 @@ func TestInspectAuxAddressesAfterRestart(t *testing.T) {
 	out := c.ok(t, "run", "--rm", "--network", name, "busybox", "ip", "-4", "-o", "addr", "show", "eth0")
 	if !strings.Contains(out, " "+hostAddr(subnet, 3)+"/24 ") {
 		t.Errorf("address after a restart: %s, want %s (the auxiliary address stays reserved)", out, hostAddr(subnet, 3))
+	}
+}
+
+func TestInspectAliasesByAPIVersion(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	c := cli{name: "berth", d: d}
+	dev := userNetwork(t, d, c)
+	name := unique("al")
+	rmOnCleanup(t, d, name)
+	id := c.ok(t, "run", "-d", "--name", name, "--network", dev, "--network-alias", "api", "-h", "web.local", "busybox", "sleep", "300")
+	for version, want := range map[string][]string{
+		"1.44": {"api", id[:12], "web.local"}, // before 1.45 docker listed the short id and hostname too
+		"1.50": {"api"},
+	} {
+		status, _, body := apiCall(t, d, http.MethodGet, "/v"+version+"/containers/"+name+"/json", "")
+		var resp struct {
+			NetworkSettings struct{ Networks map[string]endpoint }
+		}
+		if err := json.Unmarshal([]byte(body), &resp); err != nil || status != http.StatusOK {
+			t.Fatalf("GET /v%s/containers/%s/json: %d %s", version, name, status, body)
+		}
+		if got := resp.NetworkSettings.Networks[dev].Aliases; !slices.Equal(got, want) {
+			t.Errorf("API %s: Aliases = %q, want %q", version, got, want)
+		}
+	}
+	// docker's CLI pinned to an old API version sees the same
+	testutil.RequiresDockerCLI(t)
+	cmd := d.DockerCmd("inspect", "-f", fmt.Sprintf(`{{json (index .NetworkSettings.Networks %q).Aliases}}`, dev), name)
+	cmd.Env = append(cmd.Env, "DOCKER_API_VERSION=1.44")
+	out, err := cmd.Output()
+	if want := fmt.Sprintf(`["api",%q,"web.local"]`, id[:12]); err != nil || strings.TrimSpace(string(out)) != want {
+		t.Errorf("DOCKER_API_VERSION=1.44 docker inspect: %s (%v), want %s", out, err, want)
 	}
 }

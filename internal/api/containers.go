@@ -128,6 +128,9 @@ func (s *Server) containerInspect(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	if !versionAtLeast(r.Context(), "1.45") {
+		addOldAliases(c)
+	}
 	if !versionAtLeast(r.Context(), "1.52") {
 		return writeJSON(w, http.StatusOK, forOldClients(c))
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
@@ -71,4 +72,32 @@ func addrString(a netip.Addr) string {
 		return ""
 	}
 	return a.String()
+}
+
+// addOldAliases gives API versions before 1.45 the Aliases docker gave them
+// on user-defined networks: the user's aliases, then the short id and the
+// hostname, which DNSNames holds since. docker-compose 1.x looks for the
+// short id there and reconnects the container when it is missing.
+func addOldAliases(c *container.InspectResponse) {
+	if c.NetworkSettings == nil {
+		return
+	}
+	extra := []string{c.ID}
+	if len(c.ID) > 12 {
+		extra[0] = c.ID[:12]
+	}
+	if c.Config != nil && c.Config.Hostname != "" {
+		extra = append(extra, c.Config.Hostname)
+	}
+	for name, ep := range c.NetworkSettings.Networks {
+		switch name {
+		case "bridge", "host", "none":
+			continue
+		}
+		for _, a := range extra {
+			if ep != nil && !slices.Contains(ep.Aliases, a) {
+				ep.Aliases = append(ep.Aliases, a)
+			}
+		}
+	}
 }
