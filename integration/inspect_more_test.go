@@ -311,3 +311,25 @@ func TestInspectAliasesByAPIVersion(t *testing.T) {
 		t.Errorf("DOCKER_API_VERSION=1.44 docker inspect: %s (%v), want %s", out, err, want)
 	}
 }
+
+func TestContainerWideMacAddress(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	for version, mac := range map[string]string{"1.43": "02:42:ac:99:01:43", "1.50": "02:42:ac:99:01:50"} {
+		name := unique("cwmac")
+		rmOnCleanup(t, d, name)
+		body := fmt.Sprintf(`{"Image":"busybox","Cmd":["cat","/sys/class/net/eth0/address"],"MacAddress":%q}`, mac)
+		status, _, resp := apiCall(t, d, http.MethodPost, "/v"+version+"/containers/create?name="+name, body)
+		if status != http.StatusCreated {
+			t.Fatalf("API %s create with a container-wide MacAddress: %d %s", version, status, resp)
+		}
+		// from 1.44 on the field is deprecated: docker warns
+		if deprecated := strings.Contains(resp, "container-wide MacAddress field is now deprecated"); deprecated != (version != "1.43") {
+			t.Errorf("API %s create answer: %s", version, resp)
+		}
+		d.Berth(t, "start", "-a", name).Success(t)
+		if got := d.Berth(t, "logs", name).Success(t).Out(); got != mac {
+			t.Errorf("API %s container-wide MacAddress %s: eth0 inside is %q", version, mac, got)
+		}
+	}
+}
