@@ -163,6 +163,9 @@ func TestInspectEndpointsDefaultBridge(t *testing.T) {
 		if ep := endpointOf(t, c, created, "bridge"); ep.IPAddress != "" || ep.NetworkID != "" {
 			t.Errorf("created on bridge: %+v, want no address yet", ep)
 		}
+		if got := c.ok(t, "ps", "-a", "--filter", "name="+created, "--format", "{{.Networks}}"); got != "bridge" {
+			t.Errorf("ps NETWORKS of a created container = %q, want bridge", got)
+		}
 
 		name, mac := unique("mac"), "02:42:ac:99:00:07"
 		rmOnCleanup(t, d, name)

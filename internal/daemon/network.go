@@ -311,20 +311,18 @@ func (d *Daemon) portSummaries(id string) []containertypes.PortSummary {
 	return out
 }
 
-// networkSummaries are ps's NETWORKS for c.
+// networkSummaries are ps's NETWORKS for a container: the networks inspect
+// shows, so a created or stopped container lists them too, as docker's does.
 func (d *Daemon) networkSummaries(id string, ns *containertypes.NetworkSettingsSummary) {
-	d.netMu.Lock()
-	m := d.net
-	d.netMu.Unlock()
-	if m == nil || ns == nil {
+	c, err := d.lookup(id)
+	if err != nil || ns == nil {
 		return
 	}
-	for _, ep := range m.Endpoints(id) {
-		if ns.Networks == nil {
-			ns.Networks = map[string]*networktypes.EndpointSettings{}
-		}
-		ns.Networks[ep.NetworkName] = ep.Settings()
-	}
+	all := &containertypes.NetworkSettings{Networks: map[string]*networktypes.EndpointSettings{}}
+	c.Lock()
+	d.networkSettings(c, all)
+	c.Unlock()
+	ns.Networks = all.Networks
 }
 
 // linkEntries are the /etc/hosts lines of legacy --link name:alias on the
