@@ -143,7 +143,7 @@ func (d *Daemon) linkedEnv(c *container.Container) ([]string, error) {
 		name, alias := parseLink(link)
 		other, err := d.lookup(name)
 		if err != nil {
-			return nil, err
+			continue // removed since: docker's link graph forgets it too
 		}
 		linkName := path.Join(c.Name, alias)
 		if d.task(other.ID) == nil {
