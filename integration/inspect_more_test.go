@@ -111,6 +111,10 @@ func TestInspectEndpointsUserNetwork(t *testing.T) {
 		if ep.NetworkID != "" || ep.EndpointID != "" || ep.IPAddress != "" || ep.Gateway != "" || ep.DNSNames != nil {
 			t.Errorf("created: operational data before start: %+v", ep)
 		}
+		// on a user-defined network --link is the endpoint's, not a legacy link
+		if got := c.ok(t, "inspect", "-f", "{{json .HostConfig.Links}}", name); got != "null" {
+			t.Errorf("HostConfig.Links on a user-defined network = %s, want null", got)
+		}
 
 		// running: the endpoint's data besides what was asked
 		c.ok(t, "start", name)

@@ -54,7 +54,7 @@ func (d *Daemon) hostConfigAnswer(c *container.Container, hc *containertypes.Hos
 		hc.Runtime = filepath.Base(d.cfg.Runtime)
 	}
 	if len(hc.Links) > 0 {
-		hc.Links = d.inspectLinks(c.Name, hc.Links)
+		hc.Links = d.inspectLinks(c.Name, hc)
 	}
 }
 
@@ -68,6 +68,9 @@ const defaultLogDriver = "json-file"
 func (d *Daemon) networkSettings(c *container.Container, ns *containertypes.NetworkSettings) {
 	if ns == nil {
 		return
+	}
+	if ns.Networks == nil {
+		ns.Networks = map[string]*networktypes.EndpointSettings{}
 	}
 	d.netMu.Lock()
 	m := d.net

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	containertypes "github.com/moby/moby/api/types/container"
 	networktypes "github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/internal/container"
@@ -126,7 +127,7 @@ func tcpFirst(a, b networktypes.Port) int {
 // must be running there. c is locked; the linked containers are not (their
 // Config does not change after create).
 func (d *Daemon) linkedEnv(c *container.Container) ([]string, error) {
-	if len(c.HostConfig.Links) == 0 {
+	if len(legacyLinks(c.HostConfig)) == 0 {
 		return nil, nil
 	}
 	d.netMu.Lock()
@@ -139,7 +140,7 @@ func (d *Daemon) linkedEnv(c *container.Container) ([]string, error) {
 		return nil, nil
 	}
 	var links []linkedContainer
-	for _, link := range c.HostConfig.Links {
+	for _, link := range legacyLinks(c.HostConfig) {
 		name, alias := parseLink(link)
 		other, err := d.lookup(name)
 		if err != nil {
@@ -158,11 +159,21 @@ func (d *Daemon) linkedEnv(c *container.Container) ([]string, error) {
 	return linkEnv(links), nil
 }
 
+// legacyLinks are the links of hc that are docker's legacy links: on a
+// user-defined network --link is an endpoint option instead (a name only
+// the linking container resolves), and docker registers no link.
+func legacyLinks(hc *containertypes.HostConfig) []string {
+	if mode := resolveNetworkMode(hc, nil); len(mode.networks) > 0 && mode.networks[0] != network.DefaultNetwork {
+		return nil
+	}
+	return hc.Links
+}
+
 // inspectLinks is HostConfig.Links as docker's inspect shows them,
 // "/<linked>:/<self>/<alias>", leaving out the containers that are gone.
-func (d *Daemon) inspectLinks(self string, links []string) []string {
+func (d *Daemon) inspectLinks(self string, hc *containertypes.HostConfig) []string {
 	var out []string
-	for _, link := range links {
+	for _, link := range legacyLinks(hc) {
 		name, alias := parseLink(link)
 		other, err := d.lookup(name)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	containertypes "github.com/moby/moby/api/types/container"
 	networktypes "github.com/moby/moby/api/types/network"
 )
 
@@ -87,5 +88,23 @@ func TestLinkEnv(t *testing.T) {
 	two := linkEnv([]linkedContainer{{name: "/s/a", ip: ip}, {name: "/s/b", ip: ip}})
 	if !slices.Equal(two, []string{"A_NAME=/s/a", "B_NAME=/s/b"}) {
 		t.Errorf("two links: %q", two)
+	}
+}
+
+func TestLegacyLinks(t *testing.T) {
+	links := []string{"web:db"}
+	for mode, want := range map[string][]string{
+		"":               links,
+		"default":        links,
+		"bridge":         links,
+		"none":           links,
+		"container:abc":  links,
+		"dev":            nil, // a user-defined network: an endpoint option, not a link
+		"3f2e5c7a9b1d00": nil,
+	} {
+		hc := &containertypes.HostConfig{NetworkMode: containertypes.NetworkMode(mode), Links: links}
+		if got := legacyLinks(hc); !slices.Equal(got, want) {
+			t.Errorf("legacyLinks with --network %q = %q, want %q", mode, got, want)
+		}
 	}
 }
