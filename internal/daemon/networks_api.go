@@ -97,7 +97,7 @@ func (d *Daemon) NetworkCreate(ctx context.Context, req networktypes.CreateReque
 			return nil, errdefs.ErrNotImplemented.WithMessage("berth supports one IPv4 subnet per network")
 		}
 		c := req.IPAM.Config[0]
-		opts.Subnet, opts.IPRange, opts.Gateway = c.Subnet, c.IPRange, c.Gateway
+		opts.Subnet, opts.IPRange, opts.Gateway, opts.AuxAddresses = c.Subnet, c.IPRange, c.Gateway, c.AuxAddress
 	}
 	n, err := m.Create(ctx, req.Name, opts)
 	if err != nil {
@@ -164,7 +164,7 @@ func (d *Daemon) NetworkConnect(ctx context.Context, name string, req networktyp
 	}
 	if c.State.Status == containertypes.StateRunning {
 		opts := network.EndpointOptions{ContainerID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Aliases: es.Aliases,
-			NetNSPath: d.netnsPath(c.ID)}
+			MacAddress: es.MacAddress.String(), NetNSPath: d.netnsPath(c.ID)}
 		if es.IPAMConfig != nil {
 			opts.IPv4 = es.IPAMConfig.IPv4Address
 		}

@@ -143,6 +143,9 @@ func (m *Manager) restore(ctx context.Context, st *state) error {
 			m.log.Warn("dropping stored network with a bad subnet", "network", n.Name, "err", err)
 			continue
 		}
+		if err := reserveAux(pool, n.AuxAddresses); err != nil {
+			m.log.Warn("restore auxiliary addresses", "network", n.Name, "err", err)
+		}
 		m.networks[n.ID] = n
 		m.pools[n.ID] = pool
 	}
