@@ -75,12 +75,11 @@ func (d *Daemon) networkSettings(c *container.Container, ns *containertypes.Netw
 	d.netMu.Lock()
 	m := d.net
 	d.netMu.Unlock()
-	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
-	refs := mode.networks
-	switch {
-	case mode.host:
+	refs := endpointNetworks(c.HostConfig, c.NetworkingConfig)
+	switch mode := c.HostConfig.NetworkMode; {
+	case mode.IsHost():
 		refs = []string{network.HostNetwork}
-	case mode.none:
+	case mode.IsNone():
 		refs = []string{network.NoneNetwork}
 	}
 	var live []*network.Endpoint

@@ -163,7 +163,7 @@ func (d *Daemon) linkedEnv(c *container.Container) ([]string, error) {
 // user-defined network --link is an endpoint option instead (a name only
 // the linking container resolves), and docker registers no link.
 func legacyLinks(hc *containertypes.HostConfig) []string {
-	if mode := resolveNetworkMode(hc, nil); len(mode.networks) > 0 && mode.networks[0] != network.DefaultNetwork {
+	if networks := endpointNetworks(hc, nil); len(networks) > 0 && networks[0] != network.DefaultNetwork {
 		return nil
 	}
 	return hc.Links
