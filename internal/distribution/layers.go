@@ -130,9 +130,6 @@ func (p *puller) layers(ctx context.Context, descs []ocispec.Descriptor, diffIDs
 			continue
 		}
 		info, err := p.unpack(dctx, j)
-		if derr := j.dl.wait(); derr != nil && err == nil {
-			err = derr
-		}
 		if err != nil {
 			// The first download failure explains the rest.
 			if first := failed.get(); first != nil {
@@ -145,6 +142,18 @@ func (p *puller) layers(ctx context.Context, descs []ocispec.Descriptor, diffIDs
 		}
 		p.progress(ProgressEvent{ID: j.id, Status: "Pull complete", Detail: true})
 		layers = append(layers, image.Layer{Blob: j.desc.Digest, MediaType: j.desc.MediaType, BlobSize: j.desc.Size, Snapshot: info})
+	}
+	// The blobs' commits (an fsync each) overlapped the later unpacks.
+	for _, j := range jobs {
+		if j.dl == nil {
+			continue
+		}
+		if err := j.dl.wait(); err != nil {
+			if first := failed.get(); first != nil {
+				return nil, first
+			}
+			return nil, err
+		}
 	}
 	return layers, nil
 }
@@ -196,6 +205,9 @@ func (p *puller) download(ctx context.Context, j *layerJob) error {
 	if w.Size() != total || w.Digest() != j.desc.Digest {
 		return &verifyError{digest: j.desc.Digest}
 	}
+	// The data is verified: the unpacker may finish while the commit
+	// makes it durable.
+	j.dl.verified()
 	if _, err := w.Commit(ctx, total, j.desc.Digest); err != nil {
 		return err
 	}
@@ -261,6 +273,7 @@ type download struct {
 	f       *os.File // read side of the file
 	opened  bool
 	written int64
+	whole   bool // every byte written and verified
 	done    bool
 	err     error
 }
@@ -291,8 +304,17 @@ func (d *download) complete(f *os.File) error {
 		f.Close()
 		return err
 	}
-	d.f, d.opened, d.written, d.done = f, true, st.Size(), true
+	d.f, d.opened, d.written, d.whole, d.done = f, true, st.Size(), true, true
 	return nil
+}
+
+// verified says the data is complete and matches its digest: followers
+// read to its end.
+func (d *download) verified() {
+	d.mu.Lock()
+	d.whole = true
+	d.mu.Unlock()
+	d.cond.Broadcast()
 }
 
 func (d *download) advance(n int64) {
@@ -358,16 +380,19 @@ type followReader struct {
 func (r *followReader) Read(p []byte) (int, error) {
 	d := r.d
 	d.mu.Lock()
-	for r.off >= d.written && !d.done {
+	for r.off >= d.written && !d.whole && !d.done {
 		d.cond.Wait()
 	}
-	avail, err, done := d.written-r.off, d.err, d.done
+	avail, err, whole := d.written-r.off, d.err, d.whole
 	d.mu.Unlock()
 	if err != nil {
 		return 0, err
 	}
-	if avail <= 0 && done {
-		return 0, io.EOF
+	if avail <= 0 {
+		if whole {
+			return 0, io.EOF
+		}
+		return 0, errors.New("download ended early")
 	}
 	if err := r.ctx.Err(); err != nil {
 		return 0, err
