@@ -25,9 +25,9 @@ func (r *nsResolver) networks() map[string]bool {
 	return ids
 }
 
-// LookupA returns the addresses of name on the namespace's networks: every
+// LookupIP returns the addresses of name on the namespace's networks: every
 // endpoint whose container name, alias or short id matches.
-func (r *nsResolver) LookupA(name string) ([]netip.Addr, bool) {
+func (r *nsResolver) LookupIP(name string) ([]netip.Addr, bool) {
 	r.m.mu.RLock()
 	defer r.m.mu.RUnlock()
 	nets := r.networks()
