@@ -195,9 +195,9 @@ func TestNextSubnet6(t *testing.T) {
 		t.Fatalf("ula = %+v", ula)
 	}
 	pools := append(DefaultPools(), PoolSpec{Base: netip.MustParsePrefix("fd11:2233:4455::/48"), Size: 64})
-	used := []netip.Prefix{netip.MustParsePrefix("172.17.0.0/16"), netip.MustParsePrefix("fd11:2233:4455::/64"), netip.MustParsePrefix("fd11:2233:4455:2::/63")}
+	used := []netip.Prefix{netip.MustParsePrefix("172.17.0.0/16"), netip.MustParsePrefix("fd11:2233:4455::/64"), netip.MustParsePrefix("fd11:2233:4455:1::/64"), netip.MustParsePrefix("fd11:2233:4455:2::/63")}
 	got, err := NextSubnet6(pools, used)
-	if err != nil || got.String() != "fd11:2233:4455:3::/64" {
+	if err != nil || got.String() != "fd11:2233:4455:4::/64" {
 		t.Fatalf("got %v %v", got, err)
 	}
 	if got, _ := NextSubnet(pools, used); got.String() != "172.18.0.0/16" {
