@@ -115,8 +115,10 @@ func (e *testEnv) destroy(t testing.TB) {
 	if _, veths, _ := NewBridgeDriver(0).Owned(ctx, e.cfg.TableName); len(veths) > 0 {
 		t.Errorf("veths left behind: %v", veths)
 	}
-	if out, err := exec.Command("nft", "list", "table", "ip", e.cfg.TableName).CombinedOutput(); err == nil {
-		t.Errorf("nft table left behind:\n%s", out)
+	for _, family := range []string{"ip", "ip6"} {
+		if out, err := exec.Command("nft", "list", "table", family, e.cfg.TableName).CombinedOutput(); err == nil {
+			t.Errorf("nft %s table left behind:\n%s", family, out)
+		}
 	}
 	if mi, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mi), e.nsDir) {
 		t.Errorf("netns mounts left under %s", e.nsDir)
@@ -624,7 +626,7 @@ func TestCreateErrors(t *testing.T) {
 		{"overlapping subnet", "o", CreateOptions{Subnet: inside, BridgeName: e.tag + "o"}, errdefs.IsPermissionDenied, "Pool overlaps"},
 		{"gateway outside", "g", CreateOptions{Subnet: other, Gateway: netip.MustParseAddr("192.0.2.1"), BridgeName: e.tag + "g"}, errdefs.IsInvalidArgument, "no matching subnet for gateway 192.0.2.1"},
 		{"ip range outside", "r", CreateOptions{Subnet: other, IPRange: netip.MustParsePrefix("192.0.2.0/28"), BridgeName: e.tag + "r"}, errdefs.IsInvalidArgument, "no matching subnet for range"},
-		{"ipv6 subnet", "v6", CreateOptions{Subnet: netip.MustParsePrefix("fd00::/64"), BridgeName: e.tag + "6"}, errdefs.IsInvalidArgument, "invalid subnet"},
+		{"ipv6 subnet as the ipv4 one", "v6", CreateOptions{Subnet: netip.MustParsePrefix("fd00::/64"), BridgeName: e.tag + "6"}, errdefs.IsInvalidArgument, "invalid subnet"},
 		{"unknown driver", "d", CreateOptions{Driver: "overlay"}, errdefs.IsNotFound, `plugin "overlay" not found`},
 		{"bridge in use", "bu", CreateOptions{Subnet: other, BridgeName: n.Bridge}, errdefs.IsConflict, "already in use"},
 	}

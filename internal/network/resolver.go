@@ -39,6 +39,9 @@ func (r *nsResolver) LookupIP(name string) ([]netip.Addr, bool) {
 		for _, n := range ep.DNSNames() {
 			if strings.EqualFold(n, name) {
 				addrs = append(addrs, ep.IPAddress)
+				if ep.IPv6Address.IsValid() {
+					addrs = append(addrs, ep.IPv6Address)
+				}
 				break
 			}
 		}
@@ -53,7 +56,7 @@ func (r *nsResolver) LookupPTR(addr netip.Addr) []string {
 	defer r.m.mu.RUnlock()
 	nets := r.networks()
 	for _, ep := range r.m.endpoints {
-		if nets[ep.NetworkID] && ep.IPAddress == addr && ep.Name != "" {
+		if nets[ep.NetworkID] && (ep.IPAddress == addr || ep.IPv6Address == addr) && ep.Name != "" {
 			return []string{ep.Name + "." + ep.NetworkName}
 		}
 	}

@@ -45,8 +45,15 @@ type Config struct {
 	// DefaultBIP is the gateway address and subnet of the "bridge" network
 	// (--bip). Default 172.17.0.1/16.
 	DefaultBIP netip.Prefix
+	// DefaultIPv6 gives the "bridge" network IPv6 (--ipv6), with
+	// DefaultFixedCIDRv6 as its subnet (--fixed-cidr-v6) or, when that is
+	// zero, one from the IPv6 address pools.
+	DefaultIPv6        bool
+	DefaultFixedCIDRv6 netip.Prefix
 	// AddressPools are the pools subnets of new networks are cut from
-	// (default-address-pools). Default: docker's.
+	// (default-address-pools). Default: docker's IPv4 pools. As docker does,
+	// when they hold no IPv6 pool, a unique local /48 chosen once and kept in
+	// the state is added for IPv6 networks.
 	AddressPools []ipam.PoolSpec
 	// TableName is the nftables table berth owns. Default "berth".
 	TableName string
@@ -73,6 +80,10 @@ type CreateOptions struct {
 	IPRange    netip.Prefix      // zero: the whole subnet
 	Gateway    netip.Addr        // zero: the subnet's first address
 	Internal   bool              // no route out, no masquerade, no published ports
+	EnableIPv6 bool              // --ipv6: an IPv6 subnet beside the IPv4 one
+	Subnet6    netip.Prefix      // with EnableIPv6; zero: the next free /64 of the IPv6 pools
+	IPRange6   netip.Prefix      //
+	Gateway6   netip.Addr        //
 	Labels     map[string]string //
 	Options    map[string]string // driver options; BridgeNameOption is honoured
 	BridgeName string            // overrides Options[BridgeNameOption]; default br-<id[:12]>
@@ -87,7 +98,12 @@ type Network struct {
 	Subnet   netip.Prefix      `json:"subnet,omitzero"`
 	IPRange  netip.Prefix      `json:"ipRange,omitzero"`
 	Gateway  netip.Addr        `json:"gateway,omitzero"`
-	Internal bool              `json:"internal,omitempty"`
+	// EnableIPv6 networks have an IPv6 subnet too.
+	EnableIPv6 bool         `json:"enableIPv6,omitempty"`
+	Subnet6    netip.Prefix `json:"subnet6,omitzero"`
+	IPRange6   netip.Prefix `json:"ipRange6,omitzero"`
+	Gateway6   netip.Addr   `json:"gateway6,omitzero"`
+	Internal   bool         `json:"internal,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
 	Options  map[string]string `json:"options,omitempty"`
 	Created  time.Time         `json:"created"`
@@ -127,6 +143,7 @@ type EndpointOptions struct {
 	Name        string // container name, with or without the leading "/"
 	Aliases     []string
 	IPv4        netip.Addr // --ip; zero: next free address
+	IPv6        netip.Addr // --ip6, on IPv6 networks; zero: next free address
 	MacAddress  string     // --mac-address; default derived from the address
 	NetNSPath   string     // the container's network namespace (NewNetNS)
 	// PortBindings, ExposedPorts and PublishAllPorts (-P) are the container's
@@ -152,6 +169,9 @@ type Endpoint struct {
 	IPAddress     netip.Addr        `json:"ipAddress"`
 	PrefixLen     int               `json:"prefixLen"`
 	Gateway       netip.Addr        `json:"gateway,omitzero"`
+	IPv6Address   netip.Addr        `json:"ipv6Address,omitzero"` // on IPv6 networks
+	IPv6PrefixLen int               `json:"ipv6PrefixLen,omitempty"`
+	IPv6Gateway   netip.Addr        `json:"ipv6Gateway,omitzero"`
 	MacAddress    string            `json:"macAddress"`
 	IfName        string            `json:"ifName"`     // inside the container: eth0, eth1...
 	HostIfName    string            `json:"hostIfName"` // the host side of the veth pair
@@ -199,6 +219,10 @@ func (e *Endpoint) Settings() *network.EndpointSettings {
 		IPPrefixLen: e.PrefixLen,
 		MacAddress:  network.HardwareAddr(mac),
 		DNSNames:    e.DNSNames(),
+
+		GlobalIPv6Address:   e.IPv6Address,
+		GlobalIPv6PrefixLen: e.IPv6PrefixLen,
+		IPv6Gateway:         e.IPv6Gateway,
 	}
 }
 
