@@ -422,20 +422,33 @@ func (d *bridgeDriver) ReservePort(b portmap.Binding) (io.Closer, error) {
 		return noReservation{}, nil // sctp: bookkeeping only
 	}
 	family := unix.AF_INET
-	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(b.HostPort), Addr: b.HostIP.Unmap().As4()}
-	if b.IPv6() {
+	var sa unix.Sockaddr
+	switch {
+	case b.IPv6():
 		family, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: int(b.HostPort), Addr: b.HostIP.As16()}
-	} else if !b.HostIP.IsValid() {
+	case b.HostIP.IsValid():
+		sa = &unix.SockaddrInet4{Port: int(b.HostPort), Addr: b.HostIP.Unmap().As4()}
+	default:
 		sa = &unix.SockaddrInet4{Port: int(b.HostPort)}
 	}
 	fd, err := unix.Socket(family, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
+	proxy := b.Proto == "tcp" && b.IPv6() && (b.HostIP.IsUnspecified() || b.HostIP.IsLoopback()) && b.ContainerIP.IsValid()
 	if family == unix.AF_INET6 {
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
 			_ = unix.Close(fd)
 			return nil, fmt.Errorf("socket: IPV6_V6ONLY: %w", err)
+		}
+	}
+	if proxy {
+		// the proxy's own closed connections linger in TIME_WAIT on the
+		// port; SO_REUSEADDR lets a restarted berthd bind it again, and
+		// Linux still refuses it while another socket listens there
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			_ = unix.Close(fd)
+			return nil, fmt.Errorf("socket: SO_REUSEADDR: %w", err)
 		}
 	}
 	if err := unix.Bind(fd, sa); err != nil {
@@ -447,7 +460,7 @@ func (d *bridgeDriver) ReservePort(b portmap.Binding) (io.Closer, error) {
 		return nil, fmt.Errorf("listen %s%s %s: bind: %w", b.Proto, v, b, err)
 	}
 	f := os.NewFile(uintptr(fd), "port-reservation")
-	if b.Proto != "tcp" || !b.IPv6() || !(b.HostIP.IsUnspecified() || b.HostIP.IsLoopback()) || !b.ContainerIP.IsValid() {
+	if !proxy {
 		return f, nil
 	}
 	defer f.Close()

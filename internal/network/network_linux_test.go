@@ -181,7 +181,7 @@ func serveHello(t *testing.T, nsPath string, port int, msg string) {
 	var l net.Listener
 	err := InNetNS(nsPath, func() error {
 		var err error
-		l, err = net.Listen("tcp4", ":"+strconv.Itoa(port))
+		l, err = net.Listen("tcp", ":"+strconv.Itoa(port))
 		return err
 	})
 	if err != nil {
@@ -206,7 +206,7 @@ func fetch(nsPath string, addr netip.AddrPort) (string, error) {
 	var c net.Conn
 	dial := func() error {
 		var err error
-		c, err = net.DialTimeout("tcp4", addr.String(), 2*time.Second)
+		c, err = net.DialTimeout("tcp", addr.String(), 2*time.Second)
 		return err
 	}
 	var err error
@@ -762,4 +762,77 @@ func TestReleaseAllThenRemoveNetNS(t *testing.T) {
 	if err := e.m.Remove(context.Background(), n.Name); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestIPv6Network(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n := e.createNet(t, "six", CreateOptions{EnableIPv6: true})
+	if !n.EnableIPv6 || !n.Subnet6.Addr().Is6() || n.Subnet6.Bits() != 64 || !netip.MustParsePrefix("fd00::/8").Contains(n.Subnet6.Addr()) || n.Gateway6 != n.Subnet6.Addr().Next() {
+		t.Fatalf("network = %+v", n)
+	}
+	id1, ns1 := e.container(t)
+	id2, ns2 := e.container(t)
+	web := e.connect(t, "six", EndpointOptions{ContainerID: id1, Name: "web6", NetNSPath: ns1,
+		PortBindings: network.PortMap{network.MustParsePort("80/tcp"): {{}}}})
+	client := e.connect(t, "six", EndpointOptions{ContainerID: id2, Name: "client6", NetNSPath: ns2})
+	if !n.Subnet6.Contains(web.IPv6Address) || web.IPv6Gateway != n.Gateway6 || web.IPv6PrefixLen != 64 {
+		t.Fatalf("endpoint = %+v", web)
+	}
+	if len(web.Ports) != 2 || web.Ports[0].HostPort != web.Ports[1].HostPort || web.Ports[1].HostIPString() != "::" || web.Ports[1].ContainerIP != web.IPv6Address {
+		t.Fatalf("ports = %+v", web.Ports)
+	}
+	if err := ping(ns2, web.IPv6Address); err != nil {
+		t.Fatalf("ping6 between containers: %v", err)
+	}
+	if got := lookup(t, ns2, "web6", mdns.TypeAAAA); len(got.Answer) != 1 || got.Answer[0].(*mdns.AAAA).AAAA.String() != web.IPv6Address.String() {
+		t.Fatalf("AAAA web6 = %v", got.Answer)
+	}
+	serveHello(t, ns1, 80, "six")
+	port := web.Ports[0].HostPort
+	for _, target := range []netip.AddrPort{
+		netip.AddrPortFrom(netip.IPv6Loopback(), port),             // forwarded by the reservation
+		netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), // the IPv4 twin
+		netip.AddrPortFrom(n.Gateway6, port),                       // DNAT to a local IPv6 address
+		netip.AddrPortFrom(web.IPv6Address, 80),                    // straight to the container
+	} {
+		if got, err := fetch("", target); err != nil || got != "six" {
+			t.Errorf("%s: %q %v", target, got, err)
+		}
+	}
+	if got, err := fetch(ns2, netip.AddrPortFrom(n.Gateway6, port)); err != nil || got != "six" {
+		t.Errorf("container to a published [::] port: %q %v", got, err)
+	}
+	// an IPv4-only network: no IPv6 on the container's interface
+	e.createNet(t, "four", CreateOptions{})
+	id3, ns3 := e.container(t)
+	e.connect(t, "four", EndpointOptions{ContainerID: id3, Name: "four", NetNSPath: ns3})
+	if out, err := exec.Command("nsenter", "--net="+ns3, "cat", "/proc/sys/net/ipv6/conf/eth0/disable_ipv6").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Errorf("disable_ipv6 on an IPv4-only network = %q %v", out, err)
+	}
+	// restart: the IPv6 pool is rebuilt and the ULA kept
+	if err := e.m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := New(ctx, e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.m = m2
+	if _, err := m2.Connect(ctx, "six", EndpointOptions{ContainerID: randHex(64), Name: "x", NetNSPath: ns3, IPv6: web.IPv6Address}); !errdefs.IsConflict(err) {
+		t.Errorf("IPv6 address of a restored endpoint handed out again: %v", err)
+	}
+	if got, err := fetch("", netip.AddrPortFrom(netip.IPv6Loopback(), port)); err != nil || got != "six" {
+		t.Errorf("[::1] after restart: %q %v", got, err)
+	}
+	second := e.createNet(t, "six2", CreateOptions{EnableIPv6: true})
+	if second.Subnet6.Overlaps(n.Subnet6) || netip.PrefixFrom(second.Subnet6.Addr(), 48).Masked() != netip.PrefixFrom(n.Subnet6.Addr(), 48).Masked() {
+		t.Errorf("second IPv6 subnet %s, first %s: want the next /64 of the same /48", second.Subnet6, n.Subnet6)
+	}
+	for _, id := range []string{id1, id2, id3} {
+		if err := m2.DisconnectAll(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = client
 }

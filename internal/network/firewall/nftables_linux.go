@@ -184,7 +184,7 @@ func cloneRuleset(rs Ruleset) *Ruleset {
 // portRule is the DNAT rule of one published port.
 func portRule(p Port) rule {
 	r := rule{}
-	if p.HostIP.IsValid() {
+	if p.HostIP.IsValid() && !p.HostIP.IsUnspecified() {
 		r = r.ipDaddr(p.HostIP)
 	}
 	return r.l4proto(p.Proto).dport(p.HostPort).dnat(p.ContainerIP, p.ContainerPort)
