@@ -91,22 +91,22 @@ type CreateOptions struct {
 
 // Network is one network. Values returned by the Manager are copies.
 type Network struct {
-	ID       string            `json:"id"`
-	Name     string            `json:"name"`
-	Driver   string            `json:"driver"`
-	Bridge   string            `json:"bridge,omitempty"`
-	Subnet   netip.Prefix      `json:"subnet,omitzero"`
-	IPRange  netip.Prefix      `json:"ipRange,omitzero"`
-	Gateway  netip.Addr        `json:"gateway,omitzero"`
+	ID      string       `json:"id"`
+	Name    string       `json:"name"`
+	Driver  string       `json:"driver"`
+	Bridge  string       `json:"bridge,omitempty"`
+	Subnet  netip.Prefix `json:"subnet,omitzero"`
+	IPRange netip.Prefix `json:"ipRange,omitzero"`
+	Gateway netip.Addr   `json:"gateway,omitzero"`
 	// EnableIPv6 networks have an IPv6 subnet too.
-	EnableIPv6 bool         `json:"enableIPv6,omitempty"`
-	Subnet6    netip.Prefix `json:"subnet6,omitzero"`
-	IPRange6   netip.Prefix `json:"ipRange6,omitzero"`
-	Gateway6   netip.Addr   `json:"gateway6,omitzero"`
-	Internal   bool         `json:"internal,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
-	Options  map[string]string `json:"options,omitempty"`
-	Created  time.Time         `json:"created"`
+	EnableIPv6 bool              `json:"enableIPv6,omitempty"`
+	Subnet6    netip.Prefix      `json:"subnet6,omitzero"`
+	IPRange6   netip.Prefix      `json:"ipRange6,omitzero"`
+	Gateway6   netip.Addr        `json:"gateway6,omitzero"`
+	Internal   bool              `json:"internal,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Options    map[string]string `json:"options,omitempty"`
+	Created    time.Time         `json:"created"`
 }
 
 // Predefined reports whether n is one of "bridge", "host" and "none", which

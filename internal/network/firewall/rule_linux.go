@@ -72,7 +72,9 @@ func (r rule) ipPrefix(src bool, p netip.Prefix, eq bool) rule {
 
 func (r rule) ipSaddr(p netip.Prefix) rule { return r.ipPrefix(true, p, true) }
 
-func (r rule) ipDaddr(a netip.Addr) rule { return r.ipPrefix(false, netip.PrefixFrom(a, a.BitLen()), true) }
+func (r rule) ipDaddr(a netip.Addr) rule {
+	return r.ipPrefix(false, netip.PrefixFrom(a, a.BitLen()), true)
+}
 
 func (r rule) ipDaddrNot(a netip.Addr) rule {
 	return r.ipPrefix(false, netip.PrefixFrom(a, a.BitLen()), false)

@@ -83,4 +83,3 @@ func overlapsAny(p netip.Prefix, used []netip.Prefix) bool {
 	}
 	return false
 }
-
