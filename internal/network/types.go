@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/internal/network/firewall"
@@ -87,6 +88,26 @@ type CreateOptions struct {
 	Labels     map[string]string //
 	Options    map[string]string // driver options; BridgeNameOption is honoured
 	BridgeName string            // overrides Options[BridgeNameOption]; default br-<id[:12]>
+}
+
+// SetIPAM takes the subnets, ranges and gateways of a create request's IPAM
+// configs: one IPv4 and one IPv6 at most (the IPv6 one counts only with
+// EnableIPv6, as in docker).
+func (o *CreateOptions) SetIPAM(configs []network.IPAMConfig) error {
+	var v4, v6 int
+	for _, c := range configs {
+		if c.Subnet.Addr().Is6() && !c.Subnet.Addr().Is4In6() {
+			v6++
+			o.Subnet6, o.IPRange6, o.Gateway6 = c.Subnet, c.IPRange, c.Gateway
+			continue
+		}
+		v4++
+		o.Subnet, o.IPRange, o.Gateway = c.Subnet, c.IPRange, c.Gateway
+	}
+	if v4 > 1 || v6 > 1 {
+		return errdefs.ErrNotImplemented.WithMessage("berth supports one IPv4 and one IPv6 subnet per network")
+	}
+	return nil
 }
 
 // Network is one network. Values returned by the Manager are copies.
