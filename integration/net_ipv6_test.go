@@ -66,8 +66,12 @@ func TestIPv6UserNetwork(t *testing.T) {
 		if got := c.ok(t, "inspect", "-f", tmpl, web); got != "64 "+gw6 {
 			t.Errorf("inspect prefix length and IPv6 gateway = %q, want %q", got, "64 "+gw6)
 		}
-		if out := c.ok(t, "exec", web, "ip", "-6", "addr", "show", "eth0"); !strings.Contains(out, addr+"/64") {
-			t.Errorf("ip -6 addr in the container lacks %s/64:\n%s", addr, out)
+		// --ip6, and the address as the container sees it
+		fixed := netip.MustParsePrefix(subnet6).Addr().As16()
+		fixed[15] = 0x99
+		ip6 := netip.AddrFrom16(fixed).String()
+		if out := c.ok(t, "run", "--rm", "--network", netName, "--ip6", ip6, "busybox", "ip", "-6", "addr", "show", "eth0"); !strings.Contains(out, ip6+"/64") {
+			t.Errorf("ip -6 addr in a container run with --ip6 %s:\n%s", ip6, out)
 		}
 		if got := c.ok(t, "network", "inspect", "-f", "{{range .Containers}}{{.IPv6Address}}{{end}}", netName); got != addr+"/64" {
 			t.Errorf("network inspect Containers IPv6Address = %q", got)
@@ -98,8 +102,8 @@ func TestIPv6UserNetwork(t *testing.T) {
 		if !strings.Contains(out, addr) || !strings.Contains(out, "1 packets received") {
 			t.Errorf("ping -6 %s:\n%s", web, out)
 		}
-		// and the container's default IPv6 route goes through the gateway
-		if out := c.ok(t, "exec", web, "ip", "-6", "route"); !strings.Contains(out, "default via "+gw6) {
+		// the container's default IPv6 route goes through the gateway
+		if out := c.ok(t, "run", "--rm", "--network", netName, "busybox", "ip", "-6", "route"); !strings.Contains(out, "default via "+gw6) {
 			t.Errorf("ip -6 route:\n%s", out)
 		}
 	})
