@@ -21,7 +21,8 @@ import (
 func testSubnet6() string {
 	b := make([]byte, 7)
 	_, _ = rand.Read(b)
-	return fmt.Sprintf("fd%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3], b[4], b[5], b[6])
+	// canonical, as inspect shows it
+	return netip.MustParsePrefix(fmt.Sprintf("fd%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3], b[4], b[5], b[6])).String()
 }
 
 // v6Of is the container's IPv6 address on network net.
