@@ -76,59 +76,47 @@ func (d *Daemon) networkStateExists() bool {
 	return err == nil
 }
 
-// networkMode is how a container is networked.
-type networkMode struct {
-	host, none bool
-	container  string   // container:<ref>
-	networks   []string // bridge networks, the first carrying ports and the default route
-}
-
-// resolveNetworkMode interprets HostConfig.NetworkMode and the networks of
-// NetworkingConfig; like docker, "default" (or nothing) is the "bridge"
-// network.
-func resolveNetworkMode(hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) networkMode {
-	mode := string(hc.NetworkMode)
+// endpointNetworks are the networks a container with a network stack of its
+// own has endpoints on, the first carrying ports and the default route; nil
+// for the host's stack, none and container:<ref>. Like docker, "default"
+// (or nothing) is the "bridge" network.
+func endpointNetworks(hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) []string {
+	mode := hc.NetworkMode
 	switch {
-	case mode == "host":
-		return networkMode{host: true}
-	case mode == "none":
-		return networkMode{none: true}
-	case mode == "", mode == "default":
+	case mode.IsHost(), mode.IsNone(), mode.IsContainer():
+		return nil
+	case mode == "", mode.IsDefault():
 		mode = network.DefaultNetwork
-	case strings.HasPrefix(mode, "container:"):
-		return networkMode{container: strings.TrimPrefix(mode, "container:")}
 	}
-	m := networkMode{networks: []string{mode}}
+	networks := []string{string(mode)}
 	if nc != nil {
 		for name := range nc.EndpointsConfig {
-			if name == "default" {
+			if name == networktypes.NetworkDefault {
 				name = network.DefaultNetwork
 			}
-			if name != mode {
-				m.networks = append(m.networks, name)
+			if name != string(mode) {
+				networks = append(networks, name)
 			}
 		}
 	}
-	return m
+	return networks
 }
 
 // validateNetworking checks, at create, that the networks exist.
 func (d *Daemon) validateNetworking(ctx context.Context, hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) error {
-	mode := resolveNetworkMode(hc, nc)
-	if mode.container != "" {
-		if _, err := d.lookup(mode.container); err != nil {
-			return err
-		}
-		return nil
+	if hc.NetworkMode.IsContainer() {
+		_, err := d.lookup(hc.NetworkMode.ConnectedContainer())
+		return err
 	}
-	if len(mode.networks) == 0 {
+	networks := endpointNetworks(hc, nc)
+	if len(networks) == 0 {
 		return nil
 	}
 	m, err := d.networks(ctx)
 	if err != nil {
 		return err
 	}
-	for _, name := range mode.networks {
+	for _, name := range networks {
 		if _, err := m.Get(name); err != nil {
 			return err
 		}
@@ -140,14 +128,14 @@ func (d *Daemon) validateNetworking(ctx context.Context, hc *containertypes.Host
 // and returns the path to give the runtime ("" for a fresh empty one,
 // "host" for the host's). c is locked.
 func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (string, error) {
-	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
+	mode := c.HostConfig.NetworkMode
 	switch {
-	case mode.host:
+	case mode.IsHost():
 		return "host", nil
-	case mode.none:
+	case mode.IsNone():
 		return "", nil
-	case mode.container != "":
-		return d.joinContainerNetwork(mode.container)
+	case mode.IsContainer():
+		return d.joinContainerNetwork(mode.ConnectedContainer())
 	}
 	m, err := d.networks(ctx)
 	if err != nil {
@@ -157,7 +145,7 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 	if err != nil {
 		return "", fmt.Errorf("create network namespace: %w", err)
 	}
-	for i, name := range mode.networks {
+	for i, name := range endpointNetworks(c.HostConfig, c.NetworkingConfig) {
 		opts := network.EndpointOptions{
 			ContainerID: c.ID,
 			Name:        strings.TrimPrefix(c.Name, "/"),
@@ -241,11 +229,10 @@ func (d *Daemon) netnsShared(id string) bool {
 		if c.ID == id || d.task(c.ID) == nil {
 			continue
 		}
-		ref, ok := strings.CutPrefix(string(c.HostConfig.NetworkMode), "container:")
-		if !ok {
+		if !c.HostConfig.NetworkMode.IsContainer() {
 			continue
 		}
-		if other, err := d.lookup(ref); err == nil && other.ID == id {
+		if other, err := d.lookup(c.HostConfig.NetworkMode.ConnectedContainer()); err == nil && other.ID == id {
 			return true
 		}
 	}
@@ -292,15 +279,15 @@ func (d *Daemon) hostsEntries(id, hostname string) []string {
 
 // usesEmbeddedDNS reports whether c's first network has the embedded resolver.
 func (d *Daemon) usesEmbeddedDNS(ctx context.Context, c *container.Container) bool {
-	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
-	if len(mode.networks) == 0 {
+	networks := endpointNetworks(c.HostConfig, c.NetworkingConfig)
+	if len(networks) == 0 {
 		return false
 	}
 	m, err := d.networks(ctx)
 	if err != nil {
 		return false
 	}
-	n, err := m.Get(mode.networks[0])
+	n, err := m.Get(networks[0])
 	return err == nil && n.EmbeddedDNS()
 }
 

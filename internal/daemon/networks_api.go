@@ -61,11 +61,7 @@ func networkFilter(f backend.Filters, m *network.Manager) (func(networktypes.Net
 			anyOf("driver", func(v string) bool { return n.Driver == v }) &&
 			anyOf("scope", func(v string) bool { return n.Scope == v }) &&
 			anyOf("type", func(v string) bool { return (v == "builtin") == builtin }) &&
-			anyOf("label", func(v string) bool {
-				k, want, hasValue := strings.Cut(v, "=")
-				got, ok := n.Labels[k]
-				return ok && (!hasValue || got == want)
-			}) &&
+			f.MatchLabels("label", n.Labels) &&
 			anyOf("dangling", func(v string) bool {
 				eps, _ := m.NetworkEndpoints(n.ID)
 				return (v == "true" || v == "1") == (len(eps) == 0 && !builtin)
@@ -129,16 +125,7 @@ func (d *Daemon) NetworkPrune(ctx context.Context, filters backend.Filters) (*ne
 			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", key))
 		}
 	}
-	names, err := m.Prune(ctx, func(n *network.Network) bool {
-		for _, v := range filters["label"] {
-			k, want, hasValue := strings.Cut(v, "=")
-			got, ok := n.Labels[k]
-			if !ok || (hasValue && got != want) {
-				return false
-			}
-		}
-		return true
-	})
+	names, err := m.Prune(ctx, func(n *network.Network) bool { return filters.MatchLabels("label", n.Labels) })
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +148,7 @@ func (d *Daemon) NetworkConnect(ctx context.Context, name string, req networktyp
 	}
 	c.Lock()
 	defer c.Unlock()
-	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
-	if mode.host || mode.none || mode.container != "" {
+	if endpointNetworks(c.HostConfig, c.NetworkingConfig) == nil {
 		return errdefs.ErrInvalidArgument.WithMessage("container cannot be disconnected from host network or connected to host network")
 	}
 	es := req.EndpointConfig
@@ -214,7 +200,7 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, name string, req network
 	}
 	c.Lock()
 	defer c.Unlock()
-	if !slices.Contains(resolveNetworkMode(c.HostConfig, c.NetworkingConfig).networks, n.Name) {
+	if !slices.Contains(endpointNetworks(c.HostConfig, c.NetworkingConfig), n.Name) {
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("container %s is not connected to network %s", c.ID, n.Name))
 	}
 	if err := m.Disconnect(ctx, n.ID, c.ID); err != nil {

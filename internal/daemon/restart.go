@@ -2,10 +2,8 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
@@ -18,27 +16,6 @@ const (
 	maxRestartDelay = time.Minute
 	resetAfter      = 10 * time.Second
 )
-
-// validateRestartPolicy refuses policies docker refuses.
-func validateRestartPolicy(hc *containertypes.HostConfig) error {
-	p := hc.RestartPolicy
-	switch p.Name {
-	case "", containertypes.RestartPolicyDisabled, containertypes.RestartPolicyAlways, containertypes.RestartPolicyUnlessStopped:
-		if p.MaximumRetryCount != 0 {
-			return errdefs.ErrInvalidArgument.WithMessage("invalid restart policy: maximum retry count can only be used with 'on-failure'")
-		}
-	case containertypes.RestartPolicyOnFailure:
-		if p.MaximumRetryCount < 0 {
-			return errdefs.ErrInvalidArgument.WithMessage("invalid restart policy: maximum retry count cannot be negative")
-		}
-	default:
-		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid restart policy: unknown policy '%s'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'", p.Name))
-	}
-	if hc.AutoRemove && p.Name != "" && p.Name != containertypes.RestartPolicyDisabled {
-		return errdefs.ErrInvalidArgument.WithMessage("conflicting options: cannot specify both --restart and --rm")
-	}
-	return nil
-}
 
 // shouldRestart applies c's restart policy to an exit. c is locked.
 func shouldRestart(c *container.Container, code int) bool {

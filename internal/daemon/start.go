@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/berth-project/berth/internal/atomicfile"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/oci"
+	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/shim"
 	"github.com/berth-project/berth/internal/snapshot"
 )
@@ -118,6 +120,9 @@ func (d *Daemon) start(ctx context.Context, c *container.Container) (retErr erro
 		HoldOutput:  hold,
 	})
 	if err != nil {
+		if _, ok := errors.AsType[*runtime.ExecError](err); ok {
+			return fmt.Errorf("failed to create task for container: %w", err) // dockerd: 400
+		}
 		return errdefs.ErrUnknown.WithMessage(fmt.Sprintf("failed to create task for container: %v", err))
 	}
 	created := time.Now()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/berth-project/berth/internal/etcfiles"
 	"github.com/berth-project/berth/internal/network/dns"
 	"github.com/berth-project/berth/internal/network/firewall"
 	"github.com/berth-project/berth/internal/network/ipam"
@@ -85,7 +86,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	if cfg.DNSUpstreams == nil {
 		if host, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-			cfg.DNSUpstreams = Nameservers(host)
+			cfg.DNSUpstreams = etcfiles.ParseResolvConf(host).Upstreams()
 		}
 	}
 	lo, hi := cfg.PortRange[0], cfg.PortRange[1]
