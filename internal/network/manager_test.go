@@ -422,3 +422,55 @@ func TestManagerDefaultBridgeIPv6(t *testing.T) {
 		t.Fatalf("default bridge with --ipv6 alone = %+v", def)
 	}
 }
+
+func TestManagerConcurrentConnect(t *testing.T) {
+	e := newFakeEnv(t)
+	ctx := context.Background()
+	if _, err := e.m.Create(ctx, "par", network.CreateOptions{EnableIPv6: true}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	errs := make(chan error, n)
+	ids := make([]string, n)
+	for i := range n {
+		id, ns := e.container(string(rune('a' + i)))
+		ids[i] = id
+		go func() {
+			_, err := e.m.Connect(ctx, "par", network.EndpointOptions{ContainerID: id, Name: id[:3], NetNSPath: ns,
+				PortBindings: mobynet.PortMap{mobynet.MustParsePort("80/tcp"): {{}}}})
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		eps := e.m.Endpoints(id)
+		if len(eps) != 1 {
+			t.Fatalf("endpoints of %s = %+v", id[:3], eps)
+		}
+		for _, k := range []string{eps[0].IPAddress.String(), eps[0].IPv6Address.String(), eps[0].Ports[0].String()} {
+			if seen[k] {
+				t.Fatalf("%s handed out twice", k)
+			}
+			seen[k] = true
+		}
+	}
+	if got := len(e.fw.Ruleset().Ports); got != 2*n {
+		t.Fatalf("%d firewall ports, want %d", got, 2*n)
+	}
+	for _, id := range ids {
+		go func() { errs <- e.m.DisconnectAll(ctx, id) }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(e.fw.Ruleset().Ports) != 0 || len(e.d.Reserved()) != 0 || len(e.d.Veths()) != 0 {
+		t.Fatalf("left after disconnects: ports %v, reserved %v, veths %v", e.fw.Ruleset().Ports, e.d.Reserved(), e.d.Veths())
+	}
+}
