@@ -474,3 +474,72 @@ func TestManagerConcurrentConnect(t *testing.T) {
 		t.Fatalf("left after disconnects: ports %v, reserved %v, veths %v", e.fw.Ruleset().Ports, e.d.Reserved(), e.d.Veths())
 	}
 }
+
+func TestManagerCreateErrors(t *testing.T) {
+	e := newFakeEnv(t)
+	ctx := context.Background()
+	n, err := e.m.Create(ctx, "taken", network.CreateOptions{Subnet: netip.MustParsePrefix("10.60.0.0/24")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := netip.MustParsePrefix("10.61.0.0/24")
+	tests := []struct {
+		name string
+		net  string
+		opts network.CreateOptions
+		is   func(error) bool
+		msg  string
+	}{
+		{"duplicate name", "taken", network.CreateOptions{}, errdefs.IsConflict, "network with name taken already exists"},
+		{"overlapping subnet", "o", network.CreateOptions{Subnet: netip.MustParsePrefix("10.60.0.0/25"), BridgeName: "bro"}, errdefs.IsPermissionDenied, "Pool overlaps"},
+		{"gateway outside", "g", network.CreateOptions{Subnet: other, Gateway: netip.MustParseAddr("192.0.2.1"), BridgeName: "brg"}, errdefs.IsInvalidArgument, "no matching subnet for gateway 192.0.2.1"},
+		{"ip range outside", "r", network.CreateOptions{Subnet: other, IPRange: netip.MustParsePrefix("192.0.2.0/28"), BridgeName: "brr"}, errdefs.IsInvalidArgument, "no matching subnet for range"},
+		{"ipv6 subnet as the ipv4 one", "v6", network.CreateOptions{Subnet: netip.MustParsePrefix("fd00::/64"), BridgeName: "br6"}, errdefs.IsInvalidArgument, "invalid subnet"},
+		{"gateway without subnet", "gw", network.CreateOptions{Gateway: netip.MustParseAddr("10.62.0.1"), BridgeName: "brgw"}, errdefs.IsInvalidArgument, "needs a subnet"},
+		{"unknown driver", "d", network.CreateOptions{Driver: "overlay"}, errdefs.IsNotFound, `plugin "overlay" not found`},
+		{"bridge in use", "bu", network.CreateOptions{Subnet: other, BridgeName: n.Bridge}, errdefs.IsConflict, "already in use"},
+		{"bridge name too long", "long", network.CreateOptions{Subnet: other, BridgeName: "a-very-long-bridge-name"}, errdefs.IsInvalidArgument, "invalid bridge name"},
+		{"no name", "", network.CreateOptions{}, errdefs.IsInvalidArgument, "network name is required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.m.Create(ctx, tt.net, tt.opts)
+			if !tt.is(err) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err = %v", err)
+			}
+			if tt.opts.BridgeName != "" && tt.opts.BridgeName != n.Bridge && e.d.LinkExists(tt.opts.BridgeName) {
+				t.Fatal("failed create left a bridge")
+			}
+		})
+	}
+	if _, err := e.m.Get("nosuch"); !errdefs.IsNotFound(err) {
+		t.Errorf("get unknown: %v", err)
+	}
+	id, ns := e.container("erring")
+	_, err = e.m.Connect(ctx, "taken", network.EndpointOptions{ContainerID: id, NetNSPath: ns, IPv4: other.Addr().Next()})
+	if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "no configured subnet or ip-range contain the IP address") {
+		t.Errorf("--ip outside: %v", err)
+	}
+	if _, err := e.m.Connect(ctx, "taken", network.EndpointOptions{ContainerID: id}); !errdefs.IsInvalidArgument(err) {
+		t.Errorf("connect without a namespace: %v", err)
+	}
+	e.connect(t, "taken", "erring", network.EndpointOptions{ContainerID: id, NetNSPath: ns})
+	if _, err := e.m.Connect(ctx, "taken", network.EndpointOptions{ContainerID: id, NetNSPath: ns}); !errdefs.IsConflict(err) {
+		t.Errorf("second connect: %v", err)
+	}
+	if _, err := e.m.Connect(ctx, "host", network.EndpointOptions{ContainerID: id, NetNSPath: ns}); !errdefs.IsInvalidArgument(err) {
+		t.Errorf("connect to host: %v", err)
+	}
+	pruned, err := e.m.Prune(ctx, nil)
+	if err != nil || len(pruned) != 0 {
+		t.Errorf("prune of a used network: %v %v", pruned, err)
+	}
+	_ = e.m.DisconnectAll(ctx, id)
+	pruned, err = e.m.Prune(ctx, nil)
+	if err != nil || !slices.Equal(pruned, []string{"taken"}) {
+		t.Errorf("prune: %v %v", pruned, err)
+	}
+	if !errors.Is(e.m.Remove(ctx, "taken"), errdefs.ErrNotFound) {
+		t.Error("pruned network still there")
+	}
+}

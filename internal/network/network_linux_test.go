@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -607,72 +606,6 @@ func waitGone(t *testing.T, link string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("%s still exists", link)
-}
-
-func TestCreateErrors(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	n := e.createNet(t, "taken", CreateOptions{})
-	inside := netip.PrefixFrom(n.Subnet.Addr(), 25)
-	other := freeSubnet(t, n.Subnet, e.cfg.DefaultBIP.Masked())
-	tests := []struct {
-		name string
-		net  string
-		opts CreateOptions
-		is   func(error) bool
-		msg  string
-	}{
-		{"duplicate name", "taken", CreateOptions{}, errdefs.IsConflict, "network with name taken already exists"},
-		{"overlapping subnet", "o", CreateOptions{Subnet: inside, BridgeName: e.tag + "o"}, errdefs.IsPermissionDenied, "Pool overlaps"},
-		{"gateway outside", "g", CreateOptions{Subnet: other, Gateway: netip.MustParseAddr("192.0.2.1"), BridgeName: e.tag + "g"}, errdefs.IsInvalidArgument, "no matching subnet for gateway 192.0.2.1"},
-		{"ip range outside", "r", CreateOptions{Subnet: other, IPRange: netip.MustParsePrefix("192.0.2.0/28"), BridgeName: e.tag + "r"}, errdefs.IsInvalidArgument, "no matching subnet for range"},
-		{"ipv6 subnet as the ipv4 one", "v6", CreateOptions{Subnet: netip.MustParsePrefix("fd00::/64"), BridgeName: e.tag + "6"}, errdefs.IsInvalidArgument, "invalid subnet"},
-		{"unknown driver", "d", CreateOptions{Driver: "overlay"}, errdefs.IsNotFound, `plugin "overlay" not found`},
-		{"bridge in use", "bu", CreateOptions{Subnet: other, BridgeName: n.Bridge}, errdefs.IsConflict, "already in use"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.m.Create(ctx, tt.net, tt.opts)
-			if !tt.is(err) || !strings.Contains(err.Error(), tt.msg) {
-				t.Fatalf("err = %v", err)
-			}
-			if tt.opts.BridgeName != "" && tt.opts.BridgeName != n.Bridge {
-				if _, err := netlink.LinkByName(tt.opts.BridgeName); err == nil {
-					t.Fatal("failed create left a bridge")
-				}
-			}
-		})
-	}
-	if _, err := e.m.Get("nosuch"); !errdefs.IsNotFound(err) {
-		t.Errorf("get unknown: %v", err)
-	}
-	id, ns := e.container(t)
-	if _, err := e.m.Connect(ctx, "nosuch", EndpointOptions{ContainerID: id, NetNSPath: ns}); !errdefs.IsNotFound(err) {
-		t.Errorf("connect unknown network: %v", err)
-	}
-	_, err := e.m.Connect(ctx, "taken", EndpointOptions{ContainerID: id, NetNSPath: ns, IPv4: other.Addr().Next()})
-	if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "no configured subnet or ip-range contain the IP address") {
-		t.Errorf("--ip outside: %v", err)
-	}
-	ep, err := e.m.Connect(ctx, "taken", EndpointOptions{ContainerID: id, NetNSPath: ns, IPv4: n.Subnet.Addr().Next().Next().Next()})
-	if err != nil || ep.IPAddress != n.Subnet.Addr().Next().Next().Next() {
-		t.Errorf("--ip: %v %v", ep, err)
-	}
-	if _, err := e.m.Connect(ctx, "taken", EndpointOptions{ContainerID: id, NetNSPath: ns}); !errdefs.IsConflict(err) {
-		t.Errorf("second connect: %v", err)
-	}
-	pruned, err := e.m.Prune(ctx, nil)
-	if err != nil || len(pruned) != 0 {
-		t.Errorf("prune of a used network: %v %v", pruned, err)
-	}
-	_ = e.m.DisconnectAll(ctx, id)
-	pruned, err = e.m.Prune(ctx, nil)
-	if err != nil || !slices.Equal(pruned, []string{"taken"}) {
-		t.Errorf("prune: %v %v", pruned, err)
-	}
-	if !errors.Is(e.m.Remove(ctx, "taken"), errdefs.ErrNotFound) {
-		t.Error("pruned network still there")
-	}
 }
 
 func TestConcurrentConnect(t *testing.T) {
