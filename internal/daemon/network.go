@@ -154,16 +154,11 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 		for _, dns := range c.HostConfig.DNS {
 			opts.DNS = append(opts.DNS, dns.String())
 		}
-		if c.NetworkingConfig != nil {
-			es := c.NetworkingConfig.EndpointsConfig[name]
-			if es == nil && name == network.DefaultNetwork {
-				es = c.NetworkingConfig.EndpointsConfig["default"]
-			}
-			if es != nil {
-				opts.Aliases = es.Aliases
-				if es.IPAMConfig != nil {
-					opts.IPv4, opts.IPv6 = es.IPAMConfig.IPv4Address, es.IPAMConfig.IPv6Address
-				}
+		if es := requestedEndpoint(c.NetworkingConfig, name); es != nil {
+			opts.Aliases = es.Aliases
+			opts.MacAddress = es.MacAddress.String()
+			if es.IPAMConfig != nil {
+				opts.IPv4, opts.IPv6 = es.IPAMConfig.IPv4Address, es.IPAMConfig.IPv6Address
 			}
 		}
 		if i == 0 {
@@ -177,6 +172,20 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 		}
 	}
 	return path, nil
+}
+
+// requestedEndpoint is what the create request (or a network connect of a
+// stopped container) asked of the endpoint on network name; clients say
+// "default" for the default bridge.
+func requestedEndpoint(nc *networktypes.NetworkingConfig, name string) *networktypes.EndpointSettings {
+	if nc == nil {
+		return nil
+	}
+	es := nc.EndpointsConfig[name]
+	if es == nil && name == network.DefaultNetwork {
+		es = nc.EndpointsConfig["default"]
+	}
+	return es
 }
 
 // joinContainerNetwork is --network container:<ref>: share a running
@@ -237,26 +246,6 @@ func (d *Daemon) netnsShared(id string) bool {
 		}
 	}
 	return false
-}
-
-// networkSettings fills inspect's NetworkSettings from c's endpoints.
-func (d *Daemon) networkSettings(id string, ns *containertypes.NetworkSettings) {
-	d.netMu.Lock()
-	m := d.net
-	d.netMu.Unlock()
-	if m == nil {
-		return
-	}
-	for i, ep := range m.Endpoints(id) {
-		if ns.Networks == nil {
-			ns.Networks = map[string]*networktypes.EndpointSettings{}
-		}
-		ns.Networks[ep.NetworkName] = ep.Settings()
-		if i == 0 {
-			ns.Ports = ep.PortMap()
-			ns.SandboxKey = ep.NetNSPath
-		}
-	}
 }
 
 // hostsEntries are the /etc/hosts lines naming the container's own addresses.
@@ -323,20 +312,18 @@ func (d *Daemon) portSummaries(id string) []containertypes.PortSummary {
 	return out
 }
 
-// networkSummaries are ps's NETWORKS for c.
+// networkSummaries are ps's NETWORKS for a container: the networks inspect
+// shows, so a created or stopped container lists them too, as docker's does.
 func (d *Daemon) networkSummaries(id string, ns *containertypes.NetworkSettingsSummary) {
-	d.netMu.Lock()
-	m := d.net
-	d.netMu.Unlock()
-	if m == nil || ns == nil {
+	c, err := d.lookup(id)
+	if err != nil || ns == nil {
 		return
 	}
-	for _, ep := range m.Endpoints(id) {
-		if ns.Networks == nil {
-			ns.Networks = map[string]*networktypes.EndpointSettings{}
-		}
-		ns.Networks[ep.NetworkName] = ep.Settings()
-	}
+	all := &containertypes.NetworkSettings{Networks: map[string]*networktypes.EndpointSettings{}}
+	c.Lock()
+	d.networkSettings(c, all)
+	c.Unlock()
+	ns.Networks = all.Networks
 }
 
 // linkEntries are the /etc/hosts lines of legacy --link name:alias on the
@@ -350,11 +337,7 @@ func (d *Daemon) linkEntries(c *container.Container) []string {
 	}
 	var lines []string
 	for _, link := range c.HostConfig.Links {
-		name, alias, _ := strings.Cut(link, ":")
-		name, alias = strings.TrimPrefix(name, "/"), strings.TrimPrefix(alias, "/")
-		if i := strings.LastIndex(alias, "/"); i >= 0 {
-			alias = alias[i+1:] // docker stores "/self/alias"
-		}
+		name, alias := parseLink(link)
 		other, err := d.lookup(name)
 		if err != nil {
 			continue

@@ -163,7 +163,7 @@ func (d *Daemon) NetworkConnect(ctx context.Context, name string, req networktyp
 	}
 	if c.State.Status == containertypes.StateRunning {
 		opts := network.EndpointOptions{ContainerID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Aliases: es.Aliases,
-			NetNSPath: d.netnsPath(c.ID)}
+			MacAddress: es.MacAddress.String(), NetNSPath: d.netnsPath(c.ID)}
 		if es.IPAMConfig != nil {
 			opts.IPv4, opts.IPv6 = es.IPAMConfig.IPv4Address, es.IPAMConfig.IPv6Address
 		}

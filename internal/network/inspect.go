@@ -1,6 +1,7 @@
 package network
 
 import (
+	"maps"
 	"net/netip"
 
 	"github.com/moby/moby/api/types/network"
@@ -60,7 +61,7 @@ func summary(n *Network) network.Network {
 		Labels:     cloneMap(n.Labels),
 	}
 	if n.Subnet.IsValid() {
-		s.IPAM.Config = append(s.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway})
+		s.IPAM.Config = append(s.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway, AuxAddress: maps.Clone(n.AuxAddresses)})
 	}
 	if n.Subnet6.IsValid() {
 		s.IPAM.Config = append(s.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet6, IPRange: n.IPRange6, Gateway: n.Gateway6})

@@ -153,6 +153,9 @@ func (m *Manager) restore(ctx context.Context, st *state) error {
 			m.log.Warn("dropping stored network with a bad subnet", "network", n.Name, "err", err)
 			continue
 		}
+		if err := reserveAux(pool, n.AuxAddresses); err != nil {
+			m.log.Warn("restore auxiliary addresses", "network", n.Name, "err", err)
+		}
 		var pool6 *ipam.Pool
 		if n.EnableIPv6 {
 			if pool6, err = ipam.NewPool(n.Subnet6, n.IPRange6, n.Gateway6); err != nil {

@@ -2,6 +2,7 @@ package network
 
 import (
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -88,11 +89,15 @@ type CreateOptions struct {
 	Labels     map[string]string //
 	Options    map[string]string // driver options; BridgeNameOption is honoured
 	BridgeName string            // overrides Options[BridgeNameOption]; default br-<id[:12]>
+
+	// AuxAddresses (--aux-address name=ip) are addresses of the subnet
+	// that the network keeps from its containers.
+	AuxAddresses map[string]netip.Addr
 }
 
-// SetIPAM takes the subnets, ranges and gateways of a create request's IPAM
-// configs: one IPv4 and one IPv6 at most (the IPv6 one counts only with
-// EnableIPv6, as in docker).
+// SetIPAM takes the subnets, ranges, gateways and (IPv4) auxiliary
+// addresses of a create request's IPAM configs: one IPv4 and one IPv6 at
+// most (the IPv6 one counts only with EnableIPv6, as in docker).
 func (o *CreateOptions) SetIPAM(configs []network.IPAMConfig) error {
 	var v4, v6 int
 	for _, c := range configs {
@@ -102,7 +107,7 @@ func (o *CreateOptions) SetIPAM(configs []network.IPAMConfig) error {
 			continue
 		}
 		v4++
-		o.Subnet, o.IPRange, o.Gateway = c.Subnet, c.IPRange, c.Gateway
+		o.Subnet, o.IPRange, o.Gateway, o.AuxAddresses = c.Subnet, c.IPRange, c.Gateway, c.AuxAddress
 	}
 	if v4 > 1 || v6 > 1 {
 		return errdefs.ErrNotImplemented.WithMessage("berth supports one IPv4 and one IPv6 subnet per network")
@@ -128,6 +133,9 @@ type Network struct {
 	Labels     map[string]string `json:"labels,omitempty"`
 	Options    map[string]string `json:"options,omitempty"`
 	Created    time.Time         `json:"created"`
+
+	// AuxAddresses are reserved: no container gets them.
+	AuxAddresses map[string]netip.Addr `json:"auxAddresses,omitempty"`
 }
 
 // Predefined reports whether n is one of "bridge", "host" and "none", which
@@ -144,6 +152,7 @@ func (n *Network) clone() *Network {
 	c := *n
 	c.Labels = cloneMap(n.Labels)
 	c.Options = cloneMap(n.Options)
+	c.AuxAddresses = maps.Clone(n.AuxAddresses)
 	return &c
 }
 
