@@ -40,7 +40,7 @@ var fences = []fence{
 		pkg: module + "/cmd/berth-shim",
 		allowed: []string{
 			module + "/cmd/berth-shim", module + "/internal/shim", module + "/internal/runtime",
-			module + "/internal/logfile", module + "/internal/atomicfile",
+			module + "/internal/logfile", module + "/internal/atomicfile", module + "/internal/detachkeys",
 			"golang.org/x/sys/...", "github.com/containerd/errdefs",
 		},
 		denied: []string{"net/http"},
