@@ -89,7 +89,7 @@ func run(ctx context.Context, cfg *config) error {
 		Logger:     logger,
 
 		InsecureRegistries: cfg.InsecureRegistries,
-		Network:            daemon.NetworkConfig{Bridge: cfg.Bridge, BIP: cfg.BIP, TableName: cfg.FirewallTable},
+		Network:            daemon.NetworkConfig{Bridge: cfg.Bridge, BIP: cfg.BIP, IPv6: cfg.IPv6, FixedCIDRv6: cfg.FixedCIDRv6, TableName: cfg.FirewallTable},
 		CertsDir:           cfg.CertsDir,
 	})
 	if err != nil {

@@ -20,11 +20,14 @@ import (
 )
 
 // NetworkConfig is the part of the daemon's configuration that shapes
-// networking (dockerd's --bridge and --bip, and the nftables table name).
+// networking (dockerd's --bridge, --bip, --ipv6 and --fixed-cidr-v6, and the
+// nftables table name).
 type NetworkConfig struct {
-	Bridge    string
-	BIP       string
-	TableName string
+	Bridge      string
+	BIP         string
+	IPv6        bool   // the default bridge has IPv6
+	FixedCIDRv6 string // its IPv6 subnet; empty: one from the address pools
+	TableName   string
 }
 
 // networks returns the network manager, creating it on first use: a daemon
@@ -49,6 +52,14 @@ func (d *Daemon) networks(ctx context.Context) (*network.Manager, error) {
 			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid --bip %q: %v", d.cfg.Network.BIP, err))
 		}
 		cfg.DefaultBIP = bip
+	}
+	cfg.DefaultIPv6 = d.cfg.Network.IPv6
+	if d.cfg.Network.FixedCIDRv6 != "" {
+		p, err := netip.ParsePrefix(d.cfg.Network.FixedCIDRv6)
+		if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid fixed-cidr-v6: '%s' is not a valid IPv6 subnet", d.cfg.Network.FixedCIDRv6))
+		}
+		cfg.DefaultFixedCIDRv6 = p
 	}
 	m, err := network.New(ctx, cfg)
 	if err != nil {
@@ -147,7 +158,7 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 			opts.Aliases = es.Aliases
 			opts.MacAddress = es.MacAddress.String()
 			if es.IPAMConfig != nil {
-				opts.IPv4 = es.IPAMConfig.IPv4Address
+				opts.IPv4, opts.IPv6 = es.IPAMConfig.IPv4Address, es.IPAMConfig.IPv6Address
 			}
 		}
 		if i == 0 {
@@ -248,6 +259,9 @@ func (d *Daemon) hostsEntries(id, hostname string) []string {
 	var lines []string
 	for _, ep := range m.Endpoints(id) {
 		lines = append(lines, ep.IPAddress.String()+"\t"+hostname)
+		if ep.IPv6Address.IsValid() {
+			lines = append(lines, ep.IPv6Address.String()+"\t"+hostname)
+		}
 	}
 	return lines
 }
