@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,6 +210,24 @@ func (e *events) add(ev ProgressEvent) {
 	e.mu.Unlock()
 }
 
+// byLayer lists each layer's statuses in order.
+func (e *events) byLayer() map[string][]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string][]string{}
+	for _, ev := range e.all {
+		if ev.Detail && ev.ID != "" {
+			out[ev.ID] = append(out[ev.ID], ev.Status)
+		}
+	}
+	return out
+}
+
+// compact drops repeated statuses (transfer updates).
+func compact(statuses []string) []string {
+	return slices.Compact(slices.Clone(statuses))
+}
+
 func (e *events) count(status string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -236,6 +255,15 @@ func TestPullPushRoundTrip(t *testing.T) {
 	}
 	if res.ID != cfg.String() || res.Digest.String() != manifest.String() || res.UpToDate {
 		t.Errorf("pull result %+v, want id %s digest %s", res, cfg, manifest)
+	}
+	// Each layer starts with "Pulling fs layer" and ends with "Pull
+	// complete", after "Download complete" (extraction runs along the
+	// download, so "Extracting" may come between the transfer's updates).
+	for id, got := range ev.byLayer() {
+		done, complete := slices.Index(got, "Download complete"), slices.Index(got, "Pull complete")
+		if got[0] != "Pulling fs layer" || complete != len(got)-1 || done < 0 || done > complete {
+			t.Errorf("layer %s statuses %q", id, compact(got))
+		}
 	}
 	if ev.count("Pull complete") != 2 || ev.count("Pulling from a/b") != 1 || ev.count("Status: Downloaded newer image for "+f.host+"/a/b:v1") != 1 {
 		t.Errorf("progress: %+v", ev.all)

@@ -205,14 +205,12 @@ func (p *puller) download(ctx context.Context, j *layerJob) error {
 	if w.Size() != total || w.Digest() != j.desc.Digest {
 		return &verifyError{digest: j.desc.Digest}
 	}
-	// The data is verified: the unpacker may finish while the commit
-	// makes it durable.
-	j.dl.verified()
-	if _, err := w.Commit(ctx, total, j.desc.Digest); err != nil {
-		return err
-	}
+	// The data is verified: the unpacker may finish (and say "Pull
+	// complete") while the commit makes the blob durable.
 	p.progress(ProgressEvent{ID: j.id, Status: "Download complete", Detail: true})
-	return nil
+	j.dl.verified()
+	_, err = w.Commit(ctx, total, j.desc.Digest)
+	return err
 }
 
 // unpack applies a layer from its (possibly still growing) blob file.
