@@ -80,6 +80,7 @@ func runSuite(t *testing.T, rt runtimetest.Runtime) {
 		{"SurvivesLauncherAndConnect", testSurvivesLauncherAndConnect},
 		{"ExitRecordedWithoutClient", testExitRecordedWithoutClient},
 		{"StartNowHoldsOutputUntilRelease", testStartNowHoldsOutputUntilRelease},
+		{"NoSignalIgnored", testNoSignalIgnored},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, rt) })
 	}
@@ -616,4 +617,23 @@ func testStartNowHoldsOutputUntilRelease(t *testing.T, rt runtimetest.Runtime) {
 	if err := c.Start(context.Background()); !errdefs.IsConflict(err) {
 		t.Fatalf("start of a container started by the shim: %v", err)
 	}
+}
+
+// The signals the shim ignores (SIGHUP, SIGINT, SIGPIPE) are not ignored in
+// the container: ctrl-c on a TTY reaches its process.
+func testNoSignalIgnored(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"cat", "/proc/self/status"}, false, false, false)
+	e.cfg.StartNow = true
+	if st := e.wait(e.start()); st.Code != 0 {
+		t.Fatalf("exit = %+v", st)
+	}
+	for _, m := range e.logEntries() {
+		if ign, ok := strings.CutPrefix(string(m.Line), "SigIgn:"); ok {
+			if strings.TrimSpace(ign) != "0000000000000000" {
+				t.Fatalf("the container's process ignores signals: SigIgn %s", strings.TrimSpace(ign))
+			}
+			return
+		}
+	}
+	t.Fatal("no SigIgn in /proc/self/status")
 }

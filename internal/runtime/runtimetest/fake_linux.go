@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,8 +27,11 @@ import (
 // logged as JSON lines to --log (stderr without it) with runc's words, the
 // pid file, the pty master sent over --console-socket, a created process
 // waiting on an exec fifo until start, the container's pid 1 left detached
-// for the caller's subreaper. It runs the process on the host: no
-// namespaces, no rootfs, no cgroup, no user change.
+// for the caller's subreaper. The created process is this binary too, in its
+// init mode, until start lets it execute the command. It runs on the host: no
+// namespaces, no rootfs, no cgroup, no user change; so the container's other
+// processes outlive its pid 1 until delete kills them (the session its pid 1
+// leads stands in for the cgroup).
 
 // container is the fake's state of one container, <root>/<id>/state.json.
 type container struct {
@@ -438,6 +442,10 @@ func initProcess(args []string) {
 		}
 	}
 	unix.Close(fifo)
+	// Like runc, give the command the default signal dispositions: caught
+	// signals revert to the default on exec, ignored ones (the caller's
+	// SIGHUP and SIGINT, inherited) would stay ignored.
+	signal.Notify(make(chan os.Signal, 1))
 	err = unix.Exec(args[2], spec.Process.Args, spec.Process.Env)
 	// past create, as in runc, the failure is the container's own output
 	fmt.Fprintf(os.Stderr, "exec %s: %v\n", args[2], err)
