@@ -637,3 +637,54 @@ func testNoSignalIgnored(t *testing.T, rt runtimetest.Runtime) {
 	}
 	t.Fatal("no SigIgn in /proc/self/status")
 }
+
+// The runtime's failures, injected into the fake (runc cannot be made to
+// fail on purpose), reach the shim's client with their class, and the shim
+// survives them.
+func TestShimRuntimeFailures(t *testing.T) {
+	rt := runtimetest.Fake(t)
+	t.Run("create", func(t *testing.T) {
+		e := newEnv(t, rt, []string{"true"}, false, false, false)
+		runtimetest.Inject(t, e.cfg.Bundle, "create", "container with given ID already exists")
+		_, err := Start(context.Background(), shimBinary, e.cfg)
+		if !errdefs.IsAlreadyExists(err) || !strings.Contains(err.Error(), "container with given ID already exists") {
+			t.Fatalf("err = %v", err)
+		}
+		if pid := e.shimPid(); pid != 0 {
+			t.Fatalf("shim.pid left: %d", pid)
+		}
+	})
+	t.Run("start", func(t *testing.T) {
+		e := newEnv(t, rt, []string{"sleep", "100"}, false, false, false)
+		runtimetest.Inject(t, e.cfg.Bundle, "start", "cannot start a container that has stopped")
+		c := e.start()
+		if err := c.Start(context.Background()); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "has stopped") {
+			t.Fatalf("start: %v", err)
+		}
+		// still created: a kill ends it
+		if err := c.Kill(context.Background(), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if st := e.wait(c); st.Code != 137 {
+			t.Fatalf("exit = %+v", st)
+		}
+	})
+	t.Run("delete after the exit", func(t *testing.T) {
+		e := newEnv(t, rt, []string{"sh", "-c", "exit 4"}, false, false, false)
+		e.cfg.StartNow = true
+		runtimetest.Inject(t, e.cfg.Bundle, "delete", "delete broke")
+		c := e.start()
+		if st := e.wait(c); st.Code != 4 {
+			t.Fatalf("exit = %+v", st)
+		}
+		if st, ok, err := ReadExitStatus(e.cfg.StateDir); err != nil || !ok || st.Code != 4 {
+			t.Fatalf("exit.json: %+v %v %v", st, ok, err)
+		}
+		if err := c.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if log := e.shimLog(); !strings.Contains(log, "delete broke") {
+			t.Fatalf("shim.log does not report the failed delete: %s", log)
+		}
+	})
+}

@@ -40,7 +40,9 @@ type container struct {
 	StartTime uint64    `json:"startTime"` // of pid, from /proc: tells it from a reused pid
 	Bundle    string    `json:"bundle"`
 	Created   time.Time `json:"created"`
-	dir       string
+	// Fail maps a command to the error it fails with (FailAnnotation)
+	Fail map[string]string `json:"fail,omitempty"`
+	dir  string
 }
 
 const (
@@ -71,17 +73,17 @@ func Main() {
 	case "create", "run":
 		err = f.create(cmd, args)
 	case "start":
-		err = f.withContainer(args, nil, f.start)
+		err = f.withContainer(cmd, args, nil, f.start)
 	case "state":
-		err = f.withContainer(args, nil, f.state)
+		err = f.withContainer(cmd, args, nil, f.state)
 	case "kill":
 		all := false
-		err = f.withContainer(args, func(fs *flag.FlagSet) { fs.BoolVar(&all, "all", false, "") }, func(c *container, rest []string) error {
+		err = f.withContainer(cmd, args, func(fs *flag.FlagSet) { fs.BoolVar(&all, "all", false, "") }, func(c *container, rest []string) error {
 			return f.kill(c, rest, all)
 		})
 	case "delete":
 		force := false
-		err = f.withContainer(args, func(fs *flag.FlagSet) { fs.BoolVar(&force, "force", false, "") }, func(c *container, _ []string) error {
+		err = f.withContainer(cmd, args, func(fs *flag.FlagSet) { fs.BoolVar(&force, "force", false, "") }, func(c *container, _ []string) error {
 			return f.delete(c, force)
 		})
 	default:
@@ -142,8 +144,9 @@ func (f *fake) fatal(err error) {
 }
 
 // withContainer parses a command's flags, loads the container named by the
-// first argument and runs do with it and the remaining arguments.
-func (f *fake) withContainer(args []string, flags func(*flag.FlagSet), do func(c *container, rest []string) error) error {
+// first argument and runs do with it and the remaining arguments, unless the
+// command is to fail.
+func (f *fake) withContainer(cmd string, args []string, flags func(*flag.FlagSet), do func(c *container, rest []string) error) error {
 	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	if flags != nil {
@@ -158,6 +161,9 @@ func (f *fake) withContainer(args []string, flags func(*flag.FlagSet), do func(c
 	c, err := f.load(fs.Arg(0))
 	if err != nil {
 		return err
+	}
+	if msg, ok := c.Fail[cmd]; ok {
+		return errors.New(msg)
 	}
 	return do(c, fs.Args()[1:])
 }
@@ -260,7 +266,22 @@ func (f *fake) create(cmd string, args []string) error {
 	if *bundle == "" {
 		*bundle, _ = os.Getwd()
 	}
+	spec, err := readSpec(*bundle)
+	if err != nil {
+		return err
+	}
 	c := &container{ID: id, Bundle: *bundle, Created: time.Now().UTC(), dir: filepath.Join(f.root, id)}
+	for k, v := range spec.Annotations {
+		if command, ok := strings.CutPrefix(k, FailAnnotation); ok {
+			if c.Fail == nil {
+				c.Fail = map[string]string{}
+			}
+			c.Fail[command] = v
+		}
+	}
+	if msg, ok := c.Fail[cmd]; ok {
+		return errors.New(msg)
+	}
 	if err := os.MkdirAll(f.root, 0o711); err != nil {
 		return err
 	}
@@ -269,7 +290,7 @@ func (f *fake) create(cmd string, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	if err := c.spawn(*consoleSocket); err != nil {
+	if err := c.spawn(spec.Process, *consoleSocket); err != nil {
 		_ = os.RemoveAll(c.dir)
 		return fmt.Errorf("runc %s failed: %w", cmd, err)
 	}
@@ -291,12 +312,7 @@ func (f *fake) create(cmd string, args []string) error {
 // mode, in a session of its own, and waits until it waits on the exec fifo.
 // It is left running when the fake exits, so that it is re-parented to the
 // caller's subreaper like runc's init.
-func (c *container) spawn(consoleSocket string) error {
-	spec, err := readSpec(c.Bundle)
-	if err != nil {
-		return err
-	}
-	p := spec.Process
+func (c *container) spawn(p *specs.Process, consoleSocket string) error {
 	switch {
 	case p.Terminal && consoleSocket == "":
 		return errors.New("cannot allocate tty if runc will detach without setting console socket")

@@ -32,6 +32,32 @@ const Name = "berth-fake-runtime"
 // Invoked reports whether this process was started as the fake runtime.
 func Invoked() bool { return filepath.Base(os.Args[0]) == Name }
 
+// FailAnnotation prefixes the bundle annotations that make the fake runtime
+// fail a command on purpose (runc ignores them): with "berth.test/fail-start"
+// set to a message, every start of the container fails with that message,
+// logged as runc logs its errors. The commands are create, run, start,
+// state, kill and delete. See Inject.
+const FailAnnotation = "berth.test/fail-"
+
+// Inject makes the fake runtime fail command with msg for the container of
+// bundle.
+func Inject(t testing.TB, bundle, command, msg string) {
+	t.Helper()
+	var spec specs.Spec
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if spec.Annotations == nil {
+		spec.Annotations = map[string]string{}
+	}
+	spec.Annotations[FailAnnotation+command] = msg
+	writeSpec(t, bundle, spec)
+}
+
 // Commands are the host commands a bundle's process may run (args[0]),
 // found in $PATH under both runtimes.
 var Commands = []string{"sh", "echo", "cat", "sleep", "stty", "true"}
