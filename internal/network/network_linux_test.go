@@ -32,6 +32,28 @@ func requireRoot(t testing.TB) {
 	}
 }
 
+// TestBridgeDriverKernel runs the bridge driver's scenarios on the real
+// kernel (bridges, veths, namespaces, nftables, pings), so it needs root;
+// the Manager's bookkeeping is tested without root on the recording fake
+// (manager_test.go).
+func TestBridgeDriverKernel(t *testing.T) {
+	requireRoot(t)
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"UserNetworkPingPortsDNS", testUserNetworkPingPortsDNS},
+		{"IsolationAndInternal", testIsolationAndInternal},
+		{"DefaultBridgeAndMultipleNetworks", testDefaultBridgeAndMultipleNetworks},
+		{"RestartRestores", testRestartRestores},
+		{"ConcurrentConnect", testConcurrentConnect},
+		{"ReleaseAllThenRemoveNetNS", testReleaseAllThenRemoveNetNS},
+		{"IPv6Network", testIPv6Network},
+	} {
+		t.Run(tc.name, tc.run)
+	}
+}
+
 func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
@@ -252,7 +274,7 @@ func aRecords(m *mdns.Msg) []string {
 	return out
 }
 
-func TestUserNetworkPingPortsDNS(t *testing.T) {
+func testUserNetworkPingPortsDNS(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	n := e.createNet(t, "dev", CreateOptions{Labels: map[string]string{"a": "b"}})
@@ -423,7 +445,7 @@ func TestUserNetworkPingPortsDNS(t *testing.T) {
 	})
 }
 
-func TestIsolationAndInternal(t *testing.T) {
+func testIsolationAndInternal(t *testing.T) {
 	e := newEnv(t)
 	e.createNet(t, "a", CreateOptions{})
 	e.createNet(t, "b", CreateOptions{})
@@ -494,7 +516,7 @@ func (e *testEnv) hasDefaultRoute(t *testing.T, nsPath string) bool {
 	return false
 }
 
-func TestDefaultBridgeAndMultipleNetworks(t *testing.T) {
+func testDefaultBridgeAndMultipleNetworks(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	def, err := e.m.Get(DefaultNetwork)
@@ -537,7 +559,7 @@ func TestDefaultBridgeAndMultipleNetworks(t *testing.T) {
 	}
 }
 
-func TestRestartRestores(t *testing.T) {
+func testRestartRestores(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.createNet(t, "keep", CreateOptions{})
@@ -608,7 +630,7 @@ func waitGone(t *testing.T, link string) {
 	t.Fatalf("%s still exists", link)
 }
 
-func TestConcurrentConnect(t *testing.T) {
+func testConcurrentConnect(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.createNet(t, "par", CreateOptions{})
@@ -661,7 +683,7 @@ func TestConcurrentConnect(t *testing.T) {
 
 // ReleaseAll frees a stopped container's endpoints (address, name) without
 // deleting its veth pair, which the namespace's removal takes care of.
-func TestReleaseAllThenRemoveNetNS(t *testing.T) {
+func testReleaseAllThenRemoveNetNS(t *testing.T) {
 	e := newEnv(t)
 	n := e.createNet(t, "rel", CreateOptions{})
 	id, path := e.container(t)
@@ -697,7 +719,7 @@ func TestReleaseAllThenRemoveNetNS(t *testing.T) {
 	}
 }
 
-func TestIPv6Network(t *testing.T) {
+func testIPv6Network(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	n := e.createNet(t, "six", CreateOptions{EnableIPv6: true})
