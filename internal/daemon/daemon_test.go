@@ -4,12 +4,10 @@ import (
 	"errors"
 	"syscall"
 	"testing"
-	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
 	networktypes "github.com/moby/moby/api/types/network"
 
-	"github.com/berth-project/berth/internal/container"
 )
 
 func TestParseSignal(t *testing.T) {
@@ -69,65 +67,6 @@ func TestResolveNetworkMode(t *testing.T) {
 			if got.networks[i] != tc.want.networks[i] {
 				t.Errorf("%q: networks %v, want %v", tc.mode, got.networks, tc.want.networks)
 			}
-		}
-	}
-}
-
-func TestRestartPolicy(t *testing.T) {
-	policy := func(name containertypes.RestartPolicyMode, max int) *container.Container {
-		return &container.Container{HostConfig: &containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: name, MaximumRetryCount: max}}}
-	}
-	for _, tc := range []struct {
-		name     string
-		c        *container.Container
-		restarts int
-		code     int
-		stopped  bool
-		want     bool
-	}{
-		{"no", policy(containertypes.RestartPolicyDisabled, 0), 0, 1, false, false},
-		{"always on success", policy(containertypes.RestartPolicyAlways, 0), 5, 0, false, true},
-		{"always after a manual stop", policy(containertypes.RestartPolicyAlways, 0), 0, 137, true, false},
-		{"unless-stopped", policy(containertypes.RestartPolicyUnlessStopped, 0), 0, 0, false, true},
-		{"on-failure with failure", policy(containertypes.RestartPolicyOnFailure, 3), 2, 1, false, true},
-		{"on-failure out of retries", policy(containertypes.RestartPolicyOnFailure, 3), 3, 1, false, false},
-		{"on-failure on success", policy(containertypes.RestartPolicyOnFailure, 0), 0, 0, false, false},
-	} {
-		tc.c.RestartCount, tc.c.ManuallyStopped = tc.restarts, tc.stopped
-		if got := shouldRestart(tc.c, tc.code); got != tc.want {
-			t.Errorf("%s: shouldRestart = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-
-	c := policy(containertypes.RestartPolicyAlways, 0)
-	now := time.Now()
-	c.State.StartedAt, c.State.FinishedAt = now, now.Add(time.Second)
-	for restarts, want := range map[int]time.Duration{0: 100 * time.Millisecond, 1: 200 * time.Millisecond, 3: 800 * time.Millisecond, 20: time.Minute} {
-		c.RestartCount = restarts
-		if got := restartDelay(c); got != want {
-			t.Errorf("restartDelay after %d restarts = %v, want %v", restarts, got, want)
-		}
-	}
-	c.RestartCount, c.State.FinishedAt = 20, now.Add(time.Minute)
-	if got := restartDelay(c); got != minRestartDelay {
-		t.Errorf("restartDelay after a long run = %v, want %v", got, minRestartDelay)
-	}
-}
-
-func TestValidateRestartPolicy(t *testing.T) {
-	for _, tc := range []struct {
-		hc      containertypes.HostConfig
-		wantErr bool
-	}{
-		{containertypes.HostConfig{}, false},
-		{containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: "always", MaximumRetryCount: 2}}, true},
-		{containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: "on-failure", MaximumRetryCount: -1}}, true},
-		{containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: "sometimes"}}, true},
-		{containertypes.HostConfig{AutoRemove: true, RestartPolicy: containertypes.RestartPolicy{Name: "always"}}, true},
-		{containertypes.HostConfig{AutoRemove: true, RestartPolicy: containertypes.RestartPolicy{Name: "no"}}, false},
-	} {
-		if err := validateRestartPolicy(&tc.hc); (err != nil) != tc.wantErr {
-			t.Errorf("%+v: err = %v, want error %v", tc.hc.RestartPolicy, err, tc.wantErr)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,38 +18,15 @@ import (
 	"github.com/berth-project/berth/internal/network"
 )
 
-// NetworkConfig is the part of the daemon's configuration that shapes
-// networking (dockerd's --bridge and --bip, and the nftables table name).
-type NetworkConfig struct {
-	Bridge    string
-	BIP       string
-	TableName string
-}
-
-// networks returns the network manager, creating it on first use: a daemon
-// whose containers never leave `none` or `host` touches no bridge or
-// firewall table.
-func (d *Daemon) networks(ctx context.Context) (*network.Manager, error) {
+// networks returns the network manager, creating it on first use (see
+// Parts.Networks).
+func (d *Daemon) networks(ctx context.Context) (Networks, error) {
 	d.netMu.Lock()
 	defer d.netMu.Unlock()
 	if d.net != nil {
 		return d.net, nil
 	}
-	cfg := network.Config{
-		Root:          filepath.Join(d.cfg.DataRoot, "network"),
-		ExecRoot:      d.cfg.ExecRoot,
-		DefaultBridge: d.cfg.Network.Bridge,
-		TableName:     d.cfg.Network.TableName,
-		Logger:        d.log,
-	}
-	if d.cfg.Network.BIP != "" {
-		bip, err := netip.ParsePrefix(d.cfg.Network.BIP)
-		if err != nil {
-			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid --bip %q: %v", d.cfg.Network.BIP, err))
-		}
-		cfg.DefaultBIP = bip
-	}
-	m, err := network.New(ctx, cfg)
+	m, err := d.newNetworks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("start networking: %w", err)
 	}

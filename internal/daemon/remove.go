@@ -29,12 +29,10 @@ func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, remove
 		if !force {
 			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot remove container %q: container is %s: stop the container before removing or force remove", c.Name, status))
 		}
-		d.markStopped(c) // so that the restart policy does not bring it back
+		d.tasks.MarkStopped(c) // so that the restart policy does not bring it back
 	}
-	if t := d.task(c.ID); t != nil {
-		if err := d.killAndWait(ctx, t); err != nil {
-			return fmt.Errorf("cannot remove container %q: could not kill: %w", c.Name, err)
-		}
+	if err := d.tasks.KillAndWait(ctx, c.ID); err != nil {
+		return fmt.Errorf("cannot remove container %q: could not kill: %w", c.Name, err)
 	}
 	// remove runs entirely under the container's lock: once we hold it the
 	// container is either still there or already gone (e.g. by --rm).

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/daemon"
+	"github.com/berth-project/berth/internal/image"
+	"github.com/berth-project/berth/internal/network"
+	"github.com/berth-project/berth/internal/snapshot"
+	"github.com/berth-project/berth/internal/tasks"
+)
+
+// buildParts opens the stores and prepares the managers the daemon
+// composes. The network manager is only described here: the daemon creates
+// it on first use.
+func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts, error) {
+	images, err := image.NewStore(cfg.DataRoot)
+	if err != nil {
+		return daemon.Parts{}, fmt.Errorf("open image store: %w", err)
+	}
+	netCfg := network.Config{
+		Root:          filepath.Join(cfg.DataRoot, "network"),
+		ExecRoot:      cfg.ExecRoot,
+		DefaultBridge: cfg.Bridge,
+		TableName:     cfg.FirewallTable,
+		Logger:        logger,
+	}
+	if cfg.BIP != "" {
+		bip, err := netip.ParsePrefix(cfg.BIP)
+		if err != nil {
+			return daemon.Parts{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid --bip %q: %v", cfg.BIP, err))
+		}
+		netCfg.DefaultBIP = bip
+	}
+	return daemon.Parts{
+		Images:  images,
+		Records: container.NewStore(),
+		Networks: func(ctx context.Context) (daemon.Networks, error) {
+			m, err := network.New(ctx, netCfg)
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		},
+		Launcher: tasks.ShimLauncher{Binary: shimPath},
+		Mounter:  kernelMounter{},
+	}, nil
+}
+
+// kernelMounter mounts root filesystems with mount(2).
+type kernelMounter struct{}
+
+func (kernelMounter) Mount(m snapshot.Mount, target string) error { return m.MountAt(target) }
+func (kernelMounter) Unmount(target string) error                 { return snapshot.Unmount(target) }
