@@ -7,7 +7,6 @@ import (
 
 	containertypes "github.com/moby/moby/api/types/container"
 	networktypes "github.com/moby/moby/api/types/network"
-
 )
 
 func TestParseSignal(t *testing.T) {

@@ -89,10 +89,10 @@ type Supervisor struct {
 	log      *slog.Logger
 
 	mu       sync.Mutex
-	running  map[string]*Task           // container id -> live shim
-	stopping map[string]chan struct{}   // exited containers whose shim is finishing
+	running  map[string]*Task            // container id -> live shim
+	stopping map[string]chan struct{}    // exited containers whose shim is finishing
 	pending  map[string][]*PendingAttach // attaches waiting for a start
-	timers   map[string]*restartTimer   // scheduled restarts
+	timers   map[string]*restartTimer    // scheduled restarts
 	closed   bool
 }
 
