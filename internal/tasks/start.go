@@ -17,6 +17,7 @@ import (
 // waiting for it, record the container as running and monitor its exit.
 // c is locked.
 func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr error) {
+	began := time.Now()
 	s.shimGone(c.ID) // the previous run's shim must be done with the bundle
 	defer func() {
 		if retErr != nil {
@@ -37,6 +38,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	if err != nil {
 		return errdefs.ErrUnknown.WithMessage(fmt.Sprintf("failed to create task for container: %v", err))
 	}
+	created := time.Now()
 	t := s.track(c.ID, cfg.StateDir, sh)
 	s.connectPendingAttaches(c.ID, sh)
 	if hold {
@@ -52,6 +54,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	s.host.Save(c)
 	s.host.Changed(c.ID)
 	go s.monitor(c, t)
+	s.log.Debug("container started", "id", c.ID, "create", created.Sub(began), "total", time.Since(began))
 	return nil
 }
 
