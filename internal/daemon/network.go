@@ -325,11 +325,7 @@ func (d *Daemon) linkEntries(c *container.Container) []string {
 	}
 	var lines []string
 	for _, link := range c.HostConfig.Links {
-		name, alias, _ := strings.Cut(link, ":")
-		name, alias = strings.TrimPrefix(name, "/"), strings.TrimPrefix(alias, "/")
-		if i := strings.LastIndex(alias, "/"); i >= 0 {
-			alias = alias[i+1:] // docker stores "/self/alias"
-		}
+		name, alias := parseLink(link)
 		other, err := d.lookup(name)
 		if err != nil {
 			continue

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
@@ -14,13 +17,15 @@ import (
 )
 
 // ContainerRemove deletes a container, killing it first when forced.
+// With removeLinks, name is a legacy link, /<container>/<alias>, and only
+// the link goes.
 func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, removeVolumes, removeLinks bool) error {
+	if removeLinks {
+		return d.removeLink(name)
+	}
 	c, err := d.lookup(name)
 	if err != nil {
 		return err
-	}
-	if removeLinks {
-		return errdefs.ErrNotImplemented.WithMessage("links are not supported")
 	}
 	c.Lock()
 	status := c.State.Status
@@ -79,4 +84,49 @@ func (d *Daemon) removeFiles(ctx context.Context, id string) error {
 		d.images.RemoveRootfs(ctx, id),
 		os.RemoveAll(d.containerDataDir(id)),
 	)
+}
+
+// removeLink is `rm --link /<container>/<alias>`: the container forgets its
+// legacy link; the linked container is left alone, as in docker.
+func (d *Daemon) removeLink(name string) error {
+	full := "/" + strings.TrimPrefix(name, "/")
+	parentName, alias := path.Split(full)
+	if parentName == "/" {
+		return errdefs.ErrInvalidArgument.WithMessage("Conflict, cannot remove the default link name of the container")
+	}
+	parent, err := d.lookup(strings.TrimSuffix(parentName, "/"))
+	if err != nil {
+		return fmt.Errorf("Cannot get parent %s for link name %s: %w", strings.TrimSuffix(parentName, "/"), full, err)
+	}
+	parent.Lock()
+	defer parent.Unlock()
+	for i, link := range parent.HostConfig.Links {
+		target, a := parseLink(link)
+		if a == "" {
+			a = target
+		}
+		if a != alias {
+			continue
+		}
+		old := parent.HostConfig.Links
+		parent.HostConfig.Links = slices.Delete(slices.Clone(old), i, i+1)
+		if err := parent.Save(d.containerDataDir(parent.ID)); err != nil {
+			parent.HostConfig.Links = old
+			return fmt.Errorf("remove link %s: %w", full, err)
+		}
+		return nil
+	}
+	return errdefs.ErrNotFound.WithMessage("No such container: " + full)
+}
+
+// parseLink splits a legacy --link entry, "<container>[:<alias>]" (docker
+// records the alias as "/<self>/<alias>"), into the linked container and
+// the alias, "" when none was given.
+func parseLink(link string) (target, alias string) {
+	target, alias, _ = strings.Cut(link, ":")
+	target, alias = strings.TrimPrefix(target, "/"), strings.TrimPrefix(alias, "/")
+	if i := strings.LastIndex(alias, "/"); i >= 0 {
+		alias = alias[i+1:]
+	}
+	return target, alias
 }

@@ -6,16 +6,19 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 )
 
-// ContainerWait reports the container's exit status once the condition holds:
-// not-running (the default) returns at once for a stopped container,
-// next-exit waits for the next exit, removed for the removal.
+// ContainerWait reports the container's exit status once the condition
+// holds. not-running (the default) returns at once for a container that does
+// not run, else at its next exit; next-exit waits for the next exit;
+// removed for the removal. As in docker, an exit followed by a restart (a
+// restart policy) counts as an exit: the status is that of the run that
+// ended.
 func (d *Daemon) ContainerWait(ctx context.Context, name string, condition containertypes.WaitCondition) (<-chan containertypes.WaitResponse, error) {
 	c, err := d.lookup(name)
 	if err != nil {
 		return nil, err
 	}
 	c.Lock()
-	startFinished := c.State.FinishedAt
+	lastExit := c.State.FinishedAt
 	c.Unlock()
 	out := make(chan containertypes.WaitResponse, 1)
 	go func() {
@@ -25,16 +28,16 @@ func (d *Daemon) ContainerWait(ctx context.Context, name string, condition conta
 			c.Lock()
 			st := c.State
 			c.Unlock()
-			notRunning := st.Status != containertypes.StateRunning && st.Status != containertypes.StatePaused && st.Status != containertypes.StateRestarting
+			exited := !st.FinishedAt.Equal(lastExit)
 			var done bool
 			switch condition {
 			case containertypes.WaitConditionRemoved:
 				_, err := d.containers.Get(c.ID)
 				done = err != nil
 			case containertypes.WaitConditionNextExit:
-				done = notRunning && !st.FinishedAt.Equal(startFinished)
+				done = exited
 			default:
-				done = notRunning
+				done = exited || !isActive(st.Status)
 			}
 			if done {
 				resp := containertypes.WaitResponse{StatusCode: int64(st.ExitCode)}
@@ -52,4 +55,10 @@ func (d *Daemon) ContainerWait(ctx context.Context, name string, condition conta
 		}
 	}()
 	return out, nil
+}
+
+// isActive reports whether a container in status counts as running for
+// wait: docker's restarting container is running between two runs.
+func isActive(status containertypes.ContainerState) bool {
+	return status == containertypes.StateRunning || status == containertypes.StatePaused || status == containertypes.StateRestarting
 }
