@@ -16,7 +16,7 @@ import (
 func (s *Supervisor) Adopt(ctx context.Context, c *container.Container, stateDir string) {
 	if sh, err := s.launcher.Connect(ctx, stateDir); err == nil {
 		t := s.track(c.ID, stateDir, sh)
-		go s.monitor(c, t)
+		s.goTrack(func() { s.monitor(c, t) })
 		return
 	}
 	st, ok, err := s.launcher.ExitStatus(stateDir)

@@ -87,7 +87,9 @@ func (s *Supervisor) scheduleRestart(c *container.Container, delay time.Duration
 		return
 	}
 	rt := &restartTimer{}
+	s.wg.Add(1) // done when the restart ran or was cancelled
 	rt.timer = time.AfterFunc(delay, func() {
+		defer s.wg.Done()
 		s.mu.Lock()
 		if s.timers[c.ID] == rt {
 			delete(s.timers, c.ID)

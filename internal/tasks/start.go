@@ -53,7 +53,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	}
 	s.host.Save(c)
 	s.host.Changed(c.ID)
-	go s.monitor(c, t)
+	s.goTrack(func() { s.monitor(c, t) })
 	s.log.Debug("container started", "id", c.ID, "create", created.Sub(began), "total", time.Since(began))
 	return nil
 }
@@ -117,7 +117,7 @@ func (s *Supervisor) releaseShim(id string, t *Task) {
 	s.stopping[id] = gone
 	s.mu.Unlock()
 	close(t.done)
-	go func() {
+	s.goTrack(func() {
 		if err := t.shim.Shutdown(context.Background()); err != nil {
 			s.log.Debug("shim shutdown", "id", id, "err", err)
 		}
@@ -127,7 +127,7 @@ func (s *Supervisor) releaseShim(id string, t *Task) {
 		delete(s.stopping, id)
 		s.mu.Unlock()
 		close(gone)
-	}()
+	})
 }
 
 // ShimGone waits until the shim of a container that just exited has

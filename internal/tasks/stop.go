@@ -40,8 +40,14 @@ func (s *Supervisor) MarkStopped(c *container.Container) bool {
 func (s *Supervisor) cancelRestart(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.cancelRestartLocked(id)
+}
+
+func (s *Supervisor) cancelRestartLocked(id string) {
 	if rt, ok := s.timers[id]; ok {
-		rt.timer.Stop()
+		if rt.timer.Stop() {
+			s.wg.Done() // the restart will not run
+		}
 		delete(s.timers, id)
 	}
 }

@@ -342,8 +342,9 @@ func TestPendingAttachGetsHeldOutput(t *testing.T) {
 		t.Error("the held output was not released once the attach connected")
 	}
 	// the next start has no attach waiting
+	task := s.Get("c1")
 	l.Shim("/run/test/c1").Exit(0)
-	<-s.Get("c1").Done()
+	<-task.Done()
 	c.Lock()
 	_ = c.State.SetExited(0, time.Now(), false)
 	c.Unlock()

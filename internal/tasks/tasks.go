@@ -94,6 +94,7 @@ type Supervisor struct {
 	pending  map[string][]*PendingAttach // attaches waiting for a start
 	timers   map[string]*restartTimer    // scheduled restarts
 	closed   bool
+	wg       sync.WaitGroup // monitors, shim releases and restarts under way
 }
 
 // New returns a supervisor with no live container.
@@ -134,22 +135,33 @@ func (s *Supervisor) Get(id string) *Task {
 	return s.running[id]
 }
 
-// Close stops monitoring and cancels the scheduled restarts. The containers
-// keep running under their shims, to be re-adopted by the next daemon.
+// Close stops monitoring, cancels the scheduled restarts and waits for the
+// work under way (an exit being recorded, a shim being released). The
+// containers keep running under their shims, to be re-adopted by the next
+// daemon.
 func (s *Supervisor) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.closed = true
 	var errs []error
 	for _, t := range s.running {
 		t.cancel()
 		errs = append(errs, t.shim.Close())
 	}
-	for id, rt := range s.timers {
-		rt.timer.Stop()
-		delete(s.timers, id)
+	for id := range s.timers {
+		s.cancelRestartLocked(id)
 	}
+	s.mu.Unlock()
+	s.wg.Wait()
 	return errors.Join(errs...)
+}
+
+// goTrack runs f in a goroutine that Close waits for.
+func (s *Supervisor) goTrack(f func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
 }
 
 // track registers a live shim for id.
