@@ -15,7 +15,7 @@ gobin=$(command -v go)
 run() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
 		env HOME="$home" GOMODCACHE="$home/mod" GOCACHE="$home/cache" GOTOOLCHAIN=local \
-		GOPROXY="$(go env GOPROXY)" GOFLAGS=-mod=readonly PATH="$(dirname "$gobin"):/usr/sbin:/usr/bin:/sbin:/bin" "$@"
+		GOPROXY="$(go env GOPROXY)" GOFLAGS="-mod=readonly -buildvcs=false" PATH="$(dirname "$gobin"):/usr/sbin:/usr/bin:/sbin:/bin" "$@"
 }
 run go mod download
 out=$home/unit.log

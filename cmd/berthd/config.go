@@ -30,6 +30,7 @@ type config struct {
 	InsecureRegistries []string `json:"insecure-registries"`
 	FirewallTable      string   `json:"firewall-table"`
 	CertsDir           string   `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
+	Group              string   `json:"group"`
 	ConfigFile         string   `json:"-"`
 }
 
@@ -40,6 +41,7 @@ func defaultConfig() *config {
 		ExecRoot:   "/run/berth",
 		Runtime:    "runc",
 		LogLevel:   "info",
+		Group:      defaultSocketGroup,
 		ConfigFile: "/etc/berth/daemon.json",
 	}
 }
@@ -48,7 +50,7 @@ func defaultConfig() *config {
 var flagToKey = map[string]string{
 	"host": "hosts", "data-root": "data-root", "exec-root": "exec-root", "default-runtime": "default-runtime",
 	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries", "firewall-table": "firewall-table",
-	"certs-dir": "certs-dir",
+	"certs-dir": "certs-dir", "group": "group",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -57,6 +59,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ExecRoot, "exec-root", c.ExecRoot, "Root directory for execution state files")
 	fs.StringVar(&c.ConfigFile, "config-file", c.ConfigFile, "Daemon configuration file")
 	fs.StringVar(&c.Runtime, "default-runtime", c.Runtime, "Default OCI runtime for containers")
+	fs.StringVarP(&c.Group, "group", "G", c.Group, "Group for the unix socket")
 	fs.StringVarP(&c.LogLevel, "log-level", "l", c.LogLevel, `Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")`)
 	fs.StringVarP(&c.Pidfile, "pidfile", "p", "", "Path to use for daemon PID file (default <exec-root>/berthd.pid)")
 	fs.StringVarP(&c.Bridge, "bridge", "b", "", "Attach containers to a network bridge")

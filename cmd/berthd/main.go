@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -106,7 +105,7 @@ func run(ctx context.Context, cfg *config) error {
 		opts.Tracef = debugf
 	}
 	srv := api.New(d, opts)
-	listeners, err := listen(cfg.Hosts)
+	listeners, err := listen(cfg.Hosts, cfg.Group)
 	if err != nil {
 		return err
 	}
@@ -135,33 +134,6 @@ const (
 	apiVersion    = "1.56"
 	minAPIVersion = "1.24"
 )
-
-// listen opens every -H address. Only unix sockets are served for now.
-func listen(hosts []string) ([]net.Listener, error) {
-	var ls []net.Listener
-	for _, h := range hosts {
-		path, ok := strings.CutPrefix(h, "unix://")
-		if !ok {
-			return nil, fmt.Errorf("unsupported host %q: only unix:// sockets are served", h)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
-		}
-		// the data root lock is held, so a socket left here is stale
-		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-			return nil, err
-		}
-		l, err := net.Listen("unix", path)
-		if err != nil {
-			return nil, fmt.Errorf("listen on %s: %w", path, err)
-		}
-		if err := os.Chmod(path, 0o660); err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-	}
-	return ls, nil
-}
 
 // resolveBinary finds a program by path or in $PATH.
 func resolveBinary(name string) (string, error) {

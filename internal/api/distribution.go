@@ -81,7 +81,7 @@ func (s *Server) imagePull(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	opts := ImagePullOptions{Image: ref, Platform: q.Get("platform"), Auth: auth}
-	return s.jsonStream(w, func(out *streamWriter) error {
+	return s.jsonStream(w, r, false, func(out *streamWriter) error {
 		return s.backend.ImagePull(r.Context(), opts, out)
 	})
 }
@@ -101,7 +101,7 @@ func (s *Server) imagePush(w http.ResponseWriter, r *http.Request, name string) 
 		_ = json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&auth)
 	}
 	opts := ImagePushOptions{Name: name, Tag: q.Get("tag"), Auth: auth}
-	return s.jsonStream(w, func(out *streamWriter) error {
+	return s.jsonStream(w, r, false, func(out *streamWriter) error {
 		return s.backend.ImagePush(r.Context(), opts, out)
 	})
 }

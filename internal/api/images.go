@@ -83,10 +83,7 @@ func (s *Server) imageList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []image.Summary{}
-	}
-	return writeJSON(w, http.StatusOK, list)
+	return writeJSON(w, http.StatusOK, imageListForVersion(list, apiVersion(r.Context())))
 }
 
 // imageInspect answers GET /images/{name}/json.
@@ -95,7 +92,7 @@ func (s *Server) imageInspect(w http.ResponseWriter, r *http.Request, name strin
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, img)
+	return writeJSON(w, http.StatusOK, imageInspectForVersion(img, apiVersion(r.Context())))
 }
 
 // imageHistory answers GET /images/{name}/history.
@@ -165,7 +162,7 @@ func (s *Server) imageCreate(w http.ResponseWriter, r *http.Request) error {
 		Message: q.Get("message"),
 		Changes: q["changes"],
 	}
-	return s.jsonStream(w, func(out *streamWriter) error {
+	return s.jsonStream(w, r, false, func(out *streamWriter) error {
 		return s.backend.ImageImport(r.Context(), r.Body, opts, out)
 	})
 }
@@ -178,21 +175,31 @@ func (s *Server) imageLoad(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	quiet := boolValueOrDefault(q, "quiet", true)
-	return s.jsonStream(w, func(out *streamWriter) error {
+	// dockerd reports every load failure, even a malformed archive, inside
+	// the stream
+	return s.jsonStream(w, r, true, func(out *streamWriter) error {
 		return s.backend.ImageLoad(r.Context(), r.Body, quiet, out)
 	})
 }
 
 // jsonStream runs a backend call that reads the request body while it
-// writes JSON progress messages. An error before its first message is an
-// ordinary HTTP error; after it, the error is the stream's last message, as
-// docker reports it.
-func (s *Server) jsonStream(w http.ResponseWriter, call func(out *streamWriter) error) error {
+// writes JSON progress messages. Pulls, pushes and imports answer an error
+// before their first message as an ordinary HTTP error, as dockerd does;
+// with errorsInStream (load), every error is the stream's last message, a
+// JSON message with errorDetail, after a 200.
+func (s *Server) jsonStream(w http.ResponseWriter, r *http.Request, errorsInStream bool, call func(out *streamWriter) error) error {
 	// Without full duplex, Go's HTTP/1 server discards the unread request
 	// body as soon as the first progress message is written.
 	if err := http.NewResponseController(w).EnableFullDuplex(); err != nil {
 		return fmt.Errorf("enable full duplex: %w", err)
 	}
+	// In full duplex, a body left unread when the handler returns is
+	// drained by the server after it has stopped watching the connection,
+	// which starts a background read that the next request on the
+	// connection collides with ("invalid concurrent Body.Read call",
+	// golang/go#68560). Closing it here drains it (or gives up and closes
+	// the connection) while the handler still owns it.
+	defer r.Body.Close()
 	w.Header().Set("Content-Type", "application/json")
 	out := &streamWriter{w: w, flush: true}
 	err := call(out)
@@ -202,7 +209,7 @@ func (s *Server) jsonStream(w http.ResponseWriter, call func(out *streamWriter) 
 		}
 		return nil
 	}
-	if !out.started {
+	if !out.started && !errorsInStream {
 		return err
 	}
 	return writeStreamError(w, err)

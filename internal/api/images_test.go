@@ -2,13 +2,16 @@ package api
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/jsonstream"
@@ -208,15 +211,68 @@ func TestImageLoadErrorInStream(t *testing.T) {
 		t.Errorf("client saw %v", err)
 	}
 
-	// Quiet, nothing was sent: an ordinary HTTP error.
-	_, err = env.client.ImageLoad(ctx, bytes.NewReader(noManifest), client.ImageLoadWithQuiet(true))
-	if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "no manifest.json") {
-		t.Errorf("quiet load: %v", err)
+	// Quiet, nothing was sent: still a 200 whose stream carries the error,
+	// as dockerd answers every failed load.
+	for _, path := range []string{"/images/load?quiet=1", "/images/load", "/v1.41/images/load"} {
+		resp = env.do(t, http.MethodPost, path, "application/x-tar", noManifest)
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(string(raw), `"errorDetail":{"message":"no manifest.json in archive"}`) {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, raw)
+		}
 	}
-	// Without the parameter dockerd's default is quiet.
-	resp = env.do(t, http.MethodPost, "/images/load", "application/x-tar", noManifest)
-	if resp.StatusCode != 400 {
-		t.Errorf("default load: %d", resp.StatusCode)
+	lr, err = env.client.ImageLoad(ctx, bytes.NewReader(noManifest), client.ImageLoadWithQuiet(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = jsonmessage.DisplayJSONMessagesStream(lr, io.Discard, 0, false, nil)
+	lr.Close()
+	if err == nil || err.Error() != "no manifest.json in archive" {
+		t.Errorf("quiet load: client saw %v", err)
+	}
+}
+
+// A load that stops reading before the end of the body (a tar's end
+// marker followed by padding, or a bad archive) must leave the connection
+// usable: in full duplex the server used to drain the rest after the
+// handler, starting a background read the next request collided with
+// ("invalid concurrent Body.Read call").
+func TestImageLoadUnreadBodyKeepsConnection(t *testing.T) {
+	env := newTestEnv(t)
+	body := append(makeTar(t, map[string]string{"layer.tar": "x"}), make([]byte, 64<<10)...)
+	conn, err := net.Dial("unix", env.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	for i := range 3 {
+		req, _ := http.NewRequest(http.MethodPost, "http://docker/v1.41/images/load?quiet=0", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-tar")
+		if err := req.Write(conn); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			t.Fatalf("load %d on the same connection: %v", i, err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(raw), "no manifest.json in archive") {
+			t.Errorf("load %d: %d %s", i, resp.StatusCode, raw)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://docker/_ping", nil)
+	if err := req.Write(conn); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		t.Fatalf("ping on the same connection: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("ping: %d", resp.StatusCode)
 	}
 }
 

@@ -192,4 +192,5 @@ func (s *Server) routes() {
 	s.imageRoutes()
 	s.distributionRoutes()
 	s.networkRoutes()
+	s.swarmRoutes()
 }

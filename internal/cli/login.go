@@ -203,20 +203,43 @@ func newLogoutCommand(c *Cli) *cobra.Command {
 			if len(args) > 0 && args[0] != "docker.io" {
 				server = args[0]
 			}
-			file, err := credentials.Load(configPath(cmd))
-			if err != nil {
-				return err
-			}
-			found, err := file.Erase(server)
-			if err != nil {
-				return err
-			}
-			if !found {
-				fmt.Fprintf(c.Out, "Not logged in to %s\n", server)
-				return nil
-			}
-			fmt.Fprintf(c.Out, "Removing login credentials for %s\n", server)
-			return nil
+			return runLogout(c, configPath(cmd), server)
 		},
 	}
+}
+
+// runLogout erases server's credentials from berth's config file. berth
+// also reads docker's config.json when its own has no entry, and a berth
+// logout must not touch docker's login, so when docker's file still holds
+// credentials for server the logout is recorded in berth's file, which
+// stops the fallback for that server until the next `berth login`.
+func runLogout(c *Cli, berthPath, server string) error {
+	file, err := credentials.Load(berthPath)
+	if err != nil {
+		return err
+	}
+	if file.IsLoggedOut(server) {
+		fmt.Fprintf(c.Out, "Not logged in to %s\n", server)
+		return nil
+	}
+	found, err := file.Erase(server)
+	if err != nil {
+		return err
+	}
+	docker, err := credentials.Load(credentials.DockerConfigPath())
+	if err != nil {
+		return err
+	}
+	if _, inDocker, err := docker.Get(server); err == nil && inDocker {
+		found = true
+		if err := file.MarkLoggedOut(server); err != nil {
+			return err
+		}
+	}
+	if !found {
+		fmt.Fprintf(c.Out, "Not logged in to %s\n", server)
+		return nil
+	}
+	fmt.Fprintf(c.Out, "Removing login credentials for %s\n", server)
+	return nil
 }

@@ -104,3 +104,82 @@ func TestLoginPullPushLogout(t *testing.T) {
 		t.Errorf("password-stdin without user: %d %q", code, errOut)
 	}
 }
+
+// A berth logout holds although docker's own config.json still has the
+// credentials berth falls back to; docker's file is left alone, and a new
+// berth login clears the logout.
+func TestLogoutHoldsOverDockerConfig(t *testing.T) {
+	berthDir, dockerDir := t.TempDir(), t.TempDir()
+	t.Setenv("BERTH_CONFIG", berthDir)
+	t.Setenv("DOCKER_CONFIG", dockerDir)
+	dockerFile := `{"auths":{"reg:5000":{"auth":"` + base64.StdEncoding.EncodeToString([]byte("d:dpw")) + `"}}}`
+	if err := os.WriteFile(filepath.Join(dockerDir, "config.json"), []byte(dockerFile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var pullAuth registry.AuthConfig
+	stub := newAPIStub(t, map[string]http.HandlerFunc{
+		"POST /auth": replyJSON(200, `{"Status":"Login Succeeded"}`),
+		"POST /images/create": func(w http.ResponseWriter, r *http.Request) {
+			pullAuth = decodeAuthHeader(t, r)
+			replyJSON(200, `{"status":"Digest: sha256:aa"}`+"\n")(w, r)
+		},
+	})
+	pull := func() string {
+		t.Helper()
+		pullAuth = registry.AuthConfig{}
+		if _, errOut, code := stub.run(t, "", "pull", "-q", "reg:5000/a:v1"); code != 0 {
+			t.Fatalf("pull: %d %s", code, errOut)
+		}
+		return pullAuth.Username
+	}
+	if u := pull(); u != "d" {
+		t.Fatalf("before logout berth used %q, want docker's credentials", u)
+	}
+	out, _, code := stub.run(t, "", "logout", "reg:5000")
+	if code != 0 || out != "Removing login credentials for reg:5000\n" {
+		t.Errorf("logout: %d %q", code, out)
+	}
+	if u := pull(); u != "" {
+		t.Errorf("after logout berth still sent credentials of %q", u)
+	}
+	if out, _, _ := stub.run(t, "", "logout", "reg:5000"); out != "Not logged in to reg:5000\n" {
+		t.Errorf("second logout: %q", out)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dockerDir, "config.json")); string(data) != dockerFile {
+		t.Errorf("berth logout changed docker's config.json:\n%s", data)
+	}
+	if _, errOut, code := stub.run(t, "pw\n", "login", "-u", "u", "--password-stdin", "reg:5000"); code != 0 {
+		t.Fatalf("login: %d %s", code, errOut)
+	}
+	if u := pull(); u != "u" {
+		t.Errorf("after a new login berth sent %q, want u", u)
+	}
+}
+
+func TestPullDefaultTag(t *testing.T) {
+	t.Setenv("BERTH_CONFIG", t.TempDir())
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	var query string
+	stub := newAPIStub(t, map[string]http.HandlerFunc{
+		"POST /images/create": func(w http.ResponseWriter, r *http.Request) {
+			query = r.URL.RawQuery
+			replyJSON(200, `{"status":"Digest: sha256:aa"}`+"\n")(w, r)
+		},
+	})
+	for _, tc := range []struct {
+		args []string
+		out  string
+	}{
+		{[]string{"pull", "reg:5000/a"}, "Using default tag: latest\nDigest: sha256:aa\nreg:5000/a:latest\n"},
+		{[]string{"pull", "-q", "reg:5000/a"}, "reg:5000/a:latest\n"},
+		{[]string{"pull", "reg:5000/a:v1"}, "Digest: sha256:aa\nreg:5000/a:v1\n"},
+	} {
+		out, errOut, code := stub.run(t, "", tc.args...)
+		if code != 0 || out != tc.out {
+			t.Errorf("%v: %d %q %q, want %q", tc.args, code, out, errOut, tc.out)
+		}
+	}
+	if !strings.Contains(query, "tag=v1") {
+		t.Errorf("last pull query %q", query)
+	}
+}

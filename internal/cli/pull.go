@@ -33,7 +33,12 @@ func newPullCommand(c *Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			named = reference.TagNameOnly(named)
+			if reference.IsNameOnly(named) {
+				named = reference.TagNameOnly(named)
+				if !opts.quiet {
+					fmt.Fprintln(c.Out, "Using default tag:", named.(reference.Tagged).Tag())
+				}
+			}
 			out := c.Out
 			if opts.quiet {
 				out = io.Discard

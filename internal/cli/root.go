@@ -80,6 +80,11 @@ func (e StatusError) Error() string {
 func Execute(ctx context.Context, args []string, in io.ReadCloser, out, errw io.Writer) int {
 	c := &Cli{In: in, Out: out, Err: errw}
 	root := newRootCommand(c)
+	if name, ok := unknownCommand(root, args); ok {
+		// Checked before parsing, so that `berth nosuch -it` names the
+		// command instead of complaining about flags nobody defined.
+		return exitCode(ctx, errw, errUnknownCommand(root, name))
+	}
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if c.client != nil {
@@ -144,7 +149,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 				cmd.SetOut(c.Out)
 				return cmd.Help()
 			}
-			return fmt.Errorf("berth: unknown command: berth %s\n\nRun 'berth --help' for more information", args[0])
+			return errUnknownCommand(cmd, args[0])
 		},
 		CompletionOptions: cobra.CompletionOptions{HiddenDefaultCmd: true},
 	}
@@ -190,6 +195,49 @@ func newRootCommand(c *Cli) *cobra.Command {
 	addNetworkCommands(root, c)
 	disableFlagsInUseLine(root)
 	return root
+}
+
+// errUnknownCommand is docker's message for a command it does not have.
+func errUnknownCommand(root *cobra.Command, name string) error {
+	return fmt.Errorf("%[1]s: unknown command: %[1]s %[2]s\n\nRun '%[1]s --help' for more information", root.Name(), name)
+}
+
+// unknownCommand returns the command word of args (the first argument that
+// is neither a global flag nor its value) when root has no such command.
+func unknownCommand(root *cobra.Command, args []string) (string, bool) {
+	// the commands cobra adds itself when it executes
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd(args...)
+	flags := root.Flags()
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		switch {
+		case arg == "--":
+			return "", false
+		case strings.HasPrefix(arg, "--"):
+			name, _, hasValue := strings.Cut(arg[2:], "=")
+			if f := flags.Lookup(name); f != nil && !hasValue && f.NoOptDefVal == "" {
+				i++ // the flag's value
+			}
+		case strings.HasPrefix(arg, "-") && len(arg) > 1:
+			// a cluster of shorthands: only the last may take the next argument
+			last := arg[len(arg)-1:]
+			if f := flags.ShorthandLookup(last); f != nil && len(arg) == 2 && f.NoOptDefVal == "" {
+				i++
+			}
+		default:
+			if arg == cobra.ShellCompRequestCmd || arg == cobra.ShellCompNoDescRequestCmd {
+				return "", false
+			}
+			for _, cmd := range root.Commands() {
+				if cmd.Name() == arg || cmd.HasAlias(arg) {
+					return "", false
+				}
+			}
+			return arg, true
+		}
+	}
+	return "", false
 }
 
 // newContainerCommand is docker's `container` management command, holding

@@ -143,3 +143,42 @@ func TestHostSelection(t *testing.T) {
 		t.Errorf("default host = %q", api.DaemonHost())
 	}
 }
+
+func TestUnknownCommand(t *testing.T) {
+	root := newRootCommand(&Cli{})
+	for _, tc := range []struct {
+		args    []string
+		unknown string // "" when the command exists or there is none
+	}{
+		{nil, ""},
+		{[]string{"ps"}, ""},
+		{[]string{"container", "ls"}, ""},
+		{[]string{"help"}, ""},
+		{[]string{"completion", "bash"}, ""},
+		{[]string{"__complete", "ps", ""}, ""},
+		{[]string{"exec", "-it", "c", "sh"}, "exec"},
+		{[]string{"nosuch"}, "nosuch"},
+		{[]string{"-H", "unix:///x", "ps"}, ""},
+		{[]string{"-H", "unix:///x", "exec", "-it"}, "exec"},
+		{[]string{"--host", "unix:///x", "nosuch"}, "nosuch"},
+		{[]string{"--host=unix:///x", "nosuch"}, "nosuch"},
+		{[]string{"-D", "nosuch"}, "nosuch"},
+		{[]string{"-l", "debug", "ps"}, ""},
+		{[]string{"--", "nosuch"}, ""},
+		{[]string{"--version"}, ""},
+	} {
+		name, ok := unknownCommand(root, tc.args)
+		if ok != (tc.unknown != "") || name != tc.unknown {
+			t.Errorf("unknownCommand(%q) = %q, %v; want %q", tc.args, name, ok, tc.unknown)
+		}
+	}
+}
+
+func TestExecuteUnknownCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Execute(context.Background(), []string{"exec", "-it", "c", "sh"}, io.NopCloser(strings.NewReader("")), &out, &errb)
+	want := "berth: unknown command: berth exec\n\nRun 'berth --help' for more information\n"
+	if code != 1 || errb.String() != want {
+		t.Errorf("berth exec -it: exit %d, stderr %q; want 1, %q", code, errb.String(), want)
+	}
+}

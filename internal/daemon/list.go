@@ -82,11 +82,9 @@ func (d *Daemon) containerFilter(f backend.Filters) (func(*container.Container) 
 				return strings.Contains(strings.TrimPrefix(c.Name, "/"), strings.TrimPrefix(v, "/"))
 			}
 		case "label":
-			pred = func(c *container.Container, v string) bool {
-				k, want, hasValue := strings.Cut(v, "=")
-				got, ok := c.Config.Labels[k]
-				return ok && (!hasValue || got == want)
-			}
+			// every label filter must match, unlike the other keys' values
+			preds = append(preds, func(c *container.Container) bool { return f.MatchLabels(key, c.Config.Labels) })
+			continue
 		case "status":
 			for _, v := range values {
 				switch containertypes.ContainerState(v) {

@@ -61,11 +61,7 @@ func networkFilter(f backend.Filters, m Networks) (func(networktypes.Network) bo
 			anyOf("driver", func(v string) bool { return n.Driver == v }) &&
 			anyOf("scope", func(v string) bool { return n.Scope == v }) &&
 			anyOf("type", func(v string) bool { return (v == "builtin") == builtin }) &&
-			anyOf("label", func(v string) bool {
-				k, want, hasValue := strings.Cut(v, "=")
-				got, ok := n.Labels[k]
-				return ok && (!hasValue || got == want)
-			}) &&
+			f.MatchLabels("label", n.Labels) &&
 			anyOf("dangling", func(v string) bool {
 				eps, _ := m.NetworkEndpoints(n.ID)
 				return (v == "true" || v == "1") == (len(eps) == 0 && !builtin)
@@ -130,16 +126,7 @@ func (d *Daemon) NetworkPrune(ctx context.Context, filters backend.Filters) (*ne
 			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid filter '%s'", key))
 		}
 	}
-	names, err := m.Prune(ctx, func(n *network.Network) bool {
-		for _, v := range filters["label"] {
-			k, want, hasValue := strings.Cut(v, "=")
-			got, ok := n.Labels[k]
-			if !ok || (hasValue && got != want) {
-				return false
-			}
-		}
-		return true
-	})
+	names, err := m.Prune(ctx, func(n *network.Network) bool { return filters.MatchLabels("label", n.Labels) })
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
 )
@@ -60,6 +61,15 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		MemoryLimit:        true,
 		SwapLimit:          true,
 		IPv4Forwarding:     true,
+		// what berth has built in (docker lists its drivers here; clients
+		// such as `docker info` and compose read them)
+		Plugins: system.PluginsInfo{
+			Volume:  []string{"local"},
+			Network: []string{"bridge", "host", "null"},
+			Log:     []string{"json-file"},
+		},
+		// berth has no swarm mode: it answers as a docker engine outside one
+		Swarm: swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},
 	}
 	info.MemTotal = memTotal()
 	for _, c := range d.containers.List() {

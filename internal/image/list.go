@@ -10,6 +10,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/image"
+
+	"github.com/berth-project/berth/internal/backend"
 )
 
 var listFilters = map[string]bool{"dangling": true, "label": true, "before": true, "since": true, "reference": true, "until": true}
@@ -93,7 +95,7 @@ func (s *Store) List(ctx context.Context, all bool, filters map[string][]string)
 		if !since.IsZero() && !created.After(since) {
 			continue
 		}
-		if _, ok := filters["label"]; ok && !matchLabels(filters["label"], rec.config.Config.Labels) {
+		if !backend.Filters(filters).MatchLabels("label", rec.config.Config.Labels) {
 			continue
 		}
 		refs := s.refs.of(rec.ID)
@@ -153,21 +155,6 @@ func (s *Store) hasChildrenLocked(rec *record) bool {
 		}
 	}
 	return false
-}
-
-// matchLabels is docker's label filter: every "key" or "key=value" must match.
-func matchLabels(want []string, labels map[string]string) bool {
-	if len(labels) == 0 {
-		return false
-	}
-	for _, w := range want {
-		k, v, hasValue := strings.Cut(w, "=")
-		got, ok := labels[k]
-		if !ok || (hasValue && got != v) {
-			return false
-		}
-	}
-	return true
 }
 
 // parseUntil accepts a Unix timestamp, an RFC 3339 time or a duration ago.

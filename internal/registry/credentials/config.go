@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/moby/moby/api/types/registry"
@@ -35,6 +36,10 @@ type File struct {
 	Auths       map[string]authEntry
 	CredsStore  string
 	CredHelpers map[string]string
+	// LoggedOut lists the hosts `berth logout` left (berth's file only):
+	// Lookup does not fall back to docker's file for them, so a logout
+	// holds whatever docker's own login says.
+	LoggedOut []string
 }
 
 type authEntry struct {
@@ -61,7 +66,7 @@ func Load(path string) (*File, error) {
 	if err := json.Unmarshal(data, &f.raw); err != nil {
 		return nil, fmt.Errorf("loading config file %s: %w", path, err)
 	}
-	for key, dst := range map[string]any{"auths": &f.Auths, "credsStore": &f.CredsStore, "credHelpers": &f.CredHelpers} {
+	for key, dst := range map[string]any{"auths": &f.Auths, "credsStore": &f.CredsStore, "credHelpers": &f.CredHelpers, loggedOutKey: &f.LoggedOut} {
 		if v, ok := f.raw[key]; ok {
 			if err := json.Unmarshal(v, dst); err != nil {
 				return nil, fmt.Errorf("loading config file %s: %s: %w", path, key, err)
@@ -81,6 +86,12 @@ func (f *File) Save() error {
 		return err
 	}
 	f.raw["auths"] = auths
+	delete(f.raw, loggedOutKey)
+	if len(f.LoggedOut) > 0 {
+		if f.raw[loggedOutKey], err = json.Marshal(f.LoggedOut); err != nil {
+			return err
+		}
+	}
 	data, err := json.MarshalIndent(f.raw, "", "\t")
 	if err != nil {
 		return err
@@ -156,6 +167,24 @@ func (f *File) Store(cfg registry.AuthConfig) error {
 		e.Auth = base64.StdEncoding.EncodeToString([]byte(cfg.Username + ":" + cfg.Password))
 	}
 	f.Auths[server] = e
+	f.LoggedOut = slices.DeleteFunc(f.LoggedOut, func(h string) bool { return h == Hostname(server) })
+	return f.Save()
+}
+
+// loggedOutKey is berth's own config.json key for LoggedOut.
+const loggedOutKey = "loggedOut"
+
+// IsLoggedOut reports whether `berth logout` left server.
+func (f *File) IsLoggedOut(server string) bool {
+	return slices.Contains(f.LoggedOut, Hostname(server))
+}
+
+// MarkLoggedOut records that berth logged out of server and saves the
+// file; a later Store (login) clears the mark.
+func (f *File) MarkLoggedOut(server string) error {
+	if !f.IsLoggedOut(server) {
+		f.LoggedOut = append(f.LoggedOut, Hostname(server))
+	}
 	return f.Save()
 }
 

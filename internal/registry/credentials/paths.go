@@ -43,7 +43,8 @@ func homeDir() string {
 }
 
 // Lookup returns server's credentials from berth's config file, else from
-// docker's. Nothing found is not an error: the result is then empty.
+// docker's unless berth logged out of server. Nothing found is not an
+// error: the result is then empty.
 func Lookup(berthPath, dockerPath, server string) (registry.AuthConfig, error) {
 	for _, p := range []string{berthPath, dockerPath} {
 		if p == "" {
@@ -52,6 +53,9 @@ func Lookup(berthPath, dockerPath, server string) (registry.AuthConfig, error) {
 		f, err := Load(p)
 		if err != nil {
 			return registry.AuthConfig{}, err
+		}
+		if p == berthPath && f.IsLoggedOut(server) {
+			break
 		}
 		cfg, ok, err := f.Get(server)
 		if err != nil {
