@@ -18,7 +18,7 @@ import (
 // c is locked.
 func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr error) {
 	began := time.Now()
-	s.shimGone(c.ID) // the previous run's shim must be done with the bundle
+	s.ShimGone(c.ID) // the previous run's shim must be done with the bundle
 	defer func() {
 		if retErr != nil {
 			s.host.Release(context.WithoutCancel(ctx), c.ID)
@@ -132,9 +132,7 @@ func (s *Supervisor) releaseShim(id string, t *Task) {
 
 // ShimGone waits until the shim of a container that just exited has
 // finished, so that its bundle can be reused or removed.
-func (s *Supervisor) ShimGone(id string) { s.shimGone(id) }
-
-func (s *Supervisor) shimGone(id string) {
+func (s *Supervisor) ShimGone(id string) {
 	s.mu.Lock()
 	gone, ok := s.stopping[id]
 	s.mu.Unlock()
