@@ -14,9 +14,9 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// within runs cmd and fails t if it has not finished after timeout; it
+// tasksRunWithin runs cmd and fails t if it has not finished after timeout; it
 // returns the trimmed stdout.
-func within(t *testing.T, timeout time.Duration, cmd *exec.Cmd) string {
+func tasksRunWithin(t *testing.T, timeout time.Duration, cmd *exec.Cmd) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -47,7 +47,7 @@ func TestTasksWaitRestartAlways(t *testing.T) {
 		name := unique("waitalways")
 		rmOnCleanup(t, d, name)
 		c.ok(t, "run", "-d", "--name", name, "--restart", "always", "busybox", "sh", "-c", "sleep 1; exit 3")
-		if got := within(t, 15*time.Second, c.cmd("wait", name)); got != "3" {
+		if got := tasksRunWithin(t, 15*time.Second, c.cmd("wait", name)); got != "3" {
 			t.Errorf("wait on a --restart always container printed %q, want 3", got)
 		}
 		waitFor(t, 15*time.Second, "the restart", func() bool {
@@ -85,7 +85,7 @@ func TestTasksAttachLogsNoStream(t *testing.T) {
 			t.Errorf("attach logs: stdout %q, stderr %q; want the container's output", stdout.String(), stderr.String())
 		}
 
-		out := within(t, 15*time.Second, exec.Command("curl", "-sS", "--unix-socket", d.Sock, "-X", "POST",
+		out := tasksRunWithin(t, 15*time.Second, exec.Command("curl", "-sS", "--unix-socket", d.Sock, "-X", "POST",
 			"http://localhost/containers/"+name+"/attach?logs=1&stream=0&stdout=1"))
 		if !strings.Contains(out, "to-stdout") || strings.Contains(out, "to-stderr") {
 			t.Errorf("curl attach?logs=1&stream=0&stdout=1: %q, want stdout's line only", out)
