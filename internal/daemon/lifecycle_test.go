@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/backend"
 )
 
 var bg = context.Background()
@@ -544,4 +547,35 @@ func TestResize(t *testing.T) {
 	if got := e.shim(id).Sizes(); !slices.Equal(got, [][2]uint16{{80, 24}}) {
 		t.Errorf("sizes %v, want [[80 24]] (width, height)", got)
 	}
+}
+
+func TestUnknownContainerIsNotFoundEverywhere(t *testing.T) {
+	e := newEnv(t)
+	ops := map[string]func() error{
+		"start":   func() error { return e.d.ContainerStart(bg, "nosuch", "") },
+		"stop":    func() error { _, err := e.d.ContainerStop(bg, "nosuch", "", nil); return err },
+		"restart": func() error { return e.d.ContainerRestart(bg, "nosuch", "", nil) },
+		"kill":    func() error { return e.d.ContainerKill(bg, "nosuch", "") },
+		"rm":      func() error { return e.d.ContainerRemove(bg, "nosuch", true, false, false) },
+		"rename":  func() error { return e.d.ContainerRename(bg, "nosuch", "other") },
+		"wait":    func() error { _, err := e.d.ContainerWait(bg, "nosuch", ""); return err },
+		"resize":  func() error { return e.d.ContainerResize(bg, "nosuch", 24, 80) },
+		"attach":  func() error { return e.d.ContainerAttach(bg, "nosuch", attachOpts(io.Discard, io.Discard, true, false)) },
+		"logs":    func() error { _, _, err := e.d.ContainerLogs(bg, "nosuch", backend.LogsOptions{Stdout: true}); return err },
+		"inspect": func() error { _, err := e.d.ContainerInspect(bg, "nosuch", false); return err },
+	}
+	for name, op := range ops {
+		wantClass(t, name+" nosuch", op(), errdefs.IsNotFound, "not found (404)")
+	}
+}
+
+func TestStartRemovingContainerIsConflict(t *testing.T) {
+	e := newEnv(t)
+	id := e.create(t, "web", nil)
+	c, _ := e.d.lookup(id)
+	c.Lock()
+	_ = c.State.SetRemoving()
+	c.Unlock()
+	wantClass(t, "start a container being removed", e.d.ContainerStart(bg, id, ""), errdefs.IsConflict, "conflict (409)")
+	wantClass(t, "rm a container being removed", e.d.ContainerRemove(bg, id, false, false, false), errdefs.IsConflict, "conflict (409)")
 }
