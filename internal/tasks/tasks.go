@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/shim"
@@ -135,6 +136,10 @@ func (s *Supervisor) Get(id string) *Task {
 	return s.running[id]
 }
 
+// closeWait bounds how long Close waits for the work under way: a shim that
+// does not answer must not hold berthd's shutdown.
+const closeWait = 10 * time.Second
+
 // Close stops monitoring, cancels the scheduled restarts and waits for the
 // work under way (an exit being recorded, a shim being released). The
 // containers keep running under their shims, to be re-adopted by the next
@@ -151,7 +156,16 @@ func (s *Supervisor) Close() error {
 		s.cancelRestartLocked(id)
 	}
 	s.mu.Unlock()
-	s.wg.Wait()
+	idle := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(idle)
+	}()
+	select {
+	case <-idle:
+	case <-time.After(closeWait):
+		s.log.Warn("supervisor: work still under way at close")
+	}
 	return errors.Join(errs...)
 }
 
