@@ -14,9 +14,20 @@ import (
 	"github.com/moby/moby/client"
 )
 
-// tasksRunWithin runs cmd and fails t if it has not finished after timeout; it
-// returns the trimmed stdout.
+// tasksRunWithin runs cmd and fails t if it has not finished after timeout
+// or failed; it returns the trimmed stdout.
 func tasksRunWithin(t *testing.T, timeout time.Duration, cmd *exec.Cmd) string {
+	t.Helper()
+	out, code := tasksExitWithin(t, timeout, cmd)
+	if code != 0 {
+		t.Fatalf("%v exited %d", cmd.Args, code)
+	}
+	return out
+}
+
+// tasksExitWithin runs cmd, fails t if it has not finished after timeout,
+// and returns its trimmed stdout and exit code.
+func tasksExitWithin(t *testing.T, timeout time.Duration, cmd *exec.Cmd) (string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -26,20 +37,18 @@ func tasksRunWithin(t *testing.T, timeout time.Duration, cmd *exec.Cmd) string {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("%v: %v\n%s", cmd.Args, err, errb.String())
-		}
+	case <-done:
 	case <-time.After(timeout):
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("%v did not return within %s", cmd.Args, timeout)
+		t.Fatalf("%v did not return within %s; stderr: %s", cmd.Args, timeout, errb.String())
 	}
-	return strings.TrimSpace(out.String())
+	return strings.TrimSpace(out.String()), cmd.ProcessState.ExitCode()
 }
 
-// wait returns the exit code of the run that ended even when the restart
-// policy brings the container back, like docker's.
+// wait, and run in the foreground, return the exit code of the run that
+// ended even when the restart policy brings the container back, like
+// docker's.
 func TestTasksWaitRestartAlways(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
@@ -53,6 +62,12 @@ func TestTasksWaitRestartAlways(t *testing.T) {
 		waitFor(t, 15*time.Second, "the restart", func() bool {
 			return inspect(t, d, name, "{{.RestartCount}}") != "0"
 		})
+
+		fg := unique("runalways")
+		rmOnCleanup(t, d, fg)
+		if _, code := tasksExitWithin(t, 15*time.Second, c.cmd("run", "--name", fg, "--restart", "always", "busybox", "sh", "-c", "exit 3")); code != 3 {
+			t.Errorf("run --restart always in the foreground exited %d, want 3", code)
+		}
 	})
 }
 
