@@ -47,23 +47,24 @@ func checkJSONContentType(r *http.Request) error {
 // errEmptyConfig is dockerd's answer to a create request without a config.
 var errEmptyConfig = errdefs.ErrInvalidArgument.WithMessage("config cannot be empty in order to create a container")
 
-// decodeCreateRequest reads a container.CreateRequest body.
-func decodeCreateRequest(body io.Reader) (*container.CreateRequest, error) {
-	var req container.CreateRequest
+// decodeCreateRequest reads a container.CreateRequest body, and its
+// deprecated container-wide MacAddress.
+func decodeCreateRequest(body io.Reader) (*container.CreateRequest, string, error) {
+	var req createBody
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(&req); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errEmptyConfig
+			return nil, "", errEmptyConfig
 		}
-		return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		return nil, "", errdefs.ErrInvalidArgument.WithMessage(err.Error())
 	}
 	if dec.More() {
-		return nil, errdefs.ErrInvalidArgument.WithMessage("unexpected content after JSON")
+		return nil, "", errdefs.ErrInvalidArgument.WithMessage("unexpected content after JSON")
 	}
 	if req.Config == nil {
-		return nil, errEmptyConfig
+		return nil, "", errEmptyConfig
 	}
-	return &req, nil
+	return &req.CreateRequest, req.MacAddress, nil
 }
 
 // containerCreate answers POST /containers/create?name=.
@@ -75,7 +76,11 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := checkJSONContentType(r); err != nil {
 		return err
 	}
-	req, err := decodeCreateRequest(r.Body)
+	req, mac, err := decodeCreateRequest(r.Body)
+	if err != nil {
+		return err
+	}
+	warning, err := moveContainerMAC(!versionAtLeast(r.Context(), "1.44"), mac, req)
 	if err != nil {
 		return err
 	}
@@ -85,6 +90,9 @@ func (s *Server) containerCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	if resp.Warnings == nil {
 		resp.Warnings = []string{}
+	}
+	if warning != "" {
+		resp.Warnings = append(resp.Warnings, warning)
 	}
 	return writeJSON(w, http.StatusCreated, resp)
 }
@@ -127,6 +135,9 @@ func (s *Server) containerInspect(w http.ResponseWriter, r *http.Request) error 
 	c, err := s.backend.ContainerInspect(r.Context(), r.PathValue("id"), boolValue(q, "size"))
 	if err != nil {
 		return err
+	}
+	if !versionAtLeast(r.Context(), "1.45") {
+		addOldAliases(c)
 	}
 	if !versionAtLeast(r.Context(), "1.52") {
 		return writeJSON(w, http.StatusOK, forOldClients(c))

@@ -12,10 +12,9 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/moby/term"
 	"github.com/spf13/cobra"
-)
 
-// defaultDetachKeys is docker's Ctrl-P Ctrl-Q.
-var defaultDetachKeys = []byte{16, 17}
+	"github.com/berth-project/berth/internal/detachkeys"
+)
 
 type attachOptions struct {
 	noStdin    bool
@@ -266,7 +265,7 @@ func detachKeyBytes(keys string) []byte {
 			return k
 		}
 	}
-	return defaultDetachKeys
+	return detachkeys.Default
 }
 
 // keyWatcher passes input through unchanged and records whether the key

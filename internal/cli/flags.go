@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -35,6 +36,7 @@ type containerOptions struct {
 	restart, stopSignal, logDriver, cidfile, runtime   string
 	pidMode, ipcMode, utsMode, usernsMode, cgroupnsMod string
 	cgroupParent, cpusetCpus, ipv4, ipv6, healthCmd    string
+	macAddress                                         string
 	stdin, tty, autoRemove, privileged, readOnly, init bool
 	publishAll, noHealthcheck                          bool
 	stopTimeout, oomScoreAdj, healthRetries            int
@@ -90,6 +92,7 @@ func addContainerFlags(flags *pflag.FlagSet) *containerOptions {
 	flags.Var(&o.expose, "expose", "Expose a port or a range of ports")
 	flags.StringVar(&o.ipv4, "ip", "", "IPv4 address (e.g., 172.30.100.104)")
 	flags.StringVar(&o.ipv6, "ip6", "", "IPv6 address (e.g., 2001:db8::33)")
+	flags.StringVar(&o.macAddress, "mac-address", "", "Container MAC address (e.g., 92:d0:c6:0a:29:33)")
 	flags.VarP(&o.publish, "publish", "p", "Publish a container's port(s) to the host")
 	flags.BoolVarP(&o.publishAll, "publish-all", "P", false, "Publish all exposed ports to random ports")
 	flags.Var(&o.networks, "network", "Connect a container to a network")
@@ -335,8 +338,20 @@ func (o *containerOptions) endpoints() (map[string]*network.EndpointSettings, er
 			if err := o.applyIPs(ep); err != nil {
 				return nil, err
 			}
+			if o.macAddress != "" {
+				mac, err := net.ParseMAC(strings.TrimSpace(o.macAddress))
+				if err != nil {
+					return nil, fmt.Errorf("%s is not a valid mac address", o.macAddress)
+				}
+				ep.MacAddress = network.HardwareAddr(mac)
+			}
 		}
 		userDefined := isUserDefinedNetwork(name)
+		// like docker's CLI: on a user-defined network --link is an
+		// endpoint option, on the default bridge a legacy link
+		if i == 0 && userDefined {
+			ep.Links = o.links.values
+		}
 		if !userDefined && len(ep.Aliases) > 0 {
 			return nil, fmt.Errorf("network-scoped aliases are only supported for user-defined networks")
 		}
@@ -408,7 +423,7 @@ func isUserDefinedNetwork(name string) bool {
 }
 
 func isEmptyEndpoint(ep *network.EndpointSettings) bool {
-	return ep.IPAMConfig == nil && len(ep.Aliases) == 0 && len(ep.DriverOpts) == 0 && len(ep.Links) == 0 && ep.GwPriority == 0
+	return ep.IPAMConfig == nil && len(ep.Aliases) == 0 && len(ep.DriverOpts) == 0 && len(ep.Links) == 0 && ep.GwPriority == 0 && len(ep.MacAddress) == 0
 }
 
 func (o *containerOptions) healthConfig() (*container.HealthConfig, error) {

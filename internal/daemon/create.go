@@ -21,18 +21,19 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if req.Config.Image == "" {
 		return containertypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("no image specified")
 	}
-	img, err := d.images.Get(ctx, req.Config.Image)
-	if err != nil {
-		return containertypes.CreateResponse{}, err
-	}
 	hc := req.HostConfig
 	if hc == nil {
 		hc = &containertypes.HostConfig{}
 	}
-	if err := d.validateNetworking(ctx, hc, req.NetworkingConfig); err != nil {
+	// dockerd validates the settings before it looks the image up
+	if err := validateCreate(req.Config, hc); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
-	if err := validateRestartPolicy(hc); err != nil {
+	img, err := d.images.Get(ctx, req.Config.Image)
+	if err != nil {
+		return containertypes.CreateResponse{}, err
+	}
+	if err := d.validateNetworking(ctx, hc, req.NetworkingConfig); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
 	cfg, err := container.MergeConfig(&img.Config.Config, req.Config)
@@ -43,7 +44,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	id := container.NewID()
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]
-		if isHostNetwork(hc) {
+		if hc.NetworkMode.IsHost() {
 			cfg.Hostname, _ = os.Hostname()
 		}
 	}

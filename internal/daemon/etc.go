@@ -6,45 +6,49 @@ import (
 	"os"
 	"strings"
 
+	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
-	"github.com/berth-project/berth/internal/network"
-	"github.com/berth-project/berth/internal/oci"
+	"github.com/berth-project/berth/internal/etcfiles"
+	"github.com/berth-project/berth/internal/network/dns"
 )
 
-func isHostNetwork(hc *containertypes.HostConfig) bool { return resolveNetworkMode(hc, nil).host }
-
 // writeEtcFiles generates the container's /etc/hostname, /etc/hosts and
-// /etc/resolv.conf, which are bind-mounted over the image's.
+// /etc/resolv.conf, which are bind-mounted over the image's. A container on
+// another's network stack (container:<ref>) shares that container's files
+// and hostname instead, like docker. c is locked.
 func (d *Daemon) writeEtcFiles(ctx context.Context, c *container.Container) error {
+	if c.HostConfig.NetworkMode.IsContainer() {
+		return d.shareEtcFiles(c)
+	}
 	hostResolv, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("read host resolv.conf: %w", err)
 	}
-	var hosts, resolv []byte
-	if isHostNetwork(c.HostConfig) {
-		// Host networking shares the host's view of names, like docker.
-		if hosts, err = os.ReadFile("/etc/hosts"); err != nil {
-			hosts = oci.HostsFile(c.Config.Hostname, nil)
-		}
-		resolv = hostResolv
-		if len(c.HostConfig.DNS) > 0 || len(c.HostConfig.DNSSearch) > 0 || len(c.HostConfig.DNSOptions) > 0 {
-			resolv = oci.ResolvConf(hostResolv, c.HostConfig.DNS, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
+	host := etcfiles.Host{ResolvConf: etcfiles.ParseResolvConf(hostResolv)}
+	p := etcfiles.Params{
+		Hostname:   c.Config.Hostname,
+		DNS:        c.HostConfig.DNS,
+		DNSSearch:  c.HostConfig.DNSSearch,
+		DNSOptions: c.HostConfig.DNSOptions,
+	}
+	if c.HostConfig.NetworkMode.IsHost() {
+		p.HostNetwork = true
+		if hosts, err := os.ReadFile("/etc/hosts"); err == nil {
+			host.Hosts = hosts
 		}
 	} else {
-		extra := append(d.extraHosts(c.HostConfig), d.linkEntries(c)...)
-		hosts = oci.HostsFile(c.Config.Hostname, append(extra, d.hostsEntries(c.ID, c.Config.Hostname)...))
+		p.Hosts = append(append(d.extraHosts(c.HostConfig), d.linkEntries(c)...), d.hostsEntries(c.ID, c.Config.Hostname)...)
 		if d.usesEmbeddedDNS(ctx, c) {
-			resolv = network.ResolvConf(hostResolv, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
-		} else {
-			resolv = oci.ResolvConf(hostResolv, c.HostConfig.DNS, c.HostConfig.DNSSearch, c.HostConfig.DNSOptions)
+			p.EmbeddedDNS = dns.Address
 		}
 	}
+	files := etcfiles.Generate(host, p)
 	for path, data := range map[string][]byte{
-		c.HostnamePath:   []byte(c.Config.Hostname + "\n"),
-		c.HostsPath:      hosts,
-		c.ResolvConfPath: resolv,
+		c.HostnamePath:   files.Hostname,
+		c.HostsPath:      files.Hosts,
+		c.ResolvConfPath: files.ResolvConf,
 	} {
 		// written in place, not renamed: a running container sees the
 		// update through its bind mount (network connect); the files are
@@ -53,6 +57,23 @@ func (d *Daemon) writeEtcFiles(ctx context.Context, c *container.Container) erro
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
+	return nil
+}
+
+// shareEtcFiles points c's /etc files and hostname at those of the container
+// whose network stack it joins, as docker does at each start. c is locked.
+func (d *Daemon) shareEtcFiles(c *container.Container) error {
+	other, err := d.lookup(c.HostConfig.NetworkMode.ConnectedContainer())
+	if err != nil {
+		return err
+	}
+	if other.ID == c.ID {
+		return errdefs.ErrInvalidArgument.WithMessage("cannot join own network namespace")
+	}
+	other.Lock()
+	defer other.Unlock()
+	c.Config.Hostname, c.Config.Domainname = other.Config.Hostname, other.Config.Domainname
+	c.HostnamePath, c.HostsPath, c.ResolvConfPath = other.HostnamePath, other.HostsPath, other.ResolvConfPath
 	return nil
 }
 

@@ -3,10 +3,16 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"net"
+	"path/filepath"
 	"strings"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	networktypes "github.com/moby/moby/api/types/network"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/network"
 )
 
 // ContainerInspect returns docker's inspect document for a container.
@@ -17,10 +23,9 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string, size bool) (
 	}
 	c.Lock()
 	resp := c.Inspect()
+	d.hostConfigAnswer(c, resp.HostConfig)
+	d.networkSettings(c, resp.NetworkSettings)
 	c.Unlock()
-	if resp.NetworkSettings != nil {
-		d.networkSettings(c.ID, resp.NetworkSettings)
-	}
 	if size {
 		rw := d.rwSize(c.ID)
 		resp.SizeRw = &rw
@@ -30,6 +35,112 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string, size bool) (
 		}
 	}
 	return resp, nil
+}
+
+// hostConfigAnswer completes inspect's HostConfig with what docker fills at
+// create: the log driver and runtime the container uses, and its links
+// named as docker's link graph names them. c is locked.
+func (d *Daemon) hostConfigAnswer(c *container.Container, hc *containertypes.HostConfig) {
+	if hc == nil {
+		return
+	}
+	if hc.LogConfig.Type == "" {
+		hc.LogConfig.Type = defaultLogDriver
+	}
+	if hc.LogConfig.Config == nil {
+		hc.LogConfig.Config = map[string]string{}
+	}
+	if hc.Runtime == "" {
+		hc.Runtime = filepath.Base(d.cfg.Runtime)
+	}
+	if len(hc.Links) > 0 {
+		hc.Links = d.inspectLinks(c.Name, hc)
+	}
+}
+
+// defaultLogDriver is the log driver of every container: the shim writes
+// docker's json-file format.
+const defaultLogDriver = "json-file"
+
+// networkSettings fills inspect's NetworkSettings.Networks as docker does:
+// an entry for every network the container is configured for, started or
+// not, with its Ports and SandboxKey from the first endpoint. c is locked.
+func (d *Daemon) networkSettings(c *container.Container, ns *containertypes.NetworkSettings) {
+	if ns == nil {
+		return
+	}
+	if ns.Networks == nil {
+		ns.Networks = map[string]*networktypes.EndpointSettings{}
+	}
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	refs := endpointNetworks(c.HostConfig, c.NetworkingConfig)
+	switch mode := c.HostConfig.NetworkMode; {
+	case mode.IsHost():
+		refs = []string{network.HostNetwork}
+	case mode.IsNone():
+		refs = []string{network.NoneNetwork}
+	}
+	var live []*network.Endpoint
+	// an exited container's endpoints may linger while its shim goes:
+	// they are not its addresses any more
+	if st := c.State.Status; m != nil && (st == containertypes.StateRunning || st == containertypes.StatePaused) {
+		live = m.Endpoints(c.ID)
+	}
+	for _, ref := range refs {
+		var n *network.Network
+		if m != nil {
+			n, _ = m.Get(ref) // a network removed since create still shows under its name
+		}
+		name := ref
+		var ep *network.Endpoint
+		if n != nil {
+			name = n.Name
+			for _, e := range live {
+				if e.NetworkID == n.ID {
+					ep = e
+				}
+			}
+		}
+		ns.Networks[name] = endpointSettings(requestedEndpoint(c.NetworkingConfig, ref), n, ep, c)
+	}
+	if len(live) > 0 {
+		ns.Ports = live[0].PortMap()
+		ns.SandboxKey = live[0].NetNSPath
+	}
+}
+
+// endpointSettings is one entry of inspect's NetworkSettings.Networks, kept
+// as docker keeps it: what the request asked (IPAMConfig, Links, Aliases,
+// DriverOpts, MacAddress); while connected, the endpoint's ids, addresses
+// and MAC; once the container has started, the network's id and the DNS
+// names stay and only the addresses go when it stops. DNS names exist on
+// user-defined networks only. req, n and ep may be nil.
+func endpointSettings(req *networktypes.EndpointSettings, n *network.Network, ep *network.Endpoint, c *container.Container) *networktypes.EndpointSettings {
+	es := req.Copy()
+	if es == nil {
+		es = &networktypes.EndpointSettings{}
+	}
+	switch {
+	case ep != nil:
+		mac, _ := net.ParseMAC(ep.MacAddress)
+		es.NetworkID, es.EndpointID = ep.NetworkID, ep.ID
+		es.Gateway, es.IPAddress, es.IPPrefixLen = ep.Gateway, ep.IPAddress, ep.PrefixLen
+		es.MacAddress = networktypes.HardwareAddr(mac)
+		es.DNSNames = nil
+		if ep.EmbeddedDNS {
+			es.DNSNames = ep.DNSNames()
+		}
+	case n != nil && !c.State.StartedAt.IsZero():
+		es.NetworkID = n.ID
+		es.MacAddress = nil
+		if n.EmbeddedDNS() {
+			gone := network.Endpoint{Name: strings.TrimPrefix(c.Name, "/"), Aliases: es.Aliases, ContainerID: c.ID}
+			es.DNSNames = gone.DNSNames()
+		}
+	}
+	return es
 }
 
 // ContainerRename gives a container a new name.

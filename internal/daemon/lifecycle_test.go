@@ -16,6 +16,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/backend"
+	"github.com/berth-project/berth/internal/runtime"
 )
 
 var bg = context.Background()
@@ -75,23 +76,27 @@ func TestStartPausedContainerIsConflict(t *testing.T) {
 
 func TestStartFailureRecordsErrorAndExitCode(t *testing.T) {
 	for _, tc := range []struct {
-		msg  string
-		code int
+		err   error
+		code  int
+		is    func(error) bool
+		class string
 	}{
-		{`exec: "nosuch": executable file not found in $PATH`, 127},
-		{`exec: "/etc": permission denied`, 126},
-		{`cgroup trouble`, 128},
+		{&runtime.ExecError{Failure: runtime.CommandNotFound, Msg: `exec: "nosuch": executable file not found in $PATH`}, 127, errdefs.IsInvalidArgument, "invalid argument (400)"},
+		{&runtime.ExecError{Failure: runtime.CommandNotInvocable, Msg: `exec: "/etc": permission denied`}, 126, errdefs.IsInvalidArgument, "invalid argument (400)"},
+		{errors.New("cgroup trouble"), 128, errdefs.IsUnknown, "unknown (500)"},
 	} {
 		e := newEnv(t)
-		e.launcher.StartErr = errors.New(tc.msg)
+		e.launcher.StartErr = tc.err
 		id := e.create(t, "web", nil)
 		err := e.d.ContainerStart(bg, id, "")
-		if err == nil || !strings.Contains(err.Error(), tc.msg) {
+		msg := tc.err.Error()
+		if err == nil || !strings.Contains(err.Error(), msg) {
 			t.Fatalf("start error %v, want the runtime's message", err)
 		}
+		wantClass(t, msg, err, tc.is, tc.class)
 		st := e.state(t, id)
-		if st.Status != containertypes.StateCreated || st.ExitCode != tc.code || !strings.Contains(st.Error, tc.msg) {
-			t.Errorf("%s: state %s, exit %d, error %q; want created, %d and the message", tc.msg, st.Status, st.ExitCode, st.Error, tc.code)
+		if st.Status != containertypes.StateCreated || st.ExitCode != tc.code || !strings.Contains(st.Error, msg) {
+			t.Errorf("%s: state %s, exit %d, error %q; want created, %d and the message", msg, st.Status, st.ExitCode, st.Error, tc.code)
 		}
 		if _, err := os.Stat(e.d.containerStateDir(id)); !os.IsNotExist(err) {
 			t.Errorf("the bundle of a failed start is left behind (%v)", err)
@@ -560,8 +565,13 @@ func TestUnknownContainerIsNotFoundEverywhere(t *testing.T) {
 		"rename":  func() error { return e.d.ContainerRename(bg, "nosuch", "other") },
 		"wait":    func() error { _, err := e.d.ContainerWait(bg, "nosuch", ""); return err },
 		"resize":  func() error { return e.d.ContainerResize(bg, "nosuch", 24, 80) },
-		"attach":  func() error { return e.d.ContainerAttach(bg, "nosuch", attachOpts(io.Discard, io.Discard, true, false)) },
-		"logs":    func() error { _, _, err := e.d.ContainerLogs(bg, "nosuch", backend.LogsOptions{Stdout: true}); return err },
+		"attach": func() error {
+			return e.d.ContainerAttach(bg, "nosuch", attachOpts(io.Discard, io.Discard, true, false))
+		},
+		"logs": func() error {
+			_, _, err := e.d.ContainerLogs(bg, "nosuch", backend.LogsOptions{Stdout: true})
+			return err
+		},
 		"inspect": func() error { _, err := e.d.ContainerInspect(bg, "nosuch", false); return err },
 	}
 	for name, op := range ops {

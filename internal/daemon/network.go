@@ -41,59 +41,47 @@ func (d *Daemon) networkStateExists() bool {
 	return err == nil
 }
 
-// networkMode is how a container is networked.
-type networkMode struct {
-	host, none bool
-	container  string   // container:<ref>
-	networks   []string // bridge networks, the first carrying ports and the default route
-}
-
-// resolveNetworkMode interprets HostConfig.NetworkMode and the networks of
-// NetworkingConfig; like docker, "default" (or nothing) is the "bridge"
-// network.
-func resolveNetworkMode(hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) networkMode {
-	mode := string(hc.NetworkMode)
+// endpointNetworks are the networks a container with a network stack of its
+// own has endpoints on, the first carrying ports and the default route; nil
+// for the host's stack, none and container:<ref>. Like docker, "default"
+// (or nothing) is the "bridge" network.
+func endpointNetworks(hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) []string {
+	mode := hc.NetworkMode
 	switch {
-	case mode == "host":
-		return networkMode{host: true}
-	case mode == "none":
-		return networkMode{none: true}
-	case mode == "", mode == "default":
+	case mode.IsHost(), mode.IsNone(), mode.IsContainer():
+		return nil
+	case mode == "", mode.IsDefault():
 		mode = network.DefaultNetwork
-	case strings.HasPrefix(mode, "container:"):
-		return networkMode{container: strings.TrimPrefix(mode, "container:")}
 	}
-	m := networkMode{networks: []string{mode}}
+	networks := []string{string(mode)}
 	if nc != nil {
 		for name := range nc.EndpointsConfig {
-			if name == "default" {
+			if name == networktypes.NetworkDefault {
 				name = network.DefaultNetwork
 			}
-			if name != mode {
-				m.networks = append(m.networks, name)
+			if name != string(mode) {
+				networks = append(networks, name)
 			}
 		}
 	}
-	return m
+	return networks
 }
 
 // validateNetworking checks, at create, that the networks exist.
 func (d *Daemon) validateNetworking(ctx context.Context, hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) error {
-	mode := resolveNetworkMode(hc, nc)
-	if mode.container != "" {
-		if _, err := d.lookup(mode.container); err != nil {
-			return err
-		}
-		return nil
+	if hc.NetworkMode.IsContainer() {
+		_, err := d.lookup(hc.NetworkMode.ConnectedContainer())
+		return err
 	}
-	if len(mode.networks) == 0 {
+	networks := endpointNetworks(hc, nc)
+	if len(networks) == 0 {
 		return nil
 	}
 	m, err := d.networks(ctx)
 	if err != nil {
 		return err
 	}
-	for _, name := range mode.networks {
+	for _, name := range networks {
 		if _, err := m.Get(name); err != nil {
 			return err
 		}
@@ -105,14 +93,14 @@ func (d *Daemon) validateNetworking(ctx context.Context, hc *containertypes.Host
 // and returns the path to give the runtime ("" for a fresh empty one,
 // "host" for the host's). c is locked.
 func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (string, error) {
-	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
+	mode := c.HostConfig.NetworkMode
 	switch {
-	case mode.host:
+	case mode.IsHost():
 		return "host", nil
-	case mode.none:
+	case mode.IsNone():
 		return "", nil
-	case mode.container != "":
-		return d.joinContainerNetwork(mode.container)
+	case mode.IsContainer():
+		return d.joinContainerNetwork(mode.ConnectedContainer())
 	}
 	m, err := d.networks(ctx)
 	if err != nil {
@@ -122,7 +110,7 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 	if err != nil {
 		return "", fmt.Errorf("create network namespace: %w", err)
 	}
-	for i, name := range mode.networks {
+	for i, name := range endpointNetworks(c.HostConfig, c.NetworkingConfig) {
 		opts := network.EndpointOptions{
 			ContainerID: c.ID,
 			Name:        strings.TrimPrefix(c.Name, "/"),
@@ -131,16 +119,11 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 		for _, dns := range c.HostConfig.DNS {
 			opts.DNS = append(opts.DNS, dns.String())
 		}
-		if c.NetworkingConfig != nil {
-			es := c.NetworkingConfig.EndpointsConfig[name]
-			if es == nil && name == network.DefaultNetwork {
-				es = c.NetworkingConfig.EndpointsConfig["default"]
-			}
-			if es != nil {
-				opts.Aliases = es.Aliases
-				if es.IPAMConfig != nil {
-					opts.IPv4 = es.IPAMConfig.IPv4Address
-				}
+		if es := requestedEndpoint(c.NetworkingConfig, name); es != nil {
+			opts.Aliases = es.Aliases
+			opts.MacAddress = es.MacAddress.String()
+			if es.IPAMConfig != nil {
+				opts.IPv4 = es.IPAMConfig.IPv4Address
 			}
 		}
 		if i == 0 {
@@ -154,6 +137,20 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 		}
 	}
 	return path, nil
+}
+
+// requestedEndpoint is what the create request (or a network connect of a
+// stopped container) asked of the endpoint on network name; clients say
+// "default" for the default bridge.
+func requestedEndpoint(nc *networktypes.NetworkingConfig, name string) *networktypes.EndpointSettings {
+	if nc == nil {
+		return nil
+	}
+	es := nc.EndpointsConfig[name]
+	if es == nil && name == network.DefaultNetwork {
+		es = nc.EndpointsConfig["default"]
+	}
+	return es
 }
 
 // joinContainerNetwork is --network container:<ref>: share a running
@@ -206,35 +203,14 @@ func (d *Daemon) netnsShared(id string) bool {
 		if c.ID == id || d.task(c.ID) == nil {
 			continue
 		}
-		ref, ok := strings.CutPrefix(string(c.HostConfig.NetworkMode), "container:")
-		if !ok {
+		if !c.HostConfig.NetworkMode.IsContainer() {
 			continue
 		}
-		if other, err := d.lookup(ref); err == nil && other.ID == id {
+		if other, err := d.lookup(c.HostConfig.NetworkMode.ConnectedContainer()); err == nil && other.ID == id {
 			return true
 		}
 	}
 	return false
-}
-
-// networkSettings fills inspect's NetworkSettings from c's endpoints.
-func (d *Daemon) networkSettings(id string, ns *containertypes.NetworkSettings) {
-	d.netMu.Lock()
-	m := d.net
-	d.netMu.Unlock()
-	if m == nil {
-		return
-	}
-	for i, ep := range m.Endpoints(id) {
-		if ns.Networks == nil {
-			ns.Networks = map[string]*networktypes.EndpointSettings{}
-		}
-		ns.Networks[ep.NetworkName] = ep.Settings()
-		if i == 0 {
-			ns.Ports = ep.PortMap()
-			ns.SandboxKey = ep.NetNSPath
-		}
-	}
 }
 
 // hostsEntries are the /etc/hosts lines naming the container's own addresses.
@@ -254,15 +230,15 @@ func (d *Daemon) hostsEntries(id, hostname string) []string {
 
 // usesEmbeddedDNS reports whether c's first network has the embedded resolver.
 func (d *Daemon) usesEmbeddedDNS(ctx context.Context, c *container.Container) bool {
-	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
-	if len(mode.networks) == 0 {
+	networks := endpointNetworks(c.HostConfig, c.NetworkingConfig)
+	if len(networks) == 0 {
 		return false
 	}
 	m, err := d.networks(ctx)
 	if err != nil {
 		return false
 	}
-	n, err := m.Get(mode.networks[0])
+	n, err := m.Get(networks[0])
 	return err == nil && n.EmbeddedDNS()
 }
 
@@ -298,20 +274,18 @@ func (d *Daemon) portSummaries(id string) []containertypes.PortSummary {
 	return out
 }
 
-// networkSummaries are ps's NETWORKS for c.
+// networkSummaries are ps's NETWORKS for a container: the networks inspect
+// shows, so a created or stopped container lists them too, as docker's does.
 func (d *Daemon) networkSummaries(id string, ns *containertypes.NetworkSettingsSummary) {
-	d.netMu.Lock()
-	m := d.net
-	d.netMu.Unlock()
-	if m == nil || ns == nil {
+	c, err := d.lookup(id)
+	if err != nil || ns == nil {
 		return
 	}
-	for _, ep := range m.Endpoints(id) {
-		if ns.Networks == nil {
-			ns.Networks = map[string]*networktypes.EndpointSettings{}
-		}
-		ns.Networks[ep.NetworkName] = ep.Settings()
-	}
+	all := &containertypes.NetworkSettings{Networks: map[string]*networktypes.EndpointSettings{}}
+	c.Lock()
+	d.networkSettings(c, all)
+	c.Unlock()
+	ns.Networks = all.Networks
 }
 
 // linkEntries are the /etc/hosts lines of legacy --link name:alias on the

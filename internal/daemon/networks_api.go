@@ -97,7 +97,7 @@ func (d *Daemon) NetworkCreate(ctx context.Context, req networktypes.CreateReque
 			return nil, errdefs.ErrNotImplemented.WithMessage("berth supports one IPv4 subnet per network")
 		}
 		c := req.IPAM.Config[0]
-		opts.Subnet, opts.IPRange, opts.Gateway = c.Subnet, c.IPRange, c.Gateway
+		opts.Subnet, opts.IPRange, opts.Gateway, opts.AuxAddresses = c.Subnet, c.IPRange, c.Gateway, c.AuxAddress
 	}
 	n, err := m.Create(ctx, req.Name, opts)
 	if err != nil {
@@ -149,8 +149,7 @@ func (d *Daemon) NetworkConnect(ctx context.Context, name string, req networktyp
 	}
 	c.Lock()
 	defer c.Unlock()
-	mode := resolveNetworkMode(c.HostConfig, c.NetworkingConfig)
-	if mode.host || mode.none || mode.container != "" {
+	if endpointNetworks(c.HostConfig, c.NetworkingConfig) == nil {
 		return errdefs.ErrInvalidArgument.WithMessage("container cannot be disconnected from host network or connected to host network")
 	}
 	es := req.EndpointConfig
@@ -165,7 +164,7 @@ func (d *Daemon) NetworkConnect(ctx context.Context, name string, req networktyp
 	}
 	if c.State.Status == containertypes.StateRunning {
 		opts := network.EndpointOptions{ContainerID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Aliases: es.Aliases,
-			NetNSPath: d.netnsPath(c.ID)}
+			MacAddress: es.MacAddress.String(), NetNSPath: d.netnsPath(c.ID)}
 		if es.IPAMConfig != nil {
 			opts.IPv4 = es.IPAMConfig.IPv4Address
 		}
@@ -202,7 +201,7 @@ func (d *Daemon) NetworkDisconnect(ctx context.Context, name string, req network
 	}
 	c.Lock()
 	defer c.Unlock()
-	if !slices.Contains(resolveNetworkMode(c.HostConfig, c.NetworkingConfig).networks, n.Name) {
+	if !slices.Contains(endpointNetworks(c.HostConfig, c.NetworkingConfig), n.Name) {
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("container %s is not connected to network %s", c.ID, n.Name))
 	}
 	if err := m.Disconnect(ctx, n.ID, c.ID); err != nil {

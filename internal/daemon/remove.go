@@ -101,11 +101,7 @@ func (d *Daemon) removeLink(name string) error {
 	parent.Lock()
 	defer parent.Unlock()
 	for i, link := range parent.HostConfig.Links {
-		target, a := parseLink(link)
-		if a == "" {
-			a = target
-		}
-		if a != alias {
+		if _, a := parseLink(link); a != alias {
 			continue
 		}
 		old := parent.HostConfig.Links
@@ -117,16 +113,4 @@ func (d *Daemon) removeLink(name string) error {
 		return nil
 	}
 	return errdefs.ErrNotFound.WithMessage("No such container: " + full)
-}
-
-// parseLink splits a legacy --link entry, "<container>[:<alias>]" (docker
-// records the alias as "/<self>/<alias>"), into the linked container and
-// the alias, "" when none was given.
-func parseLink(link string) (target, alias string) {
-	target, alias, _ = strings.Cut(link, ":")
-	target, alias = strings.TrimPrefix(target, "/"), strings.TrimPrefix(alias, "/")
-	if i := strings.LastIndex(alias, "/"); i >= 0 {
-		alias = alias[i+1:]
-	}
-	return target, alias
 }

@@ -134,6 +134,10 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string) (*specs.Spec
 	if err != nil {
 		return nil, err
 	}
+	links, err := d.linkedEnv(c)
+	if err != nil {
+		return nil, err
+	}
 	cwd := c.Config.WorkingDir
 	if cwd == "" {
 		cwd = "/"
@@ -142,7 +146,7 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string) (*specs.Spec
 		ID:          c.ID,
 		Rootfs:      rootfs,
 		Args:        append([]string{c.Path}, c.Args...),
-		Env:         c.Config.Env,
+		Env:         append(links, c.Config.Env...), // docker puts the link variables first
 		Cwd:         cwd,
 		User:        user,
 		Terminal:    c.Config.Tty,

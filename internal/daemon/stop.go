@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/runtime"
 )
 
 const defaultStopTimeout = 10
@@ -115,14 +117,11 @@ func parseSignal(s string, def syscall.Signal) (syscall.Signal, error) {
 	return 0, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("Invalid signal: %s", s))
 }
 
-// startErrorExitCode is docker's exit code for a container that failed to start.
+// startErrorExitCode is docker's exit code for a container that failed to
+// start: the exec failure's (127, 126), else 128.
 func startErrorExitCode(err error) int {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
-		return 127
-	case strings.Contains(msg, "permission denied"):
-		return 126
+	if ee, ok := errors.AsType[*runtime.ExecError](err); ok {
+		return ee.Failure.ExitCode()
 	}
 	return 128
 }

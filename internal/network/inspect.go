@@ -1,6 +1,7 @@
 package network
 
 import (
+	"maps"
 	"net/netip"
 
 	"github.com/moby/moby/api/types/network"
@@ -55,7 +56,7 @@ func summary(n *Network) network.Network {
 		Labels:     cloneMap(n.Labels),
 	}
 	if n.Subnet.IsValid() {
-		s.IPAM.Config = append(s.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway})
+		s.IPAM.Config = append(s.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway, AuxAddress: maps.Clone(n.AuxAddresses)})
 	}
 	if s.Options == nil {
 		s.Options = map[string]string{}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/berth-project/berth/internal/etcfiles"
 	"github.com/berth-project/berth/internal/network/dns"
 	"github.com/berth-project/berth/internal/network/firewall"
 	"github.com/berth-project/berth/internal/network/ipam"
@@ -83,7 +84,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	}
 	if cfg.DNSUpstreams == nil {
 		if host, err := os.ReadFile("/etc/resolv.conf"); err == nil {
-			cfg.DNSUpstreams = Nameservers(host)
+			cfg.DNSUpstreams = etcfiles.ParseResolvConf(host).Upstreams()
 		}
 	}
 	lo, hi := cfg.PortRange[0], cfg.PortRange[1]
@@ -141,6 +142,9 @@ func (m *Manager) restore(ctx context.Context, st *state) error {
 		if err != nil {
 			m.log.Warn("dropping stored network with a bad subnet", "network", n.Name, "err", err)
 			continue
+		}
+		if err := reserveAux(pool, n.AuxAddresses); err != nil {
+			m.log.Warn("restore auxiliary addresses", "network", n.Name, "err", err)
 		}
 		m.networks[n.ID] = n
 		m.pools[n.ID] = pool

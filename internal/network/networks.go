@@ -3,6 +3,7 @@ package network
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -75,6 +76,9 @@ func (m *Manager) Create(ctx context.Context, name string, opts CreateOptions) (
 	if err != nil {
 		return nil, err
 	}
+	if err := reserveAux(pool, opts.AuxAddresses); err != nil {
+		return nil, err
+	}
 	options := cloneMap(opts.Options)
 	if opts.BridgeName != "" {
 		if options == nil {
@@ -86,7 +90,7 @@ func (m *Manager) Create(ctx context.Context, name string, opts CreateOptions) (
 		ID: id, Name: name, Driver: DriverBridge, Bridge: bridge,
 		Subnet: pool.Subnet(), IPRange: opts.IPRange, Gateway: pool.Gateway(),
 		Internal: opts.Internal, Labels: cloneMap(opts.Labels), Options: options,
-		Created: time.Now().UTC(),
+		Created: time.Now().UTC(), AuxAddresses: maps.Clone(opts.AuxAddresses),
 	}
 	if n.IPRange.IsValid() {
 		n.IPRange = n.IPRange.Masked()
@@ -113,6 +117,22 @@ func (m *Manager) Create(ctx context.Context, name string, opts CreateOptions) (
 		return nil, err
 	}
 	return n.clone(), nil
+}
+
+// reserveAux keeps a network's auxiliary addresses from its containers,
+// with docker's messages: one outside the subnet is refused (403), one
+// taken (the gateway) fails.
+func reserveAux(pool *ipam.Pool, aux map[string]netip.Addr) error {
+	for _, name := range slices.Sorted(maps.Keys(aux)) {
+		addr := aux[name]
+		if !pool.Subnet().Contains(addr) {
+			return errdefs.ErrPermissionDenied.WithMessage(fmt.Sprintf("auxiliary address: (%s:%s) must belong to the master pool: %s", name, addr, pool.Subnet()))
+		}
+		if err := pool.Reserve(addr); err != nil {
+			return errdefs.ErrUnknown.WithMessage(fmt.Sprintf("failed to allocate secondary ip address (%s:%s): %v", name, addr, err))
+		}
+	}
+	return nil
 }
 
 // subnets lists the subnets of the bridge networks. m.mu is held.

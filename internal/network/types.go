@@ -2,6 +2,7 @@ package network
 
 import (
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -76,6 +77,10 @@ type CreateOptions struct {
 	Labels     map[string]string //
 	Options    map[string]string // driver options; BridgeNameOption is honoured
 	BridgeName string            // overrides Options[BridgeNameOption]; default br-<id[:12]>
+
+	// AuxAddresses (--aux-address name=ip) are addresses of the subnet
+	// that the network keeps from its containers.
+	AuxAddresses map[string]netip.Addr
 }
 
 // Network is one network. Values returned by the Manager are copies.
@@ -91,6 +96,9 @@ type Network struct {
 	Labels   map[string]string `json:"labels,omitempty"`
 	Options  map[string]string `json:"options,omitempty"`
 	Created  time.Time         `json:"created"`
+
+	// AuxAddresses are reserved: no container gets them.
+	AuxAddresses map[string]netip.Addr `json:"auxAddresses,omitempty"`
 }
 
 // Predefined reports whether n is one of "bridge", "host" and "none", which
@@ -107,6 +115,7 @@ func (n *Network) clone() *Network {
 	c := *n
 	c.Labels = cloneMap(n.Labels)
 	c.Options = cloneMap(n.Options)
+	c.AuxAddresses = maps.Clone(n.AuxAddresses)
 	return &c
 }
 

@@ -1,9 +1,9 @@
 // Package oci turns a container's configuration into an OCI runtime spec
 // (the bundle's config.json) carrying Docker's defaults: namespaces, the
 // default capability set, masked and read-only paths, default mounts and
-// device rules, the default seccomp profile. It also generates the files
-// docker writes for every container (/etc/hosts, /etc/resolv.conf) and
-// resolves users against an image's /etc/passwd and /etc/group.
+// device rules, the default seccomp profile. It also resolves users against
+// an image's /etc/passwd and /etc/group (the generated /etc files are
+// internal/etcfiles').
 //
 // Spec reads nothing from the host except through Host, which callers may
 // pass explicitly (tests do) or leave nil to have it detected.

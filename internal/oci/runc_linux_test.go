@@ -15,6 +15,8 @@ import (
 
 	containertypes "github.com/moby/moby/api/types/container"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-project/berth/internal/etcfiles"
 )
 
 // busyboxRootfs builds a rootfs of /bin/busybox and its applet links, with
@@ -126,10 +128,11 @@ func TestRuncAcceptsSpec(t *testing.T) {
 	rootfs := busyboxRootfs(t)
 	etc := t.TempDir()
 	var extra []specs.Mount
+	files := etcfiles.Generate(etcfiles.Host{}, etcfiles.Params{Hostname: "berthtest"})
 	for name, content := range map[string][]byte{
-		"hostname":    []byte("berthtest\n"),
-		"hosts":       HostsFile("berthtest", nil),
-		"resolv.conf": ResolvConf(nil, nil, nil, nil),
+		"hostname":    files.Hostname,
+		"hosts":       files.Hosts,
+		"resolv.conf": files.ResolvConf,
 	} {
 		p := filepath.Join(etc, name)
 		if err := os.WriteFile(p, content, 0o644); err != nil {

@@ -39,7 +39,7 @@ type State struct {
 // Create creates container id from the bundle without starting its process.
 // The container inherits the stdio files of opts; the error carries the
 // runtime's own message (for example `exec: "foo": executable file not found
-// in $PATH`).
+// in $PATH`), and is an *ExecError when the command could not be executed.
 func (r *Runtime) Create(ctx context.Context, id, bundle string, opts CreateOpts) error {
 	// The runtime's stderr is the container's, so its errors are read from a
 	// log file instead.

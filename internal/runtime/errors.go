@@ -6,10 +6,54 @@ import (
 	"github.com/containerd/errdefs"
 )
 
-// classify maps a runtime's error message to an errdefs class, keeping the
-// message intact: docker's CLI maps words in it ("executable file not found",
-// "permission denied") to exit codes 127 and 126.
+// ExecFailure is why the runtime could not execute a container's command.
+// Its values are stable names: the shim carries them over its socket.
+type ExecFailure string
+
+const (
+	// CommandNotFound: the command does not exist (not in $PATH, or no such
+	// file). Docker's exit code 127.
+	CommandNotFound ExecFailure = "not-found"
+	// CommandNotInvocable: the command exists but cannot be run (permission
+	// denied, not executable, a directory). Docker's exit code 126.
+	CommandNotInvocable ExecFailure = "not-invocable"
+)
+
+// ExitCode is docker's exit code for a container whose command failed so:
+// 127 when it was not found, 126 when it could not be invoked.
+func (f ExecFailure) ExitCode() int {
+	if f == CommandNotInvocable {
+		return 126
+	}
+	return 127
+}
+
+// ExecError is a container whose process the runtime created but whose
+// command it could not execute. Msg is the runtime's message, which docker's
+// CLI reads too (it derives its exit code from the words in it). An ExecError
+// is an errdefs.ErrInvalidArgument: the container's configuration is at
+// fault, and dockerd answers 400.
+type ExecError struct {
+	Failure ExecFailure
+	Msg     string
+}
+
+func (e *ExecError) Error() string { return e.Msg }
+
+// Unwrap gives the errdefs class.
+func (e *ExecError) Unwrap() error { return errdefs.ErrInvalidArgument }
+
+// classify maps a runtime's error message to a typed error, keeping the
+// message intact. It is the one place where the runtime's text is read.
 func classify(msg string) error {
+	if f, ok := execFailure(msg); ok {
+		if f == CommandNotInvocable && !strings.Contains(strings.ToLower(msg), "permission denied") {
+			// dockerd appends EACCES's text for EISDIR, so that docker's
+			// CLI, which looks for it, exits 126 (moby's setExitCodeFromError)
+			msg += ": permission denied"
+		}
+		return &ExecError{Failure: f, Msg: msg}
+	}
 	m := strings.ToLower(msg)
 	switch {
 	case strings.Contains(m, "does not exist"), strings.Contains(m, "not running"),
@@ -21,10 +65,28 @@ func classify(msg string) error {
 		strings.Contains(m, "already running"), strings.Contains(m, "is paused"),
 		strings.Contains(m, "not in created state"):
 		return errdefs.ErrConflict.WithMessage(msg)
-	case strings.Contains(m, "executable file not found"), strings.Contains(m, "no such file or directory"),
-		strings.Contains(m, "permission denied"):
-		// the command cannot be found or invoked: a configuration error (docker: 400, exit 127/126)
-		return errdefs.ErrInvalidArgument.WithMessage(msg)
 	}
 	return errdefs.ErrUnknown.WithMessage(msg)
+}
+
+// execFailure recognises the runtime's report of a command it could not
+// execute. runc reports Go's exec.LookPath errors (`exec: "foo": executable
+// file not found in $PATH`, `exec: "/x": stat /x: no such file or
+// directory`, `exec: "/etc": permission denied`); crun its own (`executable
+// file `foo` not found in $PATH`, `open executable: Permission denied`).
+// Only messages about the exec step count: a missing mount source is not a
+// missing command.
+func execFailure(msg string) (ExecFailure, bool) {
+	m := strings.ToLower(msg)
+	if !strings.Contains(m, `exec: "`) && !strings.Contains(m, "executable") && !strings.Contains(m, "exec user process") {
+		return "", false
+	}
+	switch {
+	case strings.Contains(m, "permission denied"), strings.Contains(m, "is a directory"):
+		return CommandNotInvocable, true
+	case strings.Contains(m, "not found"), strings.Contains(m, "no such file or directory"),
+		strings.Contains(m, "not a directory"):
+		return CommandNotFound, true
+	}
+	return "", false
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/detachkeys"
 )
 
 // Attach streams the container's output to o.Stdout and o.Stderr and o.Stdin
@@ -39,7 +41,7 @@ func (c *Client) Attach(ctx context.Context, o AttachOpts) error {
 		if c.tty {
 			keys = o.DetachKeys
 			if len(keys) == 0 {
-				keys = DefaultDetachKeys
+				keys = detachkeys.Default
 			}
 		}
 		inc = make(chan error, 1)

@@ -2,10 +2,17 @@ package shim
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/detachkeys"
+	"github.com/berth-project/berth/internal/runtime"
 )
 
 // chunks is a reader returning one chunk per Read.
@@ -21,7 +28,7 @@ func (c *chunks) Read(p []byte) (int, error) {
 }
 
 func TestSendDetachKeys(t *testing.T) {
-	keys := DefaultDetachKeys
+	keys := detachkeys.Default
 	tests := []struct {
 		name     string
 		in       []string
@@ -79,23 +86,28 @@ func TestErrorKindsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseDetachKeys(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []byte
-		bad  bool
-	}{
-		{"", []byte{16, 17}, false},
-		{"ctrl-p,ctrl-q", []byte{16, 17}, false},
-		{"ctrl-a,x", []byte{1, 'x'}, false},
-		{"ctrl-@,ctrl-[,ctrl-_", []byte{0, 27, 31}, false},
-		{"ctrl-1", nil, true},
-		{"abc", nil, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseDetachKeys(tt.in)
-		if (err != nil) != tt.bad || !bytes.Equal(got, tt.want) {
-			t.Errorf("ParseDetachKeys(%q) = %v, %v", tt.in, got, err)
+// An exec failure crosses the socket as a field and comes out as the same
+// typed error, message intact.
+func TestExecErrorRoundTrip(t *testing.T) {
+	for _, f := range []runtime.ExecFailure{runtime.CommandNotFound, runtime.CommandNotInvocable} {
+		in := fmt.Errorf("runtime create c1: %w", &runtime.ExecError{Failure: f, Msg: `exec: "x": boom`})
+		resp := errorResponse(in)
+		data, err := json.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
 		}
+		var back response
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatal(err)
+		}
+		out := back.err()
+		ee, ok := errors.AsType[*runtime.ExecError](out)
+		if !ok || ee.Failure != f || out.Error() != in.Error() || !errdefs.IsInvalidArgument(out) {
+			t.Errorf("%s: got %#v", f, out)
+		}
+	}
+	plain := errorResponse(errdefs.ErrInvalidArgument.WithMessage("x"))
+	if _, ok := errors.AsType[*runtime.ExecError](plain.err()); ok {
+		t.Error("an invalid argument became an exec failure")
 	}
 }

@@ -23,15 +23,17 @@ const maxSocketPath = 107
 // report is what a new shim sends its launcher on fd 3 once the container
 // is created, or when that failed.
 type report struct {
-	Pid   int    `json:"pid,omitempty"`
-	Error string `json:"error,omitempty"`
-	Kind  string `json:"kind,omitempty"`
+	Pid   int                 `json:"pid,omitempty"`
+	Error string              `json:"error,omitempty"`
+	Kind  string              `json:"kind,omitempty"`
+	Exec  runtime.ExecFailure `json:"exec,omitempty"` // as in response
 }
 
 // Start launches berth-shim (shimBinary) for cfg in a session of its own, so
 // it outlives the caller, and waits until it has created the container (not
-// started it). On failure the error carries the runtime's message, the shim
-// is gone, and cfg.StateDir is left for the caller to remove.
+// started it). On failure the error carries the runtime's message (a
+// *runtime.ExecError when the command could not be executed), the shim is
+// gone, and cfg.StateDir is left for the caller to remove.
 func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) {
 	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.LogPath == "" {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("shim: ID, Bundle, StateDir and LogPath are required")
@@ -88,7 +90,7 @@ func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) 
 	}
 	if rep.Error != "" {
 		<-exited
-		r := response{Error: rep.Error, Kind: rep.Kind}
+		r := response{Error: rep.Error, Kind: rep.Kind, Exec: rep.Exec}
 		return nil, r.err()
 	}
 	return &Client{stateDir: cfg.StateDir, pid: rep.Pid, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce}, nil

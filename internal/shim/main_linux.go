@@ -127,7 +127,7 @@ func run(cfg Config, logger *log.Logger) error {
 
 func errorReport(err error) report {
 	r := errorResponse(err)
-	return report{Error: r.Error, Kind: r.Kind}
+	return report{Error: r.Error, Kind: r.Kind, Exec: r.Exec}
 }
 
 func sendReport(f *os.File, r report) {

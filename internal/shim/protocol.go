@@ -9,6 +9,8 @@ import (
 	"io"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/runtime"
 )
 
 // The shim's socket protocol: a client sends one JSON request line and reads
@@ -47,14 +49,17 @@ type request struct {
 }
 
 type response struct {
-	Error     string      `json:"error,omitempty"`
-	Kind      string      `json:"kind,omitempty"` // errdefs class of Error
-	Pid       int         `json:"pid,omitempty"`
-	Status    string      `json:"status,omitempty"` // created, running, stopped
-	Tty       bool        `json:"tty,omitempty"`
-	OpenStdin bool        `json:"openStdin,omitempty"`
-	StdinOnce bool        `json:"stdinOnce,omitempty"`
-	Exit      *ExitStatus `json:"exit,omitempty"`
+	Error string `json:"error,omitempty"`
+	Kind  string `json:"kind,omitempty"` // errdefs class of Error
+	// Exec is set when Error is a command the runtime could not execute
+	// (runtime.ExecError): the class travels as a field, never as text.
+	Exec      runtime.ExecFailure `json:"exec,omitempty"`
+	Pid       int                 `json:"pid,omitempty"`
+	Status    string              `json:"status,omitempty"` // created, running, stopped
+	Tty       bool                `json:"tty,omitempty"`
+	OpenStdin bool                `json:"openStdin,omitempty"`
+	StdinOnce bool                `json:"stdinOnce,omitempty"`
+	Exit      *ExitStatus         `json:"exit,omitempty"`
 }
 
 // errorKinds carries errdefs classes across the socket.
@@ -75,6 +80,9 @@ var errorKinds = []struct {
 // errorResponse encodes err with its class.
 func errorResponse(err error) response {
 	r := response{Error: err.Error()}
+	if ee, ok := errors.AsType[*runtime.ExecError](err); ok {
+		r.Exec = ee.Failure
+	}
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
 			r.Kind = k.name
@@ -88,6 +96,9 @@ func errorResponse(err error) response {
 func (r *response) err() error {
 	if r.Error == "" {
 		return nil
+	}
+	if r.Exec != "" {
+		return &runtime.ExecError{Failure: r.Exec, Msg: r.Error}
 	}
 	for _, k := range errorKinds {
 		if k.name == r.Kind {

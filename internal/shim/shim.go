@@ -71,9 +71,6 @@ type AttachOpts struct {
 // ErrDetached is returned by Attach when the client typed the detach sequence.
 var ErrDetached = errors.New("detached from container")
 
-// DefaultDetachKeys is docker's detach sequence, ctrl-p ctrl-q.
-var DefaultDetachKeys = []byte{16, 17}
-
 // ReadExitStatus returns the exit status a shim recorded in stateDir; false
 // when the container has not exited (or no shim ever ran there).
 func ReadExitStatus(stateDir string) (ExitStatus, bool, error) {

@@ -21,6 +21,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/logfile"
+	"github.com/berth-project/berth/internal/runtime"
 )
 
 // The launcher mode of the test binary starts a shim and then waits to be
@@ -518,6 +519,10 @@ func TestCreateError(t *testing.T) {
 	_, err := Start(context.Background(), shimBinary, e.cfg)
 	if err == nil || !strings.Contains(err.Error(), `executable file not found`) || !errdefs.IsInvalidArgument(err) {
 		t.Fatalf("err = %v", err)
+	}
+	// the class crossed the report pipe as a field
+	if ee, ok := errors.AsType[*runtime.ExecError](err); !ok || ee.Failure != runtime.CommandNotFound {
+		t.Fatalf("err = %#v, want a runtime.ExecError (not found)", err)
 	}
 	if pid := e.shimPid(); pid != 0 {
 		t.Fatalf("shim.pid left: %d", pid)

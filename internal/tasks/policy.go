@@ -2,10 +2,8 @@ package tasks
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
@@ -18,27 +16,6 @@ const (
 	MaxRestartDelay = time.Minute
 	resetAfter      = 10 * time.Second
 )
-
-// ValidateRestartPolicy refuses the policies docker refuses.
-func ValidateRestartPolicy(hc *containertypes.HostConfig) error {
-	p := hc.RestartPolicy
-	switch p.Name {
-	case "", containertypes.RestartPolicyDisabled, containertypes.RestartPolicyAlways, containertypes.RestartPolicyUnlessStopped:
-		if p.MaximumRetryCount != 0 {
-			return errdefs.ErrInvalidArgument.WithMessage("invalid restart policy: maximum retry count can only be used with 'on-failure'")
-		}
-	case containertypes.RestartPolicyOnFailure:
-		if p.MaximumRetryCount < 0 {
-			return errdefs.ErrInvalidArgument.WithMessage("invalid restart policy: maximum retry count cannot be negative")
-		}
-	default:
-		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid restart policy: unknown policy '%s'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'", p.Name))
-	}
-	if hc.AutoRemove && p.Name != "" && p.Name != containertypes.RestartPolicyDisabled {
-		return errdefs.ErrInvalidArgument.WithMessage("conflicting options: cannot specify both --restart and --rm")
-	}
-	return nil
-}
 
 // ShouldRestart applies a restart policy to an exit with code, after
 // restarts restarts so far. A container the user stopped stays down.

@@ -74,22 +74,3 @@ func TestStartsOnBoot(t *testing.T) {
 		}
 	}
 }
-
-func TestValidateRestartPolicy(t *testing.T) {
-	for _, tc := range []struct {
-		hc      containertypes.HostConfig
-		wantErr bool
-	}{
-		{containertypes.HostConfig{}, false},
-		{containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: "on-failure", MaximumRetryCount: 3}}, false},
-		{containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: "always", MaximumRetryCount: 2}}, true},
-		{containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: "on-failure", MaximumRetryCount: -1}}, true},
-		{containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: "sometimes"}}, true},
-		{containertypes.HostConfig{AutoRemove: true, RestartPolicy: containertypes.RestartPolicy{Name: "always"}}, true},
-		{containertypes.HostConfig{AutoRemove: true, RestartPolicy: containertypes.RestartPolicy{Name: "no"}}, false},
-	} {
-		if err := ValidateRestartPolicy(&tc.hc); (err != nil) != tc.wantErr {
-			t.Errorf("%+v: err = %v, want error %v", tc.hc.RestartPolicy, err, tc.wantErr)
-		}
-	}
-}

@@ -2,12 +2,14 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/shim"
 )
 
@@ -36,7 +38,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	cfg.StartNow, cfg.HoldOutput = true, hold
 	sh, err := s.launcher.Start(ctx, cfg)
 	if err != nil {
-		return errdefs.ErrUnknown.WithMessage(fmt.Sprintf("failed to create task for container: %v", err))
+		return startError(err)
 	}
 	created := time.Now()
 	t := s.track(c.ID, cfg.StateDir, sh)
@@ -56,6 +58,16 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	s.goTrack(func() { s.monitor(c, t) })
 	s.log.Debug("container started", "id", c.ID, "create", created.Sub(began), "total", time.Since(began))
 	return nil
+}
+
+// startError is docker's error for a task that could not be created: the
+// runtime's exec failures keep their class (dockerd's 400), the others are
+// unknown (500).
+func startError(err error) error {
+	if _, ok := errors.AsType[*runtime.ExecError](err); ok {
+		return fmt.Errorf("failed to create task for container: %w", err)
+	}
+	return errdefs.ErrUnknown.WithMessage(fmt.Sprintf("failed to create task for container: %v", err))
 }
 
 // monitor waits for the container's exit and records it.

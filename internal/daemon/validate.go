@@ -1,0 +1,128 @@
+package daemon
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+	networktypes "github.com/moby/moby/api/types/network"
+)
+
+// validateCreate refuses at create, with docker's 400 messages, what docker
+// refuses at create, and what berth cannot honour yet, rather than failing
+// at start or accepting and ignoring it. cfg is the request's own Config,
+// before the image's is merged in (an image's declared volumes and exposed
+// ports are not the request's). Pure: the daemon's state is not consulted.
+func validateCreate(cfg *containertypes.Config, hc *containertypes.HostConfig) error {
+	for _, check := range []func(*containertypes.Config, *containertypes.HostConfig) error{
+		validateNetworkMode,
+		validateRestart,
+		validatePortBindings,
+		validateLogConfig,
+		validateVolumes,
+	} {
+		if err := check(cfg, hc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func invalid(format string, args ...any) error {
+	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf(format, args...))
+}
+
+// validateNetworkMode refuses what docker refuses with container:<ref>: the
+// joiner shares the other container's network stack, hostname and /etc
+// files, so it can have none of its own (moby's validateNetContainerMode).
+func validateNetworkMode(cfg *containertypes.Config, hc *containertypes.HostConfig) error {
+	mode := hc.NetworkMode
+	if !mode.IsContainer() && mode != "container" {
+		return nil
+	}
+	switch {
+	case mode.ConnectedContainer() == "":
+		return invalid("Invalid network mode: invalid container format container:<name|id>")
+	case cfg.Hostname != "":
+		return invalid("conflicting options: hostname and the network mode")
+	case len(hc.Links) > 0:
+		return invalid("conflicting options: container type network can't be used with links. This would result in undefined behavior")
+	case len(hc.DNS) > 0:
+		return invalid("conflicting options: dns and the network mode")
+	case len(hc.ExtraHosts) > 0:
+		return invalid("conflicting options: custom host-to-IP mapping and the network mode")
+	case len(hc.PortBindings) > 0 || hc.PublishAllPorts:
+		return invalid("conflicting options: port publishing and the container type network mode")
+	case len(cfg.ExposedPorts) > 0:
+		return invalid("conflicting options: port exposing and the container type network mode")
+	}
+	return nil
+}
+
+// validateRestart checks the restart policy with moby's own rules, and
+// refuses it with --rm as docker does.
+func validateRestart(_ *containertypes.Config, hc *containertypes.HostConfig) error {
+	if err := containertypes.ValidateRestartPolicy(hc.RestartPolicy); err != nil {
+		return invalid("%s", err.Error())
+	}
+	if hc.AutoRemove && !hc.RestartPolicy.IsNone() {
+		return invalid("conflicting options: cannot specify both --restart and --rm")
+	}
+	return nil
+}
+
+// validatePortBindings refuses a host port that is not a port or a range of
+// ports (moby's validatePortBindings); "" is any free port.
+func validatePortBindings(_ *containertypes.Config, hc *containertypes.HostConfig) error {
+	for port, bindings := range hc.PortBindings {
+		if !port.IsValid() || port.Num() == 0 {
+			return invalid("invalid port specification: %q", port.String())
+		}
+		for _, b := range bindings {
+			if b.HostPort == "" {
+				continue
+			}
+			if _, err := networktypes.ParsePortRange(b.HostPort); err != nil {
+				return invalid("invalid port specification: %q", b.HostPort)
+			}
+		}
+	}
+	return nil
+}
+
+// knownLogDrivers are the drivers dockerd registers; berth writes json-file
+// only.
+var knownLogDrivers = []string{"none", "local", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "etwlogs", "gcplogs", "logentries"}
+
+// validateLogConfig refuses a log driver berth does not have: an unknown
+// name with dockerd's create-time message, a driver of dockerd's that berth
+// lacks as not implemented (never accepted and silently ignored).
+func validateLogConfig(_ *containertypes.Config, hc *containertypes.HostConfig) error {
+	switch name := hc.LogConfig.Type; {
+	case name == "", name == "json-file":
+		return nil
+	case slices.Contains(knownLogDrivers, name):
+		return errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf("log driver %q is not supported by berth yet; use json-file", name))
+	default:
+		return invalid("logger: no log driver named '%s' is registered", name)
+	}
+}
+
+// validateVolumes refuses bind mounts and volumes until berth mounts them,
+// rather than creating a container without them.
+func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) error {
+	var asked []string
+	asked = append(asked, hc.Binds...)
+	for _, m := range hc.Mounts {
+		asked = append(asked, fmt.Sprintf("%s:%s (%s)", m.Source, m.Target, m.Type))
+	}
+	asked = append(asked, slices.Sorted(maps.Keys(cfg.Volumes))...)
+	asked = append(asked, hc.VolumesFrom...)
+	if len(asked) == 0 {
+		return nil
+	}
+	return invalid("bind mounts and volumes are not supported yet: %s", strings.Join(asked, ", "))
+}
