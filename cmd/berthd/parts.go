@@ -21,10 +21,6 @@ import (
 // composes. The network manager is only described here: the daemon creates
 // it on first use.
 func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts, error) {
-	images, err := image.NewStore(cfg.DataRoot)
-	if err != nil {
-		return daemon.Parts{}, fmt.Errorf("open image store: %w", err)
-	}
 	netCfg := network.Config{
 		Root:          filepath.Join(cfg.DataRoot, "network"),
 		ExecRoot:      cfg.ExecRoot,
@@ -38,6 +34,10 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 			return daemon.Parts{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid --bip %q: %v", cfg.BIP, err))
 		}
 		netCfg.DefaultBIP = bip
+	}
+	images, err := image.NewStore(cfg.DataRoot)
+	if err != nil {
+		return daemon.Parts{}, fmt.Errorf("open image store: %w", err)
 	}
 	return daemon.Parts{
 		Images:  images,
