@@ -101,7 +101,7 @@ func (d *Daemon) attachTarget(ctx context.Context, id string, pending *tasks.Pen
 		select {
 		case sh := <-pending.Ready():
 			return sh
-		case <-changed:
+		case <-changed.ch:
 			if _, err := d.containers.Get(id); err != nil {
 				return nil // removed before it ran
 			}

@@ -32,6 +32,7 @@ const testImageID = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123
 type fakeImages struct {
 	mu         sync.Mutex
 	prepareErr error
+	onPrepare  func() // called by PrepareRootfs, outside the fake's lock
 	prepared   []string
 	removed    []string
 }
@@ -48,6 +49,9 @@ func (f *fakeImages) Get(ctx context.Context, ref string) (*image.Image, error) 
 }
 
 func (f *fakeImages) PrepareRootfs(ctx context.Context, imageID, containerID string) (snapshot.Mount, error) {
+	if f.onPrepare != nil {
+		f.onPrepare()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.prepareErr != nil {

@@ -484,6 +484,46 @@ func TestWaitReturnsExitOfRestartedContainer(t *testing.T) {
 	}
 }
 
+func TestWaitAcrossRestartReturnsStoppedRunsCode(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(t, "web", nil)
+	ch, err := e.d.ContainerWait(bg, id, containertypes.WaitConditionNotRunning)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notYet(t, ch)
+	// the restart's start holds the container while the waiter would read it
+	e.images.onPrepare = func() { time.Sleep(100 * time.Millisecond) }
+	if err := e.d.ContainerRestart(bg, id, "", intp(1)); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitResult(t, ch); r.StatusCode != 143 {
+		t.Errorf("wait across a restart: status %d, want 143 (the SIGTERMed run's)", r.StatusCode)
+	}
+}
+
+func TestWaitSeesExitAlreadyReplacedByRestart(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(t, "web", nil)
+	ch, err := e.d.ContainerWait(bg, id, containertypes.WaitConditionNotRunning)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notYet(t, ch)
+	// an exit whose restart reached the record before the waiter read it
+	c, _ := e.d.lookup(id)
+	c.Lock()
+	exit := c.State
+	c.Unlock()
+	if err := exit.SetRestarting(3, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.d.notify(id, &exit)
+	if r := waitResult(t, ch); r.StatusCode != 3 {
+		t.Errorf("status %d, want 3", r.StatusCode)
+	}
+}
+
 func TestWaitUnknownIsNotFound(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.d.ContainerWait(bg, "nosuch", "")

@@ -68,7 +68,7 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 	err := d.removeFiles(ctx, c.ID)
 	d.containers.Delete(c.ID)
 	d.containers.ReleaseName(c.Name)
-	d.notify(c.ID)
+	d.notify(c.ID, nil)
 	return err
 }
 

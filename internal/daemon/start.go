@@ -115,7 +115,10 @@ func (h host) Save(c *container.Container) {
 	}
 }
 
-func (h host) Changed(id string) { h.d.notify(id) }
+func (h host) Changed(c *container.Container) {
+	st := c.State
+	h.d.notify(c.ID, &st)
+}
 
 func (h host) Exists(id string) bool {
 	_, err := h.d.containers.Get(id)

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/container"
 )
 
 // ContainerWait reports the container's exit status once the condition
@@ -20,38 +22,46 @@ func (d *Daemon) ContainerWait(ctx context.Context, name string, condition conta
 	c.Lock()
 	lastExit := c.State.FinishedAt
 	c.Unlock()
+	holds := func(st container.State) bool {
+		exited := !st.FinishedAt.Equal(lastExit)
+		switch condition {
+		case containertypes.WaitConditionRemoved:
+			_, err := d.containers.Get(c.ID)
+			return err != nil
+		case containertypes.WaitConditionNextExit:
+			return exited
+		default:
+			return exited || !isActive(st.Status)
+		}
+	}
 	out := make(chan containertypes.WaitResponse, 1)
 	go func() {
 		defer close(out)
+		var seen *container.State // the state the last change made
 		for {
-			changed := d.changes(c.ID) // before reading state, so no change is missed
+			w := d.changes(c.ID) // before reading state, so no change is missed
 			c.Lock()
 			st := c.State
 			c.Unlock()
-			exited := !st.FinishedAt.Equal(lastExit)
-			var done bool
-			switch condition {
-			case containertypes.WaitConditionRemoved:
-				_, err := d.containers.Get(c.ID)
-				done = err != nil
-			case containertypes.WaitConditionNextExit:
-				done = exited
-			default:
-				done = exited || !isActive(st.Status)
-			}
-			if done {
-				resp := containertypes.WaitResponse{StatusCode: int64(st.ExitCode)}
-				if st.Error != "" {
-					resp.Error = &containertypes.WaitExitError{Message: st.Error}
+			// the state a change made first: a restart may have replaced
+			// the exit in the record since
+			if seen != nil && holds(*seen) {
+				st = *seen
+			} else if !holds(st) {
+				select {
+				case <-w.ch:
+					seen = w.st
+					continue
+				case <-ctx.Done():
+					return
 				}
-				out <- resp
-				return
 			}
-			select {
-			case <-changed:
-			case <-ctx.Done():
-				return
+			resp := containertypes.WaitResponse{StatusCode: int64(st.ExitCode)}
+			if st.Error != "" {
+				resp.Error = &containertypes.WaitExitError{Message: st.Error}
 			}
+			out <- resp
+			return
 		}
 	}()
 	return out, nil

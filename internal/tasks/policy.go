@@ -82,7 +82,7 @@ func (s *Supervisor) scheduleRestart(c *container.Container, delay time.Duration
 			s.log.Error("restart container", "id", c.ID, "err", err)
 			_ = c.State.SetExited(c.State.ExitCode, time.Now().UTC(), false)
 			s.host.Save(c)
-			s.host.Changed(c.ID)
+			s.host.Changed(c)
 		}
 	})
 	s.timers[c.ID] = rt

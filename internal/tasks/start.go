@@ -54,7 +54,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 		return err
 	}
 	s.host.Save(c)
-	s.host.Changed(c.ID)
+	s.host.Changed(c)
 	s.goTrack(func() { s.monitor(c, t) })
 	s.log.Debug("container started", "id", c.ID, "create", created.Sub(began), "total", time.Since(began))
 	return nil
@@ -101,6 +101,7 @@ func (s *Supervisor) exited(c *container.Container, t *Task, st shim.ExitStatus)
 		s.log.Warn("record exit", "id", c.ID, "err", err)
 	}
 	s.host.Save(c)
+	s.host.Changed(c)
 	delay := RestartDelay(c.RestartCount, c.State.FinishedAt.Sub(c.State.StartedAt))
 	autoRemove := c.HostConfig.AutoRemove
 	c.Unlock()
@@ -109,7 +110,6 @@ func (s *Supervisor) exited(c *container.Container, t *Task, st shim.ExitStatus)
 	} else {
 		s.host.Release(ctx, c.ID)
 	}
-	s.host.Changed(c.ID)
 	if restart {
 		s.scheduleRestart(c, delay)
 		return

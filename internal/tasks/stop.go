@@ -33,7 +33,7 @@ func (s *Supervisor) MarkStopped(c *container.Container) bool {
 		return false
 	}
 	s.host.Save(c)
-	s.host.Changed(c.ID)
+	s.host.Changed(c)
 	return true
 }
 

@@ -54,8 +54,8 @@ func (h *host) Release(ctx context.Context, id string) {
 	h.released = append(h.released, id)
 }
 
-func (h *host) Save(c *container.Container) {}
-func (h *host) Changed(id string)           {}
+func (h *host) Save(c *container.Container)    {}
+func (h *host) Changed(c *container.Container) {}
 
 func (h *host) Exists(id string) bool {
 	h.mu.Lock()

@@ -68,8 +68,8 @@ type Host interface {
 	Release(ctx context.Context, id string)
 	// Save persists c's record.
 	Save(c *container.Container)
-	// Changed wakes whoever waits on id's state.
-	Changed(id string)
+	// Changed wakes whoever waits on c's state, which just changed.
+	Changed(c *container.Container)
 	// Exists reports whether id is still a container (not removed).
 	Exists(id string) bool
 	// AutoRemove removes id after its exit (--rm).
