@@ -27,6 +27,8 @@ type config struct {
 	Pidfile            string   `json:"pidfile"`
 	Bridge             string   `json:"bridge"`
 	BIP                string   `json:"bip"`
+	IPv6               bool     `json:"ipv6"`
+	FixedCIDRv6        string   `json:"fixed-cidr-v6"`
 	InsecureRegistries []string `json:"insecure-registries"`
 	FirewallTable      string   `json:"firewall-table"`
 	CertsDir           string   `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
@@ -50,7 +52,7 @@ func defaultConfig() *config {
 var flagToKey = map[string]string{
 	"host": "hosts", "data-root": "data-root", "exec-root": "exec-root", "default-runtime": "default-runtime",
 	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries", "firewall-table": "firewall-table",
-	"certs-dir": "certs-dir", "group": "group",
+	"certs-dir": "certs-dir", "group": "group", "ipv6": "ipv6", "fixed-cidr-v6": "fixed-cidr-v6",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -64,6 +66,8 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVarP(&c.Pidfile, "pidfile", "p", "", "Path to use for daemon PID file (default <exec-root>/berthd.pid)")
 	fs.StringVarP(&c.Bridge, "bridge", "b", "", "Attach containers to a network bridge")
 	fs.StringVar(&c.BIP, "bip", "", "Specify network bridge IP")
+	fs.BoolVar(&c.IPv6, "ipv6", false, "Enable IPv6 networking on the default bridge network")
+	fs.StringVar(&c.FixedCIDRv6, "fixed-cidr-v6", "", "IPv6 subnet for the default bridge network")
 	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
 	// berth's own: the nftables table it owns, so that several daemons (tests) never share one
 	fs.StringVar(&c.FirewallTable, "firewall-table", "berth", "Name of the nftables table berth owns")

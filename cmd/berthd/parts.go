@@ -35,6 +35,14 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 		}
 		netCfg.DefaultBIP = bip
 	}
+	netCfg.DefaultIPv6 = cfg.IPv6
+	if cfg.FixedCIDRv6 != "" {
+		p, err := netip.ParsePrefix(cfg.FixedCIDRv6)
+		if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
+			return daemon.Parts{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid fixed-cidr-v6: '%s' is not a valid IPv6 subnet", cfg.FixedCIDRv6))
+		}
+		netCfg.DefaultFixedCIDRv6 = p
+	}
 	images, err := image.NewStore(cfg.DataRoot)
 	if err != nil {
 		return daemon.Parts{}, fmt.Errorf("open image store: %w", err)

@@ -127,6 +127,7 @@ func endpointSettings(req *networktypes.EndpointSettings, n *network.Network, ep
 		mac, _ := net.ParseMAC(ep.MacAddress)
 		es.NetworkID, es.EndpointID = ep.NetworkID, ep.ID
 		es.Gateway, es.IPAddress, es.IPPrefixLen = ep.Gateway, ep.IPAddress, ep.PrefixLen
+		es.GlobalIPv6Address, es.GlobalIPv6PrefixLen, es.IPv6Gateway = ep.IPv6Address, ep.IPv6PrefixLen, ep.IPv6Gateway
 		es.MacAddress = networktypes.HardwareAddr(mac)
 		es.DNSNames = nil
 		if ep.EmbeddedDNS {

@@ -123,7 +123,7 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 			opts.Aliases = es.Aliases
 			opts.MacAddress = es.MacAddress.String()
 			if es.IPAMConfig != nil {
-				opts.IPv4 = es.IPAMConfig.IPv4Address
+				opts.IPv4, opts.IPv6 = es.IPAMConfig.IPv4Address, es.IPAMConfig.IPv6Address
 			}
 		}
 		if i == 0 {
@@ -224,6 +224,9 @@ func (d *Daemon) hostsEntries(id, hostname string) []string {
 	var lines []string
 	for _, ep := range m.Endpoints(id) {
 		lines = append(lines, ep.IPAddress.String()+"\t"+hostname)
+		if ep.IPv6Address.IsValid() {
+			lines = append(lines, ep.IPv6Address.String()+"\t"+hostname)
+		}
 	}
 	return lines
 }

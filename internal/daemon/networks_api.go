@@ -91,13 +91,12 @@ func (d *Daemon) NetworkCreate(ctx context.Context, req networktypes.CreateReque
 	if err != nil {
 		return nil, err
 	}
-	opts := network.CreateOptions{Driver: req.Driver, Internal: req.Internal, Labels: req.Labels, Options: req.Options}
-	if req.IPAM != nil && len(req.IPAM.Config) > 0 {
-		if len(req.IPAM.Config) > 1 {
-			return nil, errdefs.ErrNotImplemented.WithMessage("berth supports one IPv4 subnet per network")
+	opts := network.CreateOptions{Driver: req.Driver, Internal: req.Internal, Labels: req.Labels, Options: req.Options,
+		EnableIPv6: req.EnableIPv6 != nil && *req.EnableIPv6}
+	if req.IPAM != nil {
+		if err := opts.SetIPAM(req.IPAM.Config); err != nil {
+			return nil, err
 		}
-		c := req.IPAM.Config[0]
-		opts.Subnet, opts.IPRange, opts.Gateway, opts.AuxAddresses = c.Subnet, c.IPRange, c.Gateway, c.AuxAddress
 	}
 	n, err := m.Create(ctx, req.Name, opts)
 	if err != nil {
@@ -166,7 +165,7 @@ func (d *Daemon) NetworkConnect(ctx context.Context, name string, req networktyp
 		opts := network.EndpointOptions{ContainerID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), Aliases: es.Aliases,
 			MacAddress: es.MacAddress.String(), NetNSPath: d.netnsPath(c.ID)}
 		if es.IPAMConfig != nil {
-			opts.IPv4 = es.IPAMConfig.IPv4Address
+			opts.IPv4, opts.IPv6 = es.IPAMConfig.IPv4Address, es.IPAMConfig.IPv6Address
 		}
 		if _, err := m.Connect(ctx, n.Name, opts); err != nil {
 			return err

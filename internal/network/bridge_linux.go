@@ -11,12 +11,14 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/network/dns"
+	"github.com/berth-project/berth/internal/network/portmap"
 )
 
 // bridgeDriver is the Linux Driver: Linux bridges, veth pairs and sysctls,
@@ -78,23 +80,25 @@ func (d *bridgeDriver) EnsureBridge(ctx context.Context, n *Network, tag string)
 			return fmt.Errorf("mark bridge %s: %w", n.Bridge, err)
 		}
 	}
-	want := &netlink.Addr{IPNet: &net.IPNet{IP: n.Gateway.AsSlice(), Mask: net.CIDRMask(n.Subnet.Bits(), 32)}}
-	addrs, err := netlink.AddrList(link, unix.AF_INET)
-	if err != nil {
-		return fmt.Errorf("list addresses of %s: %w", n.Bridge, err)
+	if err := ensureAddr(link, unix.AF_INET, netip.PrefixFrom(n.Gateway, n.Subnet.Bits())); err != nil {
+		return err
 	}
-	found := false
-	for _, a := range addrs {
-		if a.IPNet.String() == want.IPNet.String() {
-			found = true
-			continue
+	// docker disables IPv6 on the bridges of IPv4-only networks
+	disable := "1"
+	if n.EnableIPv6 {
+		disable = "0"
+	}
+	if _, err := os.Stat("/proc/sys/net/ipv6"); err == nil || n.EnableIPv6 {
+		if err := writeSysctl("/proc/sys/net/ipv6/conf/"+n.Bridge+"/disable_ipv6", disable); err != nil {
+			return err
 		}
-		// a stale address (the network's subnet changed): drop it
-		_ = netlink.AddrDel(link, &a)
 	}
-	if !found {
-		if err := netlink.AddrAdd(link, want); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("address %s on %s: %w", want.IPNet, n.Bridge, err)
+	if n.EnableIPv6 {
+		if err := ensureAddr(link, unix.AF_INET6, netip.PrefixFrom(n.Gateway6, n.Subnet6.Bits())); err != nil {
+			return err
+		}
+		if err := enableIPv6Forwarding(); err != nil {
+			return err
 		}
 	}
 	// 127.0.0.1 traffic DNATed to a container leaves through the bridge
@@ -107,6 +111,55 @@ func (d *bridgeDriver) EnsureBridge(ctx context.Context, n *Network, tag string)
 		return fmt.Errorf("bring up %s: %w", n.Bridge, err)
 	}
 	return nil
+}
+
+// ensureAddr makes want the only address of family on link, link-local
+// IPv6 addresses aside. IPv6 addresses skip duplicate address detection,
+// which would keep them unusable for a second or more.
+func ensureAddr(link netlink.Link, family int, want netip.Prefix) error {
+	addrs, err := netlink.AddrList(link, family)
+	if err != nil {
+		return fmt.Errorf("list addresses of %s: %w", link.Attrs().Name, err)
+	}
+	found := false
+	for _, a := range addrs {
+		if a.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		ones, _ := a.Mask.Size()
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && netip.PrefixFrom(ip.Unmap(), ones) == want {
+			found = true
+			continue
+		}
+		// a stale address (the network's subnet changed): drop it
+		_ = netlink.AddrDel(link, &a)
+	}
+	if found {
+		return nil
+	}
+	if err := netlink.AddrAdd(link, newAddr(want)); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("address %s on %s: %w", want, link.Attrs().Name, err)
+	}
+	return nil
+}
+
+// newAddr is the netlink form of an interface address.
+func newAddr(p netip.Prefix) *netlink.Addr {
+	a := &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}}
+	if p.Addr().Is6() {
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return a
+}
+
+// enableIPv6Forwarding turns IPv6 forwarding on, as dockerd does when a
+// network has IPv6.
+func enableIPv6Forwarding() error {
+	const path = "/proc/sys/net/ipv6/conf/all/forwarding"
+	if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == "1" {
+		return nil
+	}
+	return writeSysctl(path, "1")
 }
 
 // DeleteBridge removes a bridge; one already gone is fine.
@@ -197,20 +250,57 @@ func (d *bridgeDriver) Attach(ctx context.Context, n *Network, ep *Endpoint, tag
 	if err := h.LinkSetHardwareAddr(peer, mac); err != nil {
 		return fmt.Errorf("set mac of %s: %w", ep.IfName, err)
 	}
-	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ep.IPAddress.AsSlice(), Mask: net.CIDRMask(ep.PrefixLen, 32)}}
-	if err := h.AddrAdd(peer, addr); err != nil {
-		return fmt.Errorf("address %s on %s: %w", addr.IPNet, ep.IfName, err)
+	addrs := []netip.Prefix{netip.PrefixFrom(ep.IPAddress, ep.PrefixLen)}
+	gateways := []netip.Addr{n.Gateway}
+	if err := ipv6Sysctls(ep.NetNSPath, ep.IfName, ep.IPv6Address.IsValid()); err != nil {
+		return err
+	}
+	if ep.IPv6Address.IsValid() {
+		addrs = append(addrs, netip.PrefixFrom(ep.IPv6Address, ep.IPv6PrefixLen))
+		gateways = append(gateways, ep.IPv6Gateway)
+	}
+	for _, a := range addrs {
+		if err := h.AddrAdd(peer, newAddr(a)); err != nil {
+			return fmt.Errorf("address %s on %s: %w", a, ep.IfName, err)
+		}
 	}
 	if err := h.LinkSetUp(peer); err != nil {
 		return fmt.Errorf("bring up %s: %w", ep.IfName, err)
 	}
 	if ep.DefaultRoute {
-		route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: n.Gateway.AsSlice()}
-		if err := h.RouteAdd(route); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("default route via %s: %w", n.Gateway, err)
+		for _, gw := range gateways {
+			route := &netlink.Route{LinkIndex: peer.Attrs().Index, Gw: gw.AsSlice()}
+			if err := h.RouteAdd(route); err != nil && !errors.Is(err, unix.EEXIST) {
+				return fmt.Errorf("default route via %s: %w", gw, err)
+			}
 		}
 	}
 	return nil
+}
+
+// ipv6Sysctls enables IPv6 on the container's interface ifName, and on its
+// loopback for ::1, when it gets an IPv6 address, and disables it on the
+// interface otherwise, as docker does: a namespace may start with IPv6
+// disabled (net.ipv6.conf.default.disable_ipv6 on the host), and an
+// IPv4-only network should not hand out link-local IPv6 addresses.
+func ipv6Sysctls(nsPath, ifName string, enable bool) error {
+	return InNetNS(nsPath, func() error {
+		if _, err := os.Stat("/proc/sys/net/ipv6"); err != nil {
+			if enable {
+				return fmt.Errorf("IPv6 network: the kernel has no IPv6: %w", err)
+			}
+			return nil
+		}
+		if !enable {
+			return writeSysctl("/proc/sys/net/ipv6/conf/"+ifName+"/disable_ipv6", "1")
+		}
+		for _, name := range []string{ifName, "lo"} {
+			if err := writeSysctl("/proc/sys/net/ipv6/conf/"+name+"/disable_ipv6", "0"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // nextIfName returns the first free ethN in the namespace.
@@ -261,9 +351,13 @@ func (d *bridgeDriver) LinkExists(name string) bool {
 	return err == nil
 }
 
-// HostRoutes lists the host's IPv4 routes, the default route excepted.
+// NetNSExists reports whether a network namespace is mounted at path.
+func (d *bridgeDriver) NetNSExists(path string) bool { return isNetNS(path) }
+
+// HostRoutes lists the host's IPv4 and IPv6 routes, the default routes
+// excepted.
 func (d *bridgeDriver) HostRoutes(ctx context.Context) ([]netip.Prefix, error) {
-	routes, err := netlink.RouteList(nil, unix.AF_INET)
+	routes, err := netlink.RouteList(nil, netlink.FAMILY_ALL)
 	if err != nil {
 		return nil, fmt.Errorf("list routes: %w", err)
 	}
@@ -273,9 +367,12 @@ func (d *bridgeDriver) HostRoutes(ctx context.Context) ([]netip.Prefix, error) {
 			continue
 		}
 		ones, _ := r.Dst.Mask.Size()
-		a, ok := netip.AddrFromSlice(r.Dst.IP.To4())
+		a, ok := netip.AddrFromSlice(r.Dst.IP)
 		if !ok || ones == 0 {
 			continue
+		}
+		if a.Is4In6() {
+			a = a.Unmap()
 		}
 		out = append(out, netip.PrefixFrom(a, ones).Masked())
 	}
@@ -305,36 +402,105 @@ func (d *bridgeDriver) ServeDNS(ctx context.Context, nsPath string, srv *dns.Ser
 	return nil
 }
 
-// ReservePort binds hostIP:port (tcp or udp) without listening: nothing
-// else can bind it, and no connection is ever accepted on it (the DNAT
-// rules take the traffic before local delivery). The socket has no
-// SO_REUSEADDR, so even listeners that set it are refused.
-func (d *bridgeDriver) ReservePort(proto string, hostIP netip.Addr, port uint16) (io.Closer, error) {
+// ReservePort binds b's host address and port (tcp or udp) without
+// listening: nothing else can bind it, and no connection is ever accepted on
+// it (the DNAT rules take the traffic before local delivery). The socket has
+// no SO_REUSEADDR, so even listeners that set it are refused. IPv6 sockets
+// are IPv6-only, so that 0.0.0.0 and [::] are held apart.
+//
+// An IPv6 tcp binding on [::] or [::1] does listen: the kernel drops packets
+// from ::1 that NAT would send out of the loopback (IPv6 has no
+// route_localnet), so connections to [::1]:port are forwarded to the
+// container from here, as docker's userland proxy does.
+func (d *bridgeDriver) ReservePort(b portmap.Binding) (io.Closer, error) {
 	typ := unix.SOCK_STREAM
-	switch proto {
+	switch b.Proto {
 	case "tcp":
 	case "udp":
 		typ = unix.SOCK_DGRAM
 	default:
 		return noReservation{}, nil // sctp: bookkeeping only
 	}
-	fd, err := unix.Socket(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
+	family := unix.AF_INET
+	var sa unix.Sockaddr
+	switch {
+	case b.IPv6():
+		family, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: int(b.HostPort), Addr: b.HostIP.As16()}
+	case b.HostIP.IsValid():
+		sa = &unix.SockaddrInet4{Port: int(b.HostPort), Addr: b.HostIP.Unmap().As4()}
+	default:
+		sa = &unix.SockaddrInet4{Port: int(b.HostPort)}
+	}
+	fd, err := unix.Socket(family, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
-	sa := &unix.SockaddrInet4{Port: int(port)}
-	if hostIP.IsValid() {
-		sa.Addr = hostIP.As4()
+	proxy := b.Proto == "tcp" && b.IPv6() && (b.HostIP.IsUnspecified() || b.HostIP.IsLoopback()) && b.ContainerIP.IsValid()
+	if family == unix.AF_INET6 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+			_ = unix.Close(fd)
+			return nil, fmt.Errorf("socket: IPV6_V6ONLY: %w", err)
+		}
+	}
+	if proxy {
+		// the proxy's own closed connections linger in TIME_WAIT on the
+		// port; SO_REUSEADDR lets a restarted berthd bind it again, and
+		// Linux still refuses it while another socket listens there
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			_ = unix.Close(fd)
+			return nil, fmt.Errorf("socket: SO_REUSEADDR: %w", err)
+		}
 	}
 	if err := unix.Bind(fd, sa); err != nil {
 		_ = unix.Close(fd)
-		ip := "0.0.0.0"
-		if hostIP.IsValid() {
-			ip = hostIP.String()
+		v := "4"
+		if b.IPv6() {
+			v = "6"
 		}
-		return nil, fmt.Errorf("listen %s4 %s: bind: %w", proto, net.JoinHostPort(ip, strconv.Itoa(int(port))), err)
+		return nil, fmt.Errorf("listen %s%s %s: bind: %w", b.Proto, v, b, err)
 	}
-	return os.NewFile(uintptr(fd), "port-reservation"), nil
+	f := os.NewFile(uintptr(fd), "port-reservation")
+	if !proxy {
+		return f, nil
+	}
+	defer f.Close()
+	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
+		return nil, fmt.Errorf("listen tcp6 %s: %w", b, err)
+	}
+	l, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("listen tcp6 %s: %w", b, err)
+	}
+	go forward(l, netip.AddrPortFrom(b.ContainerIP, b.ContainerPort))
+	return l, nil
+}
+
+// forward copies every connection accepted on l to and from to, until l is
+// closed.
+func forward(l net.Listener, to netip.AddrPort) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			up, err := net.DialTimeout("tcp", to.String(), 5*time.Second)
+			if err != nil {
+				return
+			}
+			defer up.Close()
+			done := make(chan struct{})
+			go func() {
+				_, _ = io.Copy(up, c)
+				_ = up.(*net.TCPConn).CloseWrite()
+				close(done)
+			}()
+			_, _ = io.Copy(c, up)
+			_ = c.(*net.TCPConn).CloseWrite()
+			<-done
+		}()
+	}
 }
 
 // EphemeralPorts reads net.ipv4.ip_local_port_range, falling back to

@@ -14,8 +14,15 @@
 //	m.DisconnectAll(ctx, id)                    // on exit (before a restart too), on rm
 //	RemoveNetNS(path)
 //
+// Networks may have IPv6 beside IPv4 (EnableIPv6): a second subnet, given or
+// cut from a unique local /48 kept in the state, addresses and default
+// routes in the containers, NAT66 and isolation in an ip6 table, AAAA
+// answers, and ports published on [::] as well as 0.0.0.0.
+//
 // Subpackages: ipam (addresses and subnets), portmap (host port choice),
-// firewall (nftables rules), dns (the embedded resolver). Kernel work lives
-// behind the Driver interface (bridge_linux.go); network namespaces are only
-// ever entered on a locked, throw-away OS thread (netns_linux.go).
+// firewall (nftables rules), dns (the embedded resolver), networktest (a
+// recording fake Driver and Firewall, so the Manager is tested without
+// root). Kernel work lives behind the Driver interface (bridge_linux.go);
+// network namespaces are only ever entered on a locked, throw-away OS thread
+// (netns_linux.go).
 package network

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/berth-project/berth/internal/network/dns"
+	"github.com/berth-project/berth/internal/network/portmap"
 )
 
 // Driver is the kernel work the Manager needs: bridges, veth pairs, the
@@ -17,7 +18,8 @@ type Driver interface {
 	// Init prepares the host (IP forwarding).
 	Init(ctx context.Context) error
 	// EnsureBridge creates n's bridge, or fixes an existing one: gateway
-	// address, up, marked as owned by tag.
+	// addresses (IPv6 too when n.EnableIPv6, with IPv6 forwarding on), up,
+	// marked as owned by tag.
 	EnsureBridge(ctx context.Context, n *Network, tag string) error
 	// DeleteBridge removes a bridge.
 	DeleteBridge(ctx context.Context, name string) error
@@ -32,14 +34,19 @@ type Driver interface {
 	Owned(ctx context.Context, tag string) (bridges, veths []string, err error)
 	// LinkExists reports whether a host link exists.
 	LinkExists(name string) bool
-	// HostRoutes lists the host's routed prefixes, so that automatic
-	// subnets avoid them.
+	// NetNSExists reports whether a network namespace is mounted at path.
+	NetNSExists(path string) bool
+	// HostRoutes lists the host's routed prefixes, IPv4 and IPv6, so that
+	// automatic subnets avoid them.
 	HostRoutes(ctx context.Context) ([]netip.Prefix, error)
 	// ServeDNS creates the embedded DNS listeners (127.0.0.11:53, udp and
 	// tcp) inside the namespace at nsPath and starts srv on them.
 	ServeDNS(ctx context.Context, nsPath string, srv *dns.Server) error
-	// ReservePort binds a host port so that nothing else takes it.
-	ReservePort(proto string, hostIP netip.Addr, port uint16) (io.Closer, error)
+	// ReservePort binds b's host port so that nothing else takes it. For an
+	// IPv6 tcp binding on [::] or [::1] it also forwards the connections to
+	// ::1, which the kernel will not NAT to another interface, to
+	// b.ContainerIP.
+	ReservePort(b portmap.Binding) (io.Closer, error)
 	// EphemeralPorts returns the kernel's ephemeral port range.
 	EphemeralPorts() (lo, hi uint16)
 }

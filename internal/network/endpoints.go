@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -43,7 +44,7 @@ func (m *Manager) Connect(ctx context.Context, netRef string, opts EndpointOptio
 		m.mu.Unlock()
 		return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf("endpoint with name %s already exists in network %s", name, n.Name))
 	}
-	if opts.IPv4.IsValid() && !n.EmbeddedDNS() {
+	if (opts.IPv4.IsValid() || opts.IPv6.IsValid()) && !n.EmbeddedDNS() {
 		m.mu.Unlock()
 		return nil, errdefs.ErrInvalidArgument.WithMessage("user specified IP address is supported on user defined networks only")
 	}
@@ -51,11 +52,29 @@ func (m *Manager) Connect(ctx context.Context, netRef string, opts EndpointOptio
 		m.mu.Unlock()
 		return nil, errdefs.ErrInvalidArgument.WithMessage("network-scoped alias is supported only for containers in user defined networks")
 	}
-	pool := m.pools[n.ID]
+	pool, pool6 := m.pools[n.ID], m.pools6[n.ID]
+	if opts.IPv6.IsValid() && pool6 == nil {
+		m.mu.Unlock()
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid endpoint settings:\nuser specified IPv6 address %s on network %s, which has no IPv6", opts.IPv6, n.Name))
+	}
 	ip, err := pool.Allocate(opts.IPv4)
 	if err != nil {
 		m.mu.Unlock()
 		return nil, err
+	}
+	var ip6 netip.Addr
+	if pool6 != nil {
+		if ip6, err = pool6.Allocate(opts.IPv6); err != nil {
+			pool.Release(ip)
+			m.mu.Unlock()
+			return nil, err
+		}
+	}
+	release := func() {
+		pool.Release(ip)
+		if pool6 != nil {
+			pool6.Release(ip6)
+		}
 	}
 	ep := &Endpoint{
 		ID: newID(), NetworkID: n.ID, NetworkName: n.Name, ContainerID: opts.ContainerID, Name: name,
@@ -64,11 +83,14 @@ func (m *Manager) Connect(ctx context.Context, netRef string, opts EndpointOptio
 		ExposedPorts: opts.ExposedPorts, DNS: slices.Clone(opts.DNS), EmbeddedDNS: n.EmbeddedDNS(),
 		ConnectedTime: time.Now().UTC(),
 	}
+	if ip6.IsValid() {
+		ep.IPv6Address, ep.IPv6PrefixLen, ep.IPv6Gateway = ip6, n.Subnet6.Bits(), n.Gateway6
+	}
 	if ep.MacAddress == "" {
 		a := ip.As4()
 		ep.MacAddress = net.HardwareAddr{0x02, 0x42, a[0], a[1], a[2], a[3]}.String()
 	} else if _, err := net.ParseMAC(ep.MacAddress); err != nil {
-		pool.Release(ip)
+		release()
 		m.mu.Unlock()
 		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid MAC address %s", ep.MacAddress))
 	}
@@ -84,7 +106,7 @@ func (m *Manager) Connect(ctx context.Context, netRef string, opts EndpointOptio
 		_ = m.driver.Detach(context.WithoutCancel(ctx), ep)
 		m.mu.Lock()
 		delete(m.endpoints, key)
-		pool.Release(ip)
+		release()
 		m.ports.Release(key)
 		if len(ep.Ports) > 0 {
 			_ = m.applyFirewall(context.WithoutCancel(ctx))
@@ -96,9 +118,15 @@ func (m *Manager) Connect(ctx context.Context, netRef string, opts EndpointOptio
 		}
 	}()
 	if !n.Internal {
-		reqs, err := portmap.Requests(opts.PortBindings, opts.ExposedPorts, opts.PublishAllPorts)
+		reqs, err := portmap.Requests(opts.PortBindings, opts.ExposedPorts, opts.PublishAllPorts, ip6.IsValid())
 		if err != nil {
 			return nil, err
+		}
+		for i := range reqs {
+			reqs[i].ContainerIP = ip
+			if reqs[i].HostIP.Is6() {
+				reqs[i].ContainerIP = ip6
+			}
 		}
 		m.mu.Lock()
 		ep.Ports, err = m.ports.Allocate(key, reqs)
@@ -183,6 +211,9 @@ func (m *Manager) disconnect(ctx context.Context, netRef, containerID string, de
 	m.ports.Release(key)
 	if pool := m.pools[n.ID]; pool != nil {
 		pool.Release(ep.IPAddress)
+	}
+	if pool6 := m.pools6[n.ID]; pool6 != nil && ep.IPv6Address.IsValid() {
+		pool6.Release(ep.IPv6Address)
 	}
 	var errs []error
 	if len(ep.Ports) > 0 {

@@ -22,12 +22,16 @@ func (m *Manager) Inspect(ref string) (network.Inspect, error) {
 			continue
 		}
 		mac := ep.Settings().MacAddress
-		out.Containers[ep.ContainerID] = network.EndpointResource{
+		res := network.EndpointResource{
 			Name:        ep.Name,
 			EndpointID:  ep.ID,
 			MacAddress:  mac,
 			IPv4Address: netip.PrefixFrom(ep.IPAddress, ep.PrefixLen),
 		}
+		if ep.IPv6Address.IsValid() {
+			res.IPv6Address = netip.PrefixFrom(ep.IPv6Address, ep.IPv6PrefixLen)
+		}
+		out.Containers[ep.ContainerID] = res
 	}
 	return out, nil
 }
@@ -50,6 +54,7 @@ func summary(n *Network) network.Network {
 		Scope:      "local",
 		Driver:     n.Driver,
 		EnableIPv4: true,
+		EnableIPv6: n.EnableIPv6,
 		IPAM:       network.IPAM{Driver: "default", Config: []network.IPAMConfig{}},
 		Internal:   n.Internal,
 		Options:    cloneMap(n.Options),
@@ -57,6 +62,9 @@ func summary(n *Network) network.Network {
 	}
 	if n.Subnet.IsValid() {
 		s.IPAM.Config = append(s.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet, IPRange: n.IPRange, Gateway: n.Gateway, AuxAddress: maps.Clone(n.AuxAddresses)})
+	}
+	if n.Subnet6.IsValid() {
+		s.IPAM.Config = append(s.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet6, IPRange: n.IPRange6, Gateway: n.Gateway6})
 	}
 	if s.Options == nil {
 		s.Options = map[string]string{}

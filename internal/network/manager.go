@@ -33,8 +33,10 @@ type Manager struct {
 	ports  *portmap.Allocator
 
 	mu        sync.RWMutex
+	ula       netip.Prefix           // see state.ULA
 	networks  map[string]*Network    // by id
 	pools     map[string]*ipam.Pool  // by network id
+	pools6    map[string]*ipam.Pool  // by network id, IPv6 networks
 	endpoints map[string]*Endpoint   // by endpointKey
 	dns       map[string]*dns.Server // by netns path
 }
@@ -99,6 +101,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		ports:     portmap.NewAllocator(lo, hi, cfg.Driver.ReservePort),
 		networks:  map[string]*Network{},
 		pools:     map[string]*ipam.Pool{},
+		pools6:    map[string]*ipam.Pool{},
 		endpoints: map[string]*Endpoint{},
 		dns:       map[string]*dns.Server{},
 	}
@@ -108,6 +111,13 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	st, err := loadState(cfg.Root)
 	if err != nil {
 		return nil, err
+	}
+	if !slices.ContainsFunc(cfg.AddressPools, func(p ipam.PoolSpec) bool { return p.Base.Addr().Is6() }) {
+		m.ula = st.ULA
+		if !m.ula.IsValid() {
+			m.ula = ipam.RandomULA().Base
+		}
+		m.cfg.AddressPools = append(slices.Clone(cfg.AddressPools), ipam.PoolSpec{Base: m.ula, Size: 64})
 	}
 	m.mu.Lock()
 	err = m.restore(ctx, st)
@@ -146,6 +156,14 @@ func (m *Manager) restore(ctx context.Context, st *state) error {
 		if err := reserveAux(pool, n.AuxAddresses); err != nil {
 			m.log.Warn("restore auxiliary addresses", "network", n.Name, "err", err)
 		}
+		var pool6 *ipam.Pool
+		if n.EnableIPv6 {
+			if pool6, err = ipam.NewPool(n.Subnet6, n.IPRange6, n.Gateway6); err != nil {
+				m.log.Warn("dropping stored network with a bad IPv6 subnet", "network", n.Name, "err", err)
+				continue
+			}
+			m.pools6[n.ID] = pool6
+		}
 		m.networks[n.ID] = n
 		m.pools[n.ID] = pool
 	}
@@ -162,7 +180,7 @@ func (m *Manager) restore(ctx context.Context, st *state) error {
 	}
 	for _, ep := range st.Endpoints {
 		n, ok := m.networks[ep.NetworkID]
-		if !ok || !isNetNS(ep.NetNSPath) || !m.driver.LinkExists(ep.HostIfName) {
+		if !ok || !m.driver.NetNSExists(ep.NetNSPath) || !m.driver.LinkExists(ep.HostIfName) {
 			// the container's namespace went while berthd was away
 			if ok {
 				_ = m.driver.Detach(ctx, ep)
@@ -171,6 +189,11 @@ func (m *Manager) restore(ctx context.Context, st *state) error {
 		}
 		if err := m.pools[n.ID].Reserve(ep.IPAddress); err != nil {
 			m.log.Warn("restore endpoint address", "container", ep.ContainerID, "network", n.Name, "err", err)
+		}
+		if pool6 := m.pools6[n.ID]; pool6 != nil && ep.IPv6Address.IsValid() {
+			if err := pool6.Reserve(ep.IPv6Address); err != nil {
+				m.log.Warn("restore endpoint IPv6 address", "container", ep.ContainerID, "network", n.Name, "err", err)
+			}
 		}
 		if err := m.ports.Restore(endpointKey(n.ID, ep.ContainerID), ep.Ports); err != nil {
 			m.log.Warn("restore published ports", "container", ep.ContainerID, "err", err)
@@ -197,7 +220,7 @@ func (m *Manager) ensureDefaultNetworks() error {
 	bip := m.cfg.DefaultBIP
 	subnet := bip.Masked()
 	if n := m.byName(DefaultNetwork); n != nil {
-		if n.Bridge == m.cfg.DefaultBridge && n.Subnet == subnet && n.Gateway == bip.Addr() {
+		if n.Bridge == m.cfg.DefaultBridge && n.Subnet == subnet && n.Gateway == bip.Addr() && m.sameDefaultIPv6(n) {
 			return nil
 		}
 		for _, ep := range m.endpoints {
@@ -211,6 +234,7 @@ func (m *Manager) ensureDefaultNetworks() error {
 		}
 		delete(m.networks, n.ID)
 		delete(m.pools, n.ID)
+		delete(m.pools6, n.ID)
 	}
 	gw := bip.Addr()
 	if gw == subnet.Addr() {
@@ -233,9 +257,33 @@ func (m *Manager) ensureDefaultNetworks() error {
 			"com.docker.network.driver.mtu": strconv.Itoa(m.mtu()),
 		},
 	}
+	if m.cfg.DefaultIPv6 {
+		subnet6 := m.cfg.DefaultFixedCIDRv6
+		if !subnet6.IsValid() {
+			if subnet6, err = ipam.NextSubnet6(m.cfg.AddressPools, m.subnets()); err != nil {
+				return fmt.Errorf("default bridge: %w", err)
+			}
+		}
+		pool6, err := ipam.NewPool(subnet6, netip.Prefix{}, netip.Addr{})
+		if err != nil {
+			return fmt.Errorf("default bridge: fixed-cidr-v6: %w", err)
+		}
+		n.EnableIPv6, n.Subnet6, n.Gateway6 = true, pool6.Subnet(), pool6.Gateway()
+		m.pools6[n.ID] = pool6
+	}
 	m.networks[n.ID] = n
 	m.pools[n.ID] = pool
 	return nil
+}
+
+// sameDefaultIPv6 reports whether the stored default network n has the
+// configured IPv6 settings. m.mu is held.
+func (m *Manager) sameDefaultIPv6(n *Network) bool {
+	if n.EnableIPv6 != m.cfg.DefaultIPv6 {
+		return false
+	}
+	// without --fixed-cidr-v6 the subnet chosen before is kept
+	return !m.cfg.DefaultFixedCIDRv6.IsValid() || n.Subnet6 == m.cfg.DefaultFixedCIDRv6.Masked()
 }
 
 // removeStaleLinks deletes bridges and veths marked as berth's (with this
@@ -267,14 +315,18 @@ func (m *Manager) applyFirewall(ctx context.Context) error {
 	var rs firewall.Ruleset
 	for _, n := range m.networks {
 		if n.Driver == DriverBridge {
-			rs.Networks = append(rs.Networks, firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Internal: n.Internal})
+			rs.Networks = append(rs.Networks, firewall.Network{Bridge: n.Bridge, Subnet: n.Subnet, Subnet6: n.Subnet6, Internal: n.Internal})
 		}
 	}
 	for _, ep := range m.endpoints {
 		for _, b := range ep.Ports {
+			to := b.ContainerIP
+			if !to.IsValid() {
+				to = ep.IPAddress // state from before IPv6
+			}
 			rs.Ports = append(rs.Ports, firewall.Port{
 				Proto: b.Proto, HostIP: b.HostIP, HostPort: b.HostPort,
-				ContainerIP: ep.IPAddress, ContainerPort: b.ContainerPort,
+				ContainerIP: to, ContainerPort: b.ContainerPort,
 			})
 		}
 	}
@@ -283,7 +335,10 @@ func (m *Manager) applyFirewall(ctx context.Context) error {
 		if a.HostPort != b.HostPort {
 			return int(a.HostPort) - int(b.HostPort)
 		}
-		return strings.Compare(a.Proto, b.Proto)
+		if c := strings.Compare(a.Proto, b.Proto); c != 0 {
+			return c
+		}
+		return a.HostIP.Compare(b.HostIP)
 	})
 	if err := m.fw.Apply(ctx, rs); err != nil {
 		return fmt.Errorf("program firewall: %w", err)
@@ -336,6 +391,7 @@ func (m *Manager) Destroy(ctx context.Context) error {
 	}
 	m.networks = map[string]*Network{}
 	m.pools = map[string]*ipam.Pool{}
+	m.pools6 = map[string]*ipam.Pool{}
 	return errors.Join(errs...)
 }
 

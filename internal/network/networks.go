@@ -79,6 +79,12 @@ func (m *Manager) Create(ctx context.Context, name string, opts CreateOptions) (
 	if err := reserveAux(pool, opts.AuxAddresses); err != nil {
 		return nil, err
 	}
+	var pool6 *ipam.Pool
+	if opts.EnableIPv6 {
+		if pool6, err = m.newPool6(ctx, opts, subnet); err != nil {
+			return nil, err
+		}
+	}
 	options := cloneMap(opts.Options)
 	if opts.BridgeName != "" {
 		if options == nil {
@@ -95,15 +101,25 @@ func (m *Manager) Create(ctx context.Context, name string, opts CreateOptions) (
 	if n.IPRange.IsValid() {
 		n.IPRange = n.IPRange.Masked()
 	}
+	if pool6 != nil {
+		n.EnableIPv6, n.Subnet6, n.Gateway6 = true, pool6.Subnet(), pool6.Gateway()
+		if opts.IPRange6.IsValid() {
+			n.IPRange6 = opts.IPRange6.Masked()
+		}
+	}
 	if err := m.driver.EnsureBridge(ctx, n, m.cfg.TableName); err != nil {
 		_ = m.driver.DeleteBridge(ctx, bridge)
 		return nil, err
 	}
 	m.networks[id] = n
 	m.pools[id] = pool
+	if pool6 != nil {
+		m.pools6[id] = pool6
+	}
 	undo := func() {
 		delete(m.networks, id)
 		delete(m.pools, id)
+		delete(m.pools6, id)
 		_ = m.driver.DeleteBridge(ctx, bridge)
 	}
 	if err := m.applyFirewall(ctx); err != nil {
@@ -135,12 +151,42 @@ func reserveAux(pool *ipam.Pool, aux map[string]netip.Addr) error {
 	return nil
 }
 
-// subnets lists the subnets of the bridge networks. m.mu is held.
+// newPool6 validates or chooses the IPv6 subnet of a new network. m.mu is
+// held.
+func (m *Manager) newPool6(ctx context.Context, opts CreateOptions, subnet4 netip.Prefix) (*ipam.Pool, error) {
+	subnet := opts.Subnet6
+	if subnet.IsValid() {
+		if !subnet.Addr().Is6() || subnet.Addr().Is4In6() {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid subnet %s: not an IPv6 subnet", subnet))
+		}
+		if err := ipam.CheckOverlap(subnet.Masked(), m.subnets()); err != nil {
+			return nil, err
+		}
+	} else {
+		if opts.Gateway6.IsValid() || opts.IPRange6.IsValid() {
+			return nil, errdefs.ErrInvalidArgument.WithMessage("invalid network config: a gateway or an ip-range needs a subnet")
+		}
+		used := append(m.subnets(), subnet4)
+		if routes, err := m.driver.HostRoutes(ctx); err == nil {
+			used = append(used, routes...)
+		}
+		var err error
+		if subnet, err = ipam.NextSubnet6(m.cfg.AddressPools, used); err != nil {
+			return nil, err
+		}
+	}
+	return ipam.NewPool(subnet, opts.IPRange6, opts.Gateway6)
+}
+
+// subnets lists the subnets, IPv4 and IPv6, of the bridge networks. m.mu is
+// held.
 func (m *Manager) subnets() []netip.Prefix {
 	var out []netip.Prefix
 	for _, n := range m.networks {
-		if n.Subnet.IsValid() {
-			out = append(out, n.Subnet)
+		for _, p := range []netip.Prefix{n.Subnet, n.Subnet6} {
+			if p.IsValid() {
+				out = append(out, p)
+			}
 		}
 	}
 	return out
@@ -230,6 +276,7 @@ func (m *Manager) remove(ctx context.Context, n *Network) error {
 	}
 	delete(m.networks, n.ID)
 	delete(m.pools, n.ID)
+	delete(m.pools6, n.ID)
 	saveErr := m.save()
 	fwErr := m.applyFirewall(ctx)
 	if err := m.driver.DeleteBridge(ctx, n.Bridge); err != nil {

@@ -25,9 +25,9 @@ func (r *nsResolver) networks() map[string]bool {
 	return ids
 }
 
-// LookupA returns the addresses of name on the namespace's networks: every
+// LookupIP returns the addresses of name on the namespace's networks: every
 // endpoint whose container name, alias or short id matches.
-func (r *nsResolver) LookupA(name string) ([]netip.Addr, bool) {
+func (r *nsResolver) LookupIP(name string) ([]netip.Addr, bool) {
 	r.m.mu.RLock()
 	defer r.m.mu.RUnlock()
 	nets := r.networks()
@@ -39,6 +39,9 @@ func (r *nsResolver) LookupA(name string) ([]netip.Addr, bool) {
 		for _, n := range ep.DNSNames() {
 			if strings.EqualFold(n, name) {
 				addrs = append(addrs, ep.IPAddress)
+				if ep.IPv6Address.IsValid() {
+					addrs = append(addrs, ep.IPv6Address)
+				}
 				break
 			}
 		}
@@ -53,7 +56,7 @@ func (r *nsResolver) LookupPTR(addr netip.Addr) []string {
 	defer r.m.mu.RUnlock()
 	nets := r.networks()
 	for _, ep := range r.m.endpoints {
-		if nets[ep.NetworkID] && ep.IPAddress == addr && ep.Name != "" {
+		if nets[ep.NetworkID] && (ep.IPAddress == addr || ep.IPv6Address == addr) && ep.Name != "" {
 			return []string{ep.Name + "." + ep.NetworkName}
 		}
 	}

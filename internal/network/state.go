@@ -3,6 +3,7 @@ package network
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,9 @@ const stateFile = "state.json"
 type state struct {
 	Networks  []*Network  `json:"networks"`
 	Endpoints []*Endpoint `json:"endpoints"`
+	// ULA is the unique local /48 IPv6 subnets come from when the address
+	// pools have no IPv6 pool, chosen once.
+	ULA netip.Prefix `json:"ula,omitzero"`
 }
 
 func loadState(root string) (*state, error) {
@@ -37,7 +41,7 @@ func loadState(root string) (*state, error) {
 
 // save persists the manager's state. m.mu is held.
 func (m *Manager) save() error {
-	s := state{}
+	s := state{ULA: m.ula}
 	for _, n := range m.networks {
 		s.Networks = append(s.Networks, n)
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/internal/network/firewall"
@@ -46,8 +47,15 @@ type Config struct {
 	// DefaultBIP is the gateway address and subnet of the "bridge" network
 	// (--bip). Default 172.17.0.1/16.
 	DefaultBIP netip.Prefix
+	// DefaultIPv6 gives the "bridge" network IPv6 (--ipv6), with
+	// DefaultFixedCIDRv6 as its subnet (--fixed-cidr-v6) or, when that is
+	// zero, one from the IPv6 address pools.
+	DefaultIPv6        bool
+	DefaultFixedCIDRv6 netip.Prefix
 	// AddressPools are the pools subnets of new networks are cut from
-	// (default-address-pools). Default: docker's.
+	// (default-address-pools). Default: docker's IPv4 pools. As docker does,
+	// when they hold no IPv6 pool, a unique local /48 chosen once and kept in
+	// the state is added for IPv6 networks.
 	AddressPools []ipam.PoolSpec
 	// TableName is the nftables table berth owns. Default "berth".
 	TableName string
@@ -74,6 +82,10 @@ type CreateOptions struct {
 	IPRange    netip.Prefix      // zero: the whole subnet
 	Gateway    netip.Addr        // zero: the subnet's first address
 	Internal   bool              // no route out, no masquerade, no published ports
+	EnableIPv6 bool              // --ipv6: an IPv6 subnet beside the IPv4 one
+	Subnet6    netip.Prefix      // with EnableIPv6; zero: the next free /64 of the IPv6 pools
+	IPRange6   netip.Prefix      //
+	Gateway6   netip.Addr        //
 	Labels     map[string]string //
 	Options    map[string]string // driver options; BridgeNameOption is honoured
 	BridgeName string            // overrides Options[BridgeNameOption]; default br-<id[:12]>
@@ -83,19 +95,44 @@ type CreateOptions struct {
 	AuxAddresses map[string]netip.Addr
 }
 
+// SetIPAM takes the subnets, ranges, gateways and (IPv4) auxiliary
+// addresses of a create request's IPAM configs: one IPv4 and one IPv6 at
+// most (the IPv6 one counts only with EnableIPv6, as in docker).
+func (o *CreateOptions) SetIPAM(configs []network.IPAMConfig) error {
+	var v4, v6 int
+	for _, c := range configs {
+		if c.Subnet.Addr().Is6() && !c.Subnet.Addr().Is4In6() {
+			v6++
+			o.Subnet6, o.IPRange6, o.Gateway6 = c.Subnet, c.IPRange, c.Gateway
+			continue
+		}
+		v4++
+		o.Subnet, o.IPRange, o.Gateway, o.AuxAddresses = c.Subnet, c.IPRange, c.Gateway, c.AuxAddress
+	}
+	if v4 > 1 || v6 > 1 {
+		return errdefs.ErrNotImplemented.WithMessage("berth supports one IPv4 and one IPv6 subnet per network")
+	}
+	return nil
+}
+
 // Network is one network. Values returned by the Manager are copies.
 type Network struct {
-	ID       string            `json:"id"`
-	Name     string            `json:"name"`
-	Driver   string            `json:"driver"`
-	Bridge   string            `json:"bridge,omitempty"`
-	Subnet   netip.Prefix      `json:"subnet,omitzero"`
-	IPRange  netip.Prefix      `json:"ipRange,omitzero"`
-	Gateway  netip.Addr        `json:"gateway,omitzero"`
-	Internal bool              `json:"internal,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
-	Options  map[string]string `json:"options,omitempty"`
-	Created  time.Time         `json:"created"`
+	ID      string       `json:"id"`
+	Name    string       `json:"name"`
+	Driver  string       `json:"driver"`
+	Bridge  string       `json:"bridge,omitempty"`
+	Subnet  netip.Prefix `json:"subnet,omitzero"`
+	IPRange netip.Prefix `json:"ipRange,omitzero"`
+	Gateway netip.Addr   `json:"gateway,omitzero"`
+	// EnableIPv6 networks have an IPv6 subnet too.
+	EnableIPv6 bool              `json:"enableIPv6,omitempty"`
+	Subnet6    netip.Prefix      `json:"subnet6,omitzero"`
+	IPRange6   netip.Prefix      `json:"ipRange6,omitzero"`
+	Gateway6   netip.Addr        `json:"gateway6,omitzero"`
+	Internal   bool              `json:"internal,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Options    map[string]string `json:"options,omitempty"`
+	Created    time.Time         `json:"created"`
 
 	// AuxAddresses are reserved: no container gets them.
 	AuxAddresses map[string]netip.Addr `json:"auxAddresses,omitempty"`
@@ -136,6 +173,7 @@ type EndpointOptions struct {
 	Name        string // container name, with or without the leading "/"
 	Aliases     []string
 	IPv4        netip.Addr // --ip; zero: next free address
+	IPv6        netip.Addr // --ip6, on IPv6 networks; zero: next free address
 	MacAddress  string     // --mac-address; default derived from the address
 	NetNSPath   string     // the container's network namespace (NewNetNS)
 	// PortBindings, ExposedPorts and PublishAllPorts (-P) are the container's
@@ -161,6 +199,9 @@ type Endpoint struct {
 	IPAddress     netip.Addr        `json:"ipAddress"`
 	PrefixLen     int               `json:"prefixLen"`
 	Gateway       netip.Addr        `json:"gateway,omitzero"`
+	IPv6Address   netip.Addr        `json:"ipv6Address,omitzero"` // on IPv6 networks
+	IPv6PrefixLen int               `json:"ipv6PrefixLen,omitempty"`
+	IPv6Gateway   netip.Addr        `json:"ipv6Gateway,omitzero"`
 	MacAddress    string            `json:"macAddress"`
 	IfName        string            `json:"ifName"`     // inside the container: eth0, eth1...
 	HostIfName    string            `json:"hostIfName"` // the host side of the veth pair
@@ -208,6 +249,10 @@ func (e *Endpoint) Settings() *network.EndpointSettings {
 		IPPrefixLen: e.PrefixLen,
 		MacAddress:  network.HardwareAddr(mac),
 		DNSNames:    e.DNSNames(),
+
+		GlobalIPv6Address:   e.IPv6Address,
+		GlobalIPv6PrefixLen: e.IPv6PrefixLen,
+		IPv6Gateway:         e.IPv6Gateway,
 	}
 }
 

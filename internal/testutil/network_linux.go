@@ -55,8 +55,10 @@ func (n Net) remove() error {
 	if out, err := exec.Command("ip", "link", "del", n.Bridge).CombinedOutput(); err != nil && !strings.Contains(string(out), "Cannot find device") {
 		errs = append(errs, fmt.Errorf("ip link del %s: %v: %s", n.Bridge, err, out))
 	}
-	if out, err := exec.Command("nft", "delete", "table", "ip", n.Table).CombinedOutput(); err != nil && !strings.Contains(string(out), "No such file or directory") {
-		errs = append(errs, fmt.Errorf("nft delete table %s: %v: %s", n.Table, err, out))
+	for _, family := range []string{"ip", "ip6"} { // ip6: networks with IPv6
+		if out, err := exec.Command("nft", "delete", "table", family, n.Table).CombinedOutput(); err != nil && !strings.Contains(string(out), "No such file or directory") {
+			errs = append(errs, fmt.Errorf("nft delete table %s %s: %v: %s", family, n.Table, err, out))
+		}
 	}
 	return errors.Join(errs...)
 }

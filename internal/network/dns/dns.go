@@ -8,11 +8,13 @@ package dns
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -26,10 +28,10 @@ const ttl = 600
 
 // Resolver answers for the names berth knows.
 type Resolver interface {
-	// LookupA returns the IPv4 addresses of name (lower case, without the
-	// trailing dot); ok is false when the name is not one of berth's, and the
-	// question is forwarded.
-	LookupA(name string) (addrs []netip.Addr, ok bool)
+	// LookupIP returns the addresses, IPv4 and IPv6, of name (lower case,
+	// without the trailing dot); ok is false when the name is not one of
+	// berth's, and the question is forwarded.
+	LookupIP(name string) (addrs []netip.Addr, ok bool)
 	// LookupPTR returns the names (without the trailing dot) of addr.
 	LookupPTR(addr netip.Addr) []string
 }
@@ -39,7 +41,6 @@ type Server struct {
 	resolver  Resolver
 	upstreams []string // host:port
 	timeout   time.Duration
-	rotate    atomic.Uint32
 
 	mu      sync.Mutex
 	servers []*dns.Server
@@ -120,29 +121,38 @@ func (s *Server) handle(w dns.ResponseWriter, req *dns.Msg) {
 			}
 		}
 	default:
-		if addrs, ok := s.resolver.LookupA(name); ok {
+		if addrs, ok := s.resolver.LookupIP(name); ok {
 			m := new(dns.Msg)
 			m.SetReply(req)
 			m.Authoritative = true
 			m.RecursionAvailable = true
-			if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-				// rotate, so that clients taking the first answer spread over an alias's members
-				n := len(addrs)
-				start := 0
-				if n > 1 {
-					start = int(s.rotate.Add(1) % uint32(n))
-				}
-				for i := range n {
-					a := addrs[(start+i)%n].As4()
-					m.Answer = append(m.Answer, &dns.A{Hdr: hdr(q.Name, dns.TypeA), A: net.IP(a[:])})
-				}
-			}
-			// other types of a known name: NOERROR with no answer, like docker
+			// other types of a known name, or a family it has no address
+			// of: NOERROR with no answer, like docker
+			m.Answer = records(q, addrs)
 			_ = w.WriteMsg(m)
 			return
 		}
 	}
 	s.forward(w, req)
+}
+
+// records are the A or AAAA records of addrs that q asks for, in a random
+// order: every client takes the first, so a name several containers share
+// (an alias) spreads the load over them, as docker's resolver shuffles.
+func records(q dns.Question, addrs []netip.Addr) []dns.RR {
+	var rrs []dns.RR
+	for _, a := range addrs {
+		switch {
+		case a.Is4() && (q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY):
+			ip := a.As4()
+			rrs = append(rrs, &dns.A{Hdr: hdr(q.Name, dns.TypeA), A: net.IP(ip[:])})
+		case a.Is6() && (q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY):
+			ip := a.As16()
+			rrs = append(rrs, &dns.AAAA{Hdr: hdr(q.Name, dns.TypeAAAA), AAAA: net.IP(ip[:])})
+		}
+	}
+	rand.Shuffle(len(rrs), func(i, j int) { rrs[i], rrs[j] = rrs[j], rrs[i] })
+	return rrs
 }
 
 func hdr(name string, t uint16) dns.RR_Header {
@@ -177,19 +187,34 @@ func (s *Server) forward(w dns.ResponseWriter, req *dns.Msg) {
 	s.reply(w, req, dns.RcodeServerFailure)
 }
 
-// reverseAddr parses "4.3.2.1.in-addr.arpa".
+// reverseAddr parses "4.3.2.1.in-addr.arpa" and the nibbles of
+// "....ip6.arpa".
 func reverseAddr(name string) (netip.Addr, bool) {
-	rest, ok := strings.CutSuffix(name, ".in-addr.arpa")
+	if rest, ok := strings.CutSuffix(name, ".in-addr.arpa"); ok {
+		parts := strings.Split(rest, ".")
+		if len(parts) != 4 {
+			return netip.Addr{}, false
+		}
+		slices.Reverse(parts)
+		a, err := netip.ParseAddr(strings.Join(parts, "."))
+		return a, err == nil && a.Is4()
+	}
+	rest, ok := strings.CutSuffix(name, ".ip6.arpa")
 	if !ok {
 		return netip.Addr{}, false
 	}
-	parts := strings.Split(rest, ".")
-	if len(parts) != 4 {
+	nibbles := strings.Split(rest, ".")
+	if len(nibbles) != 32 {
 		return netip.Addr{}, false
 	}
-	for i, j := 0, 3; i < j; i, j = i+1, j-1 {
-		parts[i], parts[j] = parts[j], parts[i]
+	var b [16]byte
+	for i, n := range nibbles {
+		v, err := strconv.ParseUint(n, 16, 4)
+		if err != nil || len(n) != 1 {
+			return netip.Addr{}, false
+		}
+		pos := 31 - i // the last nibble of the name is the first of the address
+		b[pos/2] |= byte(v) << (4 * (1 - pos%2))
 	}
-	a, err := netip.ParseAddr(strings.Join(parts, "."))
-	return a, err == nil && a.Is4()
+	return netip.AddrFrom16(b), true
 }

@@ -19,15 +19,16 @@ import (
 type Network struct {
 	Bridge   string       // Linux bridge name
 	Subnet   netip.Prefix // the network's IPv4 subnet
+	Subnet6  netip.Prefix // the network's IPv6 subnet; zero without IPv6
 	Internal bool         // no traffic in or out of the bridge except between its members
 }
 
 // Port is one published port.
 type Port struct {
 	Proto         string     // "tcp", "udp" or "sctp"
-	HostIP        netip.Addr // zero: every local address
+	HostIP        netip.Addr // zero: every local IPv4 address; "::" every local IPv6 address
 	HostPort      uint16     //
-	ContainerIP   netip.Addr //
+	ContainerIP   netip.Addr // of HostIP's family
 	ContainerPort uint16     //
 }
 

@@ -44,21 +44,41 @@ func (r rule) oifname(n string, eq bool) rule {
 	return r.with(&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1}, &expr.Cmp{Op: cmpOp(eq), Register: 1, Data: ifname(n)})
 }
 
-// ipAddr matches the IPv4 source (offset 12) or destination (16) against p.
-func (r rule) ipPrefix(offset uint32, p netip.Prefix) rule {
+// ipPrefix matches the IPv4 or IPv6 source or destination address against
+// p: equal (eq) or not.
+func (r rule) ipPrefix(src bool, p netip.Prefix, eq bool) rule {
 	p = p.Masked()
-	r = r.with(&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4})
-	if p.Bits() < 32 {
-		mask := netip.PrefixFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), p.Bits()).Masked().Addr().As4()
-		r = r.with(&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask[:], Xor: []byte{0, 0, 0, 0}})
+	offset, n := uint32(16), uint32(4) // IPv4 daddr
+	switch {
+	case p.Addr().Is6() && src:
+		offset, n = 8, 16
+	case p.Addr().Is6():
+		offset, n = 24, 16
+	case src:
+		offset = 12
 	}
-	a := p.Addr().As4()
-	return r.with(&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: a[:]})
+	r = r.with(&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: n})
+	if p.Bits() < p.Addr().BitLen() {
+		full := make([]byte, n)
+		for i := range full {
+			full[i] = 0xff
+		}
+		ones, _ := netip.AddrFromSlice(full)
+		mask := netip.PrefixFrom(ones, p.Bits()).Masked().Addr().AsSlice()
+		r = r.with(&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: n, Mask: mask, Xor: make([]byte, n)})
+	}
+	return r.with(&expr.Cmp{Op: cmpOp(eq), Register: 1, Data: p.Addr().AsSlice()})
 }
 
-func (r rule) ipSaddr(p netip.Prefix) rule { return r.ipPrefix(12, p) }
+func (r rule) ipSaddr(p netip.Prefix) rule { return r.ipPrefix(true, p, true) }
 
-func (r rule) ipDaddr(a netip.Addr) rule { return r.ipPrefix(16, netip.PrefixFrom(a, 32)) }
+func (r rule) ipDaddr(a netip.Addr) rule {
+	return r.ipPrefix(false, netip.PrefixFrom(a, a.BitLen()), true)
+}
+
+func (r rule) ipDaddrNot(a netip.Addr) rule {
+	return r.ipPrefix(false, netip.PrefixFrom(a, a.BitLen()), false)
+}
 
 func (r rule) l4proto(proto string) rule {
 	var n byte
@@ -102,11 +122,14 @@ func (r rule) ctState(bits uint32) rule { return r.ctBits(expr.CtKeySTATE, bits)
 func (r rule) ctStatusDNAT() rule { return r.ctBits(expr.CtKeySTATUS, ipsDstNAT) }
 
 func (r rule) dnat(a netip.Addr, port uint16) rule {
-	ip := a.As4()
+	family := uint32(unix.NFPROTO_IPV4)
+	if a.Is6() {
+		family = unix.NFPROTO_IPV6
+	}
 	return r.with(
-		&expr.Immediate{Register: 1, Data: ip[:]},
+		&expr.Immediate{Register: 1, Data: a.AsSlice()},
 		&expr.Immediate{Register: 2, Data: binary.BigEndian.AppendUint16(nil, port)},
-		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: family, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
 	)
 }
 

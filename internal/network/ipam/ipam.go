@@ -1,4 +1,4 @@
-// Package ipam manages IPv4 address pools: the addresses of one network's
+// Package ipam manages IPv4 and IPv6 address pools: the addresses of one network's
 // subnet (Pool) and the choice of non-overlapping subnets for new networks
 // (Space). It is pure: no kernel, no disk; the caller persists what it hands
 // out and replays it with Reserve after a restart.
@@ -11,8 +11,9 @@ import (
 	"github.com/containerd/errdefs"
 )
 
-// Pool hands out the addresses of one subnet. The network address, the
-// broadcast address and the gateway are never handed out. Allocation is
+// Pool hands out the addresses of one subnet, IPv4 or IPv6. The network
+// address (IPv6's subnet-router anycast), the IPv4 broadcast address and the
+// gateway are never handed out. Allocation is
 // sequential after the last address handed out, wrapping at the end of the
 // range, as docker's allocator does, so a released address is not reused at
 // once.
@@ -28,19 +29,17 @@ type Pool struct {
 // optional gateway (the first host address when zero) and returns an empty
 // pool. Errors carry docker's messages and are ErrInvalidArgument.
 func NewPool(subnet, ipRange netip.Prefix, gateway netip.Addr) (*Pool, error) {
-	if !subnet.IsValid() || !subnet.Addr().Is4() {
-		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid subnet %s: only IPv4 subnets are supported", subnet))
+	if !subnet.IsValid() || subnet.Addr().Is4In6() {
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid subnet %s", subnet))
 	}
-	if subnet.Bits() > 30 {
+	if subnet.Addr().BitLen()-subnet.Bits() < 2 {
 		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid subnet %s: too small, it must hold at least 2 host addresses", subnet))
 	}
-	if subnet != subnet.Masked() {
-		// docker accepts 10.1.2.3/24 and means 10.1.2.0/24
-		subnet = subnet.Masked()
-	}
+	// docker accepts 10.1.2.3/24 and means 10.1.2.0/24
+	subnet = subnet.Masked()
 	if ipRange.IsValid() {
 		ipRange = ipRange.Masked()
-		if !ipRange.Addr().Is4() || ipRange.Bits() < subnet.Bits() || !subnet.Contains(ipRange.Addr()) {
+		if ipRange.Addr().Is4() != subnet.Addr().Is4() || ipRange.Bits() < subnet.Bits() || !subnet.Contains(ipRange.Addr()) {
 			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("no matching subnet for range %s", ipRange))
 		}
 	} else {
@@ -82,34 +81,48 @@ func (p *Pool) Allocate(preferred netip.Addr) (netip.Addr, error) {
 		}
 		return preferred, nil
 	}
-	first, last := bounds(p.ipRange)
-	sfirst, slast := bounds(p.subnet)
-	lo, hi := toUint(first), toUint(last)
+	lo, hi := bounds(p.ipRange)
 	next := lo
-	if p.last.IsValid() && p.ipRange.Contains(p.last) && toUint(p.last) < hi {
-		next = toUint(p.last) + 1
+	if p.last.IsValid() && p.ipRange.Contains(p.last) && p.last != hi {
+		next = p.last.Next()
 	}
-	for i := uint64(0); i <= uint64(hi-lo); i++ {
-		a := fromUint(next)
+	// the scan meets at most every used address before a free one, so an
+	// IPv6 /64 is never walked through
+	steps := size(p.ipRange)
+	if limit := uint64(len(p.used)) + 3; limit < steps {
+		steps = limit
+	}
+	for range steps {
+		a := next
 		if next == hi {
 			next = lo
 		} else {
-			next++
+			next = next.Next()
 		}
-		if a != sfirst && a != slast && !p.used[a] {
+		if p.usable(a) && !p.used[a] {
 			p.used[a] = true
 			p.last = a
 			return a, nil
 		}
 	}
-	return netip.Addr{}, errdefs.ErrUnavailable.WithMessage(fmt.Sprintf("no available IPv4 addresses on this network's address pools: %s", p.subnet))
+	family := "IPv4"
+	if p.subnet.Addr().Is6() {
+		family = "IPv6"
+	}
+	return netip.Addr{}, errdefs.ErrUnavailable.WithMessage(fmt.Sprintf("no available %s addresses on this network's address pools: %s", family, p.subnet))
+}
+
+// usable reports whether a may be handed out at all: not the subnet's first
+// address nor, in IPv4, its broadcast address.
+func (p *Pool) usable(a netip.Addr) bool {
+	first, last := bounds(p.subnet)
+	return a != first && (a.Is6() || a != last)
 }
 
 // Reserve marks addr as handed out: for a requested --ip, and to replay
 // stored allocations after a restart.
 func (p *Pool) Reserve(addr netip.Addr) error {
-	first, last := bounds(p.subnet)
-	if !p.subnet.Contains(addr) || addr == first || addr == last {
+	if !p.subnet.Contains(addr) || !p.usable(addr) {
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid endpoint settings:\nno configured subnet or ip-range contain the IP address %s", addr))
 	}
 	if p.used[addr] {
@@ -129,7 +142,21 @@ func (p *Pool) Release(addr netip.Addr) {
 
 // bounds returns the first and last address of a prefix.
 func bounds(p netip.Prefix) (first, last netip.Addr) {
-	first = p.Masked().Addr()
-	host := uint32(1)<<(32-p.Bits()) - 1
-	return first, fromUint(toUint(first) | host)
+	p = p.Masked()
+	first = p.Addr()
+	b := first.AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	last, _ = netip.AddrFromSlice(b)
+	return first, last
+}
+
+// size is the number of addresses in p, capped at 1<<63.
+func size(p netip.Prefix) uint64 {
+	host := p.Addr().BitLen() - p.Bits()
+	if host >= 63 {
+		return 1 << 63
+	}
+	return 1 << host
 }

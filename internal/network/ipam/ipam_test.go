@@ -19,7 +19,10 @@ func TestNewPool(t *testing.T) {
 		{name: "gateway outside", subnet: "10.9.0.0/24", gateway: "10.8.0.1", wantErr: errdefs.IsInvalidArgument},
 		{name: "range outside", subnet: "10.9.0.0/24", ipRange: "10.9.1.0/25", wantErr: errdefs.IsInvalidArgument},
 		{name: "range larger", subnet: "10.9.0.0/24", ipRange: "10.9.0.0/23", wantErr: errdefs.IsInvalidArgument},
-		{name: "ipv6", subnet: "fd00::/64", wantErr: errdefs.IsInvalidArgument},
+		{name: "ipv6", subnet: "fd00:1::/64", wantGW: "fd00:1::1"},
+		{name: "ipv6 gateway", subnet: "fd00:1::/64", gateway: "fd00:1::fe", wantGW: "fd00:1::fe"},
+		{name: "ipv6 range of the other family", subnet: "fd00:1::/64", ipRange: "10.9.0.0/24", wantErr: errdefs.IsInvalidArgument},
+		{name: "ipv6 too small", subnet: "fd00:1::/127", wantErr: errdefs.IsInvalidArgument},
 		{name: "too small", subnet: "10.9.0.0/31", wantErr: errdefs.IsInvalidArgument},
 	}
 	for _, tt := range tests {
@@ -138,5 +141,69 @@ func TestNextSubnet(t *testing.T) {
 	}
 	if err := CheckOverlap(netip.MustParsePrefix("10.0.0.0/24"), used); err != nil {
 		t.Fatalf("no overlap: %v", err)
+	}
+}
+
+func TestPoolIPv6(t *testing.T) {
+	p, err := NewPool(netip.MustParsePrefix("fd00:9::/64"), netip.MustParsePrefix("fd00:9::ff00/120"), netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Gateway().String() != "fd00:9::1" {
+		t.Fatalf("gateway = %s", p.Gateway())
+	}
+	a, err := p.Allocate(netip.Addr{})
+	if err != nil || a.String() != "fd00:9::ff00" {
+		t.Fatalf("first = %v %v", a, err)
+	}
+	b, _ := p.Allocate(netip.Addr{})
+	if b.String() != "fd00:9::ff01" {
+		t.Fatalf("second = %s", b)
+	}
+	p.Release(a)
+	if c, _ := p.Allocate(netip.Addr{}); c.String() != "fd00:9::ff02" {
+		t.Fatalf("released address reused at once: %s", c)
+	}
+	// the last address of an IPv6 subnet is an ordinary one
+	if _, err := p.Allocate(netip.MustParseAddr("fd00:9::ffff:ffff:ffff:ffff")); err != nil {
+		t.Fatalf("last address: %v", err)
+	}
+	if _, err := p.Allocate(netip.MustParseAddr("fd00:9::")); !errdefs.IsInvalidArgument(err) {
+		t.Fatalf("subnet-router anycast: %v", err)
+	}
+	// a whole /64: allocation does not walk it
+	big, _ := NewPool(netip.MustParsePrefix("fd00:8::/64"), netip.Prefix{}, netip.Addr{})
+	for i := range 1000 {
+		if _, err := big.Allocate(netip.Addr{}); err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+	}
+	small, _ := NewPool(netip.MustParsePrefix("fd00:7::/126"), netip.Prefix{}, netip.Addr{})
+	for range 2 { // ::2 and ::3; ::1 is the gateway
+		if _, err := small.Allocate(netip.Addr{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := small.Allocate(netip.Addr{}); !errdefs.IsUnavailable(err) {
+		t.Fatalf("exhausted: %v", err)
+	}
+}
+
+func TestNextSubnet6(t *testing.T) {
+	ula := RandomULA()
+	if !netip.MustParsePrefix("fd00::/8").Contains(ula.Base.Addr()) || ula.Base.Bits() != 48 || ula.Size != 64 {
+		t.Fatalf("ula = %+v", ula)
+	}
+	pools := append(DefaultPools(), PoolSpec{Base: netip.MustParsePrefix("fd11:2233:4455::/48"), Size: 64})
+	used := []netip.Prefix{netip.MustParsePrefix("172.17.0.0/16"), netip.MustParsePrefix("fd11:2233:4455::/64"), netip.MustParsePrefix("fd11:2233:4455:1::/64"), netip.MustParsePrefix("fd11:2233:4455:2::/63")}
+	got, err := NextSubnet6(pools, used)
+	if err != nil || got.String() != "fd11:2233:4455:4::/64" {
+		t.Fatalf("got %v %v", got, err)
+	}
+	if got, _ := NextSubnet(pools, used); got.String() != "172.18.0.0/16" {
+		t.Fatalf("v4 = %v", got)
+	}
+	if _, err := NextSubnet6(DefaultPools(), nil); !errdefs.IsUnavailable(err) {
+		t.Fatalf("no ipv6 pool: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package ipam
 
 import (
+	"crypto/rand"
 	"net/netip"
 
 	"github.com/containerd/errdefs"
@@ -23,25 +24,46 @@ func DefaultPools() []PoolSpec {
 	return append(pools, PoolSpec{Base: netip.MustParsePrefix("192.168.0.0/16"), Size: 20})
 }
 
-// NextSubnet returns the first subnet of pools that overlaps none of used
-// (the subnets of existing networks and the host's routes).
+// NextSubnet returns the first subnet of the IPv4 pools that overlaps none
+// of used (the subnets of existing networks and the host's routes).
 func NextSubnet(pools []PoolSpec, used []netip.Prefix) (netip.Prefix, error) {
+	return nextSubnet(pools, used, true)
+}
+
+// NextSubnet6 is NextSubnet for IPv6: the first free subnet of the IPv6
+// pools.
+func NextSubnet6(pools []PoolSpec, used []netip.Prefix) (netip.Prefix, error) {
+	return nextSubnet(pools, used, false)
+}
+
+func nextSubnet(pools []PoolSpec, used []netip.Prefix, v4 bool) (netip.Prefix, error) {
 	for _, spec := range pools {
 		base := spec.Base.Masked()
-		if spec.Size < base.Bits() || spec.Size > 30 {
+		if base.Addr().Is4() != v4 || spec.Size < base.Bits() || spec.Size > base.Addr().BitLen()-2 {
 			continue
 		}
-		step := uint64(1) << (32 - spec.Size)
-		count := uint64(1) << (spec.Size - base.Bits())
-		start := toUint(base.Addr())
-		for i := uint64(0); i < count; i++ {
-			cand := netip.PrefixFrom(fromUint(uint32(uint64(start)+i*step)), spec.Size)
+		// at most 1<<16 candidates of one pool, as a /48 cut in /64s has
+		count := uint64(1) << min(spec.Size-base.Bits(), 16)
+		cand := netip.PrefixFrom(base.Addr(), spec.Size)
+		for range count {
 			if !overlapsAny(cand, used) {
 				return cand, nil
 			}
+			_, last := bounds(cand)
+			cand = netip.PrefixFrom(last.Next(), spec.Size)
 		}
 	}
 	return netip.Prefix{}, errdefs.ErrUnavailable.WithMessage("all predefined address pools have been fully subnetted")
+}
+
+// RandomULA returns a pool of /64s in a unique local /48 with a random
+// 40-bit global ID (RFC 4193). Docker derives the same kind of pool from its
+// host id, so that IPv6 networks created without a subnet get one; the
+// caller keeps the result, so it is stable over restarts.
+func RandomULA() PoolSpec {
+	b := [16]byte{0xfd}
+	_, _ = rand.Read(b[1:6])
+	return PoolSpec{Base: netip.PrefixFrom(netip.AddrFrom16(b), 48), Size: 64}
 }
 
 // CheckOverlap returns docker's error (403 there: ErrPermissionDenied) when
@@ -60,13 +82,4 @@ func overlapsAny(p netip.Prefix, used []netip.Prefix) bool {
 		}
 	}
 	return false
-}
-
-func toUint(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-}
-
-func fromUint(v uint32) netip.Addr {
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }

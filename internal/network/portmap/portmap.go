@@ -21,19 +21,29 @@ import (
 type Request struct {
 	Proto         string     // "tcp", "udp" or "sctp"
 	ContainerPort uint16     //
-	HostIP        netip.Addr // zero: every host address
+	HostIP        netip.Addr // zero: every IPv4 address; "::" every IPv6 address
 	HostPortStart uint16     // 0: any free port of the ephemeral range
 	HostPortEnd   uint16     // equal to HostPortStart for a single port
+	// Twin marks the IPv6 ("::") twin of the IPv4 request just before it,
+	// which takes the same host port, as docker publishes on both.
+	Twin bool
+	// ContainerIP is the container's address of HostIP's family, where the
+	// traffic goes (the caller fills it in).
+	ContainerIP netip.Addr
 }
 
-// Binding is a publication in force: traffic to HostIP:HostPort goes to the
-// container's ContainerPort.
+// Binding is a publication in force: traffic to HostIP:HostPort goes to
+// ContainerIP:ContainerPort.
 type Binding struct {
 	Proto         string     `json:"proto"`
-	HostIP        netip.Addr `json:"hostIP,omitzero"` // zero: every host address
+	HostIP        netip.Addr `json:"hostIP,omitzero"` // zero: every IPv4 address; "::" every IPv6 address
 	HostPort      uint16     `json:"hostPort"`
 	ContainerPort uint16     `json:"containerPort"`
+	ContainerIP   netip.Addr `json:"containerIP,omitzero"` // zero in state from before IPv6: the endpoint's IPv4 address
 }
+
+// IPv6 reports whether the binding publishes on an IPv6 host address.
+func (b Binding) IPv6() bool { return b.HostIP.Is6() }
 
 // HostIPString returns the binding's host address as docker shows it.
 func (b Binding) HostIPString() string {
@@ -51,10 +61,20 @@ func (b Binding) String() string {
 func mustAddr(s string) netip.Addr { a, _ := netip.ParseAddr(s); return a }
 
 // Requests lists the publications asked for by bindings, plus every exposed
-// port that has none when publishAll (-P) is set, in a stable order. An
-// unparsable host port or an IPv6 host address is ErrInvalidArgument.
-func Requests(bindings network.PortMap, exposed network.PortSet, publishAll bool) ([]Request, error) {
+// port that has none when publishAll (-P) is set, in a stable order. When
+// ipv6 is set (the container has an IPv6 address) a binding without a host
+// address publishes on 0.0.0.0 and [::], as docker's does; without it, "::"
+// bindings are left out and other IPv6 host addresses are refused. An
+// unparsable host port is ErrInvalidArgument.
+func Requests(bindings network.PortMap, exposed network.PortSet, publishAll, ipv6 bool) ([]Request, error) {
 	var reqs []Request
+	both := func(r Request) {
+		reqs = append(reqs, r)
+		if ipv6 {
+			r.HostIP, r.Twin = netip.IPv6Unspecified(), true
+			reqs = append(reqs, r)
+		}
+	}
 	for port, list := range bindings {
 		if len(list) == 0 {
 			list = []network.PortBinding{{}}
@@ -64,17 +84,23 @@ func Requests(bindings network.PortMap, exposed network.PortSet, publishAll bool
 			if err != nil {
 				return nil, err
 			}
-			if b.HostIP.IsValid() && !b.HostIP.Unmap().Is4() {
-				if b.HostIP.IsUnspecified() {
-					continue // "::" is the IPv6 twin of 0.0.0.0: berth publishes on IPv4 only
+			r := Request{Proto: string(port.Proto()), ContainerPort: port.Num(), HostPortStart: lo, HostPortEnd: hi}
+			switch hostIP := b.HostIP.Unmap(); {
+			case !hostIP.IsValid():
+				both(r)
+			case hostIP.Is4():
+				if !hostIP.IsUnspecified() {
+					r.HostIP = hostIP
 				}
-				return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid host IP %s: IPv6 port publishing is not supported", b.HostIP))
+				reqs = append(reqs, r)
+			case ipv6:
+				r.HostIP = hostIP
+				reqs = append(reqs, r)
+			case hostIP.IsUnspecified():
+				// "::" is the IPv6 twin of 0.0.0.0, meaningless without IPv6
+			default:
+				return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid host IP %s: the container has no IPv6 address to publish to", b.HostIP))
 			}
-			hostIP := b.HostIP.Unmap()
-			if hostIP.IsUnspecified() {
-				hostIP = netip.Addr{}
-			}
-			reqs = append(reqs, Request{Proto: string(port.Proto()), ContainerPort: port.Num(), HostIP: hostIP, HostPortStart: lo, HostPortEnd: hi})
 		}
 	}
 	if publishAll {
@@ -82,10 +108,11 @@ func Requests(bindings network.PortMap, exposed network.PortSet, publishAll bool
 			if _, ok := bindings[port]; ok {
 				continue
 			}
-			reqs = append(reqs, Request{Proto: string(port.Proto()), ContainerPort: port.Num()})
+			both(Request{Proto: string(port.Proto()), ContainerPort: port.Num()})
 		}
 	}
-	slices.SortFunc(reqs, func(a, b Request) int {
+	// stable: a twin stays right after its IPv4 request
+	slices.SortStableFunc(reqs, func(a, b Request) int {
 		if c := strings.Compare(a.Proto, b.Proto); c != 0 {
 			return c
 		}
@@ -116,9 +143,9 @@ func parseHostPorts(s string) (lo, hi uint16, err error) {
 	return uint16(l), uint16(h), nil
 }
 
-// Reserver holds a host port so that nothing else binds it, and returns what
-// releases it: a real bind on the host.
-type Reserver func(proto string, hostIP netip.Addr, port uint16) (io.Closer, error)
+// Reserver holds b's host port so that nothing else binds it, and returns
+// what releases it: a real bind on the host.
+type Reserver func(b Binding) (io.Closer, error)
 
 type key struct {
 	proto string
@@ -159,6 +186,9 @@ func (a *Allocator) Allocate(owner string, reqs []Request) (_ []Binding, err err
 		}
 	}()
 	for _, r := range reqs {
+		if r.Twin && len(got) > 0 {
+			r.HostPortStart, r.HostPortEnd = got[len(got)-1].HostPort, got[len(got)-1].HostPort
+		}
 		b, err := a.allocateOne(owner, r)
 		if err != nil {
 			return nil, err
@@ -169,7 +199,7 @@ func (a *Allocator) Allocate(owner string, reqs []Request) (_ []Binding, err err
 }
 
 func (a *Allocator) allocateOne(owner string, r Request) (Binding, error) {
-	b := Binding{Proto: r.Proto, HostIP: r.HostIP, ContainerPort: r.ContainerPort}
+	b := Binding{Proto: r.Proto, HostIP: r.HostIP, ContainerPort: r.ContainerPort, ContainerIP: r.ContainerIP}
 	if r.HostPortStart != 0 && r.HostPortStart == r.HostPortEnd {
 		b.HostPort = r.HostPortStart
 		return b, a.hold(owner, b)
@@ -206,14 +236,17 @@ func (a *Allocator) allocateOne(owner string, r Request) (Binding, error) {
 func (a *Allocator) hold(owner string, b Binding) error {
 	k := key{b.Proto, b.HostPort}
 	for _, h := range a.held[k] {
-		if !h.binding.HostIP.IsValid() || !b.HostIP.IsValid() || h.binding.HostIP == b.HostIP {
+		if h.binding.IPv6() != b.IPv6() {
+			continue // 0.0.0.0 and [::] are bound apart (IPV6_V6ONLY)
+		}
+		if h.binding.HostIP.IsUnspecified() || b.HostIP.IsUnspecified() || !h.binding.HostIP.IsValid() || !b.HostIP.IsValid() || h.binding.HostIP == b.HostIP {
 			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("Bind for %s failed: port is already allocated", b))
 		}
 	}
 	var c io.Closer
 	if a.reserve != nil {
 		var err error
-		if c, err = a.reserve(b.Proto, b.HostIP, b.HostPort); err != nil {
+		if c, err = a.reserve(b); err != nil {
 			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("failed to bind host port %s/%s: %v", b, b.Proto, err))
 		}
 	}

@@ -18,6 +18,7 @@ func TestRequests(t *testing.T) {
 		bindings   network.PortMap
 		exposed    network.PortSet
 		publishAll bool
+		ipv6       bool
 		want       []Request
 		wantErr    bool
 	}{
@@ -54,12 +55,40 @@ func TestRequests(t *testing.T) {
 			bindings: network.PortMap{port("80/tcp"): {{HostIP: netip.IPv6Unspecified(), HostPort: "8080"}, {HostIP: netip.IPv4Unspecified(), HostPort: "8080"}}},
 			want:     []Request{{Proto: "tcp", ContainerPort: 80, HostPortStart: 8080, HostPortEnd: 8080}},
 		},
+		{
+			name:     "ipv6: no host ip publishes on both, the twin after its ipv4 request",
+			bindings: network.PortMap{port("80/tcp"): {{}}, port("53/udp"): {{HostPort: "5353"}}},
+			ipv6:     true,
+			want: []Request{
+				{Proto: "tcp", ContainerPort: 80},
+				{Proto: "tcp", ContainerPort: 80, HostIP: netip.IPv6Unspecified(), Twin: true},
+				{Proto: "udp", ContainerPort: 53, HostPortStart: 5353, HostPortEnd: 5353},
+				{Proto: "udp", ContainerPort: 53, HostIP: netip.IPv6Unspecified(), HostPortStart: 5353, HostPortEnd: 5353, Twin: true},
+			},
+		},
+		{
+			name:     "ipv6: explicit addresses of each family",
+			bindings: network.PortMap{port("80/tcp"): {{HostIP: netip.MustParseAddr("::1"), HostPort: "8080"}, {HostIP: netip.IPv4Unspecified(), HostPort: "8081"}}},
+			ipv6:     true,
+			want: []Request{
+				{Proto: "tcp", ContainerPort: 80, HostIP: netip.MustParseAddr("::1"), HostPortStart: 8080, HostPortEnd: 8080},
+				{Proto: "tcp", ContainerPort: 80, HostPortStart: 8081, HostPortEnd: 8081},
+			},
+		},
+		{
+			name:       "ipv6: publish all",
+			exposed:    network.PortSet{port("443/tcp"): {}},
+			publishAll: true,
+			ipv6:       true,
+			want:       []Request{{Proto: "tcp", ContainerPort: 443}, {Proto: "tcp", ContainerPort: 443, HostIP: netip.IPv6Unspecified(), Twin: true}},
+		},
+		{name: "ipv6 host address without ipv6", bindings: network.PortMap{port("80/tcp"): {{HostIP: netip.MustParseAddr("::1")}}}, wantErr: true},
 		{name: "bad host port", bindings: network.PortMap{port("80/tcp"): {{HostPort: "x"}}}, wantErr: true},
 		{name: "reversed range", bindings: network.PortMap{port("80/tcp"): {{HostPort: "9-8"}}}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Requests(tt.bindings, tt.exposed, tt.publishAll)
+			got, err := Requests(tt.bindings, tt.exposed, tt.publishAll, tt.ipv6)
 			if tt.wantErr {
 				if !errdefs.IsInvalidArgument(err) {
 					t.Fatalf("err = %v", err)
@@ -88,8 +117,8 @@ func (c closer) Close() error { *c.closed++; return nil }
 func TestAllocator(t *testing.T) {
 	closed := 0
 	hostBusy := map[uint16]bool{40001: true}
-	reserve := func(proto string, ip netip.Addr, p uint16) (io.Closer, error) {
-		if hostBusy[p] {
+	reserve := func(b Binding) (io.Closer, error) {
+		if hostBusy[b.HostPort] {
 			return nil, errors.New("address already in use")
 		}
 		return closer{&closed}, nil
@@ -136,6 +165,22 @@ func TestAllocator(t *testing.T) {
 	if _, err := a.Allocate("c5", []Request{{Proto: "tcp", ContainerPort: 80}}); !errdefs.IsUnavailable(err) {
 		t.Fatalf("exhausted: %v", err)
 	}
+	// [::] is held apart from 0.0.0.0: the twin gets the same port
+	a6 := NewAllocator(41000, 41010, nil)
+	got, err := a6.Allocate("v6", []Request{{Proto: "tcp", ContainerPort: 80}, {Proto: "tcp", ContainerPort: 80, HostIP: netip.IPv6Unspecified(), Twin: true}})
+	if err != nil || len(got) != 2 || got[0].HostPort != got[1].HostPort || got[1].String() != "[::]:41000" {
+		t.Fatalf("twin = %+v %v", got, err)
+	}
+	if _, err := a6.Allocate("v6b", []Request{{Proto: "tcp", ContainerPort: 80, HostIP: netip.MustParseAddr("::1"), HostPortStart: 41000, HostPortEnd: 41000}}); !errdefs.IsConflict(err) {
+		t.Fatalf("::1 vs [::]: %v", err)
+	}
+	if _, err := a6.Allocate("v4", []Request{{Proto: "tcp", ContainerPort: 80, HostIP: netip.MustParseAddr("127.0.0.1"), HostPortStart: 41001, HostPortEnd: 41001}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a6.Allocate("v6c", []Request{{Proto: "tcp", ContainerPort: 80, HostIP: netip.MustParseAddr("::1"), HostPortStart: 41001, HostPortEnd: 41001}}); err != nil {
+		t.Fatalf("::1 next to 127.0.0.1: %v", err)
+	}
+
 	before := closed
 	a.Release("c1")
 	a.Release("c1")

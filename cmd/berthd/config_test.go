@@ -1,0 +1,58 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// TestConfigIPv6 checks dockerd's IPv6 settings: flags, daemon.json keys,
+// and the refusal of a key set in both places.
+func TestConfigIPv6(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		file    string
+		want    string // "ipv6 fixed-cidr-v6"
+		wantErr string
+	}{
+		{name: "flags", args: []string{"--ipv6", "--fixed-cidr-v6", "fd00:1::/64"}, want: "true fd00:1::/64"},
+		{name: "daemon.json", file: `{"ipv6": true, "fixed-cidr-v6": "fd00:2::/64"}`, want: "true fd00:2::/64"},
+		{name: "default", want: "false "},
+		{name: "both", args: []string{"--ipv6"}, file: `{"ipv6": true}`, wantErr: "ipv6: (from flag: true, from file: true)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := defaultConfig()
+			c.ConfigFile = filepath.Join(t.TempDir(), "daemon.json")
+			if tt.file != "" {
+				if err := os.WriteFile(c.ConfigFile, []byte(tt.file), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fs := pflag.NewFlagSet("berthd", pflag.ContinueOnError)
+			c.flags(fs)
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatal(err)
+			}
+			err := c.load(fs)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.TrimSpace(strings.Join([]string{strconv.FormatBool(c.IPv6), c.FixedCIDRv6}, " "))
+			if got != strings.TrimSpace(tt.want) {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
