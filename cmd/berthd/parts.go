@@ -11,6 +11,7 @@ import (
 
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/daemon"
+	"github.com/berth-project/berth/internal/distribution"
 	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/snapshot"
@@ -43,12 +44,18 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 		}
 		netCfg.DefaultFixedCIDRv6 = p
 	}
-	images, err := image.NewStore(cfg.DataRoot)
+	images, err := image.NewStore(cfg.DataRoot, image.WithLogger(logger))
 	if err != nil {
 		return daemon.Parts{}, fmt.Errorf("open image store: %w", err)
 	}
 	return daemon.Parts{
-		Images:  images,
+		Images: images,
+		Distribution: distribution.New(images, distribution.Options{
+			InsecureRegistries: cfg.InsecureRegistries,
+			CertsDir:           cfg.CertsDir,
+			UserAgent:          "berth/" + daemon.Version,
+			Logger:             logger,
+		}),
 		Records: container.NewStore(),
 		Networks: func(ctx context.Context) (daemon.Networks, error) {
 			m, err := network.New(ctx, netCfg)

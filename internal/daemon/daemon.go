@@ -49,6 +49,7 @@ type Daemon struct {
 	cfg        Config
 	log        *slog.Logger
 	images     Images
+	dist       Distributor
 	containers Records
 	mounter    Mounter
 	tasks      *tasks.Supervisor
@@ -71,7 +72,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	if cfg.Runtime == "" {
 		cfg.Runtime = "runc"
 	}
-	if parts.Images == nil || parts.Records == nil || parts.Networks == nil || parts.Launcher == nil || parts.Mounter == nil {
+	if parts.Images == nil || parts.Distribution == nil || parts.Records == nil || parts.Networks == nil || parts.Launcher == nil || parts.Mounter == nil {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("daemon: every part is required")
 	}
 	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot, containersDir(cfg.DataRoot), containersDir(cfg.ExecRoot)} {
@@ -83,6 +84,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		cfg:         cfg,
 		log:         cfg.Logger,
 		images:      parts.Images,
+		dist:        parts.Distribution,
 		containers:  parts.Records,
 		mounter:     parts.Mounter,
 		watchers:    map[string]*watch{},

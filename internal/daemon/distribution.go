@@ -5,46 +5,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"sync"
 
 	"github.com/containerd/errdefs"
-	"github.com/distribution/reference"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	imagetypes "github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/registry"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/berth-project/berth/internal/backend"
-	"github.com/berth-project/berth/internal/image"
-	reg "github.com/berth-project/berth/internal/registry"
+	"github.com/berth-project/berth/internal/distribution"
 )
 
-// userAgent is what berthd tells registries.
-const userAgent = "berth/" + Version
-
-// remote returns how to reach the registry of named with auth.
-func (d *Daemon) remote(named reference.Named, auth registry.AuthConfig) (image.Remote, error) {
-	hosts, err := reg.NewHosts(d.cfg.InsecureRegistries, d.cfg.CertsDir)
-	if err != nil {
-		return image.Remote{}, err
-	}
-	ep, err := hosts.Endpoint(registryHost(reference.Domain(named)))
-	if err != nil {
-		return image.Remote{}, err
-	}
-	return image.Remote{Endpoint: ep, Auth: auth, UserAgent: userAgent}, nil
-}
-
-// registryHost is the host serving a reference domain's registry API.
-func registryHost(domain string) string {
-	if domain == "docker.io" || domain == "index.docker.io" {
-		return reg.DefaultHost
-	}
-	return domain
+// Distributor moves images between the image store and registries
+// (*distribution.Service).
+type Distributor interface {
+	Pull(ctx context.Context, ref string, opts distribution.PullOptions) (*distribution.PullResult, error)
+	Push(ctx context.Context, repo, tag string, opts distribution.PushOptions) ([]distribution.PushResult, error)
+	Login(ctx context.Context, auth registry.AuthConfig) (registry.AuthResponse, error)
+	Inspect(ctx context.Context, ref string, auth registry.AuthConfig) (ocispec.Descriptor, []ocispec.Platform, error)
 }
 
 // progressWriter turns image progress events into docker JSON messages.
@@ -56,7 +36,7 @@ type progressWriter struct {
 	err error
 }
 
-func (p *progressWriter) event(ev image.ProgressEvent) {
+func (p *progressWriter) event(ev distribution.ProgressEvent) {
 	m := jsonstream.Message{ID: ev.ID, Status: ev.Status}
 	if ev.Detail {
 		m.Progress = &jsonstream.Progress{Current: ev.Current, Total: ev.Total}
@@ -78,103 +58,32 @@ func (p *progressWriter) event(ev image.ProgressEvent) {
 
 // ImagePull fetches an image from its registry.
 func (d *Daemon) ImagePull(ctx context.Context, opts backend.ImagePullOptions, out io.Writer) error {
-	named, err := reference.ParseNormalizedNamed(opts.Image)
-	if err != nil {
-		return errdefs.ErrInvalidArgument.WithMessage(err.Error())
-	}
 	platform, err := parsePlatform(opts.Platform)
 	if err != nil {
 		return err
 	}
-	r, err := d.remote(named, opts.Auth)
-	if err != nil {
-		return err
-	}
 	pw := &progressWriter{out: out}
-	_, err = d.images.Pull(ctx, named.String(), image.PullOptions{Remote: r, Platform: platform, Progress: pw.event})
+	_, err = d.dist.Pull(ctx, opts.Image, distribution.PullOptions{Auth: opts.Auth, Platform: platform, Progress: pw.event})
 	return err
 }
 
 // ImagePush sends an image, or every tag of a repository, to its registry.
 func (d *Daemon) ImagePush(ctx context.Context, opts backend.ImagePushOptions, out io.Writer) error {
-	named, err := reference.ParseNormalizedNamed(opts.Name)
-	if err != nil {
-		return errdefs.ErrInvalidArgument.WithMessage(err.Error())
-	}
-	r, err := d.remote(named, opts.Auth)
-	if err != nil {
-		return err
-	}
 	pw := &progressWriter{out: out}
-	_, err = d.images.Push(ctx, opts.Name, opts.Tag, image.PushOptions{Remote: r, Progress: pw.event})
+	_, err := d.dist.Push(ctx, opts.Name, opts.Tag, distribution.PushOptions{Auth: opts.Auth, Progress: pw.event})
 	return err
 }
 
 // RegistryLogin checks credentials against their registry, as dockerd's
 // POST /auth does.
 func (d *Daemon) RegistryLogin(ctx context.Context, auth registry.AuthConfig) (registry.AuthResponse, error) {
-	host := loginHost(auth.ServerAddress)
-	hosts, err := reg.NewHosts(d.cfg.InsecureRegistries, d.cfg.CertsDir)
-	if err != nil {
-		return registry.AuthResponse{}, err
-	}
-	ep, err := hosts.Endpoint(host)
-	if err != nil {
-		return registry.AuthResponse{}, err
-	}
-	if err := ep.Ping(ctx); err != nil {
-		return registry.AuthResponse{}, err
-	}
-	registryName, err := name.NewRegistry(host)
-	if err != nil {
-		return registry.AuthResponse{}, errdefs.ErrInvalidArgument.WithMessage(err.Error())
-	}
-	rt, err := transport.NewWithContext(ctx, registryName, reg.Authenticator(auth), transport.NewUserAgent(ep.Transport(), userAgent), nil)
-	if err != nil {
-		return registry.AuthResponse{}, errdefs.ErrUnauthenticated.WithMessage(reg.Describe(ep.FixError(err), false).Error())
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL("/v2/"), nil)
-	if err != nil {
-		return registry.AuthResponse{}, err
-	}
-	resp, err := (&http.Client{Transport: rt}).Do(req)
-	if err != nil {
-		return registry.AuthResponse{}, ep.FixError(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return registry.AuthResponse{}, errdefs.ErrUnauthenticated.WithMessage(fmt.Sprintf("login attempt to %s failed with status: %d %s", ep.URL("/v2/"), resp.StatusCode, http.StatusText(resp.StatusCode)))
-	}
-	return registry.AuthResponse{Status: "Login Succeeded"}, nil
-}
-
-// loginHost is the registry host of a login's server address ("" and
-// Docker Hub's index address mean Docker Hub).
-func loginHost(server string) string {
-	s := strings.TrimSpace(server)
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
-	}
-	s, _, _ = strings.Cut(s, "/")
-	switch s {
-	case "", "index.docker.io", "docker.io", "registry-1.docker.io":
-		return reg.DefaultHost
-	}
-	return s
+	return d.dist.Login(ctx, auth)
 }
 
 // DistributionInspect asks the registry for an image's descriptor and
 // platforms.
-func (d *Daemon) DistributionInspect(ctx context.Context, nameStr string, auth registry.AuthConfig) (*registry.DistributionInspect, error) {
-	named, err := reference.ParseNormalizedNamed(nameStr)
-	if err != nil {
-		return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
-	}
-	r, err := d.remote(named, auth)
-	if err != nil {
-		return nil, err
-	}
-	desc, platforms, err := image.DistributionInspect(ctx, named.String(), r)
+func (d *Daemon) DistributionInspect(ctx context.Context, name string, auth registry.AuthConfig) (*registry.DistributionInspect, error) {
+	desc, platforms, err := d.dist.Inspect(ctx, name, auth)
 	if err != nil {
 		return nil, err
 	}

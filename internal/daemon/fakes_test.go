@@ -95,12 +95,6 @@ func (f *fakeImages) Import(context.Context, io.Reader, string, []string, string
 }
 func (f *fakeImages) Load(context.Context, io.Reader, func(string)) error { return errNotFaked }
 func (f *fakeImages) Save(context.Context, []string, io.Writer) error     { return errNotFaked }
-func (f *fakeImages) Pull(context.Context, string, image.PullOptions) (*image.PullResult, error) {
-	return nil, errNotFaked
-}
-func (f *fakeImages) Push(context.Context, string, string, image.PushOptions) ([]image.PushResult, error) {
-	return nil, errNotFaked
-}
 
 // fakeNetworks is a network manager with "bridge" and the user networks
 // given, that records the endpoints it was asked for.
@@ -245,8 +239,9 @@ func (e *env) open(t *testing.T) {
 		ExecRoot: e.execRoot,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}, Parts{
-		Images:  e.images,
-		Records: container.NewStore(),
+		Images:       e.images,
+		Distribution: &fakeDistributor{},
+		Records:      container.NewStore(),
 		Networks: func(ctx context.Context) (Networks, error) {
 			e.netStarts++
 			return e.nets, nil

@@ -17,8 +17,10 @@ import (
 // Parts are the stores and managers the daemon composes, built by berthd's
 // main (or by a test, with fakes).
 type Parts struct {
-	Images  Images
-	Records Records
+	Images Images
+	// Distribution pulls and pushes images for the image store.
+	Distribution Distributor
+	Records      Records
 	// Networks creates the network manager on first use: a daemon whose
 	// containers never leave `none` or `host` touches no bridge or firewall
 	// table.
@@ -30,7 +32,6 @@ type Parts struct {
 }
 
 // Images is the local image store, as the daemon uses it (*image.Store).
-// Pull and Push move behind a distribution interface of their own.
 type Images interface {
 	Get(ctx context.Context, ref string) (*image.Image, error)
 	List(ctx context.Context, all bool, filters map[string][]string) ([]imagetypes.Summary, error)
@@ -42,8 +43,6 @@ type Images interface {
 	Import(ctx context.Context, r io.Reader, ref string, changes []string, message string) (string, error)
 	Load(ctx context.Context, r io.Reader, progress func(line string)) error
 	Save(ctx context.Context, refs []string, w io.Writer) error
-	Pull(ctx context.Context, ref string, opts image.PullOptions) (*image.PullResult, error)
-	Push(ctx context.Context, repo, tag string, opts image.PushOptions) ([]image.PushResult, error)
 
 	// PrepareRootfs creates (once) the container's rw layer over the
 	// image and returns how to mount its root filesystem.

@@ -55,7 +55,7 @@ var fences = []fence{
 		pkg: module + "/cmd/berth",
 		allowed: append([]string{
 			module + "/cmd/berth", module + "/internal/cli/...", module + "/internal/registry/credentials",
-			module + "/internal/atomicfile",
+			module + "/internal/atomicfile", module + "/internal/detachkeys",
 			"github.com/moby/moby/client/...", "github.com/moby/term/...", "github.com/spf13/...",
 			"golang.org/x/term/...", "github.com/docker/go-connections/...", "github.com/Azure/go-ansiterm/...",
 			// the moby client's own dependencies

@@ -156,10 +156,7 @@ func TestReopenAfterCrash(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "content/blobs/sha256", sha([]byte("orphan"))), []byte("orphan"), 0o600)
 	// An image record whose config blob never made it is dropped.
 	os.WriteFile(filepath.Join(root, "image/images", sha([]byte("lost"))+".json"), []byte(`{"id":"sha256:`+sha([]byte("lost"))+`","layers":[]}`), 0o600)
-	s2, err := NewStore(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := openStore(t, root)
 	if img, err := s2.Get(ctx, "a:1"); err != nil || img.ID != id {
 		t.Fatalf("Get after reopen: %v %v", img, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/internal/snapshot"
-	"github.com/containerd/log"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -67,7 +66,7 @@ func (s *Store) gcLocked(ctx context.Context) (map[digest.Digest]bool, error) {
 	for _, b := range blobs {
 		if !keepBlobs[b] {
 			if err := s.content.Delete(ctx, b); err != nil {
-				log.G(ctx).WithError(err).Warn("image store: remove unused blob")
+				s.log.Warn("image store: remove unused blob", "blob", b, "error", err)
 			}
 		}
 	}
@@ -103,7 +102,7 @@ func (s *Store) containerChains() []digest.Digest {
 		data, err := os.ReadFile(filepath.Join(s.containersDir(), e.Name(), "rw", chainFile))
 		if err != nil {
 			if !errors.Is(err, fs.ErrNotExist) {
-				log.G(context.Background()).WithError(err).Warn("image store: read container layer chain")
+				s.log.Warn("image store: read container layer chain", "container", e.Name(), "error", err)
 			}
 			continue
 		}

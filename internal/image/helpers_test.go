@@ -7,13 +7,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/berth-project/berth/internal/snapshot"
 )
 
 // file is one tar entry of a test layer: a name ending in "/" is a directory,
@@ -47,22 +51,37 @@ func tarOf(t *testing.T, files ...file) []byte {
 	return buf.Bytes()
 }
 
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root (overlayfs snapshots)")
-	}
-}
-
+// newStore opens a store in a new folder, on the plain-copy snapshotter so
+// that the tests run without root.
 func newStore(t *testing.T) (*Store, string) {
 	t.Helper()
-	requireRoot(t)
 	root := t.TempDir()
-	s, err := NewStore(root)
+	return openStore(t, root), root
+}
+
+// openStore opens (again) the store at root.
+func openStore(t *testing.T, root string) *Store {
+	t.Helper()
+	sn, err := snapshot.NewCopy(filepath.Join(root, "snapshot"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, root
+	s, err := NewStore(root, WithSnapshotter(sn), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// rootfs is the directory showing a container's root filesystem: the
+// copy snapshotter's mount is a bind mount of a full copy, so its source
+// is what the container sees, without mounting (and without root).
+func rootfs(t *testing.T, m snapshot.Mount) string {
+	t.Helper()
+	if m.Type != "bind" {
+		t.Fatalf("mount %+v: want the copy snapshotter's bind mount", m)
+	}
+	return m.Source
 }
 
 func mustImport(t *testing.T, s *Store, ref string, files ...file) string {

@@ -14,35 +14,26 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// applyLayer decompresses a layer blob and unpacks it on parent. When the
-// layer with expected diff ID is already unpacked it only verifies the data,
-// so each layer is unpacked once however many images share it.
+// applyLayer decompresses a layer blob of an archive and unpacks it on
+// parent (see ApplyLayer). Data that does not match is the archive's fault.
 func (s *Store) applyLayer(ctx context.Context, parent digest.Digest, blob io.Reader, expected digest.Digest) (snapshot.Info, error) {
 	dec, err := compression.DecompressStream(blob)
 	if err != nil {
 		return snapshot.Info{}, fmt.Errorf("decompress layer: %w", errdefs.ErrInvalidArgument.WithMessage(err.Error()))
 	}
 	defer dec.Close()
-	if expected != "" {
-		if info, err := s.snaps.Stat(ctx, snapshot.ChainID(parent, expected)); err == nil {
-			h := digest.SHA256.Digester()
-			if _, err := io.Copy(h.Hash(), dec); err != nil {
-				return snapshot.Info{}, fmt.Errorf("read layer: %w", err)
-			}
-			if h.Digest() != expected {
-				return snapshot.Info{}, fmt.Errorf("layer digest mismatch: expected %s, got %s: %w", expected, h.Digest(), errdefs.ErrInvalidArgument)
-			}
-			return info, nil
+	if expected == "" {
+		info, err := s.snaps.Unpack(ctx, parent, dec, "")
+		if err != nil {
+			return snapshot.Info{}, err
 		}
+		return info, nil
 	}
-	info, err := s.snaps.Unpack(ctx, parent, dec, expected)
-	if err != nil {
-		if errdefs.IsFailedPrecondition(err) {
-			return snapshot.Info{}, errdefs.ErrInvalidArgument.WithMessage(err.Error())
-		}
-		return snapshot.Info{}, err
+	info, err := s.ApplyLayer(ctx, parent, dec, expected)
+	if errdefs.IsFailedPrecondition(err) {
+		return snapshot.Info{}, errdefs.ErrInvalidArgument.WithMessage(err.Error())
 	}
-	return info, nil
+	return info, err
 }
 
 // layerMediaType tells a blob's media type from its first bytes.

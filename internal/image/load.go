@@ -9,7 +9,6 @@ import (
 
 	"github.com/berth-project/berth/internal/content"
 	"github.com/containerd/errdefs"
-	"github.com/containerd/log"
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -44,7 +43,7 @@ func (s *Store) Load(ctx context.Context, r io.Reader, progress func(line string
 			// Collect layers unpacked for images that never became visible.
 			s.mu.Lock()
 			if _, err := s.gcLocked(context.WithoutCancel(ctx)); err != nil {
-				log.G(ctx).WithError(err).Warn("image load: clean up")
+				s.log.Warn("image load: clean up", "error", err)
 			}
 			s.mu.Unlock()
 		}

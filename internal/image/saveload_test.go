@@ -64,12 +64,8 @@ func TestLoadFormatsAndWhiteouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			target := t.TempDir()
-			if err := m.MountAt(target); err != nil {
-				t.Fatal(err)
-			}
+			target := rootfs(t, m)
 			defer func() {
-				unmount(t, target)
 				if err := s.RemoveRootfs(ctx, "ctr"); err != nil {
 					t.Error(err)
 				}
@@ -104,15 +100,11 @@ func TestWhiteoutHidesLowerFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "containers/c/rw/upper")); err != nil {
+	if _, err := os.Stat(filepath.Join(root, "containers/c/rw")); err != nil {
 		t.Fatal(err)
 	}
-	target := t.TempDir()
-	if err := m.MountAt(target); err != nil {
-		t.Fatal(err)
-	}
+	target := rootfs(t, m)
 	defer s.RemoveRootfs(ctx, "c")
-	defer unmount(t, target)
 	if _, err := os.Stat(filepath.Join(target, "etc/gone")); !os.IsNotExist(err) {
 		t.Errorf("etc/gone still visible: %v", err)
 	}

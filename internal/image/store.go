@@ -2,7 +2,9 @@
 // the content store, unpacked layers in the snapshotter, and the repository
 // references (repo:tag, repo@digest) that name images. It implements docker's
 // image operations (get, list, inspect, history, tag, delete, import, load,
-// save) and prepares containers' root filesystems.
+// save), prepares containers' root filesystems, and offers the ingestion
+// API (ingest.go) through which internal/distribution pulls and pushes; it
+// speaks no registry protocol itself.
 //
 // On disk, under the data root:
 //
@@ -22,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +34,6 @@ import (
 	"github.com/berth-project/berth/internal/atomicfile"
 	"github.com/berth-project/berth/internal/content"
 	"github.com/berth-project/berth/internal/snapshot"
-	"github.com/containerd/log"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/opencontainers/go-digest"
 )
@@ -41,6 +43,7 @@ type Store struct {
 	root    string
 	content *content.Store
 	snaps   snapshot.Snapshotter
+	log     *slog.Logger
 
 	mu     sync.RWMutex
 	images map[digest.Digest]*record
@@ -61,24 +64,36 @@ type Image struct {
 	ChainID     digest.Digest // of the top layer, "" when there are no layers
 }
 
-// NewStore opens (creating if needed) the image store under the data root,
-// using overlayfs snapshots.
-func NewStore(root string) (*Store, error) {
-	sn, err := snapshot.NewOverlay(filepath.Join(root, "snapshot"))
-	if err != nil {
-		return nil, err
-	}
-	return NewStoreWithSnapshotter(root, sn)
-}
+// Option configures NewStore.
+type Option func(*Store)
 
-// NewStoreWithSnapshotter opens the image store with the given snapshotter
-// (whose root should be <root>/snapshot).
-func NewStoreWithSnapshotter(root string, sn snapshot.Snapshotter) (*Store, error) {
+// WithLogger sets where the store logs its warnings (slog.Default when
+// not set).
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// WithSnapshotter unpacks layers with sn (whose root should be
+// <root>/snapshot) instead of overlayfs snapshots.
+func WithSnapshotter(sn snapshot.Snapshotter) Option { return func(s *Store) { s.snaps = sn } }
+
+// NewStore opens (creating if needed) the image store under the data root,
+// using overlayfs snapshots unless WithSnapshotter says otherwise.
+func NewStore(root string, opts ...Option) (*Store, error) {
+	s := &Store{root: root, images: map[digest.Digest]*record{}, log: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.snaps == nil {
+		sn, err := snapshot.NewOverlay(filepath.Join(root, "snapshot"))
+		if err != nil {
+			return nil, err
+		}
+		s.snaps = sn
+	}
 	cs, err := content.New(filepath.Join(root, "content"))
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{root: root, content: cs, snaps: sn, images: map[digest.Digest]*record{}}
+	s.content = cs
 	for _, d := range []string{s.recordsDir(), s.containersDir()} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("image store: %w", err)
@@ -130,7 +145,7 @@ func (s *Store) loadRecords(ctx context.Context) error {
 		}
 		rec, err := s.readRecord(ctx, p)
 		if err != nil {
-			log.G(ctx).WithError(err).Warnf("image store: dropping broken image record %s", e.Name())
+			s.log.Warn("image store: dropping broken image record", "record", e.Name(), "error", err)
 			_ = os.Remove(p)
 			continue
 		}

@@ -160,10 +160,7 @@ func TestTagAndRefsPersist(t *testing.T) {
 			t.Errorf("Tag(%+v) succeeded", tc)
 		}
 	}
-	s2, err := NewStore(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := openStore(t, root)
 	img1, err := s2.Get(ctx, id1)
 	if err != nil {
 		t.Fatal(err)
@@ -242,12 +239,8 @@ func TestBusyboxImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := t.TempDir()
-	if err := m.MountAt(target); err != nil {
-		t.Fatal(err)
-	}
+	target := rootfs(t, m)
 	defer s.RemoveRootfs(ctx, "c1")
-	defer unmount(t, target)
 	if fi, err := os.Stat(filepath.Join(target, "bin/sh")); err != nil || fi.Mode().Perm()&0o111 == 0 {
 		t.Fatalf("bin/sh: %v %v", fi, err)
 	}

@@ -43,9 +43,6 @@ func (h *Hosts) Endpoint(host string) (*Endpoint, error) {
 // Transport is the endpoint's round tripper (without credentials).
 func (e *Endpoint) Transport() http.RoundTripper { return e.transport }
 
-// Insecure reports whether plain HTTP is allowed.
-func (e *Endpoint) Insecure() bool { return e.insecure }
-
 // Scheme is the scheme requests use: the settled one, else the first that
 // will be tried.
 func (e *Endpoint) Scheme() string {

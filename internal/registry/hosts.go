@@ -1,8 +1,9 @@
 // Package registry decides how berthd reaches image registries, as dockerd
 // does: which hosts may be spoken to over plain HTTP (insecure-registries,
 // and loopback by default), which CAs and client certificates each host's
-// TLS uses (certs.d/<host:port>/), how an X-Registry-Auth header becomes
-// credentials, and how registry failures read (docker's wording).
+// TLS uses (certs.d/<host:port>/), how credentials become
+// go-containerregistry's authenticator, and how registry failures read
+// (docker's wording).
 package registry
 
 import (

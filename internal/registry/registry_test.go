@@ -22,7 +22,6 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
-	"github.com/moby/moby/api/types/registry"
 )
 
 func TestInsecure(t *testing.T) {
@@ -107,26 +106,6 @@ func TestEndpointFallsBackToHTTP(t *testing.T) {
 	err := ep.Ping(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), `Get "http://`+host+`/v2/": dial tcp `+host+`: connect: connection refused`) {
 		t.Errorf("refused: %v", err)
-	}
-}
-
-func TestDecodeAuth(t *testing.T) {
-	want := registry.AuthConfig{Username: "u", Password: "p~?>", ServerAddress: "r:5000"}
-	enc, err := EncodeAuth(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{enc, strings.TrimRight(enc, "="), strings.NewReplacer("-", "+", "_", "/").Replace(enc)} {
-		got, err := DecodeAuth(s)
-		if err != nil || got != want {
-			t.Errorf("DecodeAuth(%q) = %+v, %v", s, got, err)
-		}
-	}
-	if got, err := DecodeAuth(""); err != nil || HasCredentials(got) {
-		t.Errorf("empty header: %+v %v", got, err)
-	}
-	if _, err := DecodeAuth("!!!"); !errdefs.IsInvalidArgument(err) {
-		t.Errorf("garbage: %v", err)
 	}
 }
 

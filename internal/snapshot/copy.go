@@ -41,7 +41,9 @@ func (c *Copy) Unpack(ctx context.Context, parent digest.Digest, layer io.Reader
 				return 0, fmt.Errorf("copy parent: %w", err)
 			}
 		}
-		return archive.UnpackLayer(diff, layer, &archive.TarOptions{})
+		// Only root may give files away: unprivileged (as in unit tests),
+		// the files stay the caller's.
+		return archive.UnpackLayer(diff, layer, &archive.TarOptions{NoLchown: os.Geteuid() != 0})
 	})
 }
 

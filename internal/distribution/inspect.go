@@ -1,4 +1,4 @@
-package image
+package distribution
 
 import (
 	"context"
@@ -6,35 +6,33 @@ import (
 	"fmt"
 
 	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/registry"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	reg "github.com/berth-project/berth/internal/registry"
 )
 
-// DistributionInspect resolves ref on its registry, like GET
-// /distribution/{name}/json: the manifest's (or index's) descriptor and the
-// platforms it provides.
-func DistributionInspect(ctx context.Context, ref string, r Remote) (ocispec.Descriptor, []ocispec.Platform, error) {
+// Inspect resolves ref on its registry, like GET /distribution/{name}/json:
+// the manifest's (or index's) descriptor and the platforms it provides.
+func (s *Service) Inspect(ctx context.Context, ref string, auth registry.AuthConfig) (ocispec.Descriptor, []ocispec.Platform, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, invalidRef(err)
 	}
 	named = reference.TagNameOnly(named)
-	anonymous := !reg.HasCredentials(r.Auth)
-	desc, platforms, err := distributionInspect(ctx, named, r)
+	p := &puller{s: s, named: named, opts: PullOptions{Auth: auth}}
+	desc, platforms, err := p.inspect(ctx)
 	if err != nil {
-		return ocispec.Descriptor{}, nil, reg.PullError(err, named, anonymous)
+		return ocispec.Descriptor{}, nil, reg.PullError(err, named, !reg.HasCredentials(auth))
 	}
 	return desc, platforms, nil
 }
 
-func distributionInspect(ctx context.Context, named reference.Named, r Remote) (ocispec.Descriptor, []ocispec.Platform, error) {
-	p := &puller{named: named}
-	c, err := newClient(ctx, r, named, p.scope())
-	if err != nil {
+func (p *puller) inspect(ctx context.Context) (ocispec.Descriptor, []ocispec.Platform, error) {
+	if err := p.connect(ctx); err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
-	raw, desc, err := c.manifest(ctx, p.tagOrDigest())
+	raw, desc, err := p.manifest(ctx, p.tagOrDigest())
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
@@ -55,7 +53,7 @@ func distributionInspect(ctx context.Context, named reference.Named, r Remote) (
 		if err != nil {
 			return desc, nil, err
 		}
-		cfgRaw, err := c.smallBlob(ctx, m.Config)
+		cfgRaw, err := p.config(ctx, m.Config)
 		if err != nil {
 			return desc, nil, err
 		}

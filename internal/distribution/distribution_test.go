@@ -1,17 +1,25 @@
-package image
+package distribution
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
+	registrytypes "github.com/moby/moby/api/types/registry"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/compression"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -19,14 +27,14 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	tarballpkg "github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	reg "github.com/berth-project/berth/internal/registry"
+	"github.com/berth-project/berth/internal/image"
+	"github.com/berth-project/berth/internal/snapshot"
 )
 
 // fakeRegistry is go-containerregistry's in-process registry, with a hook
@@ -61,17 +69,79 @@ func (f *fakeRegistry) setHook(h func(w http.ResponseWriter, r *http.Request) bo
 	f.mu.Unlock()
 }
 
-func (f *fakeRegistry) remote(t *testing.T) Remote {
+// env is an image store on the copy snapshotter (no root needed) and its
+// distribution service.
+type env struct {
+	root  string
+	store *image.Store
+	svc   *Service
+}
+
+func newEnv(t *testing.T) *env {
 	t.Helper()
-	hosts, err := reg.NewHosts(nil, t.TempDir())
+	return openEnv(t, t.TempDir())
+}
+
+// openEnv opens (again) the store at root.
+func openEnv(t *testing.T, root string) *env {
+	t.Helper()
+	sn, err := snapshot.NewCopy(filepath.Join(root, "snapshot"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := hosts.Endpoint(f.host)
+	quiet := slog.New(slog.DiscardHandler)
+	st, err := image.NewStore(root, image.WithSnapshotter(sn), image.WithLogger(quiet))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Remote{Endpoint: ep}
+	// An empty certs.d: loopback registries are insecure-allowed.
+	return &env{root: root, store: st, svc: New(st, Options{CertsDir: t.TempDir(), Logger: quiet})}
+}
+
+// blobs lists the content store.
+func (e *env) blobs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(e.root, "content", "blobs", "sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, en := range entries {
+		out = append(out, en.Name())
+	}
+	return out
+}
+
+// importLayer imports a one-layer image of files under ref.
+func (e *env) importLayer(t *testing.T, ref string, files ...file) string {
+	t.Helper()
+	id, err := e.store.Import(context.Background(), bytes.NewReader(tarOf(t, files...)), ref, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// file is one regular file of a test layer.
+type file struct{ name, body string }
+
+func tarOf(t *testing.T, files ...file) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		h := &tar.Header{Name: f.name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(f.body)), ModTime: time.Unix(1, 0)}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(f.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // write pushes img to the fake registry under ref ("repo:tag").
@@ -91,16 +161,28 @@ func (f *fakeRegistry) write(t *testing.T, ref string, img v1.Image) v1.Hash {
 	return d
 }
 
+// randomLayer is a gzip layer of one readable file of random bytes
+// (random.Layer's files have mode 0, which only root can copy).
+func randomLayer(t *testing.T, size int64, mt types.MediaType) v1.Layer {
+	t.Helper()
+	data := make([]byte, size)
+	if _, err := rand.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	l, err := tarballpkg.LayerFromReader(bytes.NewReader(tarOf(t, file{name: "random.bin", body: string(data)})), tarballpkg.WithMediaType(mt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func randomImage(t *testing.T, layers int, size int64, mt types.MediaType) v1.Image {
 	t.Helper()
 	img := mutate.MediaType(empty.Image, types.DockerManifestSchema2)
 	img = mutate.ConfigMediaType(img, types.DockerConfigJSON)
 	for i := 0; i < layers; i++ {
-		l, err := random.Layer(size, mt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if img, err = mutate.AppendLayers(img, l); err != nil {
+		var err error
+		if img, err = mutate.AppendLayers(img, randomLayer(t, size, mt)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -128,6 +210,24 @@ func (e *events) add(ev ProgressEvent) {
 	e.mu.Unlock()
 }
 
+// byLayer lists each layer's statuses in order.
+func (e *events) byLayer() map[string][]string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := map[string][]string{}
+	for _, ev := range e.all {
+		if ev.Detail && ev.ID != "" {
+			out[ev.ID] = append(out[ev.ID], ev.Status)
+		}
+	}
+	return out
+}
+
+// compact drops repeated statuses (transfer updates).
+func compact(statuses []string) []string {
+	return slices.Compact(slices.Clone(statuses))
+}
+
 func (e *events) count(status string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -141,7 +241,7 @@ func (e *events) count(status string) int {
 }
 
 func TestPullPushRoundTrip(t *testing.T) {
-	s, _ := newStore(t)
+	e := newEnv(t)
 	f := newFakeRegistry(t)
 	ctx := context.Background()
 	img := randomImage(t, 2, 50_000, types.DockerLayer)
@@ -149,17 +249,26 @@ func TestPullPushRoundTrip(t *testing.T) {
 	cfg, _ := img.ConfigName()
 
 	var ev events
-	res, err := s.Pull(ctx, f.host+"/a/b:v1", PullOptions{Remote: f.remote(t), Progress: ev.add})
+	res, err := e.svc.Pull(ctx, f.host+"/a/b:v1", PullOptions{Progress: ev.add})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.ID != cfg.String() || res.Digest.String() != manifest.String() || res.UpToDate {
 		t.Errorf("pull result %+v, want id %s digest %s", res, cfg, manifest)
 	}
+	// Each layer starts with "Pulling fs layer" and ends with "Pull
+	// complete", after "Download complete" (extraction runs along the
+	// download, so "Extracting" may come between the transfer's updates).
+	for id, got := range ev.byLayer() {
+		done, complete := slices.Index(got, "Download complete"), slices.Index(got, "Pull complete")
+		if got[0] != "Pulling fs layer" || complete != len(got)-1 || done < 0 || done > complete {
+			t.Errorf("layer %s statuses %q", id, compact(got))
+		}
+	}
 	if ev.count("Pull complete") != 2 || ev.count("Pulling from a/b") != 1 || ev.count("Status: Downloaded newer image for "+f.host+"/a/b:v1") != 1 {
 		t.Errorf("progress: %+v", ev.all)
 	}
-	got, err := s.Get(ctx, f.host+"/a/b:v1")
+	got, err := e.store.Get(ctx, f.host+"/a/b:v1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,17 +276,17 @@ func TestPullPushRoundTrip(t *testing.T) {
 		t.Errorf("RepoDigests %v", got.RepoDigests)
 	}
 	var again events
-	res, err = s.Pull(ctx, f.host+"/a/b:v1", PullOptions{Remote: f.remote(t), Progress: again.add})
+	res, err = e.svc.Pull(ctx, f.host+"/a/b:v1", PullOptions{Progress: again.add})
 	if err != nil || !res.UpToDate || again.count("Status: Image is up to date") != 1 || again.count("Pull complete") != 0 {
 		t.Errorf("second pull: %+v %v %+v", res, err, again.all)
 	}
 
 	// Pushing the pulled image elsewhere keeps its manifest digest.
-	if err := s.Tag(ctx, f.host+"/a/b:v1", f.host+"/c", "v2"); err != nil {
+	if err := e.store.Tag(ctx, f.host+"/a/b:v1", f.host+"/c", "v2"); err != nil {
 		t.Fatal(err)
 	}
 	var pev events
-	pushed, err := s.Push(ctx, f.host+"/c", "v2", PushOptions{Remote: f.remote(t), Progress: pev.add})
+	pushed, err := e.svc.Push(ctx, f.host+"/c", "v2", PushOptions{Progress: pev.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +303,7 @@ func TestPullPushRoundTrip(t *testing.T) {
 	}
 	// A second push finds everything there.
 	var pev2 events
-	if _, err := s.Push(ctx, f.host+"/c", "v2", PushOptions{Remote: f.remote(t), Progress: pev2.add}); err != nil {
+	if _, err := e.svc.Push(ctx, f.host+"/c", "v2", PushOptions{Progress: pev2.add}); err != nil {
 		t.Fatal(err)
 	}
 	if pev2.count("Layer already exists") != 2 || pev2.count("v2: digest: "+manifest.String()) != 1 {
@@ -212,12 +321,12 @@ func mustRef(t *testing.T, s string) name.Reference {
 }
 
 func TestPushImportedImageCompressesOnce(t *testing.T) {
-	s, _ := newStore(t)
+	e := newEnv(t)
 	f := newFakeRegistry(t)
 	ctx := context.Background()
-	id := mustImport(t, s, f.host+"/imp:v1", file{name: "hello.txt", body: "hello"})
+	id := e.importLayer(t, f.host+"/imp:v1", file{name: "hello.txt", body: "hello"})
 	var ev events
-	res, err := s.Push(ctx, f.host+"/imp", "", PushOptions{Remote: f.remote(t), Progress: ev.add})
+	res, err := e.svc.Push(ctx, f.host+"/imp", "", PushOptions{Progress: ev.add})
 	if err != nil || len(res) != 1 || res[0].Tag != "v1" {
 		t.Fatalf("push: %+v %v", res, err)
 	}
@@ -225,26 +334,26 @@ func TestPushImportedImageCompressesOnce(t *testing.T) {
 		t.Errorf("progress: %+v", ev.all)
 	}
 	// The registry image pulls back, in a fresh store, as the same image.
-	s2, _ := newStore(t)
-	pres, err := s2.Pull(ctx, f.host+"/imp:v1", PullOptions{Remote: f.remote(t)})
+	e2 := newEnv(t)
+	pres, err := e2.svc.Pull(ctx, f.host+"/imp:v1", PullOptions{})
 	if err != nil || pres.ID != id || pres.Digest != res[0].Digest {
 		t.Fatalf("pull back: %+v %v (id %s, pushed %s)", pres, err, id, res[0].Digest)
 	}
 	// Pushing again sends the same compressed blob: same digest.
-	res2, err := s.Push(ctx, f.host+"/imp", "v1", PushOptions{Remote: f.remote(t)})
+	res2, err := e.svc.Push(ctx, f.host+"/imp", "v1", PushOptions{})
 	if err != nil || res2[0].Digest != res[0].Digest {
 		t.Errorf("second push: %+v %v", res2, err)
 	}
-	if _, err := s.Push(ctx, f.host+"/imp", "nope", PushOptions{Remote: f.remote(t)}); err == nil || err.Error() != "tag does not exist: "+f.host+"/imp:nope" {
+	if _, err := e.svc.Push(ctx, f.host+"/imp", "nope", PushOptions{}); err == nil || err.Error() != "tag does not exist: "+f.host+"/imp:nope" {
 		t.Errorf("push of a missing tag: %v", err)
 	}
-	if _, err := s.Push(ctx, f.host+"/other", "", PushOptions{Remote: f.remote(t)}); err == nil || err.Error() != "An image does not exist locally with the tag: "+f.host+"/other" {
+	if _, err := e.svc.Push(ctx, f.host+"/other", "", PushOptions{}); err == nil || err.Error() != "An image does not exist locally with the tag: "+f.host+"/other" {
 		t.Errorf("push of a missing repository: %v", err)
 	}
 }
 
 func TestPullIndexPicksPlatform(t *testing.T) {
-	s, _ := newStore(t)
+	e := newEnv(t)
 	f := newFakeRegistry(t)
 	ctx := context.Background()
 	other := "arm64"
@@ -268,26 +377,26 @@ func TestPullIndexPicksPlatform(t *testing.T) {
 	hostCfg, _ := host.ConfigName()
 	foreignCfg, _ := foreign.ConfigName()
 
-	res, err := s.Pull(ctx, f.host+"/multi:v1", PullOptions{Remote: f.remote(t)})
+	res, err := e.svc.Pull(ctx, f.host+"/multi:v1", PullOptions{})
 	if err != nil || res.ID != hostCfg.String() || res.Digest.String() != idxDigest.String() {
 		t.Fatalf("pull: %+v %v (want %s from %s)", res, err, hostCfg, idxDigest)
 	}
-	res, err = s.Pull(ctx, f.host+"/multi:v1", PullOptions{Remote: f.remote(t), Platform: &ocispec.Platform{OS: "linux", Architecture: other}})
+	res, err = e.svc.Pull(ctx, f.host+"/multi:v1", PullOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: other}})
 	if err != nil || res.ID != foreignCfg.String() {
 		t.Fatalf("pull --platform %s: %+v %v", other, res, err)
 	}
-	_, err = s.Pull(ctx, f.host+"/multi:v1", PullOptions{Remote: f.remote(t), Platform: &ocispec.Platform{OS: "linux", Architecture: "s390x"}})
+	_, err = e.svc.Pull(ctx, f.host+"/multi:v1", PullOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: "s390x"}})
 	if err == nil || err.Error() != "no matching manifest for linux/s390x in the manifest list entries" {
 		t.Errorf("unknown platform: %v", err)
 	}
-	desc, platforms, err := DistributionInspect(ctx, f.host+"/multi:v1", f.remote(t))
+	desc, platforms, err := e.svc.Inspect(ctx, f.host+"/multi:v1", registrytypes.AuthConfig{})
 	if err != nil || desc.Digest.String() != idxDigest.String() || len(platforms) != 2 {
 		t.Errorf("distribution inspect: %+v %+v %v", desc, platforms, err)
 	}
 }
 
 func TestPullZstdLayer(t *testing.T) {
-	s, _ := newStore(t)
+	e := newEnv(t)
 	f := newFakeRegistry(t)
 	tarball := tarOf(t, file{name: "z.txt", body: strings.Repeat("zstd ", 1000)})
 	l, err := tarballLayer(tarball)
@@ -299,10 +408,10 @@ func TestPullZstdLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.write(t, "z:v1", img)
-	if _, err := s.Pull(context.Background(), f.host+"/z:v1", PullOptions{Remote: f.remote(t)}); err != nil {
+	if _, err := e.svc.Pull(context.Background(), f.host+"/z:v1", PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Get(context.Background(), f.host+"/z:v1")
+	got, err := e.store.Get(context.Background(), f.host+"/z:v1")
 	if err != nil || got.Config.RootFS.DiffIDs[0] != digest.FromBytes(tarball) {
 		t.Errorf("zstd layer: %+v %v", got, err)
 	}
@@ -314,7 +423,7 @@ func tarballLayer(tarball []byte) (v1.Layer, error) {
 }
 
 func TestPullErrors(t *testing.T) {
-	s, _ := newStore(t)
+	e := newEnv(t)
 	f := newFakeRegistry(t)
 	ctx := context.Background()
 	img := randomImage(t, 2, 30_000, types.DockerLayer)
@@ -322,11 +431,11 @@ func TestPullErrors(t *testing.T) {
 	layers, _ := img.Layers()
 	bad, _ := layers[1].Digest()
 
-	_, err := s.Pull(ctx, f.host+"/e:nope", PullOptions{Remote: f.remote(t)})
+	_, err := e.svc.Pull(ctx, f.host+"/e:nope", PullOptions{})
 	if err == nil || !strings.HasPrefix(err.Error(), "manifest for "+f.host+"/e:nope not found: manifest unknown: ") {
 		t.Errorf("unknown tag: %v", err)
 	}
-	before, _ := s.content.List(ctx)
+	before := e.blobs(t)
 
 	// A registry serving altered bytes for a layer.
 	f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
@@ -340,15 +449,15 @@ func TestPullErrors(t *testing.T) {
 		w.Write(data)
 		return true
 	})
-	_, err = s.Pull(ctx, f.host+"/e:v1", PullOptions{Remote: f.remote(t)})
+	_, err = e.svc.Pull(ctx, f.host+"/e:v1", PullOptions{})
 	if err == nil || err.Error() != "filesystem layer verification failed for digest "+bad.String() {
 		t.Errorf("corrupt layer: %v", err)
 	}
-	after, _ := s.content.List(ctx)
+	after := e.blobs(t)
 	if len(after) != len(before) {
 		t.Errorf("a corrupt pull kept blobs: before %v after %v", before, after)
 	}
-	if _, err := s.Get(ctx, f.host+"/e:v1"); err == nil {
+	if _, err := e.store.Get(ctx, f.host+"/e:v1"); err == nil {
 		t.Errorf("a corrupt pull left an image")
 	}
 
@@ -361,7 +470,7 @@ func TestPullErrors(t *testing.T) {
 		io.WriteString(w, `{"schemaVersion":2,"config":{"digest":"nope"}`)
 		return true
 	})
-	_, err = s.Pull(ctx, f.host+"/e:v1", PullOptions{Remote: f.remote(t)})
+	_, err = e.svc.Pull(ctx, f.host+"/e:v1", PullOptions{})
 	if err == nil || !strings.Contains(err.Error(), "invalid manifest") {
 		t.Errorf("malformed manifest: %v", err)
 	}
@@ -371,16 +480,14 @@ func TestPullErrors(t *testing.T) {
 	closed := httptest.NewServer(http.NotFoundHandler())
 	host := strings.TrimPrefix(closed.URL, "http://")
 	closed.Close()
-	hosts, _ := reg.NewHosts(nil, t.TempDir())
-	ep, _ := hosts.Endpoint(host)
-	_, err = s.Pull(ctx, host+"/x:v1", PullOptions{Remote: Remote{Endpoint: ep}})
+	_, err = e.svc.Pull(ctx, host+"/x:v1", PullOptions{})
 	if err == nil || !strings.Contains(err.Error(), `Get "http://`+host+`/v2/": dial tcp `+host+`: connect: connection refused`) {
 		t.Errorf("refused: %v", err)
 	}
 }
 
 func TestPullInterruptedReusesVerifiedLayers(t *testing.T) {
-	s, root := newStore(t)
+	e := newEnv(t)
 	f := newFakeRegistry(t)
 	img := randomImage(t, 3, 40_000, types.DockerLayer)
 	f.write(t, "i:v1", img)
@@ -397,39 +504,37 @@ func TestPullInterruptedReusesVerifiedLayers(t *testing.T) {
 		return false
 	})
 	var ev events
-	_, err := s.Pull(ctx, f.host+"/i:v1", PullOptions{Remote: f.remote(t), Progress: ev.add, Downloads: 1})
+	oneByOne := New(e.store, Options{CertsDir: t.TempDir(), Downloads: 1})
+	_, err := oneByOne.Pull(ctx, f.host+"/i:v1", PullOptions{Progress: ev.add})
 	if err == nil {
 		t.Fatal("the interrupted pull succeeded")
 	}
 	f.setHook(nil)
-	if _, err := s.Get(context.Background(), f.host+"/i:v1"); err == nil {
+	if _, err := e.store.Get(context.Background(), f.host+"/i:v1"); err == nil {
 		t.Fatal("an interrupted pull left an image")
 	}
 	// Reopening the store (a restart) keeps the verified layers too.
-	s2, err := NewStore(root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e2 := openEnv(t, e.root)
 	var again events
-	if _, err := s2.Pull(context.Background(), f.host+"/i:v1", PullOptions{Remote: f.remote(t), Progress: again.add}); err != nil {
+	if _, err := e2.svc.Pull(context.Background(), f.host+"/i:v1", PullOptions{Progress: again.add}); err != nil {
 		t.Fatal(err)
 	}
 	if again.count("Already exists") < 1 {
 		t.Errorf("the second pull reused nothing: %+v\nfirst: %+v", again.all, ev.all)
 	}
 	// Prune drops what interrupted pulls kept.
-	if _, err := s2.Prune(context.Background(), nil, nil); err != nil {
+	if _, err := e2.store.Prune(context.Background(), nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(s2.leases.m) != 0 {
-		t.Errorf("leases after prune: %v", s2.leases.m)
+	if leases, _ := os.ReadDir(filepath.Join(e.root, "image", "leases")); len(leases) != 0 {
+		t.Errorf("leases after prune: %v", leases)
 	}
 }
 
 // TestPullPushBearerToken runs against a registry that wants a bearer
 // token from a token server checking basic credentials, as Docker Hub does.
 func TestPullPushBearerToken(t *testing.T) {
-	s, _ := newStore(t)
+	e := newEnv(t)
 	f := newFakeRegistry(t)
 	const token = "tok-123"
 	f.setHook(func(w http.ResponseWriter, r *http.Request) bool {
@@ -451,22 +556,22 @@ func TestPullPushBearerToken(t *testing.T) {
 		return false
 	})
 	ctx := context.Background()
-	id := mustImport(t, s, f.host+"/private:v1", file{name: "secret.txt", body: "s"})
-	r := f.remote(t)
-	if _, err := s.Push(ctx, f.host+"/private", "v1", PushOptions{Remote: r}); err == nil {
+	id := e.importLayer(t, f.host+"/private:v1", file{name: "secret.txt", body: "s"})
+	var auth registrytypes.AuthConfig
+	if _, err := e.svc.Push(ctx, f.host+"/private", "v1", PushOptions{Auth: auth}); err == nil {
 		t.Fatal("anonymous push to a token registry succeeded")
 	}
-	r.Auth.Username, r.Auth.Password = "u", "pw"
-	if _, err := s.Push(ctx, f.host+"/private", "v1", PushOptions{Remote: r}); err != nil {
+	auth.Username, auth.Password = "u", "pw"
+	if _, err := e.svc.Push(ctx, f.host+"/private", "v1", PushOptions{Auth: auth}); err != nil {
 		t.Fatal(err)
 	}
-	s2, _ := newStore(t)
-	res, err := s2.Pull(ctx, f.host+"/private:v1", PullOptions{Remote: r})
+	e2 := newEnv(t)
+	res, err := e2.svc.Pull(ctx, f.host+"/private:v1", PullOptions{Auth: auth})
 	if err != nil || res.ID != id {
 		t.Fatalf("pull with a token: %+v %v", res, err)
 	}
-	r.Auth.Password = "wrong"
-	_, err = s2.Pull(ctx, f.host+"/private:v1", PullOptions{Remote: r})
+	auth.Password = "wrong"
+	_, err = e2.svc.Pull(ctx, f.host+"/private:v1", PullOptions{Auth: auth})
 	if err == nil || !strings.Contains(err.Error(), "unauthorized: incorrect username or password") {
 		t.Errorf("wrong password: %v", err)
 	}

@@ -1,32 +1,34 @@
-package image
+package distribution
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/containerd/errdefs"
-	"github.com/containerd/log"
 	"github.com/distribution/reference"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/moby/moby/api/types/registry"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/berth-project/berth/internal/image"
 	reg "github.com/berth-project/berth/internal/registry"
-	"github.com/berth-project/berth/internal/snapshot"
 )
 
 // PullOptions configure Pull.
 type PullOptions struct {
-	Remote   Remote
+	Auth     registry.AuthConfig
 	Platform *ocispec.Platform // nil: the host's
 	Progress Progress          // may be nil
-	// Downloads bounds the layers downloaded at once (dockerd's
-	// max-concurrent-downloads); 3 when zero.
-	Downloads int
 }
 
 // PullResult is what a pull produced.
@@ -36,14 +38,25 @@ type PullResult struct {
 	UpToDate bool          // the reference already named this image
 }
 
+// Media types of registry manifests.
+const (
+	mediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	mediaTypeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+	mediaTypeSchema1        = "application/vnd.docker.distribution.manifest.v1+json"
+	mediaTypeSchema1Signed  = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+)
+
+// maxConfigSize bounds image configs read into memory.
+const maxConfigSize = 8 << 20
+
 // Pull fetches ref (name[:tag] or name@digest) from its registry, like
-// docker pull: the manifest (the host's platform from an index), the
-// config, then the layers, downloaded in parallel into the content store
-// and unpacked as they arrive, each checked against its digest. The image
+// docker pull: the manifest (the platform's from an index), the config,
+// then the layers, downloaded in parallel into the content store and
+// unpacked as they arrive, each checked against its digest. The image
 // becomes visible (and ref points at it) only once everything is verified;
 // on failure nothing is visible, and the blobs and layers already verified
 // are kept for the next pull, unless the registry sent bad data.
-func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*PullResult, error) {
+func (s *Service) Pull(ctx context.Context, ref string, opts PullOptions) (*PullResult, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return nil, invalidRef(err)
@@ -53,23 +66,24 @@ func (s *Store) Pull(ctx context.Context, ref string, opts PullOptions) (*PullRe
 	if p.opts.Progress == nil {
 		p.opts.Progress = func(ProgressEvent) {}
 	}
-	if p.opts.Downloads <= 0 {
-		p.opts.Downloads = 3
-	}
-	anonymous := !reg.HasCredentials(opts.Remote.Auth)
+	start := time.Now()
 	res, err := p.run(ctx)
 	if err != nil {
-		return nil, reg.PullError(err, named, anonymous)
+		err = reg.PullError(err, named, !reg.HasCredentials(opts.Auth))
+		s.log.Debug("pull failed", "ref", named.String(), "error", err)
+		return nil, err
 	}
+	s.log.Debug("pulled", "ref", named.String(), "id", res.ID, "digest", res.Digest, "elapsed", time.Since(start))
 	return res, nil
 }
 
 // puller is one Pull's state.
 type puller struct {
-	s     *Store
-	named reference.Named
-	opts  PullOptions
-	c     *client
+	s      *Service
+	named  reference.Named
+	opts   PullOptions
+	repo   name.Repository
+	remote *remote.Puller
 }
 
 func (p *puller) progress(ev ProgressEvent) { p.opts.Progress(ev) }
@@ -85,13 +99,78 @@ func (p *puller) tagOrDigest() string {
 	return "latest"
 }
 
-func (p *puller) run(ctx context.Context) (*PullResult, error) {
-	c, err := newClient(ctx, p.opts.Remote, p.named, p.scope())
+// connect authenticates for pulling from the reference's repository.
+func (p *puller) connect(ctx context.Context) error {
+	repo, err := repoName(p.named)
+	if err != nil {
+		return err
+	}
+	sess, err := p.s.connect(ctx, repo.Registry, p.opts.Auth, []string{repo.Scope(transport.PullScope)})
+	if err != nil {
+		return err
+	}
+	rp, err := remote.NewPuller(remote.WithTransport(sess.rt), remote.WithJobs(p.s.opts.Downloads))
+	if err != nil {
+		return err
+	}
+	p.repo, p.remote = repo, rp
+	return nil
+}
+
+// manifest fetches the manifest (or index) that ref, a tag or a digest of
+// the repository, names; go-containerregistry checks it against a digest.
+func (p *puller) manifest(ctx context.Context, ref string) ([]byte, ocispec.Descriptor, error) {
+	var r name.Reference = p.repo.Tag(ref)
+	if _, err := digest.Parse(ref); err == nil {
+		r = p.repo.Digest(ref)
+	}
+	d, err := p.remote.Get(ctx, r)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	desc := ocispec.Descriptor{
+		MediaType: manifestMediaType(string(d.MediaType), d.Manifest),
+		Digest:    digest.Digest(d.Digest.String()),
+		Size:      d.Size,
+	}
+	return d.Manifest, desc, nil
+}
+
+// blob starts the download of a blob of the repository. The reader fails
+// at its end when the data does not match d.
+func (p *puller) blob(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
+	l, err := p.remote.Layer(ctx, p.repo.Digest(d.String()))
 	if err != nil {
 		return nil, err
 	}
-	p.c = c
-	raw, top, err := c.manifest(ctx, p.tagOrDigest())
+	return l.Compressed()
+}
+
+// config downloads and verifies an image config.
+func (p *puller) config(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
+	if desc.Size > maxConfigSize {
+		return nil, fmt.Errorf("image config %s is larger than %d bytes", desc.Digest, maxConfigSize)
+	}
+	body, err := p.blob(ctx, desc.Digest)
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, maxConfigSize+1))
+	if digest.FromBytes(data) != desc.Digest || (desc.Size > 0 && int64(len(data)) != desc.Size) {
+		return nil, fmt.Errorf("image config verification failed for digest %s", desc.Digest)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read image config %s: %w", desc.Digest, err)
+	}
+	return data, nil
+}
+
+func (p *puller) run(ctx context.Context) (*PullResult, error) {
+	if err := p.connect(ctx); err != nil {
+		return nil, err
+	}
+	raw, top, err := p.manifest(ctx, p.tagOrDigest())
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +184,18 @@ func (p *puller) run(ctx context.Context) (*PullResult, error) {
 	}
 	p.progress(ProgressEvent{ID: p.tagOrDigest(), Status: "Pulling from " + reference.Path(p.named)})
 
-	if res, ok, err := p.s.pullExisting(ctx, p, m, manifestRaw, desc, top.Digest); ok || err != nil {
-		return res, err
+	pulled := image.Pulled{Ref: p.named, ConfigDigest: m.Config.Digest, Manifest: manifestRaw, ManifestDesc: desc, Top: top.Digest}
+	if p.s.store.HasImage(m.Config.Digest) {
+		// As docker: no layer is fetched, the references and the manifest
+		// are recorded.
+		le, err := p.s.store.Lease([]digest.Digest{desc.Digest}, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer le.Release()
+		return p.record(ctx, pulled)
 	}
-	cfgRaw, err := c.smallBlob(ctx, m.Config)
+	cfgRaw, err := p.config(ctx, m.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -116,54 +203,43 @@ func (p *puller) run(ctx context.Context) (*PullResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	le, err := p.s.leasePull(m, desc.Digest, diffIDs)
-	if err != nil {
-		return nil, err
-	}
-	res, err := p.pullAndCommit(ctx, m, diffIDs, cfgRaw, manifestRaw, desc, top.Digest)
-	p.s.endPull(ctx, le, err)
-	return res, err
-}
-
-func (p *puller) pullAndCommit(ctx context.Context, m *ocispec.Manifest, diffIDs []digest.Digest, cfgRaw, manifestRaw []byte, desc ocispec.Descriptor, top digest.Digest) (*PullResult, error) {
-	layers, err := p.s.pullLayers(ctx, p, m.Layers, diffIDs)
-	if err != nil {
-		return nil, err
-	}
-	return p.s.commitPull(ctx, p, layers, cfgRaw, manifestRaw, desc, top)
-}
-
-// leasePull keeps everything a pull needs (its manifest, config, layer
-// blobs and layers) from garbage collection until endPull, so a concurrent
-// removal never takes what the pull found or made.
-func (s *Store) leasePull(m *ocispec.Manifest, manifest digest.Digest, diffIDs []digest.Digest) (*lease, error) {
-	blobs := []digest.Digest{m.Config.Digest, manifest}
+	blobs := []digest.Digest{m.Config.Digest, desc.Digest}
 	for _, d := range m.Layers {
 		blobs = append(blobs, d.Digest)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.leases.add(blobs, chainIDs(diffIDs))
-}
-
-// endPull ends a pull's lease. After a failure, what was verified is kept
-// for the next pull, unless the registry sent bad data: then nothing of
-// this pull stays.
-func (s *Store) endPull(ctx context.Context, le *lease, err error) {
-	bad := err != nil && isRegistryDataError(err)
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.leases.release(le, err != nil && !bad)
-	if bad {
-		_, gerr := s.gcLocked(context.WithoutCancel(ctx))
-		logPullCleanup(ctx, gerr)
+	le, err := p.s.store.Lease(blobs, image.ChainIDs(diffIDs))
+	if err != nil {
+		return nil, err
 	}
+	pulled.Config = cfgRaw
+	if pulled.Layers, err = p.layers(ctx, m.Layers, diffIDs); err == nil {
+		var res *PullResult
+		if res, err = p.record(ctx, pulled); err == nil {
+			le.Release()
+			return res, nil
+		}
+	}
+	if isRegistryDataError(err) {
+		le.Discard(ctx)
+	} else {
+		le.Keep()
+	}
+	return nil, err
 }
 
-func (p *puller) scope() string {
-	return "repository:" + reference.Path(p.named) + ":pull"
+// record makes the image visible and says so as docker does.
+func (p *puller) record(ctx context.Context, pulled image.Pulled) (*PullResult, error) {
+	id, upToDate, err := p.s.store.RecordPull(ctx, pulled)
+	if err != nil {
+		return nil, err
+	}
+	p.progress(ProgressEvent{Status: "Digest: " + pulled.Top.String()})
+	if upToDate {
+		p.progress(ProgressEvent{Status: "Status: Image is up to date for " + reference.FamiliarString(p.named)})
+	} else {
+		p.progress(ProgressEvent{Status: "Status: Downloaded newer image for " + reference.FamiliarString(p.named)})
+	}
+	return &PullResult{ID: id.String(), Digest: pulled.Top, UpToDate: upToDate}, nil
 }
 
 // resolvePlatform returns the image manifest: raw itself, or the entry of
@@ -180,7 +256,7 @@ func (p *puller) resolvePlatform(ctx context.Context, raw []byte, desc ocispec.D
 	if err := json.Unmarshal(raw, &idx); err != nil {
 		return nil, desc, fmt.Errorf("invalid manifest list %s: %w", desc.Digest, err)
 	}
-	want := p.platform()
+	want := platformOrHost(p.opts.Platform)
 	for _, m := range idx.Manifests {
 		if m.Platform == nil || !platformMatches(want, *m.Platform) {
 			continue
@@ -188,19 +264,15 @@ func (p *puller) resolvePlatform(ctx context.Context, raw []byte, desc ocispec.D
 		if err := m.Digest.Validate(); err != nil {
 			return nil, desc, fmt.Errorf("invalid manifest list %s: %w", desc.Digest, err)
 		}
-		child, cdesc, err := p.c.manifest(ctx, m.Digest.String())
-		if err != nil {
-			return nil, desc, err
-		}
-		return child, cdesc, nil
+		return p.manifest(ctx, m.Digest.String())
 	}
 	return nil, desc, errdefs.ErrNotFound.WithMessage(fmt.Sprintf("no matching manifest for %s in the manifest list entries", platformString(want)))
 }
 
-// platform is the requested platform, else the host's.
-func (p *puller) platform() ocispec.Platform {
-	if p.opts.Platform != nil && p.opts.Platform.OS != "" {
-		pl := *p.opts.Platform
+// platformOrHost is the requested platform, else the host's.
+func platformOrHost(want *ocispec.Platform) ocispec.Platform {
+	if want != nil && want.OS != "" {
+		pl := *want
 		if pl.Architecture == "" {
 			pl.Architecture = runtime.GOARCH
 		}
@@ -231,6 +303,42 @@ func platformString(p ocispec.Platform) string {
 		s += "/" + p.Variant
 	}
 	return s
+}
+
+// manifestTypes are the manifests berth knows.
+var manifestTypes = []string{ocispec.MediaTypeImageIndex, mediaTypeDockerList, ocispec.MediaTypeImageManifest, mediaTypeDockerManifest, mediaTypeSchema1Signed, mediaTypeSchema1}
+
+// manifestMediaType is the manifest's media type from its Content-Type,
+// else from its "mediaType" field, else from its shape: some registries
+// send a generic Content-Type.
+func manifestMediaType(contentType string, raw []byte) string {
+	ct, _, _ := strings.Cut(contentType, ";")
+	ct = strings.TrimSpace(ct)
+	for _, t := range manifestTypes {
+		if ct == t {
+			return t
+		}
+	}
+	var probe struct {
+		MediaType     string          `json:"mediaType"`
+		SchemaVersion int             `json:"schemaVersion"`
+		Manifests     json.RawMessage `json:"manifests"`
+		Config        json.RawMessage `json:"config"`
+	}
+	if json.Unmarshal(raw, &probe) != nil {
+		return ct
+	}
+	switch {
+	case probe.MediaType != "":
+		return probe.MediaType
+	case probe.SchemaVersion == 1:
+		return mediaTypeSchema1
+	case probe.Manifests != nil:
+		return ocispec.MediaTypeImageIndex
+	case probe.Config != nil:
+		return ocispec.MediaTypeImageManifest
+	}
+	return ct
 }
 
 // parseManifest reads an image manifest and checks its descriptors.
@@ -280,7 +388,7 @@ func (p *puller) checkConfig(raw []byte, layers int) ([]digest.Digest, error) {
 		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("image operating system %q cannot be used on this platform", cfg.OS))
 	}
 	if p.opts.Platform != nil && p.opts.Platform.OS != "" {
-		want := p.platform()
+		want := platformOrHost(p.opts.Platform)
 		have := ocispec.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant}
 		if !platformMatches(want, have) {
 			return nil, errdefs.ErrNotFound.WithMessage(fmt.Sprintf("image with reference %s was found but does not match the specified platform: wanted %s, actual: %s", reference.FamiliarString(p.named), platformString(want), platformString(have)))
@@ -297,90 +405,10 @@ func (p *puller) checkConfig(raw []byte, layers int) ([]digest.Digest, error) {
 	return cfg.RootFS.DiffIDs, nil
 }
 
-// pullExisting finishes a pull whose image is already in the store, as
-// docker does: no layer is fetched, the references and the manifest are
-// recorded.
-func (s *Store) pullExisting(ctx context.Context, p *puller, m *ocispec.Manifest, manifestRaw []byte, desc ocispec.Descriptor, top digest.Digest) (*PullResult, bool, error) {
-	s.mu.RLock()
-	_, ok := s.images[m.Config.Digest]
-	s.mu.RUnlock()
-	if !ok {
-		return nil, false, nil
-	}
-	res, err := s.commitPull(ctx, p, nil, nil, manifestRaw, desc, top)
-	return res, true, err
-}
-
-// commitPull makes the pulled image visible, records its manifest and
-// points the references at it. layers is nil for an image already stored.
-func (s *Store) commitPull(ctx context.Context, p *puller, layers []layerRecord, cfgRaw, manifestRaw []byte, desc ocispec.Descriptor, top digest.Digest) (*PullResult, error) {
-	if _, err := s.content.WriteBlob(ctx, manifestRaw, desc.Digest); err != nil {
-		return nil, err
-	}
-	var id digest.Digest
-	if cfgRaw != nil {
-		var err error
-		if id, err = s.content.WriteBlob(ctx, cfgRaw, ""); err != nil {
-			return nil, err
-		}
-	}
-	canonical, err := reference.WithDigest(reference.TrimNamed(p.named), top)
-	if err != nil {
-		return nil, invalidRef(err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var rec *record
-	if layers == nil {
-		var m ocispec.Manifest
-		_ = json.Unmarshal(manifestRaw, &m)
-		id = m.Config.Digest
-		if rec = s.images[id]; rec == nil {
-			return nil, fmt.Errorf("image %s vanished during the pull: %w", id, errdefs.ErrNotFound)
-		}
-	} else {
-		rec = &record{ID: id, Layers: layers}
-		if err := rec.setConfig(cfgRaw); err != nil {
-			return nil, err
-		}
-		if old := s.images[id]; old != nil {
-			rec.Manifests = old.Manifests
-		}
-	}
-	rec.addManifest(manifestRecord{Digest: desc.Digest, MediaType: desc.MediaType, Size: desc.Size, Repos: []string{p.named.Name()}})
-	if err := s.addImageLocked(rec); err != nil {
-		return nil, err
-	}
-	rec = s.images[id]
-	prev, hadRef := s.refs.get(p.named)
-	upToDate := hadRef && prev == id
-	if _, byDigest := p.named.(reference.Canonical); !byDigest {
-		if !upToDate {
-			if err := s.tagLocked(p.named, rec); err != nil {
-				return nil, err
-			}
-		}
-	}
-	s.refs.set(canonical, id)
-	if err := s.refs.save(); err != nil {
-		return nil, err
-	}
-	p.progress(ProgressEvent{Status: "Digest: " + top.String()})
-	if upToDate {
-		p.progress(ProgressEvent{Status: "Status: Image is up to date for " + reference.FamiliarString(p.named)})
-	} else {
-		p.progress(ProgressEvent{Status: "Status: Downloaded newer image for " + reference.FamiliarString(p.named)})
-	}
-	return &PullResult{ID: id.String(), Digest: top, UpToDate: upToDate}, nil
-}
-
-// shortDigest is the 12-character id docker shows for a layer.
-func shortDigest(d digest.Digest) string {
-	e := d.Encoded()
-	if len(e) > 12 {
-		e = e[:12]
-	}
-	return e
+// isJSONObject reports whether raw parses as a JSON object.
+func isJSONObject(raw []byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{' && json.Valid(raw)
 }
 
 // isRegistryDataError tells failures caused by what the registry sent
@@ -399,21 +427,4 @@ type verifyError struct{ digest digest.Digest }
 
 func (e *verifyError) Error() string {
 	return "filesystem layer verification failed for digest " + e.digest.String()
-}
-
-// chainIDs are the chain IDs of a layer stack.
-func chainIDs(diffIDs []digest.Digest) []digest.Digest {
-	out := make([]digest.Digest, len(diffIDs))
-	var parent digest.Digest
-	for i, d := range diffIDs {
-		parent = snapshot.ChainID(parent, d)
-		out[i] = parent
-	}
-	return out
-}
-
-func logPullCleanup(ctx context.Context, err error) {
-	if err != nil {
-		log.G(ctx).WithError(err).Warn("image pull: clean up")
-	}
 }

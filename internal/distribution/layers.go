@@ -1,4 +1,4 @@
-package image
+package distribution
 
 import (
 	"bufio"
@@ -10,13 +10,12 @@ import (
 	"os"
 	"sync"
 
-	"github.com/containerd/errdefs"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/berth-project/berth/internal/content"
+	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/snapshot"
 )
 
@@ -31,20 +30,21 @@ type layerJob struct {
 	dl     *download // nil when exists
 }
 
-// pullLayers downloads the missing layers (at most Downloads at a time,
-// each into the content store) and unpacks them in order while they
-// arrive: the unpacker follows the blob file as the download writes it, so
-// a layer is stored once and unpacked without waiting for its end. Every
-// blob is checked against its digest and every layer against its diff ID
-// before the pull can commit. The caller holds a lease on all of them.
-func (s *Store) pullLayers(ctx context.Context, p *puller, descs []ocispec.Descriptor, diffIDs []digest.Digest) (_ []layerRecord, retErr error) {
-	chains := chainIDs(diffIDs)
+// layers downloads the missing layers (at most Downloads at a time, each
+// into the content store) and unpacks them in order while they arrive: the
+// unpacker follows the blob's ingest file as the download writes it, so a
+// layer is stored once and unpacked without waiting for its end. Every blob
+// is checked against its digest and every layer against its diff ID before
+// the pull can record the image. The caller holds a lease on all of them.
+func (p *puller) layers(ctx context.Context, descs []ocispec.Descriptor, diffIDs []digest.Digest) ([]image.Layer, error) {
+	store := p.s.store
+	chains := image.ChainIDs(diffIDs)
 	jobs := make([]*layerJob, len(descs))
 	var parent digest.Digest
 	for i, d := range descs {
 		j := &layerJob{desc: d, diffID: diffIDs[i], chain: chains[i], parent: parent, id: shortDigest(d.Digest)}
 		parent = j.chain
-		if _, err := s.snaps.Stat(ctx, j.chain); err == nil && s.content.Exists(ctx, d.Digest) {
+		if _, err := store.Snapshot(ctx, j.chain); err == nil && store.HasBlob(ctx, d.Digest) {
 			j.exists = true
 			p.progress(ProgressEvent{ID: j.id, Status: "Already exists", Detail: true})
 		} else {
@@ -67,26 +67,31 @@ func (s *Store) pullLayers(ctx context.Context, p *puller, descs []ocispec.Descr
 	}()
 	// Downloads start in layer order (the unpacker needs the lowest
 	// first), at most Downloads at a time.
+	downloads := p.s.opts.Downloads
 	var queue []*layerJob
 	for _, j := range jobs {
 		if j.exists {
 			continue
 		}
 		j.dl = newDownload(j.desc)
-		if s.content.Exists(ctx, j.desc.Digest) {
+		if store.HasBlob(ctx, j.desc.Digest) {
 			// Verified by an earlier, interrupted pull.
-			if err := j.dl.fromStore(ctx, s.content); err != nil {
+			f, err := store.OpenBlob(ctx, j.desc.Digest)
+			if err != nil {
+				return nil, err
+			}
+			if err := j.dl.complete(f); err != nil {
 				return nil, err
 			}
 			p.progress(ProgressEvent{ID: j.id, Status: "Download complete", Detail: true})
 			continue
 		}
-		if len(queue) >= p.opts.Downloads {
+		if len(queue) >= downloads {
 			p.progress(ProgressEvent{ID: j.id, Status: "Waiting", Detail: true})
 		}
 		queue = append(queue, j)
 	}
-	sem := make(chan struct{}, p.opts.Downloads)
+	sem := make(chan struct{}, downloads)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -101,7 +106,7 @@ func (s *Store) pullLayers(ctx context.Context, p *puller, descs []ocispec.Descr
 			go func(j *layerJob) {
 				defer wg.Done()
 				defer func() { <-sem }()
-				err := s.download(dctx, p, j)
+				err := p.download(dctx, j)
 				if err != nil && failed.set(err) {
 					cancel() // one failure ends the pull
 				}
@@ -110,24 +115,21 @@ func (s *Store) pullLayers(ctx context.Context, p *puller, descs []ocispec.Descr
 		}
 	}()
 
-	layers := make([]layerRecord, 0, len(jobs))
+	layers := make([]image.Layer, 0, len(jobs))
 	for _, j := range jobs {
 		if j.exists {
-			info, err := s.snaps.Stat(ctx, j.chain)
+			info, err := store.Snapshot(ctx, j.chain)
 			if err != nil {
 				return nil, err
 			}
-			size, err := s.content.Info(ctx, j.desc.Digest)
+			size, err := store.BlobSize(ctx, j.desc.Digest)
 			if err != nil {
 				return nil, err
 			}
-			layers = append(layers, layerFromInfo(info, j.desc.Digest, j.desc.MediaType, size))
+			layers = append(layers, image.Layer{Blob: j.desc.Digest, MediaType: j.desc.MediaType, BlobSize: size, Snapshot: info})
 			continue
 		}
-		info, err := s.unpackJob(dctx, p, j)
-		if derr := j.dl.wait(); derr != nil && err == nil {
-			err = derr
-		}
+		info, err := p.unpack(dctx, j)
 		if err != nil {
 			// The first download failure explains the rest.
 			if first := failed.get(); first != nil {
@@ -139,14 +141,26 @@ func (s *Store) pullLayers(ctx context.Context, p *puller, descs []ocispec.Descr
 			return nil, err
 		}
 		p.progress(ProgressEvent{ID: j.id, Status: "Pull complete", Detail: true})
-		layers = append(layers, layerFromInfo(info, j.desc.Digest, j.desc.MediaType, j.desc.Size))
+		layers = append(layers, image.Layer{Blob: j.desc.Digest, MediaType: j.desc.MediaType, BlobSize: j.desc.Size, Snapshot: info})
+	}
+	// The blobs' commits (an fsync each) overlapped the later unpacks.
+	for _, j := range jobs {
+		if j.dl == nil {
+			continue
+		}
+		if err := j.dl.wait(); err != nil {
+			if first := failed.get(); first != nil {
+				return nil, first
+			}
+			return nil, err
+		}
 	}
 	return layers, nil
 }
 
 // download fetches one layer blob into the content store.
-func (s *Store) download(ctx context.Context, p *puller, j *layerJob) error {
-	w, err := s.content.Writer(ctx)
+func (p *puller) download(ctx context.Context, j *layerJob) error {
+	w, err := p.s.store.BlobWriter(ctx)
 	if err != nil {
 		return err
 	}
@@ -154,7 +168,7 @@ func (s *Store) download(ctx context.Context, p *puller, j *layerJob) error {
 	if err := j.dl.open(w.Path()); err != nil {
 		return err
 	}
-	body, err := p.c.blob(ctx, j.desc.Digest)
+	body, err := p.blob(ctx, j.desc.Digest)
 	if err != nil {
 		return err
 	}
@@ -179,6 +193,11 @@ func (s *Store) download(ctx context.Context, p *puller, j *layerJob) error {
 			break
 		}
 		if rerr != nil {
+			// go-containerregistry fails the read that ends a blob
+			// whose data does not match its digest.
+			if w.Size() >= total && w.Digest() != j.desc.Digest {
+				return &verifyError{digest: j.desc.Digest}
+			}
 			return fmt.Errorf("download %s: %w", j.desc.Digest, rerr)
 		}
 	}
@@ -186,15 +205,16 @@ func (s *Store) download(ctx context.Context, p *puller, j *layerJob) error {
 	if w.Size() != total || w.Digest() != j.desc.Digest {
 		return &verifyError{digest: j.desc.Digest}
 	}
-	if _, err := w.Commit(ctx, total, j.desc.Digest); err != nil {
-		return err
-	}
+	// The data is verified: the unpacker may finish (and say "Pull
+	// complete") while the commit makes the blob durable.
 	p.progress(ProgressEvent{ID: j.id, Status: "Download complete", Detail: true})
-	return nil
+	j.dl.verified()
+	_, err = w.Commit(ctx, total, j.desc.Digest)
+	return err
 }
 
-// unpackJob unpacks a layer from its (possibly still growing) blob file.
-func (s *Store) unpackJob(ctx context.Context, p *puller, j *layerJob) (snapshot.Info, error) {
+// unpack applies a layer from its (possibly still growing) blob file.
+func (p *puller) unpack(ctx context.Context, j *layerJob) (snapshot.Info, error) {
 	r, err := j.dl.reader(ctx)
 	if err != nil {
 		return snapshot.Info{}, err
@@ -210,18 +230,7 @@ func (s *Store) unpackJob(ctx context.Context, p *puller, j *layerJob) (snapshot
 		return snapshot.Info{}, err
 	}
 	defer dec.Close()
-	if info, err := s.snaps.Stat(ctx, j.chain); err == nil {
-		// Unpacked already (its blob was not stored): check the data only.
-		h := digest.SHA256.Digester()
-		if _, err := io.Copy(h.Hash(), dec); err != nil {
-			return snapshot.Info{}, fmt.Errorf("read layer: %w", err)
-		}
-		if h.Digest() != j.diffID {
-			return snapshot.Info{}, fmt.Errorf("layer digest mismatch: expected %s, got %s: %w", j.diffID, h.Digest(), errdefs.ErrFailedPrecondition)
-		}
-		return info, nil
-	}
-	info, err := s.snaps.Unpack(ctx, j.parent, dec, j.diffID)
+	info, err := p.s.store.ApplyLayer(ctx, j.parent, dec, j.diffID)
 	if err != nil {
 		return snapshot.Info{}, fmt.Errorf("failed to register layer: %w", err)
 	}
@@ -253,22 +262,6 @@ func decompress(r io.Reader) (io.ReadCloser, error) {
 	return io.NopCloser(br), nil
 }
 
-// progressReader reports the bytes read through it.
-type progressReader struct {
-	r io.Reader
-	n int64
-	f func(n int64, final bool)
-}
-
-func (c *progressReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	c.f(c.n, false)
-	return n, err
-}
-
-func (c *progressReader) done() { c.f(c.n, true) }
-
 // download is a blob being written to an ingest file, which a reader may
 // follow while it grows.
 type download struct {
@@ -278,6 +271,7 @@ type download struct {
 	f       *os.File // read side of the file
 	opened  bool
 	written int64
+	whole   bool // every byte written and verified
 	done    bool
 	err     error
 }
@@ -301,19 +295,24 @@ func (d *download) open(path string) error {
 	return nil
 }
 
-// fromStore follows a blob already committed: complete from the start.
-func (d *download) fromStore(ctx context.Context, cs *content.Store) error {
-	f, err := cs.Open(ctx, d.desc.Digest)
-	if err != nil {
-		return err
-	}
+// complete follows a blob already committed: complete from the start.
+func (d *download) complete(f *os.File) error {
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return err
 	}
-	d.f, d.opened, d.written, d.done = f, true, st.Size(), true
+	d.f, d.opened, d.written, d.whole, d.done = f, true, st.Size(), true, true
 	return nil
+}
+
+// verified says the data is complete and matches its digest: followers
+// read to its end.
+func (d *download) verified() {
+	d.mu.Lock()
+	d.whole = true
+	d.mu.Unlock()
+	d.cond.Broadcast()
 }
 
 func (d *download) advance(n int64) {
@@ -379,16 +378,19 @@ type followReader struct {
 func (r *followReader) Read(p []byte) (int, error) {
 	d := r.d
 	d.mu.Lock()
-	for r.off >= d.written && !d.done {
+	for r.off >= d.written && !d.whole && !d.done {
 		d.cond.Wait()
 	}
-	avail, err, done := d.written-r.off, d.err, d.done
+	avail, err, whole := d.written-r.off, d.err, d.whole
 	d.mu.Unlock()
 	if err != nil {
 		return 0, err
 	}
-	if avail <= 0 && done {
-		return 0, io.EOF
+	if avail <= 0 {
+		if whole {
+			return 0, io.EOF
+		}
+		return 0, errors.New("download ended early")
 	}
 	if err := r.ctx.Err(); err != nil {
 		return 0, err
@@ -402,27 +404,4 @@ func (r *followReader) Read(p []byte) (int, error) {
 		rerr = nil
 	}
 	return n, rerr
-}
-
-// firstError keeps the first of concurrent failures.
-type firstError struct {
-	mu  sync.Mutex
-	err error
-}
-
-// set records err unless one is already there, and reports whether it did.
-func (f *firstError) set(err error) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.err != nil || errors.Is(err, context.Canceled) {
-		return false
-	}
-	f.err = err
-	return true
-}
-
-func (f *firstError) get() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
 }
