@@ -90,9 +90,6 @@ func run(ctx context.Context, cfg *config) error {
 		APIVersion: apiVersion,
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
-
-		InsecureRegistries: cfg.InsecureRegistries,
-		CertsDir:           cfg.CertsDir,
 	}, parts)
 	if err != nil {
 		return err

@@ -36,12 +36,6 @@ type Config struct {
 	APIVersion string // advertised by /version
 	MinAPI     string
 	Logger     *slog.Logger
-	// InsecureRegistries may be reached over plain HTTP or with unverified
-	// certificates (CIDRs or host[:port]); loopback always may.
-	InsecureRegistries []string
-	// CertsDir holds per-registry CAs and client certificates
-	// (<dir>/<host:port>/); /etc/berth/certs.d when empty.
-	CertsDir string
 }
 
 // Daemon implements api.Backend.
