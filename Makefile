@@ -18,7 +18,7 @@ INTEGRATION_TIMEOUT ?= 10m
 # TESTFLAGS=-v or TESTFLAGS='-run TestRun' narrows or details the integration run.
 TESTFLAGS ?=
 
-.PHONY: all build deps deps-test demo test vet unit integration install bench clean
+.PHONY: all build deps deps-test demo test vet unit unit-unprivileged integration install bench clean
 
 all: build
 
@@ -42,6 +42,7 @@ test: deps-test build
 	@status=0; \
 	$(MAKE) --no-print-directory vet || status=1; \
 	$(MAKE) --no-print-directory unit || status=1; \
+	$(MAKE) --no-print-directory unit-unprivileged || status=1; \
 	$(MAKE) --no-print-directory integration || status=1; \
 	exit $$status
 
@@ -50,6 +51,12 @@ vet:
 
 unit:
 	$(GO) test -timeout $(UNIT_TIMEOUT) $$($(GO) list ./... | grep -v -e /integration -e /bench)
+
+# unit-unprivileged runs the unit tests again as nobody: at most
+# MAX_ROOT_SKIPS of them may need root (a real kernel, mounts, runc).
+MAX_ROOT_SKIPS ?= 10
+unit-unprivileged:
+	BERTH_MAX_SKIPS=$(MAX_ROOT_SKIPS) scripts/unit-unprivileged.sh
 
 integration: build
 	BERTH_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $(TESTFLAGS) ./integration/...

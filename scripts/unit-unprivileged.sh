@@ -3,6 +3,8 @@
 # the kernel is testable without root. Prints the top-level tests that passed
 # and skipped per package. Usage: scripts/unit-unprivileged.sh [packages...]
 # (default ./internal/...). Must be started as root, which it drops.
+# With BERTH_MAX_SKIPS=N it also fails when more than N top-level tests skip:
+# the logic above the kernel must stay testable without root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=("$@")
@@ -24,4 +26,9 @@ run go test -count=1 -v "${pkgs[@]}" >"$out" 2>&1 || status=$?
 grep -E '^(ok|FAIL|---|panic)' "$out" | grep -v -e '^--- PASS' -e '^--- SKIP' || true
 echo "top-level tests passed: $(grep -c '^--- PASS' "$out"), skipped: $(grep -c '^--- SKIP' "$out")"
 awk '/^=== RUN/ {reason=""} /^    .*_test.go:[0-9]+:/ {reason=$0} /^--- SKIP/ {print "  " $3 ":" reason}' "$out" | sed 's/  */ /g'
+skipped=$(grep -c '^--- SKIP' "$out" || true)
+if [ -n "${BERTH_MAX_SKIPS:-}" ] && [ "$skipped" -gt "$BERTH_MAX_SKIPS" ]; then
+	echo "$skipped top-level tests skip without root; at most $BERTH_MAX_SKIPS may" >&2
+	status=1
+fi
 exit $status

@@ -22,19 +22,19 @@ import (
 
 	"github.com/berth-project/berth/internal/logfile"
 	"github.com/berth-project/berth/internal/runtime"
+	"github.com/berth-project/berth/internal/runtime/runtimetest"
 )
 
 // The launcher mode of the test binary starts a shim and then waits to be
 // killed, standing in for a berthd that dies.
 const launcherEnv = "BERTH_SHIM_TEST_LAUNCHER"
 
-var (
-	shimBinary string // built from cmd/berth-shim
-	runcPath   string
-	skipReason string
-)
+var shimBinary string // built from cmd/berth-shim
 
 func TestMain(m *testing.M) {
+	if runtimetest.Invoked() {
+		runtimetest.Main()
+	}
 	if cfg := os.Getenv(launcherEnv); cfg != "" {
 		launcher(cfg)
 		return
@@ -43,35 +43,47 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	for _, p := range []string{"/usr/sbin/runc", "/usr/bin/runc"} {
-		if _, err := os.Stat(p); err == nil {
-			runcPath = p
-		}
+	dir, err := os.MkdirTemp("", "berth-shim-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	switch {
-	case os.Geteuid() != 0:
-		skipReason = "needs root"
-	case runcPath == "":
-		skipReason = "needs runc"
-	}
-	if _, err := os.Stat("/bin/busybox"); err != nil && skipReason == "" {
-		skipReason = "needs busybox-static (/bin/busybox)"
-	}
-	if skipReason == "" {
-		dir, err := os.MkdirTemp("", "berth-shim-bin-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		shimBinary = filepath.Join(dir, "berth-shim")
-		out, err := exec.Command("go", "build", "-o", shimBinary, "github.com/berth-project/berth/cmd/berth-shim").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "build berth-shim: %v\n%s", err, out)
-			return 1
-		}
+	defer os.RemoveAll(dir)
+	shimBinary = filepath.Join(dir, "berth-shim")
+	out, err := exec.Command("go", "build", "-o", shimBinary, "github.com/berth-project/berth/cmd/berth-shim").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build berth-shim: %v\n%s", err, out)
+		return 1
 	}
 	return m.Run()
+}
+
+// The shim's behaviours hold over any OCI runtime: the fake one runs them
+// without root, the real runc as root.
+func TestShimOverFakeRuntime(t *testing.T) { runSuite(t, runtimetest.Fake(t)) }
+
+func TestShimOverRunc(t *testing.T) { runSuite(t, runtimetest.Runc(t)) }
+
+func runSuite(t *testing.T, rt runtimetest.Runtime) {
+	for _, tt := range []struct {
+		name string
+		test func(t *testing.T, rt runtimetest.Runtime)
+	}{
+		{"OutputStreamsAndLog", testOutputStreamsAndLog},
+		{"StdinOnce", testStdinOnce},
+		{"StdinWithoutOnce", testStdinWithoutOnce},
+		{"ExitCode", testExitCode},
+		{"Kill", testKill},
+		{"KillCreated", testKillCreated},
+		{"TTY", testTTY},
+		{"CreateError", testCreateError},
+		{"SurvivesLauncherAndConnect", testSurvivesLauncherAndConnect},
+		{"ExitRecordedWithoutClient", testExitRecordedWithoutClient},
+		{"StartNowHoldsOutputUntilRelease", testStartNowHoldsOutputUntilRelease},
+		{"NoSignalIgnored", testNoSignalIgnored},
+	} {
+		t.Run(tt.name, func(t *testing.T) { tt.test(t, rt) })
+	}
 }
 
 // launcher starts a container's shim, starts the container, prints the pid
@@ -100,53 +112,18 @@ type env struct {
 	cfg Config
 }
 
-// newEnv writes a bundle running args (busybox applets) and a config whose
-// state lives in temp dirs removed at the end of the test, with the shim,
+// newEnv writes a bundle running args for rt and a config whose state
+// lives in temp dirs removed at the end of the test, with the shim,
 // container and runtime state.
-func newEnv(t *testing.T, args []string, tty, openStdin, stdinOnce bool) *env {
+func newEnv(t *testing.T, rt runtimetest.Runtime, args []string, tty, openStdin, stdinOnce bool) *env {
 	t.Helper()
-	if skipReason != "" {
-		t.Skip(skipReason)
-	}
 	dir := t.TempDir()
-	bundle := filepath.Join(dir, "bundle")
-	rootfs := filepath.Join(bundle, "rootfs")
-	if err := os.MkdirAll(filepath.Join(rootfs, "bin"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bb, err := os.ReadFile("/bin/busybox")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(rootfs, "bin", "busybox"), bb, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range []string{"sh", "echo", "cat", "sleep", "stty", "true"} {
-		if err := os.Symlink("busybox", filepath.Join(rootfs, "bin", a)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out, err := exec.Command(runcPath, "spec", "--bundle", bundle).CombinedOutput(); err != nil {
-		t.Fatalf("runc spec: %v: %s", err, out)
-	}
-	var spec map[string]any
-	data, _ := os.ReadFile(filepath.Join(bundle, "config.json"))
-	if err := json.Unmarshal(data, &spec); err != nil {
-		t.Fatal(err)
-	}
-	proc := spec["process"].(map[string]any)
-	proc["args"] = args
-	proc["terminal"] = tty
-	data, _ = json.Marshal(spec)
-	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	e := &env{t: t, cfg: Config{
 		ID:          fmt.Sprintf("berth-shim-test-%d-%d", os.Getpid(), time.Now().UnixNano()),
-		Bundle:      bundle,
+		Bundle:      rt.Bundle(t, args, tty),
 		StateDir:    filepath.Join(dir, "state"),
-		Runtime:     runcPath,
-		RuntimeRoot: filepath.Join(dir, "runc"),
+		Runtime:     rt.Path,
+		RuntimeRoot: filepath.Join(dir, "runtime"),
 		LogPath:     filepath.Join(dir, "container.log"),
 		Tty:         tty,
 		OpenStdin:   openStdin,
@@ -167,7 +144,7 @@ func (e *env) cleanup() {
 	if pid := e.shimPid(); pid > 0 {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	_ = exec.Command(runcPath, "--root", e.cfg.RuntimeRoot, "delete", "--force", e.cfg.ID).Run()
+	_ = exec.Command(e.cfg.Runtime, "--root", e.cfg.RuntimeRoot, "delete", "--force", e.cfg.ID).Run()
 }
 
 func (e *env) shimPid() int {
@@ -289,8 +266,8 @@ func processGone(pid int) bool {
 	return len(fields) > 2 && fields[2] == "Z"
 }
 
-func TestOutputStreamsAndLog(t *testing.T) {
-	e := newEnv(t, []string{"sh", "-c", "echo hello; echo err >&2"}, false, false, false)
+func testOutputStreamsAndLog(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"sh", "-c", "echo hello; echo err >&2"}, false, false, false)
 	c := e.start()
 	var out1, err1, out2 syncBuffer
 	a1 := e.attach(c, AttachOpts{Stdout: &out1, Stderr: &err1})
@@ -338,13 +315,13 @@ func TestOutputStreamsAndLog(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.cfg.StateDir, socketName)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("socket left behind: %v", err)
 	}
-	if out, err := exec.Command(runcPath, "--root", e.cfg.RuntimeRoot, "state", e.cfg.ID).CombinedOutput(); err == nil {
+	if out, err := exec.Command(e.cfg.Runtime, "--root", e.cfg.RuntimeRoot, "state", e.cfg.ID).CombinedOutput(); err == nil {
 		t.Fatalf("container still known to the runtime: %s", out)
 	}
 }
 
-func TestStdinOnce(t *testing.T) {
-	e := newEnv(t, []string{"cat"}, false, true, true)
+func testStdinOnce(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"cat"}, false, true, true)
 	c := e.start()
 	var out syncBuffer
 	a := e.attach(c, AttachOpts{Stdin: strings.NewReader("one\ntwo\n"), Stdout: &out, Stderr: &out})
@@ -363,8 +340,8 @@ func TestStdinOnce(t *testing.T) {
 	}
 }
 
-func TestStdinWithoutOnce(t *testing.T) {
-	e := newEnv(t, []string{"cat"}, false, true, false)
+func testStdinWithoutOnce(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"cat"}, false, true, false)
 	c := e.start()
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -389,8 +366,8 @@ func TestStdinWithoutOnce(t *testing.T) {
 	}
 }
 
-func TestExitCode(t *testing.T) {
-	e := newEnv(t, []string{"sh", "-c", "exit 3"}, false, false, false)
+func testExitCode(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"sh", "-c", "exit 3"}, false, false, false)
 	c := e.start()
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -416,8 +393,8 @@ func TestExitCode(t *testing.T) {
 	}
 }
 
-func TestKill(t *testing.T) {
-	e := newEnv(t, []string{"sleep", "100"}, false, false, false)
+func testKill(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"sleep", "100"}, false, false, false)
 	c := e.start()
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -436,8 +413,8 @@ func TestKill(t *testing.T) {
 	}
 }
 
-func TestKillCreated(t *testing.T) {
-	e := newEnv(t, []string{"sleep", "100"}, false, false, false)
+func testKillCreated(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"sleep", "100"}, false, false, false)
 	c := e.start()
 	// Shutdown of a container never started kills and deletes it.
 	pid := e.shimPid()
@@ -460,8 +437,8 @@ func rss(pid int) string {
 	return "unknown"
 }
 
-func TestTTY(t *testing.T) {
-	e := newEnv(t, []string{"sh"}, true, true, false)
+func testTTY(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"sh"}, true, true, false)
 	c := e.start()
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -514,24 +491,35 @@ func TestTTY(t *testing.T) {
 	}
 }
 
-func TestCreateError(t *testing.T) {
-	e := newEnv(t, []string{"nonexistent-cmd"}, false, false, false)
-	_, err := Start(context.Background(), shimBinary, e.cfg)
-	if err == nil || !strings.Contains(err.Error(), `executable file not found`) || !errdefs.IsInvalidArgument(err) {
-		t.Fatalf("err = %v", err)
-	}
-	// the class crossed the report pipe as a field
-	if ee, ok := errors.AsType[*runtime.ExecError](err); !ok || ee.Failure != runtime.CommandNotFound {
-		t.Fatalf("err = %#v, want a runtime.ExecError (not found)", err)
-	}
-	if pid := e.shimPid(); pid != 0 {
-		t.Fatalf("shim.pid left: %d", pid)
-	}
-	if _, err := Connect(context.Background(), e.cfg.StateDir); !errdefs.IsNotFound(err) {
-		t.Fatalf("connect: %v", err)
-	}
-	if entries := e.logEntries(); len(entries) != 0 {
-		t.Fatalf("runtime error leaked into the container log: %q", entries[0].Line)
+// A command that cannot be executed fails Start with its class (docker's
+// 127 or 126), carried over the report pipe as a field.
+func testCreateError(t *testing.T, rt runtimetest.Runtime) {
+	for _, tt := range []struct {
+		cmd, msg string
+		want     runtime.ExecFailure
+	}{
+		{"nonexistent-cmd", "executable file not found", runtime.CommandNotFound},
+		{"/bin", "permission denied", runtime.CommandNotInvocable}, // a directory
+	} {
+		t.Run(tt.cmd, func(t *testing.T) {
+			e := newEnv(t, rt, []string{tt.cmd}, false, false, false)
+			_, err := Start(context.Background(), shimBinary, e.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.msg) || !errdefs.IsInvalidArgument(err) {
+				t.Fatalf("err = %v", err)
+			}
+			if ee, ok := errors.AsType[*runtime.ExecError](err); !ok || ee.Failure != tt.want {
+				t.Fatalf("err = %#v, want a runtime.ExecError (%s)", err, tt.want)
+			}
+			if pid := e.shimPid(); pid != 0 {
+				t.Fatalf("shim.pid left: %d", pid)
+			}
+			if _, err := Connect(context.Background(), e.cfg.StateDir); !errdefs.IsNotFound(err) {
+				t.Fatalf("connect: %v", err)
+			}
+			if entries := e.logEntries(); len(entries) != 0 {
+				t.Fatalf("runtime error leaked into the container log: %q", entries[0].Line)
+			}
+		})
 	}
 }
 
@@ -557,8 +545,8 @@ func startFromLauncher(t *testing.T, e *env) int {
 	return pid
 }
 
-func TestSurvivesLauncherAndConnect(t *testing.T) {
-	e := newEnv(t, []string{"sh", "-c", "echo started; sleep 100"}, false, false, false)
+func testSurvivesLauncherAndConnect(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"sh", "-c", "echo started; exec sleep 100"}, false, false, false)
 	pid := startFromLauncher(t, e)
 	c, err := Connect(context.Background(), e.cfg.StateDir)
 	if err != nil {
@@ -576,8 +564,8 @@ func TestSurvivesLauncherAndConnect(t *testing.T) {
 	}
 }
 
-func TestExitRecordedWithoutClient(t *testing.T) {
-	e := newEnv(t, []string{"sh", "-c", "echo bye; exit 7"}, false, false, false)
+func testExitRecordedWithoutClient(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"sh", "-c", "echo bye; exit 7"}, false, false, false)
 	startFromLauncher(t, e)
 	shimPid := e.shimPid()
 	// Nobody acknowledges the exit: the shim leaves exit.json and goes.
@@ -602,8 +590,8 @@ func TestExitRecordedWithoutClient(t *testing.T) {
 // With StartNow and HoldOutput the process runs before anyone attaches: an
 // attach that connects afterwards (even after the exit) still gets all the
 // output, until Release; later attaches get only later output.
-func TestStartNowHoldsOutputUntilRelease(t *testing.T) {
-	e := newEnv(t, []string{"sh", "-c", "echo early; echo oops >&2"}, false, false, false)
+func testStartNowHoldsOutputUntilRelease(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"sh", "-c", "echo early; echo oops >&2"}, false, false, false)
 	e.cfg.StartNow, e.cfg.HoldOutput = true, true
 	c := e.start()
 	if st := e.wait(c); st.Code != 0 {
@@ -629,4 +617,74 @@ func TestStartNowHoldsOutputUntilRelease(t *testing.T) {
 	if err := c.Start(context.Background()); !errdefs.IsConflict(err) {
 		t.Fatalf("start of a container started by the shim: %v", err)
 	}
+}
+
+// The signals the shim ignores (SIGHUP, SIGINT, SIGPIPE) are not ignored in
+// the container: ctrl-c on a TTY reaches its process.
+func testNoSignalIgnored(t *testing.T, rt runtimetest.Runtime) {
+	e := newEnv(t, rt, []string{"cat", "/proc/self/status"}, false, false, false)
+	e.cfg.StartNow = true
+	if st := e.wait(e.start()); st.Code != 0 {
+		t.Fatalf("exit = %+v", st)
+	}
+	for _, m := range e.logEntries() {
+		if ign, ok := strings.CutPrefix(string(m.Line), "SigIgn:"); ok {
+			if strings.TrimSpace(ign) != "0000000000000000" {
+				t.Fatalf("the container's process ignores signals: SigIgn %s", strings.TrimSpace(ign))
+			}
+			return
+		}
+	}
+	t.Fatal("no SigIgn in /proc/self/status")
+}
+
+// The runtime's failures, injected into the fake (runc cannot be made to
+// fail on purpose), reach the shim's client with their class, and the shim
+// survives them.
+func TestShimRuntimeFailures(t *testing.T) {
+	rt := runtimetest.Fake(t)
+	t.Run("create", func(t *testing.T) {
+		e := newEnv(t, rt, []string{"true"}, false, false, false)
+		runtimetest.Inject(t, e.cfg.Bundle, "create", "container with given ID already exists")
+		_, err := Start(context.Background(), shimBinary, e.cfg)
+		if !errdefs.IsAlreadyExists(err) || !strings.Contains(err.Error(), "container with given ID already exists") {
+			t.Fatalf("err = %v", err)
+		}
+		if pid := e.shimPid(); pid != 0 {
+			t.Fatalf("shim.pid left: %d", pid)
+		}
+	})
+	t.Run("start", func(t *testing.T) {
+		e := newEnv(t, rt, []string{"sleep", "100"}, false, false, false)
+		runtimetest.Inject(t, e.cfg.Bundle, "start", "cannot start a container that has stopped")
+		c := e.start()
+		if err := c.Start(context.Background()); !errdefs.IsConflict(err) || !strings.Contains(err.Error(), "has stopped") {
+			t.Fatalf("start: %v", err)
+		}
+		// still created: a kill ends it
+		if err := c.Kill(context.Background(), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if st := e.wait(c); st.Code != 137 {
+			t.Fatalf("exit = %+v", st)
+		}
+	})
+	t.Run("delete after the exit", func(t *testing.T) {
+		e := newEnv(t, rt, []string{"sh", "-c", "exit 4"}, false, false, false)
+		e.cfg.StartNow = true
+		runtimetest.Inject(t, e.cfg.Bundle, "delete", "delete broke")
+		c := e.start()
+		if st := e.wait(c); st.Code != 4 {
+			t.Fatalf("exit = %+v", st)
+		}
+		if st, ok, err := ReadExitStatus(e.cfg.StateDir); err != nil || !ok || st.Code != 4 {
+			t.Fatalf("exit.json: %+v %v %v", st, ok, err)
+		}
+		if err := c.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if log := e.shimLog(); !strings.Contains(log, "delete broke") {
+			t.Fatalf("shim.log does not report the failed delete: %s", log)
+		}
+	})
 }
