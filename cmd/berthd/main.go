@@ -79,19 +79,18 @@ func run(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
+	parts, err := buildParts(cfg, shimPath, logger)
+	if err != nil {
+		return err
+	}
 	d, err := daemon.New(ctx, daemon.Config{
 		DataRoot:   cfg.DataRoot,
 		ExecRoot:   cfg.ExecRoot,
 		Runtime:    runtimePath,
-		ShimBinary: shimPath,
 		APIVersion: apiVersion,
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
-
-		InsecureRegistries: cfg.InsecureRegistries,
-		Network:            daemon.NetworkConfig{Bridge: cfg.Bridge, BIP: cfg.BIP, IPv6: cfg.IPv6, FixedCIDRv6: cfg.FixedCIDRv6, TableName: cfg.FirewallTable},
-		CertsDir:           cfg.CertsDir,
-	})
+	}, parts)
 	if err != nil {
 		return err
 	}

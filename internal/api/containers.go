@@ -24,7 +24,7 @@ func (s *Server) containerRoutes() {
 	s.handle("POST /containers/{id}/restart", s.containerRestart)
 	s.handle("POST /containers/{id}/kill", s.containerKill)
 	s.handle("POST /containers/{id}/wait", s.containerWait)
-	s.handle("DELETE /containers/{id}", s.containerRemove)
+	s.handle("DELETE /containers/{id...}", s.containerRemove) // {id...}: a link to remove is /<container>/<alias>
 	s.handle("GET /containers/{id}/logs", s.containerLogs)
 	s.handle("POST /containers/{id}/attach", s.containerAttach)
 	s.handle("POST /containers/{id}/resize", s.containerResize)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
@@ -14,19 +13,11 @@ import (
 	"github.com/berth-project/berth/internal/backend"
 	"github.com/berth-project/berth/internal/logfile"
 	"github.com/berth-project/berth/internal/shim"
+	"github.com/berth-project/berth/internal/tasks"
 )
-
-// attachConnectTimeout bounds how long a start waits for attaches to connect.
-const attachConnectTimeout = 5 * time.Second
 
 // defaultDetachKeys is docker's ctrl-p,ctrl-q.
 var defaultDetachKeys = []byte{16, 17}
-
-// pendingAttach is an attach to a created container, waiting for its start.
-type pendingAttach struct {
-	ready     chan *shim.Client // receives the shim once the container is created
-	connected chan struct{}     // closed once the attach reached the shim
-}
 
 // ContainerAttach connects the client's streams to the container's stdio. An
 // attach to a created container waits for it to start and is connected before
@@ -49,10 +40,10 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 		return errdefs.ErrConflict.WithMessage("You cannot attach to a paused container, unpause it first")
 	}
 
-	var pending *pendingAttach
+	var pending *tasks.PendingAttach
 	if opts.Stream && status != containertypes.StateRunning {
-		pending = d.addPendingAttach(c.ID)
-		defer d.removePendingAttach(c.ID, pending)
+		pending = d.tasks.AddPendingAttach(c.ID)
+		defer d.tasks.RemovePendingAttach(c.ID, pending)
 	}
 	streams, err := opts.GetStreams(!tty)
 	if err != nil {
@@ -77,9 +68,9 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 		return nil
 	}
 
-	client, err := d.attachTarget(ctx, c.ID, pending)
-	if err != nil || client == nil {
-		return err
+	target := d.attachTarget(ctx, c.ID, pending)
+	if target == nil {
+		return nil
 	}
 	var stdin io.Reader
 	if opts.UseStdin && openStdin && streams.Stdin != nil {
@@ -87,9 +78,9 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	}
 	ao := shim.AttachOpts{Stdin: stdin, Stdout: stdout, Stderr: stderr, DetachKeys: keys}
 	if pending != nil {
-		ao.Attached = func() { close(pending.connected) }
+		ao.Attached = pending.Connected
 	}
-	err = client.Attach(ctx, ao)
+	err = target.Attach(ctx, ao)
 	if errors.Is(err, shim.ErrDetached) || errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -97,74 +88,25 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 }
 
 // attachTarget returns the shim to attach to, waiting for a start when the
-// container is not running yet. A nil client means there is nothing to stream.
-func (d *Daemon) attachTarget(ctx context.Context, id string, pending *pendingAttach) (*shim.Client, error) {
+// container is not running yet; nil when there is nothing to stream.
+func (d *Daemon) attachTarget(ctx context.Context, id string, pending *tasks.PendingAttach) tasks.Shim {
 	if pending == nil {
 		if t := d.task(id); t != nil {
-			return t.shim, nil
+			return t.Shim()
 		}
-		return nil, nil
+		return nil
 	}
 	for {
 		changed := d.changes(id)
 		select {
-		case client := <-pending.ready:
-			return client, nil
-		case <-changed:
+		case sh := <-pending.Ready():
+			return sh
+		case <-changed.ch:
 			if _, err := d.containers.Get(id); err != nil {
-				return nil, nil // removed before it ran
+				return nil // removed before it ran
 			}
 		case <-ctx.Done():
-			return nil, nil
-		}
-	}
-}
-
-// hasPendingAttaches reports whether attaches wait for id's start.
-func (d *Daemon) hasPendingAttaches(id string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.pending[id]) > 0
-}
-
-func (d *Daemon) addPendingAttach(id string) *pendingAttach {
-	p := &pendingAttach{ready: make(chan *shim.Client, 1), connected: make(chan struct{})}
-	d.mu.Lock()
-	d.pending[id] = append(d.pending[id], p)
-	d.mu.Unlock()
-	return p
-}
-
-func (d *Daemon) removePendingAttach(id string, p *pendingAttach) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	list := d.pending[id]
-	for i, q := range list {
-		if q == p {
-			d.pending[id] = append(list[:i], list[i+1:]...)
-			break
-		}
-	}
-	if len(d.pending[id]) == 0 {
-		delete(d.pending, id)
-	}
-}
-
-// connectPendingAttaches hands the new shim to every waiting attach and waits
-// (briefly) until each has connected, so none misses the first output.
-func (d *Daemon) connectPendingAttaches(id string, client *shim.Client) {
-	d.mu.Lock()
-	list := append([]*pendingAttach(nil), d.pending[id]...)
-	delete(d.pending, id)
-	d.mu.Unlock()
-	for _, p := range list {
-		p.ready <- client
-	}
-	for _, p := range list {
-		select {
-		case <-p.connected:
-		case <-time.After(attachConnectTimeout):
-			d.log.Warn("attach did not connect in time", "id", id)
+			return nil
 		}
 	}
 }

@@ -16,8 +16,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/container"
-	"github.com/berth-project/berth/internal/image"
-	"github.com/berth-project/berth/internal/network"
+	"github.com/berth-project/berth/internal/tasks"
 )
 
 // Version is berth's engine version.
@@ -34,66 +33,58 @@ type Config struct {
 	DataRoot   string // /var/lib/berth
 	ExecRoot   string // /run/berth
 	Runtime    string // OCI runtime binary, "runc" by default
-	ShimBinary string // berth-shim path
 	APIVersion string // advertised by /version
 	MinAPI     string
-	Network    NetworkConfig
 	Logger     *slog.Logger
-	// InsecureRegistries may be reached over plain HTTP or with unverified
-	// certificates (CIDRs or host[:port]); loopback always may.
-	InsecureRegistries []string
-	// CertsDir holds per-registry CAs and client certificates
-	// (<dir>/<host:port>/); /etc/berth/certs.d when empty.
-	CertsDir string
 }
 
 // Daemon implements api.Backend.
 type Daemon struct {
 	cfg        Config
 	log        *slog.Logger
-	images     *image.Store
-	dist       distributor
-	containers *container.Store
+	images     Images
+	dist       Distributor
+	containers Records
+	mounter    Mounter
+	tasks      *tasks.Supervisor
 
 	mu       sync.Mutex
-	running  map[string]*task         // container id -> live shim
-	stopping map[string]chan struct{} // exited containers whose shim is finishing
 	watchers map[string]*watch
-	pending  map[string][]*pendingAttach // attaches waiting for a start
 
-	netMu sync.Mutex
-	net   *network.Manager // created on first use, see networks
+	netMu       sync.Mutex
+	net         Networks // created on first use, see networks
+	newNetworks func(ctx context.Context) (Networks, error)
 }
 
-// New opens the stores under cfg.DataRoot and re-adopts every container whose
-// shim survived a previous berthd.
-func New(ctx context.Context, cfg Config) (*Daemon, error) {
+// New composes the daemon from its parts, loads the container records under
+// cfg.DataRoot and re-adopts every container whose shim survived a previous
+// berthd.
+func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Runtime == "" {
 		cfg.Runtime = "runc"
 	}
+	if parts.Images == nil || parts.Distribution == nil || parts.Records == nil || parts.Networks == nil || parts.Launcher == nil || parts.Mounter == nil {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("daemon: every part is required")
+	}
 	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot, containersDir(cfg.DataRoot), containersDir(cfg.ExecRoot)} {
 		if err := os.MkdirAll(dir, 0o710); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
 	}
-	images, err := image.NewStore(cfg.DataRoot, image.WithLogger(cfg.Logger))
-	if err != nil {
-		return nil, fmt.Errorf("open image store: %w", err)
-	}
 	d := &Daemon{
-		cfg:        cfg,
-		log:        cfg.Logger,
-		images:     images,
-		dist:       newDistribution(cfg, images),
-		containers: container.NewStore(),
-		running:    map[string]*task{},
-		stopping:   map[string]chan struct{}{},
-		watchers:   map[string]*watch{},
-		pending:    map[string][]*pendingAttach{},
+		cfg:         cfg,
+		log:         cfg.Logger,
+		images:      parts.Images,
+		dist:        parts.Distribution,
+		containers:  parts.Records,
+		mounter:     parts.Mounter,
+		watchers:    map[string]*watch{},
+		newNetworks: parts.Networks,
 	}
+	d.tasks = tasks.New(tasks.Config{Launcher: parts.Launcher, Host: host{d}, Logger: cfg.Logger})
 	if d.networkStateExists() {
 		if _, err := d.networks(ctx); err != nil {
 			return nil, err
@@ -102,20 +93,14 @@ func New(ctx context.Context, cfg Config) (*Daemon, error) {
 	if err := d.restore(ctx); err != nil {
 		return nil, err
 	}
-	d.startOnBoot(ctx)
+	d.tasks.StartOnBoot(ctx, d.containers.List())
 	return d, nil
 }
 
 // Close releases the daemon's resources. Running containers keep running
 // under their shims.
 func (d *Daemon) Close() error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var errs []error
-	for _, t := range d.running {
-		t.cancel()
-		errs = append(errs, t.shim.Close())
-	}
+	errs := []error{d.tasks.Close()}
 	d.netMu.Lock()
 	if d.net != nil {
 		errs = append(errs, d.net.Close(context.Background()))
@@ -144,6 +129,9 @@ func (d *Daemon) lookup(ref string) (*container.Container, error) {
 	}
 	return c, nil
 }
+
+// task returns id's live task, nil when it does not run.
+func (d *Daemon) task(id string) *tasks.Task { return d.tasks.Get(id) }
 
 // errNotRunning is docker's conflict for operations on stopped containers.
 func errNotRunning(id string) error {

@@ -5,11 +5,7 @@ import (
 	"fmt"
 	"syscall"
 	"testing"
-	"time"
 
-	containertypes "github.com/moby/moby/api/types/container"
-
-	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/runtime"
 )
 
@@ -44,46 +40,5 @@ func TestStartErrorExitCode(t *testing.T) {
 		if got := startErrorExitCode(err); got != want {
 			t.Errorf("startErrorExitCode(%v) = %d, want %d", err, got, want)
 		}
-	}
-}
-
-func TestRestartPolicy(t *testing.T) {
-	policy := func(name containertypes.RestartPolicyMode, max int) *container.Container {
-		return &container.Container{HostConfig: &containertypes.HostConfig{RestartPolicy: containertypes.RestartPolicy{Name: name, MaximumRetryCount: max}}}
-	}
-	for _, tc := range []struct {
-		name     string
-		c        *container.Container
-		restarts int
-		code     int
-		stopped  bool
-		want     bool
-	}{
-		{"no", policy(containertypes.RestartPolicyDisabled, 0), 0, 1, false, false},
-		{"always on success", policy(containertypes.RestartPolicyAlways, 0), 5, 0, false, true},
-		{"always after a manual stop", policy(containertypes.RestartPolicyAlways, 0), 0, 137, true, false},
-		{"unless-stopped", policy(containertypes.RestartPolicyUnlessStopped, 0), 0, 0, false, true},
-		{"on-failure with failure", policy(containertypes.RestartPolicyOnFailure, 3), 2, 1, false, true},
-		{"on-failure out of retries", policy(containertypes.RestartPolicyOnFailure, 3), 3, 1, false, false},
-		{"on-failure on success", policy(containertypes.RestartPolicyOnFailure, 0), 0, 0, false, false},
-	} {
-		tc.c.RestartCount, tc.c.ManuallyStopped = tc.restarts, tc.stopped
-		if got := shouldRestart(tc.c, tc.code); got != tc.want {
-			t.Errorf("%s: shouldRestart = %v, want %v", tc.name, got, tc.want)
-		}
-	}
-
-	c := policy(containertypes.RestartPolicyAlways, 0)
-	now := time.Now()
-	c.State.StartedAt, c.State.FinishedAt = now, now.Add(time.Second)
-	for restarts, want := range map[int]time.Duration{0: 100 * time.Millisecond, 1: 200 * time.Millisecond, 3: 800 * time.Millisecond, 20: time.Minute} {
-		c.RestartCount = restarts
-		if got := restartDelay(c); got != want {
-			t.Errorf("restartDelay after %d restarts = %v, want %v", restarts, got, want)
-		}
-	}
-	c.RestartCount, c.State.FinishedAt = 20, now.Add(time.Minute)
-	if got := restartDelay(c); got != minRestartDelay {
-		t.Errorf("restartDelay after a long run = %v, want %v", got, minRestartDelay)
 	}
 }

@@ -16,29 +16,15 @@ import (
 
 	"github.com/berth-project/berth/internal/backend"
 	"github.com/berth-project/berth/internal/distribution"
-	"github.com/berth-project/berth/internal/image"
 )
 
-// userAgent is what berthd tells registries.
-const userAgent = "berth/" + Version
-
-// distributor moves images between the image store and registries.
-type distributor interface {
+// Distributor moves images between the image store and registries
+// (*distribution.Service).
+type Distributor interface {
 	Pull(ctx context.Context, ref string, opts distribution.PullOptions) (*distribution.PullResult, error)
 	Push(ctx context.Context, repo, tag string, opts distribution.PushOptions) ([]distribution.PushResult, error)
 	Login(ctx context.Context, auth registry.AuthConfig) (registry.AuthResponse, error)
 	Inspect(ctx context.Context, ref string, auth registry.AuthConfig) (ocispec.Descriptor, []ocispec.Platform, error)
-}
-
-// newDistribution is the distribution service of the image store, set up
-// from berthd's registry settings.
-func newDistribution(cfg Config, images *image.Store) *distribution.Service {
-	return distribution.New(images, distribution.Options{
-		InsecureRegistries: cfg.InsecureRegistries,
-		CertsDir:           cfg.CertsDir,
-		UserAgent:          userAgent,
-		Logger:             cfg.Logger,
-	})
 }
 
 // progressWriter turns image progress events into docker JSON messages.

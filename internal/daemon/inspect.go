@@ -182,5 +182,5 @@ func (d *Daemon) ContainerResize(ctx context.Context, name string, height, width
 	if !c.Config.Tty {
 		return nil
 	}
-	return t.shim.Resize(ctx, uint16(width), uint16(height))
+	return t.Shim().Resize(ctx, uint16(width), uint16(height))
 }

@@ -31,7 +31,7 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.Lo
 	if t := d.task(c.ID); t != nil && opts.Follow {
 		go func() {
 			select {
-			case <-t.done:
+			case <-t.Done():
 			case <-ctx.Done():
 			}
 			close(stopped)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,49 +18,15 @@ import (
 	"github.com/berth-project/berth/internal/network"
 )
 
-// NetworkConfig is the part of the daemon's configuration that shapes
-// networking (dockerd's --bridge, --bip, --ipv6 and --fixed-cidr-v6, and the
-// nftables table name).
-type NetworkConfig struct {
-	Bridge      string
-	BIP         string
-	IPv6        bool   // the default bridge has IPv6
-	FixedCIDRv6 string // its IPv6 subnet; empty: one from the address pools
-	TableName   string
-}
-
-// networks returns the network manager, creating it on first use: a daemon
-// whose containers never leave `none` or `host` touches no bridge or
-// firewall table.
-func (d *Daemon) networks(ctx context.Context) (*network.Manager, error) {
+// networks returns the network manager, creating it on first use (see
+// Parts.Networks).
+func (d *Daemon) networks(ctx context.Context) (Networks, error) {
 	d.netMu.Lock()
 	defer d.netMu.Unlock()
 	if d.net != nil {
 		return d.net, nil
 	}
-	cfg := network.Config{
-		Root:          filepath.Join(d.cfg.DataRoot, "network"),
-		ExecRoot:      d.cfg.ExecRoot,
-		DefaultBridge: d.cfg.Network.Bridge,
-		TableName:     d.cfg.Network.TableName,
-		Logger:        d.log,
-	}
-	if d.cfg.Network.BIP != "" {
-		bip, err := netip.ParsePrefix(d.cfg.Network.BIP)
-		if err != nil {
-			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid --bip %q: %v", d.cfg.Network.BIP, err))
-		}
-		cfg.DefaultBIP = bip
-	}
-	cfg.DefaultIPv6 = d.cfg.Network.IPv6
-	if d.cfg.Network.FixedCIDRv6 != "" {
-		p, err := netip.ParsePrefix(d.cfg.Network.FixedCIDRv6)
-		if err != nil || !p.Addr().Is6() || p.Addr().Is4In6() {
-			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid fixed-cidr-v6: '%s' is not a valid IPv6 subnet", d.cfg.Network.FixedCIDRv6))
-		}
-		cfg.DefaultFixedCIDRv6 = p
-	}
-	m, err := network.New(ctx, cfg)
+	m, err := d.newNetworks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("start networking: %w", err)
 	}

@@ -34,7 +34,7 @@ func (d *Daemon) NetworkList(ctx context.Context, filters backend.Filters) ([]ne
 }
 
 // networkFilter compiles `network ls --filter`.
-func networkFilter(f backend.Filters, m *network.Manager) (func(networktypes.Network) bool, error) {
+func networkFilter(f backend.Filters, m Networks) (func(networktypes.Network) bool, error) {
 	for key := range f {
 		switch key {
 		case "name", "id", "driver", "label", "type", "scope", "dangling":

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
@@ -14,13 +17,15 @@ import (
 )
 
 // ContainerRemove deletes a container, killing it first when forced.
+// With removeLinks, name is a legacy link, /<container>/<alias>, and only
+// the link goes.
 func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, removeVolumes, removeLinks bool) error {
+	if removeLinks {
+		return d.removeLink(name)
+	}
 	c, err := d.lookup(name)
 	if err != nil {
 		return err
-	}
-	if removeLinks {
-		return errdefs.ErrNotImplemented.WithMessage("links are not supported")
 	}
 	c.Lock()
 	status := c.State.Status
@@ -29,12 +34,10 @@ func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, remove
 		if !force {
 			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot remove container %q: container is %s: stop the container before removing or force remove", c.Name, status))
 		}
-		d.markStopped(c) // so that the restart policy does not bring it back
+		d.tasks.MarkStopped(c) // so that the restart policy does not bring it back
 	}
-	if t := d.task(c.ID); t != nil {
-		if err := d.killAndWait(ctx, t); err != nil {
-			return fmt.Errorf("cannot remove container %q: could not kill: %w", c.Name, err)
-		}
+	if err := d.tasks.KillAndWait(ctx, c.ID); err != nil {
+		return fmt.Errorf("cannot remove container %q: could not kill: %w", c.Name, err)
 	}
 	// remove runs entirely under the container's lock: once we hold it the
 	// container is either still there or already gone (e.g. by --rm).
@@ -65,7 +68,7 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 	err := d.removeFiles(ctx, c.ID)
 	d.containers.Delete(c.ID)
 	d.containers.ReleaseName(c.Name)
-	d.notify(c.ID)
+	d.notify(c.ID, nil)
 	return err
 }
 
@@ -81,4 +84,33 @@ func (d *Daemon) removeFiles(ctx context.Context, id string) error {
 		d.images.RemoveRootfs(ctx, id),
 		os.RemoveAll(d.containerDataDir(id)),
 	)
+}
+
+// removeLink is `rm --link /<container>/<alias>`: the container forgets its
+// legacy link; the linked container is left alone, as in docker.
+func (d *Daemon) removeLink(name string) error {
+	full := "/" + strings.TrimPrefix(name, "/")
+	parentName, alias := path.Split(full)
+	if parentName == "/" {
+		return errdefs.ErrInvalidArgument.WithMessage("Conflict, cannot remove the default link name of the container")
+	}
+	parent, err := d.lookup(strings.TrimSuffix(parentName, "/"))
+	if err != nil {
+		return fmt.Errorf("Cannot get parent %s for link name %s: %w", strings.TrimSuffix(parentName, "/"), full, err)
+	}
+	parent.Lock()
+	defer parent.Unlock()
+	for i, link := range parent.HostConfig.Links {
+		if _, a := parseLink(link); a != alias {
+			continue
+		}
+		old := parent.HostConfig.Links
+		parent.HostConfig.Links = slices.Delete(slices.Clone(old), i, i+1)
+		if err := parent.Save(d.containerDataDir(parent.ID)); err != nil {
+			parent.HostConfig.Links = old
+			return fmt.Errorf("remove link %s: %w", full, err)
+		}
+		return nil
+	}
+	return errdefs.ErrNotFound.WithMessage("No such container: " + full)
 }

@@ -3,13 +3,11 @@ package daemon
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
-	"github.com/berth-project/berth/internal/shim"
 )
 
 // restore loads every container record, re-adopts the shims that survived
@@ -43,16 +41,7 @@ func (d *Daemon) restore(ctx context.Context) error {
 		d.containers.Add(c)
 		switch c.State.Status {
 		case containertypes.StateRunning, containertypes.StatePaused, containertypes.StateRestarting:
-			if client, err := shim.Connect(ctx, d.containerStateDir(id)); err == nil {
-				t := d.track(id, client)
-				go d.monitor(c, t)
-				continue
-			}
-			st, ok, _ := shim.ReadExitStatus(d.containerStateDir(id))
-			if !ok {
-				st = shim.ExitStatus{Code: 255, ExitedAt: time.Now().UTC()}
-			}
-			d.exited(c, nil, st)
+			d.tasks.Adopt(ctx, c, d.containerStateDir(id))
 		case containertypes.StateRemoving:
 			c.State.Status = containertypes.StateExited
 			exited = append(exited, c)

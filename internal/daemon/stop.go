@@ -20,50 +20,34 @@ import (
 const defaultStopTimeout = 10
 
 // ContainerStop sends the stop signal, waits up to the timeout, then kills.
+// It reports true when the container was not running (docker's 304).
 func (d *Daemon) ContainerStop(ctx context.Context, name string, signal string, timeout *int) (bool, error) {
 	c, err := d.lookup(name)
 	if err != nil {
 		return false, err
 	}
-	if !d.markStopped(c) {
+	sig, grace, err := stopParams(c, signal, timeout)
+	if err != nil {
+		return false, err
+	}
+	if !d.tasks.MarkStopped(c) {
 		return true, nil
 	}
-	t := d.task(c.ID)
-	if t == nil {
-		return false, nil
-	}
-	return false, d.stop(ctx, c, t, signal, timeout)
+	return false, d.tasks.Stop(ctx, c.ID, sig, grace)
 }
 
-// markStopped records that the user stopped c, so its restart policy leaves
-// it alone, and cancels a pending restart. It reports whether c was running
-// or restarting.
-func (d *Daemon) markStopped(c *container.Container) bool {
+// stopParams are the signal and grace period of a stop: the request's, or
+// else the container's, or else docker's SIGTERM and 10 seconds. A negative
+// grace waits forever.
+func stopParams(c *container.Container, signal string, timeout *int) (syscall.Signal, time.Duration, error) {
 	c.Lock()
 	defer c.Unlock()
-	switch c.State.Status {
-	case containertypes.StateRestarting:
-		c.ManuallyStopped = true
-		_ = c.State.SetExited(c.State.ExitCode, c.State.FinishedAt, false)
-	case containertypes.StateRunning, containertypes.StatePaused:
-		c.ManuallyStopped = true
-	default:
-		return false
-	}
-	if err := c.Save(d.containerDataDir(c.ID)); err != nil {
-		d.log.Error("save container state", "id", c.ID, "err", err)
-	}
-	d.notify(c.ID)
-	return true
-}
-
-func (d *Daemon) stop(ctx context.Context, c *container.Container, t *task, signal string, timeout *int) error {
 	if signal == "" {
 		signal = c.Config.StopSignal
 	}
 	sig, err := parseSignal(signal, syscall.SIGTERM)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	secs := defaultStopTimeout
 	if c.Config.StopTimeout != nil {
@@ -72,36 +56,7 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, t *task, sign
 	if timeout != nil {
 		secs = *timeout
 	}
-	if err := t.shim.Kill(ctx, sig); err != nil && !errdefs.IsNotFound(err) {
-		d.log.Debug("stop signal", "id", c.ID, "err", err)
-	}
-	var grace <-chan time.Time
-	if secs >= 0 {
-		timer := time.NewTimer(time.Duration(secs) * time.Second)
-		defer timer.Stop()
-		grace = timer.C
-	}
-	select {
-	case <-t.done:
-		return nil
-	case <-grace:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return d.killAndWait(ctx, t)
-}
-
-// killAndWait sends SIGKILL and waits for the exit to be recorded.
-func (d *Daemon) killAndWait(ctx context.Context, t *task) error {
-	if err := t.shim.Kill(ctx, syscall.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
-		return fmt.Errorf("kill container: %w", err)
-	}
-	select {
-	case <-t.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sig, time.Duration(secs) * time.Second, nil
 }
 
 // ContainerRestart stops the container if it runs, then starts it.
@@ -110,17 +65,19 @@ func (d *Daemon) ContainerRestart(ctx context.Context, name string, signal strin
 	if err != nil {
 		return err
 	}
-	if t := d.task(c.ID); t != nil {
-		if err := d.stop(ctx, c, t, signal, timeout); err != nil {
-			return fmt.Errorf("cannot restart container %s: %w", name, err)
-		}
+	sig, grace, err := stopParams(c, signal, timeout)
+	if err != nil {
+		return err
+	}
+	if err := d.tasks.Stop(ctx, c.ID, sig, grace); err != nil {
+		return fmt.Errorf("cannot restart container %s: %w", name, err)
 	}
 	c.Lock()
 	defer c.Unlock()
 	if c.State.Status == containertypes.StateRunning {
 		return nil
 	}
-	return d.start(ctx, c)
+	return d.tasks.Start(ctx, c)
 }
 
 // ContainerKill sends a signal (SIGKILL by default) to the container's process.
@@ -133,23 +90,8 @@ func (d *Daemon) ContainerKill(ctx context.Context, name string, signal string) 
 	if err != nil {
 		return err
 	}
-	t := d.task(c.ID)
-	if t == nil {
-		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot kill container: %s: container %s is not running", name, c.ID))
-	}
-	if sig == syscall.SIGKILL || sig == syscall.SIGTERM || sig == syscall.SIGINT {
-		d.markStopped(c)
-	}
-	if err := t.shim.Kill(ctx, sig); err != nil {
+	if err := d.tasks.Kill(ctx, c, sig); err != nil {
 		return fmt.Errorf("cannot kill container: %s: %w", name, err)
-	}
-	if sig == syscall.SIGKILL {
-		// docker returns once a SIGKILLed container is recorded as exited
-		select {
-		case <-t.done:
-		case <-time.After(5 * time.Second):
-		case <-ctx.Done():
-		}
 	}
 	return nil
 }

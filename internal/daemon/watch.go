@@ -1,12 +1,19 @@
 package daemon
 
-// watch lets waiters learn that a container's state changed: the channel is
-// closed on every change and replaced by a fresh one.
-type watch struct{ ch chan struct{} }
+import "github.com/berth-project/berth/internal/container"
 
-// changes returns a channel closed at the container's next state change
+// watch lets waiters learn that a container's state changed: ch is closed
+// on every change and replaced by a fresh watch. A change of state carries
+// the state it made, so that a waiter sees an exit even when the container
+// runs again (restart) before the waiter reads its record.
+type watch struct {
+	ch chan struct{}
+	st *container.State // the new state; nil for a removal
+}
+
+// changes returns the watch closed at the container's next state change
 // (including its removal).
-func (d *Daemon) changes(id string) <-chan struct{} {
+func (d *Daemon) changes(id string) *watch {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	w, ok := d.watchers[id]
@@ -14,14 +21,16 @@ func (d *Daemon) changes(id string) <-chan struct{} {
 		w = &watch{ch: make(chan struct{})}
 		d.watchers[id] = w
 	}
-	return w.ch
+	return w
 }
 
-// notify wakes everyone waiting on the container's state.
-func (d *Daemon) notify(id string) {
+// notify wakes everyone waiting on the container's state; st is the state
+// the change made, nil when there is none (a removal).
+func (d *Daemon) notify(id string, st *container.State) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if w, ok := d.watchers[id]; ok {
+		w.st = st
 		close(w.ch)
 		delete(d.watchers, id)
 	}

@@ -1,0 +1,93 @@
+package daemon
+
+import (
+	"context"
+	"io"
+
+	imagetypes "github.com/moby/moby/api/types/image"
+	networktypes "github.com/moby/moby/api/types/network"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/image"
+	"github.com/berth-project/berth/internal/network"
+	"github.com/berth-project/berth/internal/snapshot"
+	"github.com/berth-project/berth/internal/tasks"
+)
+
+// Parts are the stores and managers the daemon composes, built by berthd's
+// main (or by a test, with fakes).
+type Parts struct {
+	Images Images
+	// Distribution pulls and pushes images for the image store.
+	Distribution Distributor
+	Records      Records
+	// Networks creates the network manager on first use: a daemon whose
+	// containers never leave `none` or `host` touches no bridge or firewall
+	// table.
+	Networks func(ctx context.Context) (Networks, error)
+	// Launcher starts and re-adopts the per-container shims.
+	Launcher tasks.Launcher
+	// Mounter mounts the containers' root filesystems.
+	Mounter Mounter
+}
+
+// Images is the local image store, as the daemon uses it (*image.Store).
+type Images interface {
+	Get(ctx context.Context, ref string) (*image.Image, error)
+	List(ctx context.Context, all bool, filters map[string][]string) ([]imagetypes.Summary, error)
+	Inspect(ctx context.Context, ref string) (*imagetypes.InspectResponse, error)
+	History(ctx context.Context, ref string) ([]imagetypes.HistoryResponseItem, error)
+	Tag(ctx context.Context, source, repo, tag string) error
+	Delete(ctx context.Context, ref string, force, noPrune bool, usedBy func(imageID string) (containerID string, running bool, used bool)) ([]imagetypes.DeleteResponse, error)
+	Prune(ctx context.Context, filters map[string][]string, usedBy image.UsedBy) (*imagetypes.PruneReport, error)
+	Import(ctx context.Context, r io.Reader, ref string, changes []string, message string) (string, error)
+	Load(ctx context.Context, r io.Reader, progress func(line string)) error
+	Save(ctx context.Context, refs []string, w io.Writer) error
+
+	// PrepareRootfs creates (once) the container's rw layer over the
+	// image and returns how to mount its root filesystem.
+	PrepareRootfs(ctx context.Context, imageID, containerID string) (snapshot.Mount, error)
+	// RemoveRootfs deletes the container's rw layer.
+	RemoveRootfs(ctx context.Context, containerID string) error
+}
+
+// Records is the in-memory index of container records: names, ids and id
+// prefixes (*container.Store). Each record persists itself (Save).
+type Records interface {
+	Add(c *container.Container)
+	Delete(id string)
+	List() []*container.Container
+	Get(ref string) (*container.Container, error)
+	ReserveName(name, id string) error
+	ReleaseName(name string)
+	Rename(id, newName string) error
+}
+
+// Networks is the network manager as the daemon uses it (*network.Manager).
+type Networks interface {
+	Create(ctx context.Context, name string, opts network.CreateOptions) (*network.Network, error)
+	Get(ref string) (*network.Network, error)
+	List() []*network.Network
+	Remove(ctx context.Context, ref string) error
+	Prune(ctx context.Context, match func(*network.Network) bool) ([]string, error)
+	Inspect(ref string) (networktypes.Inspect, error)
+	Summaries() []networktypes.Summary
+
+	NewNetNS(id string) (string, error)
+	Connect(ctx context.Context, netRef string, opts network.EndpointOptions) (*network.Endpoint, error)
+	Disconnect(ctx context.Context, netRef, containerID string) error
+	DisconnectAll(ctx context.Context, containerID string) error
+	ReleaseAll(ctx context.Context, containerID string) error
+	Endpoint(netRef, containerID string) (*network.Endpoint, error)
+	Endpoints(containerID string) []*network.Endpoint
+	NetworkEndpoints(netRef string) ([]*network.Endpoint, error)
+
+	Close(ctx context.Context) error
+}
+
+// Mounter mounts and unmounts root filesystems (the kernel in berthd).
+type Mounter interface {
+	Mount(m snapshot.Mount, target string) error
+	// Unmount unmounts everything at target; not mounted is no error.
+	Unmount(target string) error
+}

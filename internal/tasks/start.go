@@ -1,0 +1,154 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/runtime"
+	"github.com/berth-project/berth/internal/shim"
+)
+
+// Start runs the sequence that turns a container record into a running
+// process: wait for the previous run's shim, let the host prepare the
+// bundle, start the shim (which runs the process), connect the attaches
+// waiting for it, record the container as running and monitor its exit.
+// c is locked.
+func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr error) {
+	began := time.Now()
+	s.ShimGone(c.ID) // the previous run's shim must be done with the bundle
+	defer func() {
+		if retErr != nil {
+			s.host.Release(context.WithoutCancel(ctx), c.ID)
+			s.host.StartFailed(c, retErr)
+		}
+	}()
+	cfg, err := s.host.Prepare(ctx, c)
+	if err != nil {
+		return err
+	}
+	// The process runs as the shim starts it (one runtime invocation); the
+	// attaches waiting for this start get the output from its first byte,
+	// which the shim holds for them until they are connected.
+	hold := s.hasPendingAttaches(c.ID)
+	cfg.StartNow, cfg.HoldOutput = true, hold
+	sh, err := s.launcher.Start(ctx, cfg)
+	if err != nil {
+		return startError(err)
+	}
+	created := time.Now()
+	t := s.track(c.ID, cfg.StateDir, sh)
+	s.connectPendingAttaches(c.ID, sh)
+	if hold {
+		if err := sh.Release(ctx); err != nil {
+			s.log.Warn("release held output", "id", c.ID, "err", err)
+		}
+	}
+	c.State.Error = ""
+	c.ManuallyStopped = false
+	if err := c.State.SetRunning(sh.Pid(), time.Now().UTC()); err != nil {
+		return err
+	}
+	s.host.Save(c)
+	s.host.Changed(c)
+	s.goTrack(func() { s.monitor(c, t) })
+	s.log.Debug("container started", "id", c.ID, "create", created.Sub(began), "total", time.Since(began))
+	return nil
+}
+
+// startError is docker's error for a task that could not be created: the
+// runtime's exec failures keep their class (dockerd's 400), the others are
+// unknown (500).
+func startError(err error) error {
+	if _, ok := errors.AsType[*runtime.ExecError](err); ok {
+		return fmt.Errorf("failed to create task for container: %w", err)
+	}
+	return errdefs.ErrUnknown.WithMessage(fmt.Sprintf("failed to create task for container: %v", err))
+}
+
+// monitor waits for the container's exit and records it.
+func (s *Supervisor) monitor(c *container.Container, t *Task) {
+	st, err := t.shim.Wait(t.ctx)
+	if t.ctx.Err() != nil {
+		return // the daemon is shutting down: the shim keeps the container
+	}
+	if err != nil {
+		s.log.Error("lost contact with shim", "id", c.ID, "err", err)
+		st = shim.ExitStatus{Code: 255, ExitedAt: time.Now().UTC()}
+		if saved, ok, _ := s.launcher.ExitStatus(t.stateDir); ok {
+			st = saved
+		}
+	}
+	s.exited(c, t, st)
+}
+
+// exited records an exit, releases the container's runtime resources and
+// applies its restart policy or --rm. t is nil when the shim was already
+// gone (found so at boot).
+func (s *Supervisor) exited(c *container.Container, t *Task, st shim.ExitStatus) {
+	ctx := context.Background()
+	c.Lock()
+	restart := ShouldRestart(c.HostConfig.RestartPolicy, c.ManuallyStopped, c.RestartCount, st.Code)
+	if restart {
+		if err := c.State.SetRestarting(st.Code, st.ExitedAt); err != nil {
+			s.log.Warn("record exit", "id", c.ID, "err", err)
+		}
+	} else if err := c.State.SetExited(st.Code, st.ExitedAt, st.OOMKilled); err != nil {
+		s.log.Warn("record exit", "id", c.ID, "err", err)
+	}
+	s.host.Save(c)
+	s.host.Changed(c)
+	delay := RestartDelay(c.RestartCount, c.State.FinishedAt.Sub(c.State.StartedAt))
+	autoRemove := c.HostConfig.AutoRemove
+	c.Unlock()
+	if t != nil {
+		s.releaseShim(c.ID, t)
+	} else {
+		s.host.Release(ctx, c.ID)
+	}
+	if restart {
+		s.scheduleRestart(c, delay)
+		return
+	}
+	if autoRemove {
+		s.host.AutoRemove(ctx, c.ID)
+	}
+}
+
+// releaseShim lets the shim of an exited container delete it from the
+// runtime and go, then has the host release the bundle. Waiters learn of the
+// exit without waiting for this: Start and Remove wait for it (ShimGone).
+func (s *Supervisor) releaseShim(id string, t *Task) {
+	gone := make(chan struct{})
+	s.mu.Lock()
+	delete(s.running, id)
+	s.stopping[id] = gone
+	s.mu.Unlock()
+	close(t.done)
+	s.goTrack(func() {
+		if err := t.shim.Shutdown(context.Background()); err != nil {
+			s.log.Debug("shim shutdown", "id", id, "err", err)
+		}
+		_ = t.shim.Close()
+		s.host.Release(context.Background(), id)
+		s.mu.Lock()
+		delete(s.stopping, id)
+		s.mu.Unlock()
+		close(gone)
+	})
+}
+
+// ShimGone waits until the shim of a container that just exited has
+// finished, so that its bundle can be reused or removed.
+func (s *Supervisor) ShimGone(id string) {
+	s.mu.Lock()
+	gone, ok := s.stopping[id]
+	s.mu.Unlock()
+	if ok {
+		<-gone
+	}
+}
