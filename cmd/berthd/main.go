@@ -54,6 +54,7 @@ func main() {
 // leaving the containers running under their shims.
 func run(ctx context.Context, cfg *config) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.level()}))
+	routeLogrus(logger, cfg.level())
 	slog.SetDefault(logger)
 
 	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot} {
