@@ -12,12 +12,10 @@ import (
 
 	"github.com/berth-project/berth/internal/backend"
 	"github.com/berth-project/berth/internal/logfile"
+	"github.com/berth-project/berth/internal/detachkeys"
 	"github.com/berth-project/berth/internal/shim"
 	"github.com/berth-project/berth/internal/tasks"
 )
-
-// defaultDetachKeys is docker's ctrl-p,ctrl-q.
-var defaultDetachKeys = []byte{16, 17}
 
 // ContainerAttach connects the client's streams to the container's stdio. An
 // attach to a created container waits for it to start and is connected before
@@ -27,7 +25,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	if err != nil {
 		return err
 	}
-	keys := defaultDetachKeys
+	keys := detachkeys.Default
 	if opts.DetachKeys != "" {
 		if keys, err = term.ToBytes(opts.DetachKeys); err != nil {
 			return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("Invalid detach keys (%s) provided", opts.DetachKeys))
