@@ -11,8 +11,8 @@ import (
 	"github.com/moby/term"
 
 	"github.com/berth-project/berth/internal/backend"
-	"github.com/berth-project/berth/internal/logfile"
 	"github.com/berth-project/berth/internal/detachkeys"
+	"github.com/berth-project/berth/internal/logfile"
 	"github.com/berth-project/berth/internal/shim"
 	"github.com/berth-project/berth/internal/tasks"
 )
