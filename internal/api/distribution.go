@@ -47,11 +47,12 @@ func decodeAuthHeader(r *http.Request) (registry.AuthConfig, error) {
 }
 
 // pullReference joins fromImage and tag (a tag or a digest) as dockerd
-// does: a tag or digest already in fromImage stands when tag is empty.
-func pullReference(fromImage, tag string) (string, error) {
+// does: a tag or digest already in fromImage stands when tag is empty, and
+// "latest" when there is neither. It is the request's one parse of the name.
+func pullReference(fromImage, tag string) (reference.Named, error) {
 	named, err := reference.ParseNormalizedNamed(strings.TrimSpace(fromImage))
 	if err != nil {
-		return "", errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
 	}
 	if tag != "" {
 		if dgst, derr := digest.Parse(tag); derr == nil {
@@ -60,10 +61,10 @@ func pullReference(fromImage, tag string) (string, error) {
 			named, err = reference.WithTag(reference.TrimNamed(named), tag)
 		}
 		if err != nil {
-			return "", errdefs.ErrInvalidArgument.WithMessage(err.Error())
+			return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
 		}
 	}
-	return reference.TagNameOnly(named).String(), nil
+	return reference.TagNameOnly(named), nil
 }
 
 // imagePull answers POST /images/create?fromImage=&tag=&platform=.

@@ -56,13 +56,14 @@ func (f *fakeBackend) ImagePull(ctx context.Context, opts ImagePullOptions, out 
 	d.mu.Lock()
 	d.pulls = append(d.pulls, opts)
 	d.mu.Unlock()
-	if !strings.HasPrefix(opts.Image, "localhost:5000/") && !strings.Contains(opts.Image, "broken") {
-		return errdefs.ErrNotFound.WithMessage("pull access denied for " + opts.Image + ", repository does not exist or may require 'docker login'")
+	image := opts.Image.String()
+	if !strings.HasPrefix(image, "localhost:5000/") && !strings.Contains(image, "broken") {
+		return errdefs.ErrNotFound.WithMessage("pull access denied for " + image + ", repository does not exist or may require 'docker login'")
 	}
 	if err := writeMessages(out, jsonstream.Message{ID: "latest", Status: "Pulling from library/x"}); err != nil {
 		return err
 	}
-	if strings.Contains(opts.Image, "broken") {
+	if strings.Contains(image, "broken") {
 		return errdefs.ErrInvalidArgument.WithMessage("filesystem layer verification failed for digest sha256:0123")
 	}
 	return writeMessages(out, jsonstream.Message{Status: "Status: Downloaded newer image for x:latest"})
@@ -104,8 +105,8 @@ func TestPullReference(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := pullReference(tt.from, tt.tag)
-		if err != nil || got != tt.want {
-			t.Errorf("pullReference(%q, %q) = %q, %v; want %q", tt.from, tt.tag, got, err, tt.want)
+		if err != nil || got.String() != tt.want {
+			t.Errorf("pullReference(%q, %q) = %v, %v; want %q", tt.from, tt.tag, got, err, tt.want)
 		}
 	}
 	for _, bad := range []string{"UPPER", "a b", ""} {
@@ -130,7 +131,7 @@ func TestImagePullThroughClient(t *testing.T) {
 		t.Errorf("stream: %s", data)
 	}
 	pulls := env.fake.dist().pulls
-	if len(pulls) != 1 || pulls[0].Image != "localhost:5000/x:latest" || pulls[0].Auth.Username != "u" || pulls[0].Auth.Password != "p" {
+	if len(pulls) != 1 || pulls[0].Image.String() != "localhost:5000/x:latest" || pulls[0].Auth.Username != "u" || pulls[0].Auth.Password != "p" {
 		t.Errorf("pulls: %+v", pulls)
 	}
 

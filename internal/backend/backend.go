@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/registry"
 )
 
@@ -74,8 +75,8 @@ type ImageImportOptions struct {
 
 // ImagePullOptions are the parameters of POST /images/create?fromImage=.
 type ImagePullOptions struct {
-	Image    string // name[:tag] or name@digest
-	Platform string // "os[/arch[/variant]]", "" for the host's
+	Image    reference.Named // name:tag or name@digest, parsed once at the edge
+	Platform string          // "os[/arch[/variant]]", "" for the host's
 	Auth     registry.AuthConfig
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	imagetypes "github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/registry"
@@ -21,7 +22,7 @@ import (
 // Distributor moves images between the image store and registries
 // (*distribution.Service).
 type Distributor interface {
-	Pull(ctx context.Context, ref string, opts distribution.PullOptions) (*distribution.PullResult, error)
+	Pull(ctx context.Context, ref reference.Named, opts distribution.PullOptions) (*distribution.PullResult, error)
 	Push(ctx context.Context, repo, tag string, opts distribution.PushOptions) ([]distribution.PushResult, error)
 	Login(ctx context.Context, auth registry.AuthConfig) (registry.AuthResponse, error)
 	Inspect(ctx context.Context, ref string, auth registry.AuthConfig) (ocispec.Descriptor, []ocispec.Platform, error)

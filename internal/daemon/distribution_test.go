@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/registry"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -20,8 +21,8 @@ type fakeDistributor struct {
 	platform *ocispec.Platform
 }
 
-func (f *fakeDistributor) Pull(ctx context.Context, ref string, opts distribution.PullOptions) (*distribution.PullResult, error) {
-	f.pulled, f.platform = ref, opts.Platform
+func (f *fakeDistributor) Pull(ctx context.Context, ref reference.Named, opts distribution.PullOptions) (*distribution.PullResult, error) {
+	f.pulled, f.platform = ref.String(), opts.Platform
 	for _, ev := range f.events {
 		opts.Progress(ev)
 	}
@@ -63,13 +64,13 @@ func TestPullPushProgressJSON(t *testing.T) {
 			f := &fakeDistributor{events: []distribution.ProgressEvent{tc.ev}}
 			d := &Daemon{dist: f}
 			var out bytes.Buffer
-			if err := d.ImagePull(context.Background(), backend.ImagePullOptions{Image: "busybox", Platform: "linux/x86_64"}, &out); err != nil {
+			if err := d.ImagePull(context.Background(), backend.ImagePullOptions{Image: mustNamed(t, "busybox"), Platform: "linux/x86_64"}, &out); err != nil {
 				t.Fatal(err)
 			}
 			if got := strings.TrimSpace(out.String()); got != tc.want {
 				t.Errorf("pull progress %s, want %s", got, tc.want)
 			}
-			if f.pulled != "busybox" || f.platform == nil || f.platform.Architecture != "amd64" {
+			if f.pulled != "docker.io/library/busybox" || f.platform == nil || f.platform.Architecture != "amd64" {
 				t.Errorf("pulled %q for %+v", f.pulled, f.platform)
 			}
 			out.Reset()
@@ -81,4 +82,13 @@ func TestPullPushProgressJSON(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustNamed(t testing.TB, s string) reference.Named {
+	t.Helper()
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return named
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	registrytypes "github.com/moby/moby/api/types/registry"
 	"io"
 	"log"
 	"log/slog"
@@ -20,6 +19,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/distribution/reference"
+	registrytypes "github.com/moby/moby/api/types/registry"
 
 	"github.com/google/go-containerregistry/pkg/compression"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -249,7 +251,7 @@ func TestPullPushRoundTrip(t *testing.T) {
 	cfg, _ := img.ConfigName()
 
 	var ev events
-	res, err := e.svc.Pull(ctx, f.host+"/a/b:v1", PullOptions{Progress: ev.add})
+	res, err := e.svc.Pull(ctx, mustNamed(t, f.host+"/a/b:v1"), PullOptions{Progress: ev.add})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +278,7 @@ func TestPullPushRoundTrip(t *testing.T) {
 		t.Errorf("RepoDigests %v", got.RepoDigests)
 	}
 	var again events
-	res, err = e.svc.Pull(ctx, f.host+"/a/b:v1", PullOptions{Progress: again.add})
+	res, err = e.svc.Pull(ctx, mustNamed(t, f.host+"/a/b:v1"), PullOptions{Progress: again.add})
 	if err != nil || !res.UpToDate || again.count("Status: Image is up to date") != 1 || again.count("Pull complete") != 0 {
 		t.Errorf("second pull: %+v %v %+v", res, err, again.all)
 	}
@@ -335,7 +337,7 @@ func TestPushImportedImageCompressesOnce(t *testing.T) {
 	}
 	// The registry image pulls back, in a fresh store, as the same image.
 	e2 := newEnv(t)
-	pres, err := e2.svc.Pull(ctx, f.host+"/imp:v1", PullOptions{})
+	pres, err := e2.svc.Pull(ctx, mustNamed(t, f.host+"/imp:v1"), PullOptions{})
 	if err != nil || pres.ID != id || pres.Digest != res[0].Digest {
 		t.Fatalf("pull back: %+v %v (id %s, pushed %s)", pres, err, id, res[0].Digest)
 	}
@@ -377,15 +379,15 @@ func TestPullIndexPicksPlatform(t *testing.T) {
 	hostCfg, _ := host.ConfigName()
 	foreignCfg, _ := foreign.ConfigName()
 
-	res, err := e.svc.Pull(ctx, f.host+"/multi:v1", PullOptions{})
+	res, err := e.svc.Pull(ctx, mustNamed(t, f.host+"/multi:v1"), PullOptions{})
 	if err != nil || res.ID != hostCfg.String() || res.Digest.String() != idxDigest.String() {
 		t.Fatalf("pull: %+v %v (want %s from %s)", res, err, hostCfg, idxDigest)
 	}
-	res, err = e.svc.Pull(ctx, f.host+"/multi:v1", PullOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: other}})
+	res, err = e.svc.Pull(ctx, mustNamed(t, f.host+"/multi:v1"), PullOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: other}})
 	if err != nil || res.ID != foreignCfg.String() {
 		t.Fatalf("pull --platform %s: %+v %v", other, res, err)
 	}
-	_, err = e.svc.Pull(ctx, f.host+"/multi:v1", PullOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: "s390x"}})
+	_, err = e.svc.Pull(ctx, mustNamed(t, f.host+"/multi:v1"), PullOptions{Platform: &ocispec.Platform{OS: "linux", Architecture: "s390x"}})
 	if err == nil || err.Error() != "no matching manifest for linux/s390x in the manifest list entries" {
 		t.Errorf("unknown platform: %v", err)
 	}
@@ -408,7 +410,7 @@ func TestPullZstdLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.write(t, "z:v1", img)
-	if _, err := e.svc.Pull(context.Background(), f.host+"/z:v1", PullOptions{}); err != nil {
+	if _, err := e.svc.Pull(context.Background(), mustNamed(t, f.host+"/z:v1"), PullOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := e.store.Get(context.Background(), f.host+"/z:v1")
@@ -431,7 +433,7 @@ func TestPullErrors(t *testing.T) {
 	layers, _ := img.Layers()
 	bad, _ := layers[1].Digest()
 
-	_, err := e.svc.Pull(ctx, f.host+"/e:nope", PullOptions{})
+	_, err := e.svc.Pull(ctx, mustNamed(t, f.host+"/e:nope"), PullOptions{})
 	if err == nil || !strings.HasPrefix(err.Error(), "manifest for "+f.host+"/e:nope not found: manifest unknown: ") {
 		t.Errorf("unknown tag: %v", err)
 	}
@@ -449,7 +451,7 @@ func TestPullErrors(t *testing.T) {
 		w.Write(data)
 		return true
 	})
-	_, err = e.svc.Pull(ctx, f.host+"/e:v1", PullOptions{})
+	_, err = e.svc.Pull(ctx, mustNamed(t, f.host+"/e:v1"), PullOptions{})
 	if err == nil || err.Error() != "filesystem layer verification failed for digest "+bad.String() {
 		t.Errorf("corrupt layer: %v", err)
 	}
@@ -470,7 +472,7 @@ func TestPullErrors(t *testing.T) {
 		io.WriteString(w, `{"schemaVersion":2,"config":{"digest":"nope"}`)
 		return true
 	})
-	_, err = e.svc.Pull(ctx, f.host+"/e:v1", PullOptions{})
+	_, err = e.svc.Pull(ctx, mustNamed(t, f.host+"/e:v1"), PullOptions{})
 	if err == nil || !strings.Contains(err.Error(), "invalid manifest") {
 		t.Errorf("malformed manifest: %v", err)
 	}
@@ -480,7 +482,7 @@ func TestPullErrors(t *testing.T) {
 	closed := httptest.NewServer(http.NotFoundHandler())
 	host := strings.TrimPrefix(closed.URL, "http://")
 	closed.Close()
-	_, err = e.svc.Pull(ctx, host+"/x:v1", PullOptions{})
+	_, err = e.svc.Pull(ctx, mustNamed(t, host+"/x:v1"), PullOptions{})
 	if err == nil || !strings.Contains(err.Error(), `Get "http://`+host+`/v2/": dial tcp `+host+`: connect: connection refused`) {
 		t.Errorf("refused: %v", err)
 	}
@@ -505,7 +507,7 @@ func TestPullInterruptedReusesVerifiedLayers(t *testing.T) {
 	})
 	var ev events
 	oneByOne := New(e.store, Options{CertsDir: t.TempDir(), Downloads: 1})
-	_, err := oneByOne.Pull(ctx, f.host+"/i:v1", PullOptions{Progress: ev.add})
+	_, err := oneByOne.Pull(ctx, mustNamed(t, f.host+"/i:v1"), PullOptions{Progress: ev.add})
 	if err == nil {
 		t.Fatal("the interrupted pull succeeded")
 	}
@@ -516,7 +518,7 @@ func TestPullInterruptedReusesVerifiedLayers(t *testing.T) {
 	// Reopening the store (a restart) keeps the verified layers too.
 	e2 := openEnv(t, e.root)
 	var again events
-	if _, err := e2.svc.Pull(context.Background(), f.host+"/i:v1", PullOptions{Progress: again.add}); err != nil {
+	if _, err := e2.svc.Pull(context.Background(), mustNamed(t, f.host+"/i:v1"), PullOptions{Progress: again.add}); err != nil {
 		t.Fatal(err)
 	}
 	if again.count("Already exists") < 1 {
@@ -566,13 +568,23 @@ func TestPullPushBearerToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2 := newEnv(t)
-	res, err := e2.svc.Pull(ctx, f.host+"/private:v1", PullOptions{Auth: auth})
+	res, err := e2.svc.Pull(ctx, mustNamed(t, f.host+"/private:v1"), PullOptions{Auth: auth})
 	if err != nil || res.ID != id {
 		t.Fatalf("pull with a token: %+v %v", res, err)
 	}
 	auth.Password = "wrong"
-	_, err = e2.svc.Pull(ctx, f.host+"/private:v1", PullOptions{Auth: auth})
+	_, err = e2.svc.Pull(ctx, mustNamed(t, f.host+"/private:v1"), PullOptions{Auth: auth})
 	if err == nil || !strings.Contains(err.Error(), "unauthorized: incorrect username or password") {
 		t.Errorf("wrong password: %v", err)
 	}
+}
+
+// mustNamed parses a reference as the API edge does before a pull.
+func mustNamed(t testing.TB, s string) reference.Named {
+	t.Helper()
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return named
 }

@@ -56,12 +56,8 @@ const maxConfigSize = 8 << 20
 // becomes visible (and ref points at it) only once everything is verified;
 // on failure nothing is visible, and the blobs and layers already verified
 // are kept for the next pull, unless the registry sent bad data.
-func (s *Service) Pull(ctx context.Context, ref string, opts PullOptions) (*PullResult, error) {
-	named, err := reference.ParseNormalizedNamed(ref)
-	if err != nil {
-		return nil, invalidRef(err)
-	}
-	named = reference.TagNameOnly(named)
+func (s *Service) Pull(ctx context.Context, ref reference.Named, opts PullOptions) (*PullResult, error) {
+	named := reference.TagNameOnly(ref)
 	p := &puller{s: s, named: named, opts: opts}
 	if p.opts.Progress == nil {
 		p.opts.Progress = func(ProgressEvent) {}
