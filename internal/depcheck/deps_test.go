@@ -71,7 +71,6 @@ var fences = []fence{
 			module + "/internal/...",
 			"github.com/docker/go-connections/...", "github.com/opencontainers/runtime-spec/...",
 			"github.com/moby/term",                            // detach keys
-			"github.com/google/go-containerregistry/pkg/name", // typed references, no I/O
 		}, apiTypes...),
 		denied: []string{"net/http", module + "/internal/api", module + "/internal/cli"},
 		why:    "the engine composes its parts; it serves no HTTP and makes no HTTP call of its own",
