@@ -70,7 +70,7 @@ var fences = []fence{
 		allowed: append([]string{
 			module + "/internal/...",
 			"github.com/docker/go-connections/...", "github.com/opencontainers/runtime-spec/...",
-			"github.com/moby/term",                            // detach keys
+			"github.com/moby/term", // detach keys
 		}, apiTypes...),
 		denied: []string{"net/http", module + "/internal/api", module + "/internal/cli"},
 		why:    "the engine composes its parts; it serves no HTTP and makes no HTTP call of its own",
