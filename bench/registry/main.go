@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func main() {
 		fail(fmt.Errorf("berth: %w", err))
 	}
 	fmt.Printf("\n%-8s %12s %12s\n", "engine", "pull", "push")
-	fmt.Printf("%-8s %12s %12s\n", "berth", berth.pull.Round(time.Millisecond), berth.push.Round(time.Millisecond))
+	fmt.Printf("%-8s %12s %12s   (berthd CPU per pull: %s)\n", "berth", berth.pull.Round(time.Millisecond), berth.push.Round(time.Millisecond), berth.pullCPU.Round(time.Millisecond))
 	if !*withDocker {
 		return
 	}
@@ -83,7 +84,10 @@ func main() {
 	fmt.Printf("ratios: pull %.2fx faster, push %.2fx faster\n", docker.pull.Seconds()/berth.pull.Seconds(), docker.push.Seconds()/berth.push.Seconds())
 }
 
-type result struct{ pull, push time.Duration }
+type result struct {
+	pull, push time.Duration
+	pullCPU    time.Duration // the engine daemon's CPU time during a pull (median), when known
+}
 
 var verbose *bool
 
@@ -110,7 +114,7 @@ func benchBerth(src *testutil.Registry, ref string, runs int) (result, error) {
 		}
 		return nil
 	}
-	return measure(runs, ref, berth)
+	return measure(runs, ref, berth, d.Pid())
 }
 
 // benchDocker does the same with a private dockerd.
@@ -123,20 +127,23 @@ func benchDocker(src *testutil.Registry, ref string, runs int) (result, error) {
 	return measure(runs, ref, func(args ...string) error {
 		_, err := d.CLI(args...)
 		return err
-	})
+	}, 0)
 }
 
-// measure runs the pull and push measures with an engine's CLI.
-func measure(runs int, ref string, cli func(args ...string) error) (result, error) {
-	var pulls, pushes []time.Duration
+// measure runs the pull and push measures with an engine's CLI; with the
+// daemon's pid it also takes the daemon's CPU time during each pull.
+func measure(runs int, ref string, cli func(args ...string) error, pid int) (result, error) {
+	var pulls, pushes, cpus []time.Duration
 	for i := 0; i < runs; i++ {
 		_ = cli("rmi", "-f", ref)
 		_ = cli("image", "prune", "-a", "-f")
+		cpu0 := cpuTime(pid)
 		start := time.Now()
 		if err := cli("pull", ref); err != nil {
 			return result{}, err
 		}
 		pulls = append(pulls, time.Since(start))
+		cpus = append(cpus, cpuTime(pid)-cpu0)
 
 		dst, err := testutil.NewRegistry()
 		if err != nil {
@@ -157,7 +164,28 @@ func measure(runs int, ref string, cli func(args ...string) error) (result, erro
 		}
 		fmt.Printf("run %d: pull %s, push %s\n", i+1, pulls[i].Round(time.Millisecond), pushes[i].Round(time.Millisecond))
 	}
-	return result{pull: median(pulls), push: median(pushes)}, nil
+	return result{pull: median(pulls), push: median(pushes), pullCPU: median(cpus)}, nil
+}
+
+// cpuTime is the user plus system CPU time of process pid (0 when unknown),
+// from /proc/<pid>/stat, in clock ticks of 10ms.
+func cpuTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// the fields after the command name, which may hold spaces
+	_, rest, ok := strings.Cut(string(data), ") ")
+	fields := strings.Fields(rest)
+	if !ok || len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 func median(ds []time.Duration) time.Duration {

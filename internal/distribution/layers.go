@@ -193,8 +193,6 @@ func (p *puller) download(ctx context.Context, j *layerJob) error {
 			break
 		}
 		if rerr != nil {
-			// go-containerregistry fails the read that ends a blob
-			// whose data does not match its digest.
 			if w.Size() >= total && w.Digest() != j.desc.Digest {
 				return &verifyError{digest: j.desc.Digest}
 			}
