@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/network"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // ContainerInspect returns docker's inspect document for a container.
@@ -23,6 +24,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string, size bool) (
 	}
 	c.Lock()
 	resp := c.Inspect()
+	resp.Mounts = volume.MountPoints(c.HostConfig.Binds)
 	d.hostConfigAnswer(c, resp.HostConfig)
 	d.networkSettings(c, resp.NetworkSettings)
 	c.Unlock()

@@ -15,6 +15,7 @@ import (
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/shim"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // ContainerStart starts a created or stopped container.
@@ -69,6 +70,9 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 		return shim.Config{}, err
 	}
 	if err := d.writeEtcFiles(ctx, c); err != nil {
+		return shim.Config{}, err
+	}
+	if err := volume.CreateBindSources(c.HostConfig.Binds); err != nil {
 		return shim.Config{}, err
 	}
 	spec, err := d.spec(c, rootfs, netns)

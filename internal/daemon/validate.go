@@ -3,12 +3,16 @@ package daemon
 import (
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	networktypes "github.com/moby/moby/api/types/network"
+
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // validateCreate refuses at create, with docker's 400 messages, what docker
@@ -111,18 +115,34 @@ func validateLogConfig(_ *containertypes.Config, hc *containertypes.HostConfig) 
 	}
 }
 
-// validateVolumes refuses bind mounts and volumes until berth mounts them,
-// rather than creating a container without them.
+// validateVolumes checks -v specs with docker's rules and messages, and
+// refuses what berth cannot mount yet (named and anonymous volumes, --mount,
+// --volumes-from) rather than creating a container without it.
 func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) error {
-	var asked []string
-	asked = append(asked, hc.Binds...)
-	for _, m := range hc.Mounts {
-		asked = append(asked, fmt.Sprintf("%s:%s (%s)", m.Source, m.Target, m.Type))
+	var unsupported []string
+	targets := map[string]bool{}
+	for _, raw := range hc.Binds {
+		spec, err := volume.Parse(raw)
+		if err != nil {
+			return err
+		}
+		if spec.Type != mount.TypeBind {
+			unsupported = append(unsupported, raw)
+			continue
+		}
+		target := path.Clean(spec.Target)
+		if targets[target] {
+			return invalid("Duplicate mount point: %s", target)
+		}
+		targets[target] = true
 	}
-	asked = append(asked, slices.Sorted(maps.Keys(cfg.Volumes))...)
-	asked = append(asked, hc.VolumesFrom...)
-	if len(asked) == 0 {
+	for _, m := range hc.Mounts {
+		unsupported = append(unsupported, fmt.Sprintf("%s:%s (%s)", m.Source, m.Target, m.Type))
+	}
+	unsupported = append(unsupported, slices.Sorted(maps.Keys(cfg.Volumes))...)
+	unsupported = append(unsupported, hc.VolumesFrom...)
+	if len(unsupported) == 0 {
 		return nil
 	}
-	return invalid("bind mounts and volumes are not supported yet: %s", strings.Join(asked, ", "))
+	return invalid("named volumes, anonymous volumes, --mount and --volumes-from are not supported yet: %s", strings.Join(unsupported, ", "))
 }

@@ -9,16 +9,24 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // setMounts lays out docker's mounts: the defaults (minus those a user
 // mount replaces, everything under /dev when /dev itself is user-mounted,
 // /dev/shm with IPC mode none), sized /dev/shm, then the user mounts
-// (ExtraMounts and --tmpfs) parents first; read-only rootfs and privileged
-// adjustments last.
+// (ExtraMounts, -v binds and --tmpfs) parents first; read-only rootfs and
+// privileged adjustments last.
 func setMounts(s *specs.Spec, hc *containertypes.HostConfig, o *Options, _ *Host) error {
 	user := slices.Clone(o.ExtraMounts)
+	binds, err := bindMounts(hc.Binds)
+	if err != nil {
+		return err
+	}
+	user = append(user, binds...)
 	tmpfs, err := tmpfsMounts(hc.Tmpfs)
 	if err != nil {
 		return err
@@ -74,6 +82,27 @@ func writableWithReadonlyRootfs(dest string) bool {
 
 func depth(p string) int {
 	return len(strings.Split(path.Clean(p), "/"))
+}
+
+// bindMounts turns the -v binds into recursive binds with the asked
+// propagation (rprivate by default, as docker), read-only when asked.
+func bindMounts(binds []string) ([]specs.Mount, error) {
+	var out []specs.Mount
+	for _, raw := range binds {
+		spec, err := volume.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		if spec.Type != mount.TypeBind {
+			return nil, errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf("volume %q is not supported yet", raw))
+		}
+		opts := []string{"rbind", string(spec.Propagation)}
+		if spec.ReadOnly {
+			opts = append(opts, "ro")
+		}
+		out = append(out, specs.Mount{Destination: spec.Target, Type: "bind", Source: spec.Source, Options: opts})
+	}
+	return out, nil
 }
 
 // tmpfsMounts turns --tmpfs destinations and their options into mounts,

@@ -92,6 +92,15 @@ func goldenCases() map[string]func() Options {
 			o.Host.Devices = []specs.LinuxDevice{{Path: "/dev/null", Type: "c", Major: 1, Minor: 3, FileMode: &mode, UID: &zero, GID: &zero}}
 			return o
 		},
+		"binds": func() Options {
+			o := baseOptions()
+			o.HostConfig = &containertypes.HostConfig{
+				NetworkMode: "none",
+				// /etc is mounted before the generated /etc files bound over it
+				Binds: []string{"/srv/data:/data", "/srv/conf:/etc/app:ro", "/srv/etc:/etc:rslave"},
+			}
+			return o
+		},
 		"namespaces-capdrop-all": func() Options {
 			o := baseOptions()
 			o.NetNSPath = "/run/netns/test"
@@ -282,6 +291,8 @@ func TestSpecBadOptions(t *testing.T) {
 		"nnp value":       {SecurityOpt: []string{"no-new-privileges=maybe"}},
 		"tmpfs option":    {Tmpfs: map[string]string{"/run": "bogus"}},
 		"tmpfs path":      {Tmpfs: map[string]string{"run": ""}},
+		"bind target":     {Binds: []string{"/srv:data"}},
+		"bind mode":       {Binds: []string{"/srv:/data:rx"}},
 		"pid mode":        {PidMode: "container:x"},
 		"ipc mode":        {IpcMode: "weird"},
 		"cgroupns mode":   {CgroupnsMode: "weird"},

@@ -1,0 +1,51 @@
+package volume
+
+import (
+	"fmt"
+	"os"
+
+	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+)
+
+// CreateBindSources creates, as docker does at start, the host folder of
+// every bind in binds that does not exist yet.
+func CreateBindSources(binds []string) error {
+	for _, raw := range binds {
+		spec, err := Parse(raw)
+		if err != nil {
+			return err
+		}
+		if spec.Type != mount.TypeBind {
+			continue
+		}
+		if _, err := os.Lstat(spec.Source); err == nil {
+			continue
+		}
+		if err := os.MkdirAll(spec.Source, 0o755); err != nil {
+			return fmt.Errorf("error while creating mount source path '%s': %w", spec.Source, err)
+		}
+	}
+	return nil
+}
+
+// MountPoints returns the binds' entries in docker's inspect Mounts, in the
+// order given; entries that do not parse (refused at create) are left out.
+func MountPoints(binds []string) []containertypes.MountPoint {
+	out := []containertypes.MountPoint{}
+	for _, raw := range binds {
+		spec, err := Parse(raw)
+		if err != nil || spec.Type != mount.TypeBind {
+			continue
+		}
+		out = append(out, containertypes.MountPoint{
+			Type:        mount.TypeBind,
+			Source:      spec.Source,
+			Destination: spec.Target,
+			Mode:        spec.Mode,
+			RW:          !spec.ReadOnly,
+			Propagation: spec.Propagation,
+		})
+	}
+	return out
+}

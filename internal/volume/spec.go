@@ -1,0 +1,163 @@
+// Package volume owns the mounts a container asks for: parsing docker's
+// `-v` specs (pure, with docker's rules and messages) and preparing their
+// sources on the host.
+package volume
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/mount"
+)
+
+// Spec is one parsed `-v`/Binds entry.
+type Spec struct {
+	Type mount.Type
+	// Source is the host path of a bind, the name of a volume, or "" for
+	// an anonymous volume.
+	Source string
+	// Target is the absolute path inside the container.
+	Target string
+	// Mode is the mode field as given ("" when none), shown by inspect.
+	Mode        string
+	ReadOnly    bool
+	Propagation mount.Propagation
+	NoCopy      bool
+}
+
+// Parse parses a `-v` spec with docker's Linux rules: `target`,
+// `source:target` or `source:target:mode`, where an absolute source is a
+// host path (bind) and any other source a volume name.
+func Parse(raw string) (Spec, error) {
+	if strings.Count(raw, ":") > 2 {
+		return Spec{}, invalidSpec(raw)
+	}
+	arr := strings.SplitN(raw, ":", 3)
+	if arr[0] == "" {
+		return Spec{}, invalidSpec(raw)
+	}
+	var s Spec
+	switch len(arr) {
+	case 1:
+		s.Target = arr[0]
+	case 2:
+		if _, err := parseMode(arr[1]); err == nil {
+			// a destination and a mode is no volume: /foo:rw
+			return Spec{}, invalidSpec(raw)
+		}
+		s.Source, s.Target = arr[0], arr[1]
+	case 3:
+		s.Source, s.Target, s.Mode = arr[0], arr[1], arr[2]
+	}
+	m, err := parseMode(s.Mode)
+	if err != nil {
+		return Spec{}, err
+	}
+	s.ReadOnly, s.NoCopy, s.Propagation = m.readOnly, m.noCopy, m.propagation
+	s.Type = mount.TypeVolume
+	if path.IsAbs(s.Source) {
+		s.Type = mount.TypeBind
+	}
+	if err := s.validate(); err != nil {
+		return Spec{}, err
+	}
+	return s, nil
+}
+
+// validate applies docker's mount config checks to a parsed spec.
+func (s *Spec) validate() error {
+	if !path.IsAbs(s.Target) {
+		return invalidConfig(s.Type, fmt.Sprintf("invalid mount path: '%s' mount path must be absolute", s.Target))
+	}
+	if path.Clean(s.Target) == "/" {
+		return errdefs.ErrInvalidArgument.WithMessage("invalid specification: destination can't be '/'")
+	}
+	switch s.Type {
+	case mount.TypeBind:
+		if s.NoCopy {
+			return invalidConfig(s.Type, "field VolumeOptions must not be specified")
+		}
+		if s.Propagation == "" {
+			s.Propagation = mount.PropagationRPrivate
+		}
+	case mount.TypeVolume:
+		if s.Propagation != "" {
+			return invalidConfig(s.Type, "field BindOptions must not be specified")
+		}
+		if s.Source != "" {
+			return ValidateName(s.Source)
+		}
+	}
+	return nil
+}
+
+// nameChars are the characters docker allows in a local volume's name.
+const nameChars = `[a-zA-Z0-9][a-zA-Z0-9_.-]`
+
+var namePattern = regexp.MustCompile(`^` + nameChars + `+$`)
+
+// ValidateName refuses a local volume name docker refuses, with its
+// message; a relative host path given as a source lands here, as in docker.
+func ValidateName(name string) error {
+	if len(name) == 1 {
+		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("create %s: volume name is too short, names should be at least two alphanumeric characters", name))
+	}
+	if !namePattern.MatchString(name) {
+		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("create %s: %q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path", name, name, nameChars))
+	}
+	return nil
+}
+
+type mode struct {
+	readOnly    bool
+	noCopy      bool
+	propagation mount.Propagation
+}
+
+// parseMode parses a comma-separated mode: at most one of each kind
+// (rw/ro, z/Z, a propagation, nocopy, a consistency).
+func parseMode(raw string) (mode, error) {
+	var m mode
+	if raw == "" {
+		return m, nil
+	}
+	seen := map[string]bool{}
+	for _, o := range strings.Split(raw, ",") {
+		var kind string
+		switch o {
+		case "rw", "ro":
+			kind, m.readOnly = "rw", o == "ro"
+		case "z", "Z":
+			// SELinux relabelling; a no-op on hosts without SELinux, as in docker
+			kind = "label"
+		case "nocopy":
+			kind, m.noCopy = "copy", true
+		case "consistent", "cached", "delegated":
+			kind = "consistency"
+		case "private", "rprivate", "shared", "rshared", "slave", "rslave":
+			kind, m.propagation = "propagation", mount.Propagation(o)
+		default:
+			return mode{}, invalidMode(raw)
+		}
+		if seen[kind] {
+			return mode{}, invalidMode(raw)
+		}
+		seen[kind] = true
+	}
+	return m, nil
+}
+
+func invalidSpec(raw string) error {
+	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid volume specification: '%s'", raw))
+}
+
+func invalidMode(mode string) error {
+	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid mode: %s", mode))
+}
+
+func invalidConfig(t mount.Type, msg string) error {
+	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid mount config for type %q: %s", t, msg))
+}

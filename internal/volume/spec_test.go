@@ -1,0 +1,91 @@
+package volume
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want Spec
+		err  string
+	}{
+		{raw: "/srv:/data", want: Spec{Type: mount.TypeBind, Source: "/srv", Target: "/data", Propagation: mount.PropagationRPrivate}},
+		{raw: "/srv:/data:ro", want: Spec{Type: mount.TypeBind, Source: "/srv", Target: "/data", Mode: "ro", ReadOnly: true, Propagation: mount.PropagationRPrivate}},
+		{raw: "/srv:/data:rw,rshared", want: Spec{Type: mount.TypeBind, Source: "/srv", Target: "/data", Mode: "rw,rshared", Propagation: mount.PropagationRShared}},
+		{raw: "/srv:/data:Z,ro", want: Spec{Type: mount.TypeBind, Source: "/srv", Target: "/data", Mode: "Z,ro", ReadOnly: true, Propagation: mount.PropagationRPrivate}},
+		{raw: "db:/var/lib/db", want: Spec{Type: mount.TypeVolume, Source: "db", Target: "/var/lib/db"}},
+		{raw: "db:/var/lib/db:ro,nocopy", want: Spec{Type: mount.TypeVolume, Source: "db", Target: "/var/lib/db", Mode: "ro,nocopy", ReadOnly: true, NoCopy: true}},
+		{raw: "/data", want: Spec{Type: mount.TypeVolume, Target: "/data"}},
+		{raw: "rel/dir:/data", err: `create rel/dir: "rel/dir" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`},
+		{raw: "./x:/data", err: `create ./x: "./x" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`},
+		{raw: "x:/data", err: "create x: volume name is too short, names should be at least two alphanumeric characters"},
+		{raw: "", err: "invalid volume specification: ''"},
+		{raw: ":/data", err: "invalid volume specification: ':/data'"},
+		{raw: "/a:/b:ro:x", err: "invalid volume specification: '/a:/b:ro:x'"},
+		{raw: "/data:ro", err: "invalid volume specification: '/data:ro'"},
+		{raw: "/srv:/data:rx", err: "invalid mode: rx"},
+		{raw: "/srv:/data:ro,rw", err: "invalid mode: ro,rw"},
+		{raw: "/srv:data", err: `invalid mount config for type "bind": invalid mount path: 'data' mount path must be absolute`},
+		{raw: "db:data", err: `invalid mount config for type "volume": invalid mount path: 'data' mount path must be absolute`},
+		{raw: "/srv:/", err: "invalid specification: destination can't be '/'"},
+		{raw: "/srv:/data:nocopy", err: `invalid mount config for type "bind": field VolumeOptions must not be specified`},
+		{raw: "db:/data:rshared", err: `invalid mount config for type "volume": field BindOptions must not be specified`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.raw, func(t *testing.T) {
+			got, err := Parse(tt.raw)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err || !errdefs.IsInvalidArgument(err) {
+					t.Fatalf("Parse(%q) error = %v, want invalid argument %q", tt.raw, err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.raw, err)
+			}
+			if got != tt.want {
+				t.Errorf("Parse(%q) = %+v, want %+v", tt.raw, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMountPoints(t *testing.T) {
+	got := MountPoints([]string{"/srv:/data", "/etc/x:/x:ro,rslave", "db:/db", "/bad:rel"})
+	want := []containertypes.MountPoint{
+		{Type: mount.TypeBind, Source: "/srv", Destination: "/data", RW: true, Propagation: mount.PropagationRPrivate},
+		{Type: mount.TypeBind, Source: "/etc/x", Destination: "/x", Mode: "ro,rslave", Propagation: mount.PropagationRSlave},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("MountPoints = %+v, want %+v", got, want)
+	}
+	if got := MountPoints(nil); got == nil || len(got) != 0 {
+		t.Errorf("MountPoints(nil) = %#v, want an empty list (inspect shows [])", got)
+	}
+}
+
+func TestCreateBindSources(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "file")
+	if err := os.WriteFile(existing, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "a", "b")
+	if err := CreateBindSources([]string{existing + ":/f", missing + ":/d:ro", "db:/db"}); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(missing); err != nil || !fi.IsDir() {
+		t.Errorf("missing source not created as a folder: %v", err)
+	}
+	if fi, err := os.Stat(existing); err != nil || fi.IsDir() {
+		t.Errorf("existing file source changed: %v", err)
+	}
+}
