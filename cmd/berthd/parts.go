@@ -16,6 +16,7 @@ import (
 	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/snapshot"
 	"github.com/berth-project/berth/internal/tasks"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // buildParts opens the stores and prepares the managers the daemon
@@ -48,6 +49,10 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 	if err != nil {
 		return daemon.Parts{}, fmt.Errorf("open image store: %w", err)
 	}
+	volumes, err := volume.Open(filepath.Join(cfg.DataRoot, "volumes"))
+	if err != nil {
+		return daemon.Parts{}, fmt.Errorf("open volume store: %w", err)
+	}
 	return daemon.Parts{
 		Images: images,
 		Distribution: distribution.New(images, distribution.Options{
@@ -66,6 +71,7 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 		},
 		Launcher: tasks.ShimLauncher{Binary: shimPath},
 		Mounter:  kernelMounter{},
+		Volumes:  volumes,
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/api/types/volume"
 
 	"github.com/berth-project/berth/internal/backend"
 )
@@ -36,6 +37,17 @@ type Backend interface {
 	ImageBackend
 	DistributionBackend
 	NetworkBackend
+	VolumeBackend
+}
+
+// VolumeBackend serves /volumes. An unknown volume is ErrNotFound; removing
+// one in use is ErrConflict (409), even with force.
+type VolumeBackend interface {
+	VolumeList(ctx context.Context, filters Filters) (*volume.ListResponse, error)
+	VolumeCreate(ctx context.Context, req volume.CreateRequest) (*volume.Volume, error)
+	VolumeInspect(ctx context.Context, name string) (*volume.Volume, error)
+	VolumeRemove(ctx context.Context, name string, force bool) error
+	VolumePrune(ctx context.Context, filters Filters) (*volume.PruneReport, error)
 }
 
 // SystemBackend serves /_ping, /version and /info.

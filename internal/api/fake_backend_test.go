@@ -23,6 +23,7 @@ import (
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/system"
+	"github.com/moby/moby/api/types/volume"
 )
 
 // fakeBackend is a small in-memory engine behind the real handlers. Its
@@ -40,7 +41,8 @@ type fakeBackend struct {
 	images     map[string]*fakeImage // by id
 	tags       map[string]string     // "repo:tag" -> image id
 	seq        int
-	networks   fakeNetworks // fake_networks_test.go
+	networks   fakeNetworks              // fake_networks_test.go
+	volumes    map[string]*volume.Volume // fake_volumes_test.go
 }
 
 type fakeContainer struct {

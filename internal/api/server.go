@@ -192,5 +192,6 @@ func (s *Server) routes() {
 	s.imageRoutes()
 	s.distributionRoutes()
 	s.networkRoutes()
+	s.volumeRoutes()
 	s.swarmRoutes()
 }

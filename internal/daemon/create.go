@@ -72,7 +72,13 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		ResolvConfPath:   dataDir + "/resolv.conf",
 	}
 	c.State.Status = containertypes.StateCreated
+	created, err := d.createVolumes(req.Config, hc)
+	if err != nil {
+		d.containers.ReleaseName(name)
+		return containertypes.CreateResponse{}, err
+	}
 	if err := d.createOnDisk(ctx, c); err != nil {
+		d.removeVolumes(created)
 		d.containers.ReleaseName(name)
 		_ = os.RemoveAll(dataDir)
 		_ = d.images.RemoveRootfs(context.WithoutCancel(ctx), id)

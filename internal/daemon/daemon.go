@@ -46,6 +46,7 @@ type Daemon struct {
 	dist       Distributor
 	containers Records
 	mounter    Mounter
+	volumes    Volumes
 	tasks      *tasks.Supervisor
 
 	mu       sync.Mutex
@@ -66,7 +67,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	if cfg.Runtime == "" {
 		cfg.Runtime = "runc"
 	}
-	if parts.Images == nil || parts.Distribution == nil || parts.Records == nil || parts.Networks == nil || parts.Launcher == nil || parts.Mounter == nil {
+	if parts.Images == nil || parts.Distribution == nil || parts.Records == nil || parts.Networks == nil || parts.Launcher == nil || parts.Mounter == nil || parts.Volumes == nil {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("daemon: every part is required")
 	}
 	for _, dir := range []string{cfg.DataRoot, cfg.ExecRoot, containersDir(cfg.DataRoot), containersDir(cfg.ExecRoot)} {
@@ -81,6 +82,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		dist:        parts.Distribution,
 		containers:  parts.Records,
 		mounter:     parts.Mounter,
+		volumes:     parts.Volumes,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 	}

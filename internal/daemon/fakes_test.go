@@ -23,6 +23,7 @@ import (
 	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/snapshot"
 	"github.com/berth-project/berth/internal/tasks/taskstest"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // testImageID is the id of the one image the fake store holds, as busybox.
@@ -210,6 +211,7 @@ type env struct {
 	images             *fakeImages
 	nets               *fakeNetworks
 	mounter            *fakeMounter
+	volumes            *volume.Store
 	netStarts          int // calls of the network factory
 }
 
@@ -222,6 +224,11 @@ func newEnv(t *testing.T) *env {
 		images:   &fakeImages{},
 		mounter:  &fakeMounter{mounted: map[string]bool{}},
 	}
+	vols, err := volume.Open(filepath.Join(e.dataRoot, "volumes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.volumes = vols
 	e.nets = &fakeNetworks{root: filepath.Join(e.execRoot, "netns"), nets: map[string]*network.Network{
 		"bridge": {Name: "bridge", Driver: network.DriverBridge},
 		"front":  {Name: "front", Driver: network.DriverBridge},
@@ -248,6 +255,7 @@ func (e *env) open(t *testing.T) {
 		},
 		Launcher: e.launcher,
 		Mounter:  e.mounter,
+		Volumes:  e.volumes,
 	})
 	if err != nil {
 		t.Fatalf("daemon.New: %v", err)

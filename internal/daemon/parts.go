@@ -29,6 +29,8 @@ type Parts struct {
 	Launcher tasks.Launcher
 	// Mounter mounts the containers' root filesystems.
 	Mounter Mounter
+	// Volumes is the local volume store.
+	Volumes Volumes
 }
 
 // Images is the local image store, as the daemon uses it (*image.Store).

@@ -42,14 +42,23 @@ func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, remove
 	// remove runs entirely under the container's lock: once we hold it the
 	// container is either still there or already gone (e.g. by --rm).
 	c.Lock()
-	defer c.Unlock()
-	if _, err := d.containers.Get(c.ID); err != nil {
-		return nil
+	vols := containerVolumes(c)
+	removed, err := func() (bool, error) {
+		defer c.Unlock()
+		if _, err := d.containers.Get(c.ID); err != nil {
+			return false, nil
+		}
+		if c.State.Status == containertypes.StateRemoving {
+			return false, errdefs.ErrConflict.WithMessage(fmt.Sprintf("removal of container %s is already in progress", c.ID))
+		}
+		return true, d.remove(ctx, c)
+	}()
+	// the volumes go once c is unlocked: finding who else uses them locks
+	// every other container
+	if removed && err == nil && removeVolumes {
+		d.removeAnonymousVolumes(vols)
 	}
-	if c.State.Status == containertypes.StateRemoving {
-		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("removal of container %s is already in progress", c.ID))
-	}
-	return d.remove(ctx, c)
+	return err
 }
 
 // remove deletes a stopped container's record, rw layer and files. The

@@ -75,7 +75,11 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err := volume.CreateBindSources(c.HostConfig.Binds); err != nil {
 		return shim.Config{}, err
 	}
-	spec, err := d.spec(c, rootfs, netns)
+	volumePaths, err := d.prepareVolumes(c, rootfs)
+	if err != nil {
+		return shim.Config{}, err
+	}
+	spec, err := d.spec(c, rootfs, netns, volumePaths)
 	if err != nil {
 		return shim.Config{}, err
 	}
@@ -136,7 +140,8 @@ func (h host) AutoRemove(ctx context.Context, id string) {
 }
 
 // spec builds the OCI runtime spec for c with its rootfs mounted at rootfs.
-func (d *Daemon) spec(c *container.Container, rootfs, netns string) (*specs.Spec, error) {
+// volumePaths are the folders of the volumes c mounts, by name.
+func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths map[string]string) (*specs.Spec, error) {
 	user, err := oci.ResolveUser(rootfs, c.Config.User)
 	if err != nil {
 		return nil, err
@@ -161,6 +166,7 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string) (*specs.Spec
 		HostConfig:  c.HostConfig,
 		NetNSPath:   netns,
 		ExtraMounts: etcMounts(c),
+		VolumePaths: volumePaths,
 		CgroupsPath: "/berth/" + c.ID,
 	})
 }

@@ -2,14 +2,12 @@ package daemon
 
 import (
 	"fmt"
-	"maps"
 	"path"
 	"slices"
 	"strings"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/mount"
 	networktypes "github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/internal/volume"
@@ -115,20 +113,15 @@ func validateLogConfig(_ *containertypes.Config, hc *containertypes.HostConfig) 
 	}
 }
 
-// validateVolumes checks -v specs with docker's rules and messages, and
-// refuses what berth cannot mount yet (named and anonymous volumes, --mount,
+// validateVolumes checks -v specs and anonymous volume paths with docker's
+// rules and messages, and refuses what berth cannot mount yet (--mount,
 // --volumes-from) rather than creating a container without it.
 func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) error {
-	var unsupported []string
 	targets := map[string]bool{}
 	for _, raw := range hc.Binds {
 		spec, err := volume.Parse(raw)
 		if err != nil {
 			return err
-		}
-		if spec.Type != mount.TypeBind {
-			unsupported = append(unsupported, raw)
-			continue
 		}
 		target := path.Clean(spec.Target)
 		if targets[target] {
@@ -136,13 +129,18 @@ func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) 
 		}
 		targets[target] = true
 	}
+	for target := range cfg.Volumes {
+		if _, err := volume.Parse(target); err != nil {
+			return err
+		}
+	}
+	var unsupported []string
 	for _, m := range hc.Mounts {
 		unsupported = append(unsupported, fmt.Sprintf("%s:%s (%s)", m.Source, m.Target, m.Type))
 	}
-	unsupported = append(unsupported, slices.Sorted(maps.Keys(cfg.Volumes))...)
 	unsupported = append(unsupported, hc.VolumesFrom...)
 	if len(unsupported) == 0 {
 		return nil
 	}
-	return invalid("named volumes, anonymous volumes, --mount and --volumes-from are not supported yet: %s", strings.Join(unsupported, ", "))
+	return invalid("--mount and --volumes-from are not supported yet: %s", strings.Join(unsupported, ", "))
 }

@@ -22,7 +22,7 @@ import (
 // privileged adjustments last.
 func setMounts(s *specs.Spec, hc *containertypes.HostConfig, o *Options, _ *Host) error {
 	user := slices.Clone(o.ExtraMounts)
-	binds, err := bindMounts(hc.Binds)
+	binds, err := bindMounts(hc.Binds, o.VolumePaths)
 	if err != nil {
 		return err
 	}
@@ -85,18 +85,24 @@ func depth(p string) int {
 }
 
 // bindMounts turns the -v binds into recursive binds with the asked
-// propagation (rprivate by default, as docker), read-only when asked.
-func bindMounts(binds []string) ([]specs.Mount, error) {
+// propagation (rprivate by default, as docker), read-only when asked; a
+// volume is a bind of its folder in volumePaths.
+func bindMounts(binds []string, volumePaths map[string]string) ([]specs.Mount, error) {
 	var out []specs.Mount
 	for _, raw := range binds {
 		spec, err := volume.Parse(raw)
 		if err != nil {
 			return nil, err
 		}
-		if spec.Type != mount.TypeBind {
-			return nil, errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf("volume %q is not supported yet", raw))
+		propagation := spec.Propagation
+		if spec.Type == mount.TypeVolume {
+			src, ok := volumePaths[spec.Source]
+			if !ok {
+				return nil, fmt.Errorf("volume %s has no folder: %w", spec.Source, errdefs.ErrNotFound)
+			}
+			spec.Source, propagation = src, mount.PropagationRPrivate
 		}
-		opts := []string{"rbind", string(spec.Propagation)}
+		opts := []string{"rbind", string(propagation)}
 		if spec.ReadOnly {
 			opts = append(opts, "ro")
 		}

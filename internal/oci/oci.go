@@ -47,6 +47,9 @@ type Options struct {
 	// mount with the same destination: the daemon's /etc/hostname, /etc/hosts
 	// and /etc/resolv.conf binds, volumes.
 	ExtraMounts []specs.Mount
+	// VolumePaths are the host folders of the volumes HostConfig.Binds
+	// names, by volume name.
+	VolumePaths map[string]string
 
 	// CgroupsPath is the container's cgroup, e.g. "/berth/<id>" (cgroupfs driver).
 	CgroupsPath string

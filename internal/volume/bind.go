@@ -30,12 +30,29 @@ func CreateBindSources(binds []string) error {
 }
 
 // MountPoints returns the binds' entries in docker's inspect Mounts, in the
-// order given; entries that do not parse (refused at create) are left out.
-func MountPoints(binds []string) []containertypes.MountPoint {
+// order given; folder gives a volume's host folder. Entries that do not
+// parse (refused at create) are left out.
+func MountPoints(binds []string, folder func(volume string) string) []containertypes.MountPoint {
 	out := []containertypes.MountPoint{}
 	for _, raw := range binds {
 		spec, err := Parse(raw)
-		if err != nil || spec.Type != mount.TypeBind {
+		if err != nil {
+			continue
+		}
+		if spec.Type == mount.TypeVolume {
+			mode := spec.Mode
+			if mode == "" {
+				mode = "z" // docker's default label mode, shown by its inspect
+			}
+			out = append(out, containertypes.MountPoint{
+				Type:        mount.TypeVolume,
+				Name:        spec.Source,
+				Source:      folder(spec.Source),
+				Destination: spec.Target,
+				Driver:      "local",
+				Mode:        mode,
+				RW:          !spec.ReadOnly,
+			})
 			continue
 		}
 		out = append(out, containertypes.MountPoint{

@@ -59,15 +59,18 @@ func TestParse(t *testing.T) {
 }
 
 func TestMountPoints(t *testing.T) {
-	got := MountPoints([]string{"/srv:/data", "/etc/x:/x:ro,rslave", "db:/db", "/bad:rel"})
+	folder := func(name string) string { return "/v/" + name + "/_data" }
+	got := MountPoints([]string{"/srv:/data", "/etc/x:/x:ro,rslave", "db:/db", "db2:/db2:ro", "/bad:rel"}, folder)
 	want := []containertypes.MountPoint{
 		{Type: mount.TypeBind, Source: "/srv", Destination: "/data", RW: true, Propagation: mount.PropagationRPrivate},
 		{Type: mount.TypeBind, Source: "/etc/x", Destination: "/x", Mode: "ro,rslave", Propagation: mount.PropagationRSlave},
+		{Type: mount.TypeVolume, Name: "db", Source: "/v/db/_data", Destination: "/db", Driver: "local", Mode: "z", RW: true},
+		{Type: mount.TypeVolume, Name: "db2", Source: "/v/db2/_data", Destination: "/db2", Driver: "local", Mode: "ro"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("MountPoints = %+v, want %+v", got, want)
 	}
-	if got := MountPoints(nil); got == nil || len(got) != 0 {
+	if got := MountPoints(nil, folder); got == nil || len(got) != 0 {
 		t.Errorf("MountPoints(nil) = %#v, want an empty list (inspect shows [])", got)
 	}
 }

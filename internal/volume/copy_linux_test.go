@@ -1,0 +1,49 @@
+package volume
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestCopyUp(t *testing.T) {
+	src, dst := t.TempDir(), t.TempDir()
+	if err := os.MkdirAll(filepath.Join(src, "sub"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "sub", "f"), []byte("content"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("sub/f", filepath.Join(src, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(src, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	if err := CopyUp(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(dst, "link")); err != nil || string(got) != "content" {
+		t.Fatalf("copied content through link = %q, %v", got, err)
+	}
+	for name, want := range map[string]os.FileMode{".": 0o711, "sub": 0o750, "sub/f": 0o640} {
+		fi, err := os.Stat(filepath.Join(dst, name))
+		if err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, %v; want %v", name, fi.Mode().Perm(), err, want)
+		}
+	}
+	// a volume that holds anything is left alone
+	if err := os.WriteFile(filepath.Join(src, "new"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CopyUp(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "new")); !os.IsNotExist(err) {
+		t.Errorf("copied into a volume that was not empty: %v", err)
+	}
+	// a missing source copies nothing
+	if err := CopyUp(filepath.Join(src, "missing"), t.TempDir()); err != nil {
+		t.Errorf("missing source: %v", err)
+	}
+}

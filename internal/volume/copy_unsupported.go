@@ -1,0 +1,10 @@
+//go:build !linux
+
+package volume
+
+import "github.com/containerd/errdefs"
+
+// CopyUp fills an empty volume with the image's content; Linux only.
+func CopyUp(src, dst string) error {
+	return errdefs.ErrNotImplemented.WithMessage("volume copy-up is only supported on Linux")
+}

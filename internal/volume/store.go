@@ -1,0 +1,159 @@
+package volume
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/atomicfile"
+)
+
+// AnonymousLabel marks a volume created for one container's anonymous
+// mount, as docker marks it: prune removes only these unless asked for all.
+const AnonymousLabel = "com.docker.volume.anonymous"
+
+// Volume is one local volume: its data lives in Mountpoint.
+type Volume struct {
+	Name       string            `json:"name"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	Mountpoint string            `json:"-"`
+}
+
+// Anonymous reports whether the volume was created for an anonymous mount.
+func (v *Volume) Anonymous() bool {
+	_, ok := v.Labels[AnonymousLabel]
+	return ok
+}
+
+// Store is the local volume driver: each volume is <root>/<name>/_data,
+// described by <root>/<name>/volume.json (written atomically; a folder
+// without it is a creation that did not finish, and is not a volume).
+type Store struct {
+	root string
+
+	mu   sync.Mutex
+	vols map[string]*Volume
+}
+
+const metaFile = "volume.json"
+
+// Open loads the volumes under root, creating root if needed.
+func Open(root string) (*Store, error) {
+	if err := os.MkdirAll(root, 0o701); err != nil {
+		return nil, fmt.Errorf("create volume root: %w", err)
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, fmt.Errorf("read volume root: %w", err)
+	}
+	s := &Store{root: root, vols: map[string]*Volume{}}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(root, e.Name(), metaFile))
+		if err != nil {
+			continue
+		}
+		var v Volume
+		if err := json.Unmarshal(data, &v); err != nil || v.Name != e.Name() {
+			continue
+		}
+		v.Mountpoint = s.dataDir(v.Name)
+		s.vols[v.Name] = &v
+	}
+	return s, nil
+}
+
+func (s *Store) dataDir(name string) string { return filepath.Join(s.root, name, "_data") }
+
+// Create returns the volume called name, creating it with labels when it
+// does not exist yet (as docker's local driver, an existing volume is
+// returned as it is). An empty name makes an anonymous volume with a
+// random 64-hex name.
+func (s *Store) Create(name string, labels map[string]string) (*Volume, error) {
+	if name == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		name = hex.EncodeToString(b)
+		labels = maps.Clone(labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[AnonymousLabel] = ""
+	}
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.vols[name]; ok {
+		return v, nil
+	}
+	v := &Volume{Name: name, Labels: maps.Clone(labels), CreatedAt: time.Now().UTC().Truncate(time.Second), Mountpoint: s.dataDir(name)}
+	if err := os.MkdirAll(v.Mountpoint, 0o755); err != nil {
+		return nil, fmt.Errorf("create volume %s: %w", name, err)
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(s.root, name, metaFile), data, 0o600); err != nil {
+		return nil, fmt.Errorf("create volume %s: %w", name, err)
+	}
+	s.vols[name] = v
+	return v, nil
+}
+
+// Get returns the volume called name.
+func (s *Store) Get(name string) (*Volume, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.vols[name]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("get %s: no such volume: %w", name, errdefs.ErrNotFound)
+}
+
+// List returns every volume, by name.
+func (s *Store) List() []*Volume {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.SortedFunc(maps.Values(s.vols), func(a, b *Volume) int {
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+}
+
+// Remove deletes the volume and its data. The metadata goes first, so a
+// crash midway leaves a folder Open ignores rather than a half-empty
+// volume.
+func (s *Store) Remove(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.vols[name]; !ok {
+		return fmt.Errorf("get %s: no such volume: %w", name, errdefs.ErrNotFound)
+	}
+	dir := filepath.Join(s.root, name)
+	if err := os.Remove(filepath.Join(dir, metaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove volume %s: %w", name, err)
+	}
+	delete(s.vols, name)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove volume %s: %w", name, err)
+	}
+	return nil
+}
