@@ -23,8 +23,7 @@ func TestCreateValidation(t *testing.T) {
 	}{
 		{"bind mount relative target", []string{"-v", "/tmp:data"}, `invalid mount config for type "bind": invalid mount path: 'data' mount path must be absolute`},
 		{"bind mount bad mode", []string{"-v", "/tmp:/data:rx"}, "invalid mode: rx"},
-		{"named volume", []string{"-v", "somevol:/data"}, "are not supported yet: somevol:/data"},
-		{"anonymous volume", []string{"-v", "/data"}, "are not supported yet: /data"},
+		{"volume name too short", []string{"-v", "v:/data"}, "create v: volume name is too short, names should be at least two alphanumeric characters"},
 		{"unknown log driver", []string{"--log-driver", "nosuchdriver"}, "Error response from daemon: logger: no log driver named 'nosuchdriver' is registered"},
 		{"retries without on-failure", []string{"--restart", "always:3"}, "invalid restart policy: maximum retry count can only be used with 'on-failure'"},
 		{"unknown restart policy", []string{"--restart", "sometimes"}, "invalid restart policy: unknown policy 'sometimes'"},
@@ -65,7 +64,7 @@ func TestCreateAPIValidation(t *testing.T) {
 		{"relative bind source", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Binds":["rel/dir:/data"]}}`, 400, `create rel/dir: "rel/dir" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`},
 		{"duplicate bind target", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Binds":["/srv:/data","/tmp:/data"]}}`, 400, "Duplicate mount point: /data"},
 		{"mounts", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Mounts":[{"Type":"volume","Source":"db","Target":"/db"}]}}`, 400, "are not supported yet: db:/db (volume)"},
-		{"config volumes", `{"Image":"busybox","Cmd":["true"],"Volumes":{"/cache":{}}}`, 400, "are not supported yet: /cache"},
+		{"relative anonymous volume", `{"Image":"busybox","Cmd":["true"],"Volumes":{"cache":{}}}`, 400, `invalid mount config for type "volume": invalid mount path: 'cache' mount path must be absolute`},
 		{"volumes-from", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"VolumesFrom":["other"]}}`, 400, "are not supported yet: other"},
 		{"unknown log driver", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"LogConfig":{"Type":"foo"}}}`, 400, "logger: no log driver named 'foo' is registered"},
 		{"log driver berth lacks", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"LogConfig":{"Type":"syslog"}}}`, 501, `log driver "syslog" is not supported`},

@@ -193,6 +193,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 	addInspectCommand(root, c)
 	addSystemCommands(root, c)
 	addNetworkCommands(root, c)
+	addVolumeCommands(root, c)
 	disableFlagsInUseLine(root)
 	return root
 }

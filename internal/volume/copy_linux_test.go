@@ -3,6 +3,7 @@ package volume
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -20,6 +21,13 @@ func TestCopyUp(t *testing.T) {
 	if err := os.Chmod(src, 0o711); err != nil {
 		t.Fatal(err)
 	}
+	root := os.Geteuid() == 0
+	if root {
+		// ownership can only be given away by root
+		if err := os.Lchown(filepath.Join(src, "sub", "f"), 65534, 65533); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := CopyUp(src, dst); err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +38,15 @@ func TestCopyUp(t *testing.T) {
 		fi, err := os.Stat(filepath.Join(dst, name))
 		if err != nil || fi.Mode().Perm() != want {
 			t.Errorf("%s: mode %v, %v; want %v", name, fi.Mode().Perm(), err, want)
+		}
+	}
+	if root {
+		fi, err := os.Lstat(filepath.Join(dst, "sub", "f"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := fi.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65533 {
+			t.Errorf("owner %d:%d, want 65534:65533", st.Uid, st.Gid)
 		}
 	}
 	// a volume that holds anything is left alone
