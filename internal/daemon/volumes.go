@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -190,7 +189,7 @@ func (d *Daemon) prepareVolumes(c *container.Container, rootfs string) (map[stri
 			return nil, err
 		}
 		if !spec.NoCopy {
-			if err := volume.CopyUp(filepath.Join(rootfs, spec.Target), v.Mountpoint); err != nil {
+			if err := volume.CopyUp(rootfs, spec.Target, v.Mountpoint); err != nil {
 				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
 			}
 		}

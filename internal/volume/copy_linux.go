@@ -6,20 +6,29 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// CopyUp fills an empty volume folder dst with the content of src, the
-// image's folder at the mount's target, as docker does on a volume's first
-// mount: modes, ownership and times preserved. A dst that holds anything,
-// or a src that is not a folder (missing, or a symbolic link that could
-// lead out of the root filesystem), copies nothing.
-func CopyUp(src, dst string) error {
-	fi, err := os.Lstat(src)
-	if err != nil || !fi.IsDir() {
+// CopyUp fills an empty volume folder dst with the content of the folder
+// target inside the root filesystem rootfs, as docker does on a volume's
+// first mount: modes, ownership and times preserved. Everything is read
+// through an os.Root, so no symbolic link in the image can lead the copy
+// out of rootfs (a target reached only through such a link copies
+// nothing). A dst that holds anything, or a target that is not a folder,
+// copies nothing.
+func CopyUp(rootfs, target, dst string) error {
+	root, err := os.OpenRoot(rootfs)
+	if err != nil {
+		return fmt.Errorf("copy image content into volume: %w", err)
+	}
+	defer root.Close()
+	rel := strings.TrimPrefix(path.Clean("/"+target), "/")
+	if fi, err := root.Lstat(rel); err != nil || !fi.IsDir() {
 		return nil
 	}
 	entries, err := os.ReadDir(dst)
@@ -29,25 +38,22 @@ func CopyUp(src, dst string) error {
 	if len(entries) > 0 {
 		return nil
 	}
-	if err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+	if err := fs.WalkDir(root.FS(), rel, func(p string, _ fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		return copyEntry(p, filepath.Join(dst, rel), rel == ".")
+		sub := strings.TrimPrefix(strings.TrimPrefix(p, rel), "/")
+		return copyEntry(root, p, filepath.Join(dst, sub), sub == "")
 	}); err != nil {
 		return fmt.Errorf("copy image content into volume: %w", err)
 	}
 	return nil
 }
 
-// copyEntry copies one file, folder or link; top is dst's own folder,
-// which exists and takes src's mode and owner.
-func copyEntry(src, dst string, top bool) error {
-	fi, err := os.Lstat(src)
+// copyEntry copies one file, folder or link from root to dst; top is
+// dst's own folder, which exists and takes src's mode and owner.
+func copyEntry(root *os.Root, src, dst string, top bool) error {
+	fi, err := root.Lstat(src)
 	if err != nil {
 		return err
 	}
@@ -64,7 +70,7 @@ func copyEntry(src, dst string, top bool) error {
 			}
 		}
 	case mode&fs.ModeSymlink != 0:
-		target, err := os.Readlink(src)
+		target, err := root.Readlink(src)
 		if err != nil {
 			return err
 		}
@@ -73,7 +79,7 @@ func copyEntry(src, dst string, top bool) error {
 		}
 		return os.Lchown(dst, int(st.Uid), int(st.Gid))
 	case mode.IsRegular():
-		if err := copyFile(src, dst); err != nil {
+		if err := copyFile(root, src, dst); err != nil {
 			return err
 		}
 	default:
@@ -92,8 +98,8 @@ func copyEntry(src, dst string, top bool) error {
 	return os.Chtimes(dst, fi.ModTime(), fi.ModTime())
 }
 
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+func copyFile(root *os.Root, src, dst string) error {
+	in, err := root.Open(src)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,8 @@ import (
 )
 
 func TestCopyUp(t *testing.T) {
-	src, dst := t.TempDir(), t.TempDir()
+	rootfs, dst := t.TempDir(), t.TempDir()
+	src := filepath.Join(rootfs, "srv")
 	if err := os.MkdirAll(filepath.Join(src, "sub"), 0o750); err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +29,7 @@ func TestCopyUp(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := CopyUp(src, dst); err != nil {
+	if err := CopyUp(rootfs, "/srv", dst); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := os.ReadFile(filepath.Join(dst, "link")); err != nil || string(got) != "content" {
@@ -53,14 +54,34 @@ func TestCopyUp(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "new"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := CopyUp(src, dst); err != nil {
+	if err := CopyUp(rootfs, "/srv", dst); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dst, "new")); !os.IsNotExist(err) {
 		t.Errorf("copied into a volume that was not empty: %v", err)
 	}
 	// a missing source copies nothing
-	if err := CopyUp(filepath.Join(src, "missing"), t.TempDir()); err != nil {
+	if err := CopyUp(rootfs, "/missing", t.TempDir()); err != nil {
 		t.Errorf("missing source: %v", err)
+	}
+	// a link out of the root filesystem is not followed
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("host"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(rootfs, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/", filepath.Join(rootfs, "abs")); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"/escape", "/abs" + outside, "/../" + outside} {
+		vol := t.TempDir()
+		if err := CopyUp(rootfs, target, vol); err != nil {
+			t.Errorf("%s: %v", target, err)
+		}
+		if entries, _ := os.ReadDir(vol); len(entries) != 0 {
+			t.Errorf("%s: copied %d entries from outside the root filesystem", target, len(entries))
+		}
 	}
 }

@@ -5,6 +5,6 @@ package volume
 import "github.com/containerd/errdefs"
 
 // CopyUp fills an empty volume with the image's content; Linux only.
-func CopyUp(src, dst string) error {
+func CopyUp(rootfs, target, dst string) error {
 	return errdefs.ErrNotImplemented.WithMessage("volume copy-up is only supported on Linux")
 }
