@@ -146,6 +146,9 @@ func TestVolumeNamed(t *testing.T) {
 		if len(mounts) != 1 || mounts[0] != wantMount {
 			t.Errorf("Mounts = %+v, want [%+v]", mounts, wantMount)
 		}
+		if got := c.ok(t, "ps", "-a", "--no-trunc", "--filter", "name="+name, "--format", "{{.Mounts}}"); got != vol {
+			t.Errorf("ps Mounts = %q, want %q", got, vol)
+		}
 		id := c.ok(t, "inspect", "-f", "{{.Id}}", name)
 		c.run(t, "volume", "rm", vol).Fails(t, 1, "remove "+vol+": volume is in use - ["+id+"]")
 		c.run(t, "volume", "rm", "-f", vol).Fails(t, 1, "volume is in use")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/berth-project/berth/internal/backend"
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // ContainerList returns docker's ps rows, newest first.
@@ -29,6 +30,7 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOp
 		var row containertypes.Summary
 		if ok {
 			row = c.Summary(c.Config.Image)
+			row.Mounts = volume.MountPoints(c.HostConfig.Binds, d.volumeFolder)
 		}
 		c.Unlock()
 		if !ok {
