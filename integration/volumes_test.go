@@ -280,3 +280,46 @@ func TestVolumeCreateListPrune(t *testing.T) {
 		c.ok(t, "volume", "inspect", b)
 	})
 }
+
+// TestVolumeMountFlag: --mount binds (whose source must exist) and named
+// and anonymous volumes work as -v does; a type berth lacks is refused.
+func TestVolumeMountFlag(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	eachCLI(t, d, func(t *testing.T, c cli) {
+		src := t.TempDir()
+		if err := os.WriteFile(filepath.Join(src, "f"), []byte("via-mount"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.ok(t, "run", "--rm", "--mount", "type=bind,source="+src+",target=/data,readonly", "busybox", "cat", "/data/f"); got != "via-mount" {
+			t.Errorf("read %q through --mount bind", got)
+		}
+		c.run(t, "run", "--rm", "--mount", "type=bind,source="+src+",target=/data,readonly", "busybox", "touch", "/data/g").Fails(t, 1, "Read-only file system")
+		missing := filepath.Join(src, "missing")
+		c.run(t, "run", "--rm", "--mount", "type=bind,source="+missing+",target=/data", "busybox", "true").Fails(t, 125, "bind source path does not exist: "+missing)
+		if _, err := os.Stat(missing); !os.IsNotExist(err) {
+			t.Errorf("--mount created its missing source: %v", err)
+		}
+		c.run(t, "run", "--rm", "--mount", "type=tmpfs,target=/t", "busybox", "true").Fails(t, 125, `mounts of type "tmpfs" are not supported by berth yet`)
+
+		vol := unique("mvol")
+		rmVolumeOnCleanup(t, d, vol)
+		name := unique("mount")
+		rmOnCleanup(t, d, name)
+		c.ok(t, "run", "--name", name, "--mount", "type=volume,source="+vol+",target=/data", "--mount", "type=volume,target=/anon", "busybox", "sh", "-c", "echo m > /data/f")
+		var mounts []containertypes.MountPoint
+		if err := json.Unmarshal([]byte(c.ok(t, "inspect", "-f", "{{json .Mounts}}", name)), &mounts); err != nil {
+			t.Fatal(err)
+		}
+		if len(mounts) != 2 || mounts[0].Name != vol || mounts[0].Mode != "" || !mounts[0].RW || mounts[0].Type != "volume" || !fullID.MatchString(mounts[1].Name) {
+			t.Fatalf("Mounts = %+v", mounts)
+		}
+		anon := mounts[1].Name
+		rmVolumeOnCleanup(t, d, anon)
+		c.ok(t, "rm", "-v", name)
+		c.run(t, "volume", "inspect", anon).Fails(t, 1, "no such volume")
+		if got := c.ok(t, "run", "--rm", "--mount", "source="+vol+",target=/again", "busybox", "cat", "/again/f"); got != "m" {
+			t.Errorf("next container read %q from the --mount volume", got)
+		}
+	})
+}

@@ -30,7 +30,7 @@ type containerOptions struct {
 	publish, expose, volumes, tmpfs, ulimits           listOpt
 	capAdd, capDrop, groupAdd, securityOpt, dns        listOpt
 	dnsSearch, dnsOptions, extraHosts, logOpts         listOpt
-	links                                              listOpt
+	links, mounts                                      listOpt
 	networks, aliases, sysctls, annotations, devices   listOpt
 	entrypoint, hostname, domainname, user, workdir    string
 	restart, stopSignal, logDriver, cidfile, runtime   string
@@ -104,6 +104,7 @@ func addContainerFlags(flags *pflag.FlagSet) *containerOptions {
 	flags.StringVar(&o.logDriver, "log-driver", "", "Logging driver for the container")
 	flags.Var(&o.logOpts, "log-opt", "Log driver options")
 	flags.Var(&o.tmpfs, "tmpfs", "Mount a tmpfs directory")
+	flags.Var(&o.mounts, "mount", "Attach a filesystem mount to the container")
 	flags.VarP(&o.volumes, "volume", "v", "Bind mount a volume")
 	flags.Var(&o.devices, "device", "Add a host device to the container")
 	flags.StringVar(&o.healthCmd, "health-cmd", "", "Command to run to check health")
@@ -154,6 +155,10 @@ func parse(flags *pflag.FlagSet, o *containerOptions, image string, args []strin
 	}
 
 	volumes, binds, err := parseVolumes(o.volumes.values)
+	if err != nil {
+		return nil, err
+	}
+	mounts, err := parseMounts(o.mounts.values)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +258,7 @@ func parse(flags *pflag.FlagSet, o *containerOptions, image string, args []strin
 
 	hostConfig := &container.HostConfig{
 		Binds:           binds,
+		Mounts:          mounts,
 		ContainerIDFile: o.cidfile,
 		OomScoreAdj:     o.oomScoreAdj,
 		AutoRemove:      o.autoRemove,

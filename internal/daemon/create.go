@@ -11,6 +11,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // ContainerCreate creates a container from an image and the request's overrides.
@@ -27,6 +28,11 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	}
 	// dockerd validates the settings before it looks the image up
 	if err := validateCreate(req.Config, hc); err != nil {
+		return containertypes.CreateResponse{}, err
+	}
+	// the mounts parse (validateCreate); a --mount bind's source must exist
+	specs, _ := volume.Specs(hc.Binds, hc.Mounts)
+	if err := volume.CheckBindSources(specs); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
 	img, err := d.images.Get(ctx, req.Config.Image)

@@ -24,7 +24,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string, size bool) (
 	}
 	c.Lock()
 	resp := c.Inspect()
-	resp.Mounts = volume.MountPoints(c.HostConfig.Binds, d.volumeFolder)
+	resp.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder)
 	d.hideAnonymousBinds(resp.HostConfig)
 	d.hostConfigAnswer(c, resp.HostConfig)
 	d.networkSettings(c, resp.NetworkSettings)

@@ -30,7 +30,7 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOp
 		var row containertypes.Summary
 		if ok {
 			row = c.Summary(c.Config.Image)
-			row.Mounts = volume.MountPoints(c.HostConfig.Binds, d.volumeFolder)
+			row.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder)
 		}
 		c.Unlock()
 		if !ok {

@@ -72,7 +72,7 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err := d.writeEtcFiles(ctx, c); err != nil {
 		return shim.Config{}, err
 	}
-	if err := volume.CreateBindSources(c.HostConfig.Binds); err != nil {
+	if err := volume.PrepareBindSources(mountSpecs(c)); err != nil {
 		return shim.Config{}, err
 	}
 	volumePaths, err := d.prepareVolumes(c, rootfs)

@@ -113,16 +113,16 @@ func validateLogConfig(_ *containertypes.Config, hc *containertypes.HostConfig) 
 	}
 }
 
-// validateVolumes checks -v specs and anonymous volume paths with docker's
-// rules and messages, and refuses what berth cannot mount yet (--mount,
-// --volumes-from) rather than creating a container without it.
+// validateVolumes checks -v specs, --mount entries and anonymous volume
+// paths with docker's rules and messages, and refuses what berth cannot
+// mount yet (--volumes-from) rather than creating a container without it.
 func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) error {
+	specs, err := volume.Specs(hc.Binds, hc.Mounts)
+	if err != nil {
+		return err
+	}
 	targets := map[string]bool{}
-	for _, raw := range hc.Binds {
-		spec, err := volume.Parse(raw)
-		if err != nil {
-			return err
-		}
+	for _, spec := range specs {
 		target := path.Clean(spec.Target)
 		if targets[target] {
 			return invalid("Duplicate mount point: %s", target)
@@ -134,13 +134,8 @@ func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) 
 			return err
 		}
 	}
-	var unsupported []string
-	for _, m := range hc.Mounts {
-		unsupported = append(unsupported, fmt.Sprintf("%s:%s (%s)", m.Source, m.Target, m.Type))
+	if len(hc.VolumesFrom) > 0 {
+		return invalid("--volumes-from is not supported yet: %s", strings.Join(hc.VolumesFrom, ", "))
 	}
-	unsupported = append(unsupported, hc.VolumesFrom...)
-	if len(unsupported) == 0 {
-		return nil
-	}
-	return invalid("--mount and --volumes-from are not supported yet: %s", strings.Join(unsupported, ", "))
+	return nil
 }

@@ -162,16 +162,23 @@ func (d *Daemon) volumesInUse() map[string][]string {
 	return used
 }
 
-// containerVolumes returns the named and anonymous volumes c mounts (its
-// -v binds, whose anonymous entries create has named). c is locked.
-func containerVolumes(c *container.Container) []volume.Spec {
-	var out []volume.Spec
+// mountSpecs returns what c mounts: its -v binds (whose anonymous entries
+// create has named), then its --mount entries. The record was checked at
+// create, so it parses. c is locked.
+func mountSpecs(c *container.Container) []volume.Spec {
 	if c.HostConfig == nil {
 		return nil
 	}
-	for _, raw := range c.HostConfig.Binds {
-		spec, err := volume.Parse(raw)
-		if err == nil && spec.Type == mount.TypeVolume {
+	specs, _ := volume.Specs(c.HostConfig.Binds, c.HostConfig.Mounts)
+	return specs
+}
+
+// containerVolumes returns the named and anonymous volumes c mounts. c is
+// locked.
+func containerVolumes(c *container.Container) []volume.Spec {
+	var out []volume.Spec
+	for _, spec := range mountSpecs(c) {
+		if spec.Type == mount.TypeVolume {
 			out = append(out, spec)
 		}
 	}
@@ -199,29 +206,46 @@ func (d *Daemon) prepareVolumes(c *container.Container, rootfs string) (map[stri
 }
 
 // createVolumes creates, as docker does at create, the named volumes the
-// binds mount and one anonymous volume per Config.Volumes path no bind
-// covers; each anonymous one joins hc.Binds as "<name>:<path>" so the
-// container's record holds it. It returns the volumes it made.
-func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) ([]string, error) {
-	var created []string
-	covered := map[string]bool{}
-	for _, raw := range hc.Binds {
-		spec, err := volume.Parse(raw)
+// binds and --mount entries use and one anonymous volume per Config.Volumes
+// path no mount covers and per --mount volume without a source. An
+// anonymous -v volume joins hc.Binds as "<name>:<path>", an anonymous
+// --mount gets its name as Source, so the container's record holds it. It
+// returns the volumes it made.
+func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) (created []string, err error) {
+	defer func() {
 		if err != nil {
-			return nil, err
+			d.removeVolumes(created)
+			created = nil
 		}
+	}()
+	specs, err := volume.Specs(hc.Binds, hc.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	covered := map[string]bool{}
+	for _, spec := range specs {
 		covered[path.Clean(spec.Target)] = true
-		if spec.Type != mount.TypeVolume {
+		if spec.Type != mount.TypeVolume || spec.Source == "" {
 			continue
 		}
 		if _, err := d.volumes.Get(spec.Source); err == nil {
 			continue
 		}
 		if _, err := d.volumes.Create(spec.Source, nil); err != nil {
-			d.removeVolumes(created)
-			return nil, err
+			return created, err
 		}
 		created = append(created, spec.Source)
+	}
+	for i, m := range hc.Mounts {
+		if m.Type != mount.TypeVolume || m.Source != "" {
+			continue
+		}
+		v, err := d.volumes.Create("", nil)
+		if err != nil {
+			return created, err
+		}
+		created = append(created, v.Name)
+		hc.Mounts[i].Source = v.Name
 	}
 	for _, target := range slices.Sorted(maps.Keys(cfg.Volumes)) {
 		if covered[path.Clean(target)] {
@@ -229,8 +253,7 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 		}
 		v, err := d.volumes.Create("", nil)
 		if err != nil {
-			d.removeVolumes(created)
-			return nil, err
+			return created, err
 		}
 		created = append(created, v.Name)
 		hc.Binds = append(hc.Binds, v.Name+":"+target)

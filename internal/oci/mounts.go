@@ -22,7 +22,11 @@ import (
 // privileged adjustments last.
 func setMounts(s *specs.Spec, hc *containertypes.HostConfig, o *Options, _ *Host) error {
 	user := slices.Clone(o.ExtraMounts)
-	binds, err := bindMounts(hc.Binds, o.VolumePaths)
+	asked, err := volume.Specs(hc.Binds, hc.Mounts)
+	if err != nil {
+		return err
+	}
+	binds, err := bindMounts(asked, o.VolumePaths)
 	if err != nil {
 		return err
 	}
@@ -84,16 +88,12 @@ func depth(p string) int {
 	return len(strings.Split(path.Clean(p), "/"))
 }
 
-// bindMounts turns the -v binds into recursive binds with the asked
-// propagation (rprivate by default, as docker), read-only when asked; a
-// volume is a bind of its folder in volumePaths.
-func bindMounts(binds []string, volumePaths map[string]string) ([]specs.Mount, error) {
+// bindMounts turns the -v binds and --mount entries into recursive binds
+// with the asked propagation (rprivate by default, as docker), read-only
+// when asked; a volume is a bind of its folder in volumePaths.
+func bindMounts(mounts []volume.Spec, volumePaths map[string]string) ([]specs.Mount, error) {
 	var out []specs.Mount
-	for _, raw := range binds {
-		spec, err := volume.Parse(raw)
-		if err != nil {
-			return nil, err
-		}
+	for _, spec := range mounts {
 		propagation := spec.Propagation
 		if spec.Type == mount.TypeVolume {
 			src, ok := volumePaths[spec.Source]

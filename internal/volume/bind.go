@@ -4,64 +4,73 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 )
 
-// CreateBindSources creates, as docker does at start, the host folder of
-// every bind in binds that does not exist yet.
-func CreateBindSources(binds []string) error {
-	for _, raw := range binds {
-		spec, err := Parse(raw)
-		if err != nil {
-			return err
-		}
-		if spec.Type != mount.TypeBind {
+// CheckBindSources refuses, as docker does at create, a --mount bind whose
+// host path does not exist.
+func CheckBindSources(specs []Spec) error {
+	for _, s := range specs {
+		if s.Type != mount.TypeBind || !s.FromMount {
 			continue
 		}
-		if _, err := os.Lstat(spec.Source); err == nil {
-			continue
-		}
-		if err := os.MkdirAll(spec.Source, 0o755); err != nil {
-			return fmt.Errorf("error while creating mount source path '%s': %w", spec.Source, err)
+		if _, err := os.Lstat(s.Source); err != nil {
+			return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid mount config for type \"bind\": bind source path does not exist: %s", s.Source))
 		}
 	}
 	return nil
 }
 
-// MountPoints returns the binds' entries in docker's inspect Mounts, in the
-// order given; folder gives a volume's host folder. Entries that do not
-// parse (refused at create) are left out.
-func MountPoints(binds []string, folder func(volume string) string) []containertypes.MountPoint {
-	out := []containertypes.MountPoint{}
-	for _, raw := range binds {
-		spec, err := Parse(raw)
-		if err != nil {
+// PrepareBindSources creates, as docker does at start, the missing host
+// folder of every -v bind, and checks the --mount binds' sources.
+func PrepareBindSources(specs []Spec) error {
+	if err := CheckBindSources(specs); err != nil {
+		return err
+	}
+	for _, s := range specs {
+		if s.Type != mount.TypeBind || s.FromMount {
 			continue
 		}
-		if spec.Type == mount.TypeVolume {
-			mode := spec.Mode
-			if mode == "" {
-				mode = "z" // docker's default label mode, shown by its inspect
+		if _, err := os.Lstat(s.Source); err == nil {
+			continue
+		}
+		if err := os.MkdirAll(s.Source, 0o755); err != nil {
+			return fmt.Errorf("error while creating mount source path '%s': %w", s.Source, err)
+		}
+	}
+	return nil
+}
+
+// MountPoints returns the mounts' entries in docker's inspect Mounts, in
+// the order given; folder gives a volume's host folder.
+func MountPoints(specs []Spec, folder func(volume string) string) []containertypes.MountPoint {
+	out := []containertypes.MountPoint{}
+	for _, s := range specs {
+		if s.Type == mount.TypeVolume {
+			mode := s.Mode
+			if mode == "" && !s.FromMount {
+				mode = "z" // docker's default label mode for -v, shown by its inspect
 			}
 			out = append(out, containertypes.MountPoint{
 				Type:        mount.TypeVolume,
-				Name:        spec.Source,
-				Source:      folder(spec.Source),
-				Destination: spec.Target,
+				Name:        s.Source,
+				Source:      folder(s.Source),
+				Destination: s.Target,
 				Driver:      "local",
 				Mode:        mode,
-				RW:          !spec.ReadOnly,
+				RW:          !s.ReadOnly,
 			})
 			continue
 		}
 		out = append(out, containertypes.MountPoint{
 			Type:        mount.TypeBind,
-			Source:      spec.Source,
-			Destination: spec.Target,
-			Mode:        spec.Mode,
-			RW:          !spec.ReadOnly,
-			Propagation: spec.Propagation,
+			Source:      s.Source,
+			Destination: s.Target,
+			Mode:        s.Mode,
+			RW:          !s.ReadOnly,
+			Propagation: s.Propagation,
 		})
 	}
 	return out

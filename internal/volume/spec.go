@@ -26,6 +26,9 @@ type Spec struct {
 	ReadOnly    bool
 	Propagation mount.Propagation
 	NoCopy      bool
+	// FromMount marks a --mount entry (HostConfig.Mounts): its bind source
+	// must exist, where a -v bind's missing folder is created.
+	FromMount bool
 }
 
 // Parse parses a `-v` spec with docker's Linux rules: `target`,
@@ -65,6 +68,66 @@ func Parse(raw string) (Spec, error) {
 		return Spec{}, err
 	}
 	return s, nil
+}
+
+// FromMount checks one --mount entry (HostConfig.Mounts) with docker's
+// rules; the types berth cannot mount yet are refused, never ignored.
+func FromMount(m mount.Mount) (Spec, error) {
+	s := Spec{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: m.ReadOnly, FromMount: true}
+	switch m.Type {
+	case mount.TypeBind:
+		if m.VolumeOptions != nil {
+			return Spec{}, invalidConfig(m.Type, "field VolumeOptions must not be specified")
+		}
+		if m.Source == "" {
+			return Spec{}, invalidConfig(m.Type, "field Source must not be empty")
+		}
+		if !path.IsAbs(m.Source) {
+			return Spec{}, invalidConfig(m.Type, fmt.Sprintf("invalid mount path: '%s' mount path must be absolute", m.Source))
+		}
+		if o := m.BindOptions; o != nil {
+			if o.NonRecursive || o.CreateMountpoint || o.ReadOnlyNonRecursive || o.ReadOnlyForceRecursive {
+				return Spec{}, errdefs.ErrNotImplemented.WithMessage("bind options other than the propagation are not supported by berth yet")
+			}
+			s.Propagation = o.Propagation
+		}
+	case mount.TypeVolume:
+		if m.BindOptions != nil {
+			return Spec{}, invalidConfig(m.Type, "field BindOptions must not be specified")
+		}
+		if o := m.VolumeOptions; o != nil {
+			if o.Subpath != "" || len(o.Labels) > 0 || o.DriverConfig != nil && o.DriverConfig.Name != "" && o.DriverConfig.Name != "local" {
+				return Spec{}, errdefs.ErrNotImplemented.WithMessage("volume subpaths, labels and drivers in --mount are not supported by berth yet")
+			}
+			s.NoCopy = o.NoCopy
+		}
+	default:
+		return Spec{}, errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf("mounts of type %q are not supported by berth yet", m.Type))
+	}
+	if err := s.validate(); err != nil {
+		return Spec{}, err
+	}
+	return s, nil
+}
+
+// Specs parses a container's -v binds, then its --mount entries.
+func Specs(binds []string, mounts []mount.Mount) ([]Spec, error) {
+	out := make([]Spec, 0, len(binds)+len(mounts))
+	for _, raw := range binds {
+		s, err := Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	for _, m := range mounts {
+		s, err := FromMount(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // validate applies docker's mount config checks to a parsed spec.

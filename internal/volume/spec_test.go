@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -60,12 +61,21 @@ func TestParse(t *testing.T) {
 
 func TestMountPoints(t *testing.T) {
 	folder := func(name string) string { return "/v/" + name + "/_data" }
-	got := MountPoints([]string{"/srv:/data", "/etc/x:/x:ro,rslave", "db:/db", "db2:/db2:ro", "/bad:rel"}, folder)
+	specs, err := Specs([]string{"/srv:/data", "/etc/x:/x:ro,rslave", "db:/db", "db2:/db2:ro"}, []mount.Mount{
+		{Type: mount.TypeBind, Source: "/m", Target: "/m", ReadOnly: true},
+		{Type: mount.TypeVolume, Source: "mv", Target: "/mv"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := MountPoints(specs, folder)
 	want := []containertypes.MountPoint{
 		{Type: mount.TypeBind, Source: "/srv", Destination: "/data", RW: true, Propagation: mount.PropagationRPrivate},
 		{Type: mount.TypeBind, Source: "/etc/x", Destination: "/x", Mode: "ro,rslave", Propagation: mount.PropagationRSlave},
 		{Type: mount.TypeVolume, Name: "db", Source: "/v/db/_data", Destination: "/db", Driver: "local", Mode: "z", RW: true},
 		{Type: mount.TypeVolume, Name: "db2", Source: "/v/db2/_data", Destination: "/db2", Driver: "local", Mode: "ro"},
+		{Type: mount.TypeBind, Source: "/m", Destination: "/m", Propagation: mount.PropagationRPrivate},
+		{Type: mount.TypeVolume, Name: "mv", Source: "/v/mv/_data", Destination: "/mv", Driver: "local", RW: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("MountPoints = %+v, want %+v", got, want)
@@ -75,14 +85,18 @@ func TestMountPoints(t *testing.T) {
 	}
 }
 
-func TestCreateBindSources(t *testing.T) {
+func TestPrepareBindSources(t *testing.T) {
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "file")
 	if err := os.WriteFile(existing, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "a", "b")
-	if err := CreateBindSources([]string{existing + ":/f", missing + ":/d:ro", "db:/db"}); err != nil {
+	specs, err := Specs([]string{existing + ":/f", missing + ":/d:ro", "db:/db"}, []mount.Mount{{Type: mount.TypeBind, Source: existing, Target: "/g"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := PrepareBindSources(specs); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(missing); err != nil || !fi.IsDir() {
@@ -90,5 +104,44 @@ func TestCreateBindSources(t *testing.T) {
 	}
 	if fi, err := os.Stat(existing); err != nil || fi.IsDir() {
 		t.Errorf("existing file source changed: %v", err)
+	}
+	gone := filepath.Join(dir, "gone")
+	specs, _ = Specs(nil, []mount.Mount{{Type: mount.TypeBind, Source: gone, Target: "/g"}})
+	want := `invalid mount config for type "bind": bind source path does not exist: ` + gone
+	if err := PrepareBindSources(specs); err == nil || err.Error() != want || !errdefs.IsInvalidArgument(err) {
+		t.Errorf("--mount bind of a missing path: %v", err)
+	}
+	if _, err := os.Stat(gone); !os.IsNotExist(err) {
+		t.Errorf("--mount bind source created: %v", err)
+	}
+}
+
+func TestFromMount(t *testing.T) {
+	tests := []struct {
+		m    mount.Mount
+		want Spec
+		err  string
+	}{
+		{m: mount.Mount{Type: mount.TypeBind, Source: "/s", Target: "/t", BindOptions: &mount.BindOptions{Propagation: mount.PropagationRShared}}, want: Spec{Type: mount.TypeBind, Source: "/s", Target: "/t", Propagation: mount.PropagationRShared, FromMount: true}},
+		{m: mount.Mount{Type: mount.TypeVolume, Target: "/t", ReadOnly: true, VolumeOptions: &mount.VolumeOptions{NoCopy: true}}, want: Spec{Type: mount.TypeVolume, Target: "/t", ReadOnly: true, NoCopy: true, FromMount: true}},
+		{m: mount.Mount{Type: mount.TypeBind, Target: "/t"}, err: `invalid mount config for type "bind": field Source must not be empty`},
+		{m: mount.Mount{Type: mount.TypeBind, Source: "rel", Target: "/t"}, err: `invalid mount config for type "bind": invalid mount path: 'rel' mount path must be absolute`},
+		{m: mount.Mount{Type: mount.TypeBind, Source: "/s", Target: "t"}, err: `invalid mount config for type "bind": invalid mount path: 't' mount path must be absolute`},
+		{m: mount.Mount{Type: mount.TypeBind, Source: "/s", Target: "/t", VolumeOptions: &mount.VolumeOptions{}}, err: `invalid mount config for type "bind": field VolumeOptions must not be specified`},
+		{m: mount.Mount{Type: mount.TypeVolume, Source: "v", Target: "/t", BindOptions: &mount.BindOptions{}}, err: `invalid mount config for type "volume": field BindOptions must not be specified`},
+		{m: mount.Mount{Type: mount.TypeVolume, Source: "a/b", Target: "/t"}, err: `"a/b" includes invalid characters`},
+		{m: mount.Mount{Type: mount.TypeTmpfs, Target: "/t"}, err: `mounts of type "tmpfs" are not supported by berth yet`},
+	}
+	for _, tt := range tests {
+		got, err := FromMount(tt.m)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("FromMount(%+v) error = %v, want %q", tt.m, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("FromMount(%+v) = %+v, %v; want %+v", tt.m, got, err, tt.want)
+		}
 	}
 }
