@@ -156,8 +156,9 @@ func (d *Daemon) volumesInUse() map[string][]string {
 		}
 		c.Unlock()
 	}
-	for _, ids := range used {
+	for name, ids := range used {
 		slices.Sort(ids)
+		used[name] = slices.Compact(ids) // one container may mount a volume twice
 	}
 	return used
 }
