@@ -41,6 +41,7 @@ type fakeBackend struct {
 	tags       map[string]string     // "repo:tag" -> image id
 	seq        int
 	networks   fakeNetworks // fake_networks_test.go
+	execs      fakeExecs    // exec_test.go
 }
 
 type fakeContainer struct {

@@ -193,4 +193,5 @@ func (s *Server) routes() {
 	s.distributionRoutes()
 	s.networkRoutes()
 	s.swarmRoutes()
+	s.execRoutes()
 }

@@ -26,6 +26,9 @@ type Launcher struct {
 	Ignore []syscall.Signal
 	// Output is what an attach to a fake process receives on stdout.
 	Output string
+	// ExecFunc plays the processes exec'd in the fake shims; nil runs none
+	// and exits 0.
+	ExecFunc func(ctx context.Context, o shim.ExecOpts) (int, error)
 
 	mu      sync.Mutex
 	starts  []shim.Config
@@ -219,6 +222,24 @@ func (s *Shim) Attach(ctx context.Context, o shim.AttachOpts) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Exec plays an exec'd process with the launcher's ExecFunc, as pid 1 of
+// the fake's numbering plus one; a fake whose process exited refuses it.
+func (s *Shim) Exec(ctx context.Context, o shim.ExecOpts) (int, error) {
+	if s.Exited() {
+		return 0, errdefs.ErrConflict.WithMessage("container is not running")
+	}
+	if o.Started != nil {
+		o.Started(s.pid+1, func(width, height uint16) error { return nil })
+	}
+	s.l.mu.Lock()
+	f := s.l.ExecFunc
+	s.l.mu.Unlock()
+	if f == nil {
+		return 0, nil
+	}
+	return f(ctx, o)
 }
 
 // Shutdown records that the daemon acknowledged the exit; the shim goes.
