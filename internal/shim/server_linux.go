@@ -37,11 +37,11 @@ type server struct {
 	outputDone chan struct{} // closed when the output copiers are done
 	cgroup     oomCounter
 
-	mu       sync.Mutex
-	state    string
-	execSeq  int // names the files of each exec
-	subs  map[*subscriber]struct{}
-	ended bool // output over: new attaches end at once
+	mu      sync.Mutex
+	state   string
+	execSeq int // names the files of each exec
+	subs    map[*subscriber]struct{}
+	ended   bool // output over: new attaches end at once
 	// holding keeps the output in held for the attaches that connect
 	// before the release (Config.HoldOutput)
 	holding bool
