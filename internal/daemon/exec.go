@@ -168,7 +168,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 // does; docker's CLI shows it.
 func execStartError(err error) error {
 	if ee, ok := errors.AsType[*runtime.ExecError](err); ok {
-		return fmt.Errorf("OCI runtime exec failed: %s: unknown: %w", ee.Msg, err)
+		return &runtime.ExecError{Failure: ee.Failure, Msg: "OCI runtime exec failed: " + ee.Msg + ": unknown"}
 	}
 	return err
 }

@@ -26,8 +26,11 @@ type Launcher struct {
 	Ignore []syscall.Signal
 	// Output is what an attach to a fake process receives on stdout.
 	Output string
-	// ExecFunc plays the processes exec'd in the fake shims; nil runs none
-	// and exits 0.
+	// ExecErr makes Exec fail before the process runs (as a command the
+	// runtime cannot execute does).
+	ExecErr error
+	// ExecFunc plays the processes exec'd in the fake shims once they run;
+	// nil runs none and exits 0.
 	ExecFunc func(ctx context.Context, o shim.ExecOpts) (int, error)
 
 	mu      sync.Mutex
@@ -230,12 +233,15 @@ func (s *Shim) Exec(ctx context.Context, o shim.ExecOpts) (int, error) {
 	if s.Exited() {
 		return 0, errdefs.ErrConflict.WithMessage("container is not running")
 	}
+	s.l.mu.Lock()
+	f, startErr := s.l.ExecFunc, s.l.ExecErr
+	s.l.mu.Unlock()
+	if startErr != nil {
+		return 0, startErr
+	}
 	if o.Started != nil {
 		o.Started(s.pid+1, func(width, height uint16) error { return nil })
 	}
-	s.l.mu.Lock()
-	f := s.l.ExecFunc
-	s.l.mu.Unlock()
 	if f == nil {
 		return 0, nil
 	}
