@@ -70,6 +70,23 @@ func (s *Supervisor) Exec(id string) (*Exec, error) {
 	return nil, errdefs.ErrNotFound.WithMessage(fmt.Sprintf("No such exec instance: %s", id))
 }
 
+// forgetExecsLocked drops the exec sessions of a container that exited, as
+// dockerd does, except those still streaming their last output: their
+// clients read the exit code next. s.mu is held.
+func (s *Supervisor) forgetExecsLocked(containerID string) {
+	for id, e := range s.execs {
+		if e.ContainerID != containerID {
+			continue
+		}
+		e.mu.Lock()
+		streaming := e.started && e.exitCode == nil
+		e.mu.Unlock()
+		if !streaming {
+			delete(s.execs, id)
+		}
+	}
+}
+
 // StartExec runs e in its container's shim and streams its stdio until it
 // exits; the exit code is then in e's state. A command the runtime could
 // not execute records docker's 127 or 126 and returns the

@@ -113,3 +113,25 @@ func TestExecOutlivesItsClient(t *testing.T) {
 		t.Errorf("exit after the client left %+v, want 5 recorded", st)
 	}
 }
+
+func TestExecsForgottenWithTheirContainer(t *testing.T) {
+	s, l, _ := newSupervisor(t)
+	start(t, s, newContainer("c1", "", 0))
+	start(t, s, newContainer("c2", "", 0))
+	ended := s.NewExec("c1", []byte(`{}`), false, nil)
+	if err := s.StartExec(context.Background(), ended, tasks.ExecStreams{}); err != nil {
+		t.Fatal(err)
+	}
+	unstarted := s.NewExec("c1", []byte(`{}`), false, nil)
+	other := s.NewExec("c2", []byte(`{}`), false, nil)
+	l.Shim("/run/test/c1").Exit(0)
+	eventually(t, "c1's exit", func() bool { return s.Get("c1") == nil })
+	for _, e := range []*tasks.Exec{ended, unstarted} {
+		if _, err := s.Exec(e.ID); !errdefs.IsNotFound(err) {
+			t.Errorf("exec of the exited container still known: %v", err)
+		}
+	}
+	if _, err := s.Exec(other.ID); err != nil {
+		t.Errorf("exec of the running container forgotten: %v", err)
+	}
+}
