@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -140,6 +141,34 @@ func TestExecTTY(t *testing.T) {
 		_ = mark
 		if got := inspect(t, d, name, "{{.State.Running}}"); got != "true" {
 			t.Errorf("after the exec, Running = %q", got)
+		}
+	})
+}
+
+// TestExecPrivileged: --privileged gives the exec every capability (here
+// CAP_SYS_ADMIN, bit 21) that the container itself lacks.
+func TestExecPrivileged(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	eachCLI(t, d, func(t *testing.T, c cli) {
+		name := unique("execpriv")
+		rmOnCleanup(t, d, name)
+		c.ok(t, "run", "-d", "--name", name, "busybox", "sleep", "300")
+		capEff := func(args ...string) uint64 {
+			t.Helper()
+			out := c.ok(t, append(append([]string{"exec"}, args...), name, "sh", "-c", "grep CapEff /proc/self/status")...)
+			v, err := strconv.ParseUint(strings.TrimSpace(strings.TrimPrefix(out, "CapEff:")), 16, 64)
+			if err != nil {
+				t.Fatalf("CapEff %q: %v", out, err)
+			}
+			return v
+		}
+		const sysAdmin = 1 << 21
+		if plain := capEff(); plain&sysAdmin != 0 {
+			t.Errorf("a plain exec has CAP_SYS_ADMIN: %x", plain)
+		}
+		if priv := capEff("--privileged"); priv&sysAdmin == 0 {
+			t.Errorf("exec --privileged lacks CAP_SYS_ADMIN: %x", priv)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
@@ -36,9 +37,6 @@ func (d *Daemon) ContainerExecCreate(ctx context.Context, name string, req *cont
 		if _, err := term.ToBytes(req.DetachKeys); err != nil {
 			return "", errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("Invalid detach keys (%s) provided", req.DetachKeys))
 		}
-	}
-	if req.Privileged {
-		return "", errdefs.ErrNotImplemented.WithMessage("berth does not support privileged exec yet")
 	}
 	c.Lock()
 	status, paused := c.State.Status, c.State.Status == containertypes.StatePaused
@@ -82,12 +80,18 @@ func (d *Daemon) execProcess(c *container.Container, req *containertypes.ExecCre
 	if err != nil {
 		return nil, err
 	}
-	return execProcess(spec.Process, filepath.Join(bundle, "rootfs"), hostname, env, cwd, user, req)
+	var hostCaps []string
+	if req.Privileged {
+		hostCaps = oci.DetectHost().Capabilities
+	}
+	return execProcess(spec.Process, filepath.Join(bundle, "rootfs"), hostname, env, cwd, user, hostCaps, req)
 }
 
 // execProcess derives an exec's process from the container's (pure but for
-// reading the image's /etc/passwd and /etc/group for a user name).
-func execProcess(base *specs.Process, rootfs, hostname string, containerEnv []string, containerCwd, containerUser string, req *containertypes.ExecCreateRequest) (*specs.Process, error) {
+// reading the image's /etc/passwd and /etc/group for a user name). A
+// privileged exec gets hostCaps, every capability the host grants, as in
+// docker; nil leaves it the container's.
+func execProcess(base *specs.Process, rootfs, hostname string, containerEnv []string, containerCwd, containerUser string, hostCaps []string, req *containertypes.ExecCreateRequest) (*specs.Process, error) {
 	p := *base
 	p.Args = append([]string(nil), req.Cmd...)
 	p.Terminal = req.Tty
@@ -109,6 +113,13 @@ func execProcess(base *specs.Process, rootfs, hostname string, containerEnv []st
 			return nil, err
 		}
 		p.User = u
+	}
+	if req.Privileged && hostCaps != nil {
+		p.Capabilities = &specs.LinuxCapabilities{
+			Bounding:  slices.Clone(hostCaps),
+			Effective: slices.Clone(hostCaps),
+			Permitted: slices.Clone(hostCaps),
+		}
 	}
 	return &p, nil
 }

@@ -118,6 +118,27 @@ func TestExecStreamsOnlyWhatWasAttached(t *testing.T) {
 	}
 }
 
+func TestExecPrivilegedGetsTheHostsCapabilities(t *testing.T) {
+	base := &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN"}, Effective: []string{"CAP_CHOWN"}, Permitted: []string{"CAP_CHOWN"}}}
+	host := []string{"CAP_CHOWN", "CAP_SYS_ADMIN"}
+	for _, privileged := range []bool{false, true} {
+		p, err := execProcess(base, t.TempDir(), "h", nil, "", "", host, &containertypes.ExecCreateRequest{Cmd: []string{"x"}, Privileged: privileged})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := base.Capabilities.Effective
+		if privileged {
+			want = host
+		}
+		if !slices.Equal(p.Capabilities.Effective, want) || !slices.Equal(p.Capabilities.Bounding, want) || !slices.Equal(p.Capabilities.Permitted, want) {
+			t.Errorf("privileged %v: capabilities %+v, want %v", privileged, p.Capabilities, want)
+		}
+	}
+	if !slices.Equal(base.Capabilities.Effective, []string{"CAP_CHOWN"}) {
+		t.Error("the container's process was modified")
+	}
+}
+
 func TestExecRefusals(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -129,7 +150,7 @@ func TestExecRefusals(t *testing.T) {
 		t.Errorf("exec in an unknown container: %v", err)
 	}
 	e.run(t, "ctr", nil)
-	for _, req := range []containertypes.ExecCreateRequest{{}, {Cmd: []string{"x"}, DetachKeys: "ctrl-"}, {Cmd: []string{"x"}, Privileged: true}} {
+	for _, req := range []containertypes.ExecCreateRequest{{}, {Cmd: []string{"x"}, DetachKeys: "ctrl-"}} {
 		if _, err := e.d.ContainerExecCreate(ctx, "ctr", &req); err == nil {
 			t.Errorf("exec %+v accepted", req)
 		}
