@@ -3,10 +3,15 @@
 package integration
 
 import (
+	"encoding/json"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creack/pty"
+	containertypes "github.com/moby/moby/api/types/container"
 )
 
 // TestExecOutputAndExitCodes: exec runs in the running container, its
@@ -132,6 +137,13 @@ func TestExecTTY(t *testing.T) {
 		mark = tm.expect(mark, "hi-42")
 		tm.send("stty size\r")
 		mark = tm.expect(mark, "24 80")
+		// a resize of the client's terminal reaches the exec's
+		if err := pty.Setsize(tm.ptmx, &pty.Winsize{Rows: 30, Cols: 100}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		tm.send("stty size\r")
+		mark = tm.expect(mark, "30 100")
 		tm.send("tty\r")
 		mark = tm.expect(mark, "/dev/pts/")
 		tm.send("exit 4\r")
@@ -171,4 +183,63 @@ func TestExecPrivileged(t *testing.T) {
 			t.Errorf("exec --privileged lacks CAP_SYS_ADMIN: %x", priv)
 		}
 	})
+}
+
+// TestExecAPI: the exec endpoints' statuses and inspect, as dockerd answers.
+func TestExecAPI(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	name := unique("execapi")
+	rmOnCleanup(t, d, name)
+	d.Berth(t, "run", "-d", "--name", name, "busybox", "sleep", "300").Success(t)
+	id := inspect(t, d, name, "{{.Id}}")
+
+	status, _, body := apiCall(t, d, "POST", "/containers/"+name+"/exec", `{"Cmd":["sh","-c","exit 6"],"User":"0"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("exec create: %d %s", status, body)
+	}
+	var created containertypes.ExecCreateResponse
+	if err := json.Unmarshal([]byte(body), &created); err != nil || !fullID.MatchString(created.ID) {
+		t.Fatalf("exec create body %q", body)
+	}
+	status, _, body = apiCall(t, d, "POST", "/exec/"+created.ID+"/start", `{"Detach":true}`)
+	if status != http.StatusOK {
+		t.Fatalf("exec start detached: %d %s", status, body)
+	}
+	var insp containertypes.ExecInspectResponse
+	waitFor(t, 10*time.Second, "the exec's exit", func() bool {
+		_, _, body = apiCall(t, d, "GET", "/exec/"+created.ID+"/json", "")
+		insp = containertypes.ExecInspectResponse{}
+		return json.Unmarshal([]byte(body), &insp) == nil && insp.ExitCode != nil
+	})
+	if *insp.ExitCode != 6 || insp.Running || insp.ContainerID != id || insp.ID != created.ID || insp.Pid <= 0 ||
+		insp.ProcessConfig == nil || insp.ProcessConfig.Entrypoint != "sh" || strings.Join(insp.ProcessConfig.Arguments, " ") != "-c exit 6" || insp.ProcessConfig.User != "0" {
+		t.Errorf("exec inspect %s", body)
+	}
+	// an exec runs once
+	if status, _, body = apiCall(t, d, "POST", "/exec/"+created.ID+"/start", `{"Detach":true}`); status != http.StatusConflict {
+		t.Errorf("second start: %d %s, want 409", status, body)
+	}
+	if status, _, body = apiCall(t, d, "POST", "/exec/"+created.ID+"/resize?h=10&w=20", ""); status != http.StatusOK {
+		t.Errorf("resize: %d %s", status, body)
+	}
+	for _, path := range []string{"/exec/nosuch/json"} {
+		if status, _, body = apiCall(t, d, "GET", path, ""); status != http.StatusNotFound {
+			t.Errorf("GET %s: %d %s, want 404", path, status, body)
+		}
+	}
+	if status, _, body = apiCall(t, d, "POST", "/exec/nosuch/start", `{"Detach":true}`); status != http.StatusNotFound {
+		t.Errorf("start of an unknown exec: %d %s, want 404", status, body)
+	}
+	if status, _, body = apiCall(t, d, "POST", "/containers/it-no-such/exec", `{"Cmd":["true"]}`); status != http.StatusNotFound {
+		t.Errorf("exec in an unknown container: %d %s, want 404", status, body)
+	}
+	if status, _, body = apiCall(t, d, "POST", "/containers/"+name+"/exec", `{"Cmd":[]}`); status != http.StatusBadRequest {
+		t.Errorf("exec without a command: %d %s, want 400", status, body)
+	}
+	d.Berth(t, "kill", name).Success(t)
+	status, _, body = apiCall(t, d, "POST", "/containers/"+name+"/exec", `{"Cmd":["true"]}`)
+	if status != http.StatusConflict || errorMessage(t, body) != "container "+id+" is not running" {
+		t.Errorf("exec in a stopped container: %d %s, want 409 with docker's message", status, body)
+	}
 }

@@ -138,22 +138,8 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	}
 	meta := e.Meta.(*containertypes.ExecCreateRequest)
 	if opts.Detach {
-		started := make(chan error, 1)
-		go func() {
-			// The exec outlives the request; its process's output is discarded.
-			err := d.tasks.StartExec(context.WithoutCancel(ctx), e, tasks.ExecStreams{})
-			if err != nil {
-				d.log.Warn("detached exec failed", "exec", e.ID, "container", e.ContainerID, "err", err)
-			}
-			started <- err
-		}()
-		// Report an exec that could not even start, as dockerd does.
-		select {
-		case err := <-started:
-			return execStartError(err)
-		case <-e.Running():
-			return nil
-		}
+		// The exec outlives the request; its output is discarded.
+		return execStartError(d.tasks.StartExecDetached(context.WithoutCancel(ctx), e))
 	}
 	streams, err := opts.GetStreams(!e.Tty)
 	if err != nil {

@@ -91,21 +91,62 @@ func (s *Supervisor) forgetExecsLocked(containerID string) {
 // exits; the exit code is then in e's state. A command the runtime could
 // not execute records docker's 127 or 126 and returns the
 // *runtime.ExecError. An exec runs once: a second start is a conflict.
+// When ctx ends first, StartExec returns and the process runs on.
 func (s *Supervisor) StartExec(ctx context.Context, e *Exec, streams ExecStreams) error {
+	t, err := s.claimExec(e)
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-s.runExec(ctx, t, e, streams):
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// StartExecDetached runs e in the background, its output discarded, and
+// returns once the process runs, or the error that kept it from running.
+func (s *Supervisor) StartExecDetached(ctx context.Context, e *Exec) error {
+	t, err := s.claimExec(e)
+	if err != nil {
+		return err
+	}
+	result := s.runExec(ctx, t, e, ExecStreams{})
+	select {
+	case err := <-result:
+		return err
+	case <-e.runs:
+		go func() {
+			if err := <-result; err != nil {
+				s.log.Warn("detached exec failed", "exec", e.ID, "container", e.ContainerID, "err", err)
+			}
+		}()
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// claimExec marks e started, once, in its running container.
+func (s *Supervisor) claimExec(e *Exec) (*Task, error) {
 	t := s.Get(e.ContainerID)
 	if t == nil {
-		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("container %s is not running", e.ContainerID))
+		return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf("container %s is not running", e.ContainerID))
 	}
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.started {
-		e.mu.Unlock()
-		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("Error: Exec command %s has already run", e.ID))
+		return nil, errdefs.ErrConflict.WithMessage(fmt.Sprintf("Error: Exec command %s has already run", e.ID))
 	}
 	e.started = true
-	e.mu.Unlock()
+	return t, nil
+}
 
-	// The process runs until it exits whatever becomes of the client: its
-	// exit is recorded by a call that outlives ctx.
+// runExec runs a claimed exec; the channel yields its end. The process runs
+// until it exits whatever becomes of the client: its exit is recorded by a
+// call that outlives ctx.
+func (s *Supervisor) runExec(ctx context.Context, t *Task, e *Exec, streams ExecStreams) <-chan error {
 	result := make(chan error, 1)
 	go func() {
 		code, err := t.shim.Exec(context.WithoutCancel(ctx), shim.ExecOpts{
@@ -129,12 +170,7 @@ func (s *Supervisor) StartExec(ctx context.Context, e *Exec, streams ExecStreams
 		close(e.done)
 		result <- err
 	}()
-	select {
-	case err := <-result:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return result
 }
 
 // Running is closed once e's process runs.

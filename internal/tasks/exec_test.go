@@ -135,3 +135,37 @@ func TestExecsForgottenWithTheirContainer(t *testing.T) {
 		t.Errorf("exec of the running container forgotten: %v", err)
 	}
 }
+
+func TestExecDetached(t *testing.T) {
+	s, l, _ := newSupervisor(t)
+	start(t, s, newContainer("c1", "", 0))
+	release := make(chan struct{})
+	l.ExecFunc = func(ctx context.Context, o shim.ExecOpts) (int, error) {
+		if o.Stdin != nil || o.Stdout != nil || o.Stderr != nil {
+			t.Error("a detached exec was given streams")
+		}
+		<-release
+		return 2, nil
+	}
+	e := s.NewExec("c1", []byte(`{}`), false, nil)
+	if err := s.StartExecDetached(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.State(); !st.Running {
+		t.Errorf("StartExecDetached returned before the process ran: %+v", st)
+	}
+	if err := s.StartExecDetached(context.Background(), e); !errdefs.IsConflict(err) {
+		t.Errorf("second start: %v, want a conflict", err)
+	}
+	close(release)
+	<-e.Done()
+	if st := e.State(); st.ExitCode == nil || *st.ExitCode != 2 {
+		t.Errorf("detached exec's exit %+v, want 2", st)
+	}
+
+	l.ExecErr = &runtime.ExecError{Failure: runtime.CommandNotFound, Msg: "not found"}
+	e = s.NewExec("c1", []byte(`{}`), false, nil)
+	if err := s.StartExecDetached(context.Background(), e); err == nil {
+		t.Error("a detached exec that could not run reported no error")
+	}
+}
