@@ -154,6 +154,22 @@ func TestExecTTY(t *testing.T) {
 		if got := inspect(t, d, name, "{{.State.Running}}"); got != "true" {
 			t.Errorf("after the exec, Running = %q", got)
 		}
+
+		// Ctrl-P Ctrl-Q detaches from the exec, whose shell runs on
+		tm = startTerm(t, c.cmd("exec", "-it", name, "sh"), 24, 80)
+		tm.expect(0, "# ")
+		tm.send("\x10\x11")
+		if code := tm.exit(); code != 1 || !strings.Contains(tm.screen(), "read escape sequence") {
+			t.Errorf("detach from exec exited %d, want 1 and \"read escape sequence\"; the terminal showed:\n%q", code, tm.screen())
+		}
+		waitFor(t, 5*time.Second, "the detached shell still running", func() bool {
+			for _, l := range lines(c.ok(t, "exec", name, "ps", "-o", "args")) {
+				if strings.TrimSpace(l) == "sh" {
+					return true
+				}
+			}
+			return false
+		})
 	})
 }
 

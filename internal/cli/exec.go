@@ -96,9 +96,10 @@ func runExec(ctx context.Context, c *Cli, container string, command []string, op
 		s.in = c.In
 	}
 	if err := s.stream(streamCtx); err != nil {
-		if isEscape(err) || errors.Is(err, context.Canceled) {
+		if errors.Is(err, context.Canceled) {
 			return nil
 		}
+		// docker prints "read escape sequence" after a detach, and exits 1
 		return err
 	}
 	insp, err := api.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
