@@ -375,7 +375,7 @@ func TestAPIGapsCLI(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
 	t.Run("unknown command", func(t *testing.T) {
-		for _, args := range [][]string{{"nosuch"}, {"exec", "-it", "c", "sh"}, {"-H", d.Host, "nosuch", "--flag"}} {
+		for _, args := range [][]string{{"nosuch"}, {"frobnicate", "-it", "c", "sh"}, {"-H", d.Host, "nosuch", "--flag"}} {
 			r := d.Berth(t, args...).Fails(t, 1)
 			name := args[0]
 			if name == "-H" {

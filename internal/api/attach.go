@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -24,20 +25,9 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hijacker, ok := w.(http.Hijacker)
-	if !ok {
-		return errdefs.ErrInvalidArgument.WithMessage("attach needs a connection that can be hijacked")
-	}
-	_, upgrade := r.Header["Upgrade"]
-	multiplexedType := versionAtLeast(r.Context(), "1.42")
-
 	ctx, cancel := s.longPoll(r.Context())
 	defer cancel()
 
-	var (
-		mu   sync.Mutex
-		conn net.Conn
-	)
 	opts := AttachOptions{
 		UseStdin:   boolValue(q, "stdin"),
 		UseStdout:  boolValue(q, "stdout"),
@@ -46,61 +36,100 @@ func (s *Server) containerAttach(w http.ResponseWriter, r *http.Request) error {
 		Stream:     boolValue(q, "stream"),
 		DetachKeys: q.Get("detachKeys"),
 	}
-	opts.GetStreams = func(multiplexed bool) (*AttachStreams, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if conn != nil {
-			return nil, errors.New("attach: streams already taken")
-		}
-		c, brw, err := hijacker.Hijack()
-		if err != nil {
-			return nil, fmt.Errorf("attach: hijack connection: %w", err)
-		}
-		conn = c
-		go watchHangup(ctx, c, cancel)
-		// Take the bytes the server read ahead before writing anything.
-		stdin := newHijackedStdin(c, brw.Reader)
-		contentType := mediaTypeRawStream
-		if multiplexed && multiplexedType {
-			contentType = mediaTypeMultiplexedStream
-		}
-		if err := writeHijackHeader(c, w.Header(), upgrade, contentType); err != nil {
-			return nil, fmt.Errorf("attach: write response header: %w", err)
-		}
-		streams := &AttachStreams{}
-		if opts.UseStdin {
-			streams.Stdin = stdin
-		}
-		if multiplexed {
-			streams.Stdout, streams.Stderr, _ = newStdWriters(c)
-		} else {
-			raw := &lockedWriter{mu: new(sync.Mutex), w: c}
-			streams.Stdout, streams.Stderr = raw, raw
-		}
-		return streams, nil
+	hs, err := s.newHijackSession(ctx, cancel, w, r, opts.UseStdin)
+	if err != nil {
+		return err
 	}
-
-	// Once hijacked, the connection is ours to close, even if the backend
-	// panics.
-	hijacked := func() net.Conn {
-		mu.Lock()
-		defer mu.Unlock()
-		return conn
-	}
-	defer func() {
-		if c := hijacked(); c != nil {
-			closeHijacked(c)
-			s.untrack(c)
-		}
-	}()
+	defer hs.close()
+	opts.GetStreams = hs.getStreams
 
 	err = s.backend.ContainerAttach(ctx, r.PathValue("id"), opts)
-	if err != nil && hijacked() != nil {
+	if err != nil && hs.hijacked() != nil {
 		// The client has its 101: all it can learn is the end of the stream.
 		s.opts.Logf("api: attach to %s: %v", r.PathValue("id"), err)
 		return nil
 	}
 	return err
+}
+
+// hijackSession hands a request's connection to the engine as streams,
+// once the engine asks for them (attach, exec start).
+type hijackSession struct {
+	s         *Server
+	ctx       context.Context
+	cancel    context.CancelFunc
+	w         http.ResponseWriter
+	hijacker  http.Hijacker
+	upgrade   bool
+	muxType   bool // the client understands the multiplexed media type
+	withStdin bool
+
+	mu   sync.Mutex
+	conn net.Conn
+}
+
+func (s *Server) newHijackSession(ctx context.Context, cancel context.CancelFunc, w http.ResponseWriter, r *http.Request, withStdin bool) (*hijackSession, error) {
+	hijacker, ok := w.(http.Hijacker)
+	if !ok {
+		return nil, errdefs.ErrInvalidArgument.WithMessage("attach needs a connection that can be hijacked")
+	}
+	_, upgrade := r.Header["Upgrade"]
+	return &hijackSession{
+		s: s, ctx: ctx, cancel: cancel, w: w, hijacker: hijacker, upgrade: upgrade,
+		muxType: versionAtLeast(r.Context(), "1.42"), withStdin: withStdin,
+	}, nil
+}
+
+// getStreams hijacks the connection and answers the request: the output
+// is framed with stdcopy when multiplexed (no TTY), raw otherwise.
+func (hs *hijackSession) getStreams(multiplexed bool) (*AttachStreams, error) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.conn != nil {
+		return nil, errors.New("attach: streams already taken")
+	}
+	c, brw, err := hs.hijacker.Hijack()
+	if err != nil {
+		return nil, fmt.Errorf("attach: hijack connection: %w", err)
+	}
+	hs.conn = c
+	go watchHangup(hs.ctx, c, hs.cancel)
+	// Take the bytes the server read ahead before writing anything.
+	stdin := newHijackedStdin(c, brw.Reader)
+	contentType := mediaTypeRawStream
+	if multiplexed && hs.muxType {
+		contentType = mediaTypeMultiplexedStream
+	}
+	if err := writeHijackHeader(c, hs.w.Header(), hs.upgrade, contentType); err != nil {
+		return nil, fmt.Errorf("attach: write response header: %w", err)
+	}
+	streams := &AttachStreams{}
+	if hs.withStdin {
+		streams.Stdin = stdin
+	}
+	if multiplexed {
+		streams.Stdout, streams.Stderr, _ = newStdWriters(c)
+	} else {
+		raw := &lockedWriter{mu: new(sync.Mutex), w: c}
+		streams.Stdout, streams.Stderr = raw, raw
+	}
+	return streams, nil
+}
+
+// hijacked is the hijacked connection, nil before getStreams.
+func (hs *hijackSession) hijacked() net.Conn {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	return hs.conn
+}
+
+// close ends the session: once hijacked, the connection is ours to close,
+// even if the backend panicked.
+func (hs *hijackSession) close() {
+	if c := hs.hijacked(); c != nil {
+		closeHijacked(c)
+		hs.s.untrack(c)
+	}
 }
 
 // writeHijackHeader answers a hijacked request by hand: 101 for clients

@@ -27,6 +27,7 @@ type (
 	ImageImportOptions   = backend.ImageImportOptions
 	ImagePullOptions     = backend.ImagePullOptions
 	ImagePushOptions     = backend.ImagePushOptions
+	ExecStartOptions     = backend.ExecStartOptions
 )
 
 // Backend is everything the HTTP edge needs from the engine. cmd/berthd
@@ -38,6 +39,19 @@ type Backend interface {
 	DistributionBackend
 	NetworkBackend
 	VolumeBackend
+	ExecBackend
+}
+
+// ExecBackend serves /containers/{id}/exec and /exec.
+type ExecBackend interface {
+	// ContainerExecCreate registers an exec in a running container and
+	// returns its id.
+	ContainerExecCreate(ctx context.Context, name string, req *container.ExecCreateRequest) (string, error)
+	// ContainerExecStart runs the exec; without Detach it streams until the
+	// process exits.
+	ContainerExecStart(ctx context.Context, id string, opts ExecStartOptions) error
+	ContainerExecResize(ctx context.Context, id string, height, width uint) error
+	ContainerExecInspect(ctx context.Context, id string) (*container.ExecInspectResponse, error)
 }
 
 // VolumeBackend serves /volumes. An unknown volume is ErrNotFound; removing

@@ -42,6 +42,7 @@ type fakeBackend struct {
 	tags       map[string]string     // "repo:tag" -> image id
 	seq        int
 	networks   fakeNetworks              // fake_networks_test.go
+	execs      fakeExecs                 // exec_test.go
 	volumes    map[string]*volume.Volume // fake_volumes_test.go
 }
 

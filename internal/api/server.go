@@ -194,4 +194,5 @@ func (s *Server) routes() {
 	s.networkRoutes()
 	s.volumeRoutes()
 	s.swarmRoutes()
+	s.execRoutes()
 }

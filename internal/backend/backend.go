@@ -86,3 +86,12 @@ type ImagePushOptions struct {
 	Tag  string // "" pushes every tag of the repository
 	Auth registry.AuthConfig
 }
+
+// ExecStartOptions describe POST /exec/{id}/start. Without Detach, the
+// engine calls GetStreams exactly once, when the exec is about to run
+// (multiplexed is true without a TTY); errors returned before it are sent
+// as normal HTTP errors.
+type ExecStartOptions struct {
+	Detach     bool
+	GetStreams func(multiplexed bool) (*AttachStreams, error)
+}

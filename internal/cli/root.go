@@ -184,6 +184,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 		newRmCommand(c),
 		newRenameCommand(c),
 		newAttachCommand(c),
+		newExecCommand(c),
 		newLogsCommand(c),
 		newPsCommand(c),
 		newContainerCommand(c),
@@ -258,6 +259,7 @@ func newContainerCommand(c *Cli) *cobra.Command {
 	cmd.AddCommand(
 		newAttachCommand(c),
 		newCreateCommand(c),
+		newExecCommand(c),
 		newContainerInspectCommand(c),
 		newKillCommand(c),
 		newLogsCommand(c),

@@ -156,10 +156,10 @@ func TestUnknownCommand(t *testing.T) {
 		{[]string{"help"}, ""},
 		{[]string{"completion", "bash"}, ""},
 		{[]string{"__complete", "ps", ""}, ""},
-		{[]string{"exec", "-it", "c", "sh"}, "exec"},
+		{[]string{"frobnicate", "-it", "c", "sh"}, "frobnicate"},
 		{[]string{"nosuch"}, "nosuch"},
 		{[]string{"-H", "unix:///x", "ps"}, ""},
-		{[]string{"-H", "unix:///x", "exec", "-it"}, "exec"},
+		{[]string{"-H", "unix:///x", "frobnicate", "-it"}, "frobnicate"},
 		{[]string{"--host", "unix:///x", "nosuch"}, "nosuch"},
 		{[]string{"--host=unix:///x", "nosuch"}, "nosuch"},
 		{[]string{"-D", "nosuch"}, "nosuch"},
@@ -176,9 +176,9 @@ func TestUnknownCommand(t *testing.T) {
 
 func TestExecuteUnknownCommand(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := Execute(context.Background(), []string{"exec", "-it", "c", "sh"}, io.NopCloser(strings.NewReader("")), &out, &errb)
-	want := "berth: unknown command: berth exec\n\nRun 'berth --help' for more information\n"
+	code := Execute(context.Background(), []string{"frobnicate", "-it", "c", "sh"}, io.NopCloser(strings.NewReader("")), &out, &errb)
+	want := "berth: unknown command: berth frobnicate\n\nRun 'berth --help' for more information\n"
 	if code != 1 || errb.String() != want {
-		t.Errorf("berth exec -it: exit %d, stderr %q; want 1, %q", code, errb.String(), want)
+		t.Errorf("berth frobnicate -it: exit %d, stderr %q; want 1, %q", code, errb.String(), want)
 	}
 }

@@ -75,9 +75,18 @@ func resizeTTY(ctx context.Context, api *client.Client, id string, height, width
 // every window change, until ctx ends. The first resize is retried briefly:
 // the container's pty may not be ready the instant it starts.
 func monitorTTYSize(ctx context.Context, c *Cli, api *client.Client, id string) {
+	monitorSize(ctx, c, func(height, width uint) error { return resizeTTY(ctx, api, id, height, width) })
+}
+
+// monitorSize is monitorTTYSize for any terminal: resizeTo sets its size
+// (a container's, an exec's).
+func monitorSize(ctx context.Context, c *Cli, resizeTo func(height, width uint) error) {
 	resize := func() error {
 		h, w := ttySize(c.Out)
-		return resizeTTY(ctx, api, id, h, w)
+		if h == 0 && w == 0 {
+			return nil
+		}
+		return resizeTo(h, w)
 	}
 	if err := resize(); err != nil {
 		go func() {

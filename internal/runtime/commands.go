@@ -41,16 +41,6 @@ type State struct {
 // runtime's own message (for example `exec: "foo": executable file not found
 // in $PATH`), and is an *ExecError when the command could not be executed.
 func (r *Runtime) Create(ctx context.Context, id, bundle string, opts CreateOpts) error {
-	// The runtime's stderr is the container's, so its errors are read from a
-	// log file instead.
-	logf, err := os.CreateTemp("", "berth-runtime-*.log")
-	if err != nil {
-		return fmt.Errorf("runtime create %s: %w", id, err)
-	}
-	logPath := logf.Name()
-	logf.Close()
-	defer os.Remove(logPath)
-
 	args := []string{"create", "--bundle", bundle}
 	if opts.Start {
 		args = []string{"run", "--detach", "--bundle", bundle}
@@ -61,22 +51,37 @@ func (r *Runtime) Create(ctx context.Context, id, bundle string, opts CreateOpts
 	if opts.ConsoleSocket != "" {
 		args = append(args, "--console-socket", opts.ConsoleSocket)
 	}
-	cmd := r.command(ctx, logPath, append(args, id)...)
+	return r.runWithStdio(ctx, "create", id, append(args, id), opts.Stdin, opts.Stdout, opts.Stderr)
+}
+
+// runWithStdio runs a command whose stdio becomes the container process's.
+func (r *Runtime) runWithStdio(ctx context.Context, op, id string, args []string, stdin, stdout, stderr *os.File) error {
+	// The runtime's stderr is the process's, so its errors are read from a
+	// log file instead.
+	logf, err := os.CreateTemp("", "berth-runtime-*.log")
+	if err != nil {
+		return fmt.Errorf("runtime %s %s: %w", op, id, err)
+	}
+	logPath := logf.Name()
+	logf.Close()
+	defer os.Remove(logPath)
+
+	cmd := r.command(ctx, logPath, args...)
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("runtime create %s: %w", id, err)
+		return fmt.Errorf("runtime %s %s: %w", op, id, err)
 	}
 	defer devnull.Close()
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = orFile(opts.Stdin, devnull), orFile(opts.Stdout, devnull), orFile(opts.Stderr, devnull)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = orFile(stdin, devnull), orFile(stdout, devnull), orFile(stderr, devnull)
 	if err := cmd.Run(); err != nil {
 		msg := readLog(logPath)
 		if msg == "" {
 			msg = err.Error()
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("runtime create %s: %w", id, ctx.Err())
+			return fmt.Errorf("runtime %s %s: %w", op, id, ctx.Err())
 		}
-		return fmt.Errorf("runtime create %s: %w", id, classify(msg))
+		return fmt.Errorf("runtime %s %s: %w", op, id, classify(msg))
 	}
 	return nil
 }
@@ -133,4 +138,29 @@ func (r *Runtime) State(ctx context.Context, id string) (*State, error) {
 		return nil, fmt.Errorf("runtime state %s: decode: %w", id, err)
 	}
 	return &st, nil
+}
+
+// ExecOpts are the settings of one Exec.
+type ExecOpts struct {
+	ProcessFile   string   // the process to run (runtime-spec process, JSON)
+	PidFile       string   // where the runtime writes the process's pid
+	ConsoleSocket string   // unix socket receiving the pty master (terminal=true)
+	Stdin         *os.File // the process's stdio; nil is /dev/null
+	Stdout        *os.File
+	Stderr        *os.File
+}
+
+// Exec starts an additional process in the running container id and
+// returns once it runs (`exec --detach`): its parent is then the caller's
+// subreaper. Errors are classified like Create's: an *ExecError when the
+// command could not be executed.
+func (r *Runtime) Exec(ctx context.Context, id string, opts ExecOpts) error {
+	args := []string{"exec", "--detach", "--process", opts.ProcessFile}
+	if opts.PidFile != "" {
+		args = append(args, "--pid-file", opts.PidFile)
+	}
+	if opts.ConsoleSocket != "" {
+		args = append(args, "--console-socket", opts.ConsoleSocket)
+	}
+	return r.runWithStdio(ctx, "exec", id, append(args, id), opts.Stdin, opts.Stdout, opts.Stderr)
 }

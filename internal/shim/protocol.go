@@ -25,6 +25,7 @@ const (
 	opWait     = "wait"
 	opShutdown = "shutdown"
 	opRelease  = "release"
+	opExec     = "exec"
 )
 
 // Frame kinds.
@@ -34,6 +35,8 @@ const (
 	frameStderr     byte = 2 // shim -> client
 	frameEnd        byte = 3 // shim -> client: the attach is over (payload: error message, if any)
 	frameStdinClose byte = 4 // client -> shim: the client's stdin ended
+	frameExit       byte = 5 // shim -> client: an exec'd process ended (payload: its exit code, decimal)
+	frameResize     byte = 6 // client -> shim: an exec's terminal size (payload: width, height, big-endian uint16s)
 )
 
 const maxFrame = 1 << 20
@@ -46,6 +49,10 @@ type request struct {
 	Width  uint16 `json:"width,omitempty"`
 	Height uint16 `json:"height,omitempty"`
 	Signal int    `json:"signal,omitempty"`
+	// Process is the runtime-spec process an exec runs (JSON); Tty gives it
+	// a pty, Stdin an open stdin.
+	Process json.RawMessage `json:"process,omitempty"`
+	Tty     bool            `json:"tty,omitempty"`
 }
 
 type response struct {

@@ -37,10 +37,11 @@ type server struct {
 	outputDone chan struct{} // closed when the output copiers are done
 	cgroup     oomCounter
 
-	mu    sync.Mutex
-	state string
-	subs  map[*subscriber]struct{}
-	ended bool // output over: new attaches end at once
+	mu      sync.Mutex
+	state   string
+	execSeq int // names the files of each exec
+	subs    map[*subscriber]struct{}
+	ended   bool // output over: new attaches end at once
 	// holding keeps the output in held for the attaches that connect
 	// before the release (Config.HoldOutput)
 	holding bool
@@ -90,8 +91,12 @@ func (s *server) handle(conn *net.UnixConn) {
 		conn.Close()
 		return
 	}
-	if req.Op == opAttach {
+	switch req.Op {
+	case opAttach:
 		s.attach(conn, br, req) // owns conn from here
+		return
+	case opExec:
+		s.exec(conn, br, req) // owns conn from here
 		return
 	}
 	defer conn.Close()

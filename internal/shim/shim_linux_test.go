@@ -81,6 +81,7 @@ func runSuite(t *testing.T, rt runtimetest.Runtime) {
 		{"ExitRecordedWithoutClient", testExitRecordedWithoutClient},
 		{"StartNowHoldsOutputUntilRelease", testStartNowHoldsOutputUntilRelease},
 		{"NoSignalIgnored", testNoSignalIgnored},
+		{"Exec", testExec},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, rt) })
 	}

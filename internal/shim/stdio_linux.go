@@ -38,7 +38,7 @@ func (s *server) create() error {
 	opts := runtime.CreateOpts{PidFile: filepath.Join(s.cfg.StateDir, initPidName), Start: s.cfg.StartNow}
 	var consoleCh chan consoleResult
 	if s.cfg.Tty {
-		path, l, cleanup, err := listenConsole(s.cfg.StateDir)
+		path, l, cleanup, err := listenConsole(s.cfg.StateDir, consoleName)
 		if err != nil {
 			return err
 		}
@@ -212,14 +212,14 @@ type consoleResult struct {
 // listenConsole opens the socket on which the runtime sends the pty master,
 // in the state directory or, when that path is too long, a temp directory.
 // cleanup closes and removes it.
-func listenConsole(stateDir string) (path string, l *net.UnixListener, cleanup func(), err error) {
-	path = filepath.Join(stateDir, consoleName)
+func listenConsole(stateDir, name string) (path string, l *net.UnixListener, cleanup func(), err error) {
+	path = filepath.Join(stateDir, name)
 	tmpDir := ""
 	if len(path) > maxSocketPath {
 		if tmpDir, err = os.MkdirTemp("", "berth-console-"); err != nil {
 			return "", nil, nil, fmt.Errorf("console socket: %w", err)
 		}
-		path = filepath.Join(tmpDir, consoleName)
+		path = filepath.Join(tmpDir, name)
 	}
 	_ = os.Remove(path)
 	l, err = net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})

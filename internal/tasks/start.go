@@ -127,6 +127,7 @@ func (s *Supervisor) releaseShim(id string, t *Task) {
 	s.mu.Lock()
 	delete(s.running, id)
 	s.stopping[id] = gone
+	s.forgetExecsLocked(id)
 	s.mu.Unlock()
 	close(t.done)
 	s.goTrack(func() {

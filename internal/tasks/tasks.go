@@ -35,6 +35,9 @@ type Shim interface {
 	// Wait returns the exit status once the container exited.
 	Wait(ctx context.Context) (shim.ExitStatus, error)
 	Attach(ctx context.Context, opts shim.AttachOpts) error
+	// Exec runs a process in the container and streams its stdio until it
+	// exits, returning its exit code.
+	Exec(ctx context.Context, opts shim.ExecOpts) (int, error)
 	// Shutdown tells the shim the exit is recorded: it deletes the
 	// container from the runtime and goes.
 	Shutdown(ctx context.Context) error
@@ -94,6 +97,7 @@ type Supervisor struct {
 	stopping map[string]chan struct{}    // exited containers whose shim is finishing
 	pending  map[string][]*PendingAttach // attaches waiting for a start
 	timers   map[string]*restartTimer    // scheduled restarts
+	execs    map[string]*Exec            // exec sessions by id
 	closed   bool
 	wg       sync.WaitGroup // monitors, shim releases and restarts under way
 }
@@ -111,6 +115,7 @@ func New(cfg Config) *Supervisor {
 		stopping: map[string]chan struct{}{},
 		pending:  map[string][]*PendingAttach{},
 		timers:   map[string]*restartTimer{},
+		execs:    map[string]*Exec{},
 	}
 }
 

@@ -22,8 +22,8 @@ import (
 )
 
 // The fake runtime takes runc's command line (the global --root, --log,
-// --log-format and --debug; create, run --detach, start, state, kill,
-// delete) and keeps runc's conventions where the callers read them: errors
+// --log-format and --debug; create, run --detach, start, exec --detach,
+// state, kill, delete) and keeps runc's conventions where the callers read them: errors
 // logged as JSON lines to --log (stderr without it) with runc's words, the
 // pid file, the pty master sent over --console-socket, a created process
 // waiting on an exec fifo until start, the container's pid 1 left detached
@@ -74,6 +74,9 @@ func Main() {
 		err = f.create(cmd, args)
 	case "start":
 		err = f.withContainer(cmd, args, nil, f.start)
+	case "exec":
+		var o execFlags
+		err = f.withContainer(cmd, args, o.define, func(c *container, _ []string) error { return f.exec(c, &o) })
 	case "state":
 		err = f.withContainer(cmd, args, nil, f.state)
 	case "kill":
@@ -489,6 +492,75 @@ func (f *fake) start(c *container, _ []string) error {
 		return err
 	}
 	return os.Remove(path)
+}
+
+// execFlags are runc exec's flags the fake takes.
+type execFlags struct {
+	process, pidFile, consoleSocket string
+	detach                          bool
+}
+
+func (o *execFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&o.process, "process", "", "")
+	fs.StringVar(&o.pidFile, "pid-file", "", "")
+	fs.StringVar(&o.consoleSocket, "console-socket", "", "")
+	fs.BoolVar(&o.detach, "detach", false, "")
+}
+
+// exec runs an additional process from a process.json beside the
+// container's, detached and left to the caller's subreaper, failing with
+// runc's words when its command cannot be executed.
+func (f *fake) exec(c *container, o *execFlags) error {
+	if !o.detach || o.process == "" {
+		return errors.New("the fake runtime execs detached processes from --process only")
+	}
+	if c.status() != "running" {
+		return errors.New("cannot exec in a stopped container")
+	}
+	data, err := os.ReadFile(o.process)
+	if err != nil {
+		return err
+	}
+	var p specs.Process
+	if err := json.Unmarshal(data, &p); err != nil {
+		return fmt.Errorf("parse process: %w", err)
+	}
+	switch {
+	case p.Terminal && o.consoleSocket == "":
+		return errors.New("cannot allocate tty if runc will detach without setting console socket")
+	case !p.Terminal && o.consoleSocket != "":
+		return errors.New("cannot use console socket if runc will not detach or allocate tty")
+	}
+	exe, err := lookPath(&p)
+	if err != nil {
+		return fmt.Errorf("exec failed: unable to start container process: %w", err)
+	}
+	cmd := &exec.Cmd{
+		Path: exe, Args: p.Args, Env: p.Env, Dir: p.Cwd,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if p.Terminal {
+		master, slave, err := pty.Open()
+		if err != nil {
+			return err
+		}
+		defer slave.Close()
+		err = sendConsole(o.consoleSocket, master)
+		master.Close()
+		if err != nil {
+			return fmt.Errorf("send console: %w", err)
+		}
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr.Setctty, cmd.SysProcAttr.Ctty = true, 0
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	if o.pidFile != "" {
+		return writeAtomic(o.pidFile, cmd.Process.Pid)
+	}
+	return nil
 }
 
 // state prints runc's state JSON.

@@ -26,6 +26,12 @@ type Launcher struct {
 	Ignore []syscall.Signal
 	// Output is what an attach to a fake process receives on stdout.
 	Output string
+	// ExecErr makes Exec fail before the process runs (as a command the
+	// runtime cannot execute does).
+	ExecErr error
+	// ExecFunc plays the processes exec'd in the fake shims once they run;
+	// nil runs none and exits 0.
+	ExecFunc func(ctx context.Context, o shim.ExecOpts) (int, error)
 
 	mu      sync.Mutex
 	starts  []shim.Config
@@ -219,6 +225,27 @@ func (s *Shim) Attach(ctx context.Context, o shim.AttachOpts) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Exec plays an exec'd process with the launcher's ExecFunc, as pid 1 of
+// the fake's numbering plus one; a fake whose process exited refuses it.
+func (s *Shim) Exec(ctx context.Context, o shim.ExecOpts) (int, error) {
+	if s.Exited() {
+		return 0, errdefs.ErrConflict.WithMessage("container is not running")
+	}
+	s.l.mu.Lock()
+	f, startErr := s.l.ExecFunc, s.l.ExecErr
+	s.l.mu.Unlock()
+	if startErr != nil {
+		return 0, startErr
+	}
+	if o.Started != nil {
+		o.Started(s.pid+1, func(width, height uint16) error { return nil })
+	}
+	if f == nil {
+		return 0, nil
+	}
+	return f(ctx, o)
 }
 
 // Shutdown records that the daemon acknowledged the exit; the shim goes.
