@@ -270,15 +270,7 @@ func (s *Server) containerRemove(w http.ResponseWriter, r *http.Request) error {
 
 // containerResize answers POST /containers/{id}/resize?h=&w=.
 func (s *Server) containerResize(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQuery(r)
-	if err != nil {
-		return err
-	}
-	height, err := uintValue(q, "h", 0)
-	if err != nil {
-		return err
-	}
-	width, err := uintValue(q, "w", 0)
+	height, width, err := parseSize(r)
 	if err != nil {
 		return err
 	}
@@ -287,6 +279,21 @@ func (s *Server) containerResize(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// parseSize reads a resize request's terminal height and width (?h=&w=).
+func parseSize(r *http.Request) (height, width uint, err error) {
+	q, err := parseQuery(r)
+	if err != nil {
+		return 0, 0, err
+	}
+	if height, err = uintValue(q, "h", 0); err != nil {
+		return 0, 0, err
+	}
+	if width, err = uintValue(q, "w", 0); err != nil {
+		return 0, 0, err
+	}
+	return height, width, nil
 }
 
 // containerRename answers POST /containers/{id}/rename?name=.

@@ -75,15 +75,7 @@ func (s *Server) execStart(w http.ResponseWriter, r *http.Request) error {
 
 // execResize answers POST /exec/{id}/resize?h=&w=.
 func (s *Server) execResize(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQuery(r)
-	if err != nil {
-		return err
-	}
-	height, err := uintValue(q, "h", 0)
-	if err != nil {
-		return err
-	}
-	width, err := uintValue(q, "w", 0)
+	height, width, err := parseSize(r)
 	if err != nil {
 		return err
 	}
