@@ -139,11 +139,7 @@ func (s *Server) distributionInspect(w http.ResponseWriter, r *http.Request) err
 
 // imagePrune answers POST /images/prune?filters=.
 func (s *Server) imagePrune(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQuery(r)
-	if err != nil {
-		return err
-	}
-	filters, err := parseFilters(q)
+	filters, err := requestFilters(r)
 	if err != nil {
 		return err
 	}

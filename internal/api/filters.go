@@ -3,11 +3,22 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 
 	"github.com/containerd/errdefs"
 )
+
+// requestFilters is parseFilters for a request whose query holds nothing
+// else the handler reads.
+func requestFilters(r *http.Request) (Filters, error) {
+	q, err := parseQuery(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseFilters(q)
+}
 
 // parseFilters decodes the `filters` parameter. Clients send either the
 // current form {"key":{"value":true}} (the moby client does) or the legacy

@@ -34,11 +34,7 @@ var (
 // networkFilters parses the `filters` parameter and refuses keys outside
 // accepted with dockerd's message.
 func networkFilters(r *http.Request, accepted []string) (Filters, error) {
-	q, err := parseQuery(r)
-	if err != nil {
-		return nil, err
-	}
-	filters, err := parseFilters(q)
+	filters, err := requestFilters(r)
 	if err != nil {
 		return nil, err
 	}

@@ -18,11 +18,7 @@ func (s *Server) volumeRoutes() {
 
 // volumeList answers GET /volumes?filters=.
 func (s *Server) volumeList(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQuery(r)
-	if err != nil {
-		return err
-	}
-	filters, err := parseFilters(q)
+	filters, err := requestFilters(r)
 	if err != nil {
 		return err
 	}
@@ -70,11 +66,7 @@ func (s *Server) volumeRemove(w http.ResponseWriter, r *http.Request) error {
 
 // volumePrune answers POST /volumes/prune?filters=.
 func (s *Server) volumePrune(w http.ResponseWriter, r *http.Request) error {
-	q, err := parseQuery(r)
-	if err != nil {
-		return err
-	}
-	filters, err := parseFilters(q)
+	filters, err := requestFilters(r)
 	if err != nil {
 		return err
 	}
