@@ -69,10 +69,16 @@ func addInspectCommand(root *cobra.Command, c *Cli) {
 
 // newImageInspectCommand makes `image inspect`.
 func newImageInspectCommand(c *Cli) *cobra.Command {
+	return newObjectInspectCommand(c, "IMAGE", "images", inspectImage)
+}
+
+// newObjectInspectCommand makes the `inspect` of one object group (`image
+// inspect`, `volume inspect`): OBJECT names the arguments in the usage line.
+func newObjectInspectCommand(c *Cli, object, plural string, getter func(*client.Client) inspectGetter) *cobra.Command {
 	var formatFlag string
 	cmd := &cobra.Command{
-		Use:   "inspect [OPTIONS] IMAGE [IMAGE...]",
-		Short: "Display detailed information on one or more images",
+		Use:   "inspect [OPTIONS] " + object + " [" + object + "...]",
+		Short: "Display detailed information on one or more " + plural,
 		Args:  requiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -80,7 +86,7 @@ func newImageInspectCommand(c *Cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runInspect(ctx, c.Out, args, formatFlag, inspectImage(api))
+			return runInspect(ctx, c.Out, args, formatFlag, getter(api))
 		},
 	}
 	cmd.Flags().StringVarP(&formatFlag, "format", "f", "", inspectFormatHelp)

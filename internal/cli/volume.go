@@ -82,22 +82,7 @@ func newVolumeCreateCommand(c *Cli) *cobra.Command {
 
 // newVolumeInspectCommand makes `volume inspect`.
 func newVolumeInspectCommand(c *Cli) *cobra.Command {
-	var formatFlag string
-	cmd := &cobra.Command{
-		Use:   "inspect [OPTIONS] VOLUME [VOLUME...]",
-		Short: "Display detailed information on one or more volumes",
-		Args:  requiresMinArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			api, err := c.Client(ctx)
-			if err != nil {
-				return err
-			}
-			return runInspect(ctx, c.Out, args, formatFlag, inspectVolume(api))
-		},
-	}
-	cmd.Flags().StringVarP(&formatFlag, "format", "f", "", inspectFormatHelp)
-	return cmd
+	return newObjectInspectCommand(c, "VOLUME", "volumes", inspectVolume)
 }
 
 const (
