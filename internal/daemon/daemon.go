@@ -50,6 +50,7 @@ type Daemon struct {
 	volumes    Volumes
 	tasks      *tasks.Supervisor
 	events     *eventlog.Log
+	life       *lifecycle
 
 	mu       sync.Mutex
 	watchers map[string]*watch
@@ -88,6 +89,16 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 		events:      eventlog.New(0),
+		life:        newLifecycle(),
+	}
+	// the stores log docker's volume and network events for every caller
+	d.volumes = eventVolumes{Volumes: parts.Volumes, d: d}
+	d.newNetworks = func(ctx context.Context) (Networks, error) {
+		m, err := parts.Networks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &eventNetworks{Networks: m, d: d}, nil
 	}
 	d.tasks = tasks.New(tasks.Config{Launcher: parts.Launcher, Host: host{d}, Logger: cfg.Logger})
 	if d.networkStateExists() {
