@@ -109,6 +109,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	if err := d.restore(ctx); err != nil {
 		return nil, err
 	}
+	d.seedLifecycle() // the runs re-adopted above were started by an earlier berthd: no start event
 	d.tasks.StartOnBoot(ctx, d.containers.List())
 	return d, nil
 }

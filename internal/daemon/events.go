@@ -461,3 +461,19 @@ func (d *Daemon) logImagesEvent(ctx context.Context, refs []string, action event
 		d.logImageEvent(ctx, img.ID, img.ID, action)
 	}
 }
+
+// seedLifecycle records the state of every container as found at boot, so
+// that a state change of a re-adopted running container (a stop) is not
+// taken for a new run.
+func (d *Daemon) seedLifecycle() {
+	for _, c := range d.containers.List() {
+		c.Lock()
+		d.life.mu.Lock()
+		d.life.status[c.ID] = c.State.Status
+		if c.State.Status == containertypes.StateRunning || c.State.Status == containertypes.StatePaused {
+			d.life.started[c.ID] = c.State.StartedAt
+		}
+		d.life.mu.Unlock()
+		c.Unlock()
+	}
+}
