@@ -78,6 +78,24 @@ func shows(evs []eventLine, keys ...string) []string {
 	return out
 }
 
+// expectCount fails t unless the events since since that pass filters
+// number want.
+func expectCount(t *testing.T, c cli, since time.Time, want int, filters ...string) {
+	t.Helper()
+	if got := shows(replay(t, c, since, filterArgs(filters)...)); len(got) != want {
+		t.Errorf("--filter %q: %q, want %d events", filters, got, want)
+	}
+}
+
+// filterArgs turns key=value filters into --filter flags.
+func filterArgs(filters []string) []string {
+	var args []string
+	for _, f := range filters {
+		args = append(args, "--filter", f)
+	}
+	return args
+}
+
 // inOrder fails t unless want is a subsequence of got.
 func inOrder(t *testing.T, got []string, want ...string) {
 	t.Helper()
@@ -158,7 +176,7 @@ func TestEventsContainerLifecycle(t *testing.T) {
 	})
 }
 
-// TestEventsContainerActions: stop, kill, restart, rename, exec and resize
+// TestEventsContainerActions: stop, kill, restart, rename and exec
 // log docker's actions and attributes.
 func TestEventsContainerActions(t *testing.T) {
 	t.Parallel()
@@ -228,11 +246,7 @@ func TestEventsFilters(t *testing.T) {
 
 		check := func(want []string, keys []string, filters ...string) {
 			t.Helper()
-			var args []string
-			for _, f := range filters {
-				args = append(args, "--filter", f)
-			}
-			got := shows(replay(t, c, since, args...), keys...)
+			got := shows(replay(t, c, since, filterArgs(filters)...), keys...)
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("--filter %q:\n%s\nwant\n%s", filters, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -251,12 +265,8 @@ func TestEventsFilters(t *testing.T) {
 		// container= keeps only a container's own events, not the network's
 		// connect that names it
 		check(nil, nil, "type=network", "event=connect", "network=bridge", "container="+idA)
-		if got := shows(replay(t, c, since, "--filter", "image=busybox", "--filter", "label=evtest="+a, "--filter", "event=start")); len(got) != 1 {
-			t.Errorf("--filter image=busybox: %q, want the start of %s", got, a)
-		}
-		if got := shows(replay(t, c, since, "--filter", "image=alpine", "--filter", "label=evtest="+a)); len(got) != 0 {
-			t.Errorf("--filter image=alpine: %q, want nothing", got)
-		}
+		expectCount(t, c, since, 1, "image=busybox", "label=evtest="+a, "event=start")
+		expectCount(t, c, since, 0, "image=alpine", "label=evtest="+a)
 	})
 }
 
@@ -302,12 +312,8 @@ func TestEventsNetworkAndVolume(t *testing.T) {
 			"network destroy name="+net+" type=bridge",
 			"volume destroy driver=local",
 		)
-		if got := shows(replay(t, c, since, "--filter", "volume="+vol)); len(got) != 4 {
-			t.Errorf("--filter volume=%s: %q, want its 4 events", vol, got)
-		}
-		if got := shows(replay(t, c, since, "--filter", "network="+net)); len(got) != 4 {
-			t.Errorf("--filter network=%s: %q, want its 4 events", net, got)
-		}
+		expectCount(t, c, since, 4, "volume="+vol)
+		expectCount(t, c, since, 4, "network="+net)
 	})
 }
 
@@ -346,9 +352,7 @@ func TestEventsImages(t *testing.T) {
 			"image untag name="+busyboxID,
 			"image load name="+busyboxID,
 		)
-		if got := shows(replay(t, c, since, "--filter", "image="+repo, "--filter", "event=tag")); len(got) != 1 {
-			t.Errorf("--filter image=%s: %q, want its tag", repo, got)
-		}
+		expectCount(t, c, since, 1, "image="+repo, "event=tag")
 	})
 }
 
