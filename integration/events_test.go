@@ -209,6 +209,7 @@ func TestEventsContainerActions(t *testing.T) {
 			"container start name="+renamed,
 			"container restart name="+renamed,
 			"container kill signal=15 name="+renamed,
+			"container kill signal=9 name="+renamed, // the grace period is over
 			"container die exitCode=137 name="+renamed,
 			"container stop name="+renamed,
 			"container destroy name="+renamed,

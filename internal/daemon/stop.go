@@ -95,7 +95,19 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, sig syscall.S
 		return nil
 	}
 	d.lockAndLogContainerEvent(c, events.ActionKill, map[string]string{"signal": strconv.Itoa(int(sig))})
-	if err := d.tasks.Stop(ctx, c.ID, sig, grace); err != nil {
+	// the grace period bounds the wait here rather than in the supervisor,
+	// so that the SIGKILL that ends it is logged (before its die) as docker's
+	wait, cancel := ctx, context.CancelFunc(func() {})
+	if grace >= 0 {
+		wait, cancel = context.WithTimeout(ctx, grace)
+	}
+	err := d.tasks.Stop(wait, c.ID, sig, -1)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		d.lockAndLogContainerEvent(c, events.ActionKill, map[string]string{"signal": strconv.Itoa(int(syscall.SIGKILL))})
+		err = d.tasks.KillAndWait(ctx, c.ID)
+	}
+	if err != nil {
 		return err
 	}
 	d.lockAndLogContainerEvent(c, events.ActionStop, nil)
