@@ -165,6 +165,13 @@ func TestEventsContainerLifecycle(t *testing.T) {
 			}
 		}
 
+		// the CLIs' relative forms, as users type them: "0s" is now in
+		// whole seconds, so wait for the next second first
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+		if got := c.ok(t, "events", "--since", "1m", "--until", "0s", "--filter", "container="+id, "--format", "{{.Action}}"); got != "create\nattach\nstart\ndie\ndestroy" {
+			t.Errorf("events --since 1m --until 0s --filter container=%s: %q", id, got)
+		}
+
 		// docker's default line: time, type, action, id, sorted attributes
 		out := c.ok(t, "events", "--since", timestamp(since), "--until", timestamp(time.Now()),
 			"--filter", "container="+id, "--filter", "event=start")
