@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/berth-project/berth/internal/container"
 	eventlog "github.com/berth-project/berth/internal/events"
 	"github.com/berth-project/berth/internal/network"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // recorded returns every event d logged so far.
@@ -83,6 +86,95 @@ func TestStateEventsOncePerRun(t *testing.T) {
 		got = append(got, fmt.Sprint(m.Actor.ID, " ", m.Action, " ", m.Actor.Attributes["exitCode"], m.Actor.Attributes["execDuration"]))
 	}
 	want := []string{"c1 start ", "c1 die 12", "c1 start ", "c1 oom ", "c1 die 1372"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+}
+
+// endpointsFake is a network manager holding endpoints, whose release is
+// slow enough for two releases to overlap.
+type endpointsFake struct {
+	Networks
+	mu  sync.Mutex
+	eps map[string][]*network.Endpoint
+}
+
+func (f *endpointsFake) Endpoints(id string) []*network.Endpoint {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.eps[id])
+}
+
+func (f *endpointsFake) ReleaseAll(ctx context.Context, id string) error {
+	time.Sleep(20 * time.Millisecond)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.eps, id)
+	return nil
+}
+
+func (f *endpointsFake) Get(ref string) (*network.Network, error) {
+	return &network.Network{ID: ref, Name: "net-" + ref, Driver: "bridge"}, nil
+}
+
+// TestNetworkTeardownLogsEachDisconnectOnce: an exit's release and a
+// removal's may tear a container's networking down at once; each endpoint
+// is reported disconnected once.
+func TestNetworkTeardownLogsEachDisconnectOnce(t *testing.T) {
+	d := &Daemon{events: eventlog.New(0)}
+	fake := &endpointsFake{eps: map[string][]*network.Endpoint{"c1": {
+		{NetworkID: "n1", ContainerID: "c1"}, {NetworkID: "n2", ContainerID: "c1"},
+	}}}
+	m := &eventNetworks{Networks: fake, d: d}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if err := m.ReleaseAll(context.Background(), "c1"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	var got []string
+	for _, e := range recorded(t, d) {
+		got = append(got, fmt.Sprint(e.Action, " ", e.Actor.ID, " ", e.Actor.Attributes))
+	}
+	want := []string{"disconnect n1 map[container:c1 name:net-n1 type:bridge]", "disconnect n2 map[container:c1 name:net-n2 type:bridge]"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+}
+
+// TestVolumeStoreEvents: create is logged for a volume that was made, not
+// for one that existed; removal is logged as destroy.
+func TestVolumeStoreEvents(t *testing.T) {
+	store, err := volume.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Daemon{events: eventlog.New(0)}
+	v := eventVolumes{Volumes: store, d: d}
+	if _, err := v.Create("data", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Create("data", nil); err != nil { // exists: no event
+		t.Fatal(err)
+	}
+	anon, err := v.Create("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Remove("data"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Remove("missing"); err == nil {
+		t.Fatal("removing a missing volume succeeded")
+	}
+	var got []string
+	for _, e := range recorded(t, d) {
+		got = append(got, fmt.Sprint(e.Action, " ", e.Actor.ID, " ", e.Actor.Attributes))
+	}
+	want := []string{"create data map[driver:local]", "create " + anon.Name + " map[driver:local]", "destroy data map[driver:local]"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("events %q, want %q", got, want)
 	}
