@@ -11,6 +11,8 @@ import (
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/oci"
 )
 
 // SystemVersion describes the engine for /version.
@@ -47,7 +49,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Driver:             "overlay2",
 		LoggingDriver:      "json-file",
 		CgroupDriver:       "cgroupfs",
-		CgroupVersion:      cgroupVersion(),
+		CgroupVersion:      cgroupVersion(d.host),
 		KernelVersion:      kernelVersion(),
 		OperatingSystem:    operatingSystem(),
 		OSType:             runtime.GOOS,
@@ -58,8 +60,14 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Runtimes:           map[string]system.RuntimeWithStatus{"runc": {Runtime: system.Runtime{Path: d.cfg.Runtime}}},
 		IndexServerAddress: "https://index.docker.io/v1/",
 		SystemTime:         time.Now().Format(time.RFC3339Nano),
-		MemoryLimit:        true,
-		SwapLimit:          true,
+		MemoryLimit:        d.host.Cgroups.MemoryLimit,
+		SwapLimit:          d.host.Cgroups.SwapLimit,
+		CPUCfsPeriod:       d.host.Cgroups.CPUCfs,
+		CPUCfsQuota:        d.host.Cgroups.CPUCfs,
+		CPUShares:          d.host.Cgroups.CPUShares,
+		CPUSet:             d.host.Cgroups.Cpuset,
+		PidsLimit:          d.host.Cgroups.PidsLimit,
+		OomKillDisable:     d.host.Cgroups.OomKillDisable,
 		IPv4Forwarding:     true,
 		// what berth has built in (docker lists its drivers here; clients
 		// such as `docker info` and compose read them)
@@ -109,8 +117,10 @@ func unameMachine() string {
 }
 
 // cgroupVersion is "2" on a pure cgroup v2 host, "1" otherwise (v1 or hybrid).
-func cgroupVersion() string {
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+// cgroupVersion is info's CgroupVersion: "2" on a pure v2 host only; a
+// hybrid host's controllers are v1, and docker says "1" there too.
+func cgroupVersion(h oci.Host) string {
+	if h.CgroupV2 {
 		return "2"
 	}
 	return "1"
