@@ -142,3 +142,13 @@ func TestStartWithInit(t *testing.T) {
 		t.Errorf("args with --init=false %q", args)
 	}
 }
+
+func TestInfoCgroupWarnings(t *testing.T) {
+	if w := cgroupWarnings(v1Host().Cgroups); len(w) != 0 {
+		t.Errorf("a host with every controller: %q", w)
+	}
+	w := cgroupWarnings(oci.Cgroups{Mode: oci.CgroupV2, MemoryLimit: true, CPUCfs: true, CPUShares: true, Cpuset: true})
+	if !slices.Equal(w, []string{"WARNING: No swap limit support"}) {
+		t.Errorf("a v2 host without swap accounting: %q", w)
+	}
+}

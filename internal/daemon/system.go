@@ -79,6 +79,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		// berth has no swarm mode: it answers as a docker engine outside one
 		Swarm: swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},
 	}
+	info.Warnings = append(info.Warnings, cgroupWarnings(d.host.Cgroups)...)
 	info.MemTotal = memTotal()
 	for _, c := range d.containers.List() {
 		c.Lock()
@@ -117,6 +118,29 @@ func unameMachine() string {
 }
 
 // cgroupVersion is "2" on a pure cgroup v2 host, "1" otherwise (v1 or hybrid).
+// cgroupWarnings are docker info's warnings for the limits the host's
+// cgroups cannot enforce.
+func cgroupWarnings(c oci.Cgroups) []string {
+	var w []string
+	for _, lack := range []struct {
+		missing bool
+		what    string
+	}{
+		{!c.MemoryLimit, "memory limit"},
+		{!c.SwapLimit, "swap limit"},
+		{!c.OomKillDisable && c.Mode != oci.CgroupV2, "oom kill disable"},
+		{!c.CPUCfs, "cpu cfs quota"},
+		{!c.CPUCfs, "cpu cfs period"},
+		{!c.CPUShares, "cpu shares"},
+		{!c.Cpuset, "cpuset"},
+	} {
+		if lack.missing {
+			w = append(w, "WARNING: No "+lack.what+" support")
+		}
+	}
+	return w
+}
+
 // cgroupVersion is info's CgroupVersion: "2" on a pure v2 host only; a
 // hybrid host's controllers are v1, and docker says "1" there too.
 func cgroupVersion(h oci.Host) string {
