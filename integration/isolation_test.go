@@ -130,6 +130,9 @@ func TestIsolationSecurityOpts(t *testing.T) {
 			t.Errorf("seccomp=unconfined: %q", got)
 		}
 		c.run(t, "run", "--rm", "--security-opt", "seccomp="+profile, "busybox", "mkdir", "/tmp/x").Fails(t, 1, "Operation not permitted")
+		// systempaths=unconfined: /proc/sys is no longer a read-only mount, /proc/kcore no longer masked
+		c.ok(t, "run", "--rm", "busybox", "grep", "-q", " /proc/sys ", "/proc/mounts")
+		c.run(t, "run", "--rm", "--security-opt", "systempaths=unconfined", "busybox", "sh", "-c", "grep -e ' /proc/sys ' -e ' /proc/kcore ' /proc/mounts").Fails(t, 1)
 		c.ok(t, "run", "--rm", "busybox", "mkdir", "/tmp/x")
 	})
 }

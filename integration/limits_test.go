@@ -99,7 +99,7 @@ func TestLimitsApplied(t *testing.T) {
 
 // TestLimitsDefaults checks what docker stores for a container given only
 // -m: twice the memory as memory+swap, a 64 MB /dev/shm, a private IPC
-// namespace.
+// namespace, the masked and read-only paths.
 func TestLimitsDefaults(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
@@ -112,6 +112,10 @@ func TestLimitsDefaults(t *testing.T) {
 	}
 	if got := inspect(t, d, name, "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.ShmSize}} {{.HostConfig.IpcMode}}"); got != want {
 		t.Errorf("inspect = %q, want %q", got, want)
+	}
+	// docker stores the masked and read-only paths it applies
+	if got := inspect(t, d, name, "{{len .HostConfig.MaskedPaths}} {{index .HostConfig.ReadonlyPaths 3}}"); got != "12 /proc/sys" {
+		t.Errorf("masked and read-only paths: %q", got)
 	}
 }
 

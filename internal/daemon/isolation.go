@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/containerd/errdefs"
@@ -17,12 +18,18 @@ import (
 // adaptHostConfig fills in, at create, the defaults docker stores in a
 // container's HostConfig (moby's adaptContainerSettings), so that inspect
 // shows what the container runs with: the swap limit, /dev/shm's size, the
-// IPC and cgroup namespace modes; --ipc and --pid container:<name> are
+// masked and read-only paths, the IPC and cgroup namespace modes; --ipc and --pid container:<name> are
 // recorded by id, so that a rename does not break them.
 func (d *Daemon) adaptHostConfig(hc *containertypes.HostConfig) {
 	oci.AdaptResources(&hc.Resources, d.host.Cgroups)
 	if hc.ShmSize == 0 {
 		hc.ShmSize = oci.DefaultShmSize
+	}
+	if !hc.Privileged && hc.MaskedPaths == nil {
+		hc.MaskedPaths = slices.Clone(oci.DefaultMaskedPaths)
+	}
+	if !hc.Privileged && hc.ReadonlyPaths == nil {
+		hc.ReadonlyPaths = slices.Clone(oci.DefaultReadonlyPaths)
 	}
 	if hc.IpcMode.IsEmpty() {
 		hc.IpcMode = containertypes.IPCModePrivate

@@ -30,6 +30,9 @@ func TestCreateAdaptsAndVerifiesLimits(t *testing.T) {
 	id := e.create(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.Memory = 16 << 20 })
 	c, _ := e.d.lookup(id)
 	hc := c.HostConfig
+	if !slices.Equal(hc.MaskedPaths, oci.DefaultMaskedPaths) || !slices.Equal(hc.ReadonlyPaths, oci.DefaultReadonlyPaths) {
+		t.Errorf("stored paths: masked %q read-only %q", hc.MaskedPaths, hc.ReadonlyPaths)
+	}
 	if hc.MemorySwap != 32<<20 || hc.ShmSize != oci.DefaultShmSize || hc.IpcMode != "private" || hc.CgroupnsMode != "host" || hc.OomKillDisable == nil || *hc.OomKillDisable {
 		t.Errorf("stored host config: swap %d shm %d ipc %q cgroupns %q oom-kill-disable %v", hc.MemorySwap, hc.ShmSize, hc.IpcMode, hc.CgroupnsMode, hc.OomKillDisable)
 	}
