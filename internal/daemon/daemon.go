@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/container"
+	eventlog "github.com/berth-project/berth/internal/events"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/tasks"
 )
@@ -58,6 +59,7 @@ type Daemon struct {
 	mounter    Mounter
 	volumes    Volumes
 	tasks      *tasks.Supervisor
+	events     *eventlog.Log
 
 	mu       sync.Mutex
 	watchers map[string]*watch
@@ -95,6 +97,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		volumes:     parts.Volumes,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
+		events:      eventlog.New(0),
 	}
 	if cfg.Host != nil {
 		d.host = *cfg.Host
@@ -118,6 +121,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 // under their shims.
 func (d *Daemon) Close() error {
 	errs := []error{d.tasks.Close()}
+	d.events.Close()
 	d.netMu.Lock()
 	if d.net != nil {
 		errs = append(errs, d.net.Close(context.Background()))
