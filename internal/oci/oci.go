@@ -5,6 +5,10 @@
 // an image's /etc/passwd and /etc/group (the generated /etc files are
 // internal/etcfiles').
 //
+// VerifyResources and VerifyIsolation check a HostConfig with docker's rules
+// and messages against what the host supports (Host.Cgroups, detected on
+// cgroup v1, hybrid and v2 hosts alike).
+//
 // Spec reads nothing from the host except through Host, which callers may
 // pass explicitly (tests do) or leave nil to have it detected.
 package oci
