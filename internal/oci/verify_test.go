@@ -236,3 +236,37 @@ func TestSpecDeviceCgroupRules(t *testing.T) {
 		t.Errorf("last device rule %+v", last)
 	}
 }
+
+// A fake unified hierarchy: the root's cgroup.controllers and its
+// children's files say what a v2 host supports.
+func TestDetectCgroupsV2Controllers(t *testing.T) {
+	root := t.TempDir()
+	files := map[string]string{
+		"cgroup.controllers":                  "cpuset cpu io memory pids\n",
+		"cpuset.cpus.effective":               "0-7\n",
+		"cpuset.mems.effective":               "0\n",
+		"system.slice/memory.swap.max":        "max\n",
+		"system.slice/io.bfq.weight":          "default 100\n",
+		"init.scope/cgroup.controllers":       "",
+		"system.slice/cgroup.subtree_control": "",
+	}
+	for f, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, f), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := Cgroups{Mode: CgroupV2}
+	detectV2(root, &c)
+	want := Cgroups{Mode: CgroupV2, MemoryLimit: true, SwapLimit: true, MemoryReservation: true, PidsLimit: true,
+		CPUShares: true, CPUCfs: true, Cpuset: true, BlkioWeight: true, Cpus: "0-7", Mems: "0"}
+	if c != want {
+		t.Errorf("detected %+v\nwant     %+v", c, want)
+	}
+	// v2 never offers swappiness nor disabling the OOM killer
+	if c.MemorySwappiness || c.OomKillDisable {
+		t.Errorf("v2: %+v", c)
+	}
+}
