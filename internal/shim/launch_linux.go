@@ -110,6 +110,18 @@ func (cfg Config) args() []string {
 			args = append(args, f.name)
 		}
 	}
+	if l := cfg.Log; l.Driver != "" {
+		args = append(args, "-log-driver", l.Driver)
+		if l.MaxSize > 0 {
+			args = append(args, "-log-max-size", strconv.FormatInt(l.MaxSize, 10), "-log-max-file", strconv.Itoa(l.MaxFiles))
+		}
+		if l.Compress {
+			args = append(args, "-log-compress")
+		}
+		if l.Attrs != "" {
+			args = append(args, "-log-attrs", l.Attrs)
+		}
+	}
 	if cfg.ExitGrace > 0 {
 		args = append(args, "-exit-grace", strconv.FormatInt(int64(cfg.ExitGrace/time.Millisecond), 10)+"ms")
 	}
