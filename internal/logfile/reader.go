@@ -262,25 +262,27 @@ func rotated(path string, after, before *os.File) ([]rotatedFile, error) {
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("read container log: %w", err)
 		}
-		if files, err = listRotated(path); err != nil {
+		var consistent bool
+		if files, consistent, err = listRotated(path); err != nil {
 			if head != nil {
 				head.Close()
 			}
 			return nil, err
 		}
-		stable := false
+		stable := consistent // without a current file, a rotation is under way or the log is gone
 		if head != nil {
 			hst, err1 := head.Stat()
 			st, err2 := os.Stat(path)
-			stable = err1 == nil && err2 == nil && os.SameFile(hst, st)
+			stable = stable && err1 == nil && err2 == nil && os.SameFile(hst, st)
 			head.Close()
 		}
-		if stable || try == 20 {
+		if stable || try == 100 {
 			break
 		}
 		closeAll(files)
-		time.Sleep(time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
+
 	cut := func(f *os.File) int {
 		id, err := identify(f)
 		if err != nil {
@@ -306,51 +308,51 @@ func rotated(path string, after, before *os.File) ([]rotatedFile, error) {
 }
 
 // listRotated opens the rotated files of the log at path, oldest first.
-func listRotated(path string) ([]rotatedFile, error) {
+// consistent is false when a rotation was under way (a file seen twice, or
+// a slot empty below a full one: the files move up one slot at a time, the
+// oldest first); the files are then each kept once.
+func listRotated(path string) (files []rotatedFile, consistent bool, err error) {
 	dir, base := filepath.Split(path)
 	ents, err := os.ReadDir(filepath.Clean(dir))
 	if err != nil {
-		return nil, fmt.Errorf("read container log: %w", err)
+		return nil, false, fmt.Errorf("read container log: %w", err)
 	}
-	byNum := map[int]rotatedFile{}
+	highest := 0
 	for _, ent := range ents {
 		rest, ok := strings.CutPrefix(ent.Name(), base+".")
 		if !ok {
 			continue
 		}
-		num, gz := strings.CutSuffix(rest, ".gz")
-		n, err := strconv.Atoi(num)
-		if err != nil || n < 1 || strconv.Itoa(n) != num {
-			continue
+		num, _ := strings.CutSuffix(rest, ".gz")
+		if n, err := strconv.Atoi(num); err == nil && strconv.Itoa(n) == num {
+			highest = max(highest, n)
 		}
-		if have, ok := byNum[n]; ok {
-			if !have.gz {
-				continue // being compressed: the plain file is complete
-			}
-			have.fh.Close()
-		}
-		f, err := openRotated(filepath.Join(dir, ent.Name()), gz)
-		if errors.Is(err, os.ErrNotExist) && !gz {
-			gz = true // compressed since the folder was read
-			f, err = openRotated(filepath.Join(dir, ent.Name()+".gz"), gz)
+	}
+	consistent = true
+	seen := map[fileID]bool{}
+	gap := false
+	// Slot by slot upwards, the way files move: none is missed.
+	for n := 1; n <= highest+2; n++ {
+		f, err := openRotated(rotatedName(path, n, false), false)
+		if errors.Is(err, os.ErrNotExist) {
+			f, err = openRotated(rotatedName(path, n, true), true)
 		}
 		if err != nil {
-			delete(byNum, n)
-			continue // removed meanwhile, or not ours
+			gap = true
+			continue
 		}
-		byNum[n] = f
+		if gap || seen[f.id] {
+			consistent = false
+		}
+		if seen[f.id] {
+			f.fh.Close()
+			continue
+		}
+		seen[f.id] = true
+		files = append(files, f)
 	}
-	nums := make([]int, 0, len(byNum))
-	for n := range byNum {
-		nums = append(nums, n)
-	}
-	slices.Sort(nums)
-	slices.Reverse(nums)
-	files := make([]rotatedFile, 0, len(nums))
-	for _, n := range nums {
-		files = append(files, byNum[n])
-	}
-	return files, nil
+	slices.Reverse(files)
+	return files, consistent, nil
 }
 
 func openRotated(name string, gz bool) (rotatedFile, error) {
