@@ -2,9 +2,9 @@ package shim
 
 import (
 	"context"
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
