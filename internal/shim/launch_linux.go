@@ -35,7 +35,7 @@ type report struct {
 // *runtime.ExecError when the command could not be executed), the shim is
 // gone, and cfg.StateDir is left for the caller to remove.
 func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) {
-	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.LogPath == "" {
+	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || (cfg.LogPath == "" && cfg.Log.Driver != "none") {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("shim: ID, Bundle, StateDir and LogPath are required")
 	}
 	if len(filepath.Join(cfg.StateDir, socketName)) > maxSocketPath {
@@ -100,7 +100,7 @@ func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) 
 func (cfg Config) args() []string {
 	args := []string{
 		"-id", cfg.ID, "-bundle", cfg.Bundle, "-state-dir", cfg.StateDir,
-		"-runtime", cfg.Runtime, "-runtime-root", cfg.RuntimeRoot, "-log", cfg.LogPath,
+		"-runtime", cfg.Runtime, "-runtime-root", cfg.RuntimeRoot,
 	}
 	for _, f := range []struct {
 		name string
@@ -109,6 +109,9 @@ func (cfg Config) args() []string {
 		if f.on {
 			args = append(args, f.name)
 		}
+	}
+	if cfg.LogPath != "" {
+		args = append(args, "-log", cfg.LogPath)
 	}
 	if l := cfg.Log; l.Driver != "" {
 		args = append(args, "-log-driver", l.Driver)

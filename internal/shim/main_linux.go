@@ -60,8 +60,8 @@ func parseFlags(args []string) (Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.LogPath == "" {
-		return cfg, errors.New("-id, -bundle, -state-dir and -log are required")
+	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || (cfg.LogPath == "" && cfg.Log.Driver != "none") {
+		return cfg, errors.New("-id, -bundle, -state-dir and -log (unless -log-driver none) are required")
 	}
 	return cfg, nil
 }
