@@ -87,6 +87,7 @@ func TestLogsRotationBounds(t *testing.T) {
 			peak = max(peak, size)
 			return strings.Join(names, " ") == strings.Join(want, " ")
 		})
+		t.Logf("log files peaked at %d bytes (bound %d)", peak, maxSize*maxFile)
 		if peak > maxSize*maxFile {
 			t.Errorf("log files reached %d bytes, over max-size x max-file = %d", peak, maxSize*maxFile)
 		}
