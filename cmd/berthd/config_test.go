@@ -28,27 +28,9 @@ func TestConfigIPv6(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := defaultConfig()
-			c.ConfigFile = filepath.Join(t.TempDir(), "daemon.json")
-			if tt.file != "" {
-				if err := os.WriteFile(c.ConfigFile, []byte(tt.file), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			fs := pflag.NewFlagSet("berthd", pflag.ContinueOnError)
-			c.flags(fs)
-			if err := fs.Parse(tt.args); err != nil {
-				t.Fatal(err)
-			}
-			err := c.load(fs)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			c := loadConfig(t, tt.args, tt.file, tt.wantErr)
+			if c == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got := strings.TrimSpace(strings.Join([]string{strconv.FormatBool(c.IPv6), c.FixedCIDRv6}, " "))
 			if got != strings.TrimSpace(tt.want) {
@@ -75,31 +57,43 @@ func TestConfigLog(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := defaultConfig()
-			c.ConfigFile = filepath.Join(t.TempDir(), "daemon.json")
-			if tt.file != "" {
-				if err := os.WriteFile(c.ConfigFile, []byte(tt.file), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			fs := pflag.NewFlagSet("berthd", pflag.ContinueOnError)
-			c.flags(fs)
-			if err := fs.Parse(tt.args); err != nil {
-				t.Fatal(err)
-			}
-			err := c.load(fs)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			c := loadConfig(t, tt.args, tt.file, tt.wantErr)
+			if c == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if c.LogDriver != tt.wantDriver || (tt.wantOpts == nil) != (c.LogOpts == nil) || !maps.Equal(c.LogOpts, tt.wantOpts) {
 				t.Fatalf("got %q %v, want %q %v", c.LogDriver, c.LogOpts, tt.wantDriver, tt.wantOpts)
 			}
 		})
 	}
+}
+
+// loadConfig is berthd's configuration from args and, unless empty, a
+// daemon.json holding file. With wantErr, it checks that loading fails
+// with it and returns nil.
+func loadConfig(t *testing.T, args []string, file, wantErr string) *config {
+	t.Helper()
+	c := defaultConfig()
+	c.ConfigFile = filepath.Join(t.TempDir(), "daemon.json")
+	if file != "" {
+		if err := os.WriteFile(c.ConfigFile, []byte(file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs := pflag.NewFlagSet("berthd", pflag.ContinueOnError)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	err := c.load(fs)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want %q", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

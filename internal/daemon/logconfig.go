@@ -271,23 +271,8 @@ func logAttrs(c *container.Container, opts map[string]string) (map[string]string
 	if c.Config != nil {
 		labels, envs = c.Config.Labels, c.Config.Env
 	}
-	if v := opts["labels"]; v != "" {
-		for _, k := range strings.Split(v, ",") {
-			if val, ok := labels[k]; ok {
-				attrs[k] = val
-			}
-		}
-	}
-	if v := opts["labels-regex"]; v != "" {
-		re, err := regexp.Compile(v)
-		if err != nil {
-			return nil, err
-		}
-		for k, val := range labels {
-			if re.MatchString(k) {
-				attrs[k] = val
-			}
-		}
+	if err := selectAttrs(attrs, labels, opts["labels"], opts["labels-regex"]); err != nil {
+		return nil, err
 	}
 	env := map[string]string{}
 	for _, e := range envs {
@@ -295,23 +280,8 @@ func logAttrs(c *container.Container, opts map[string]string) (map[string]string
 			env[k] = v
 		}
 	}
-	if v := opts["env"]; v != "" {
-		for _, k := range strings.Split(v, ",") {
-			if val, ok := env[k]; ok {
-				attrs[k] = val
-			}
-		}
-	}
-	if v := opts["env-regex"]; v != "" {
-		re, err := regexp.Compile(v)
-		if err != nil {
-			return nil, err
-		}
-		for k, val := range env {
-			if re.MatchString(k) {
-				attrs[k] = val
-			}
-		}
+	if err := selectAttrs(attrs, env, opts["env"], opts["env-regex"]); err != nil {
+		return nil, err
 	}
 	if v, ok := opts["tag"]; ok && v != "" {
 		tag, err := logTag(c, v)
@@ -321,6 +291,31 @@ func logAttrs(c *container.Container, opts map[string]string) (map[string]string
 		attrs["tag"] = tag
 	}
 	return attrs, nil
+}
+
+// selectAttrs copies into attrs the entries of from named in the
+// comma-separated names or whose key matches the regular expression re.
+func selectAttrs(attrs, from map[string]string, names, re string) error {
+	if names != "" {
+		for _, k := range strings.Split(names, ",") {
+			if v, ok := from[k]; ok {
+				attrs[k] = v
+			}
+		}
+	}
+	if re == "" {
+		return nil
+	}
+	match, err := regexp.Compile(re)
+	if err != nil {
+		return err
+	}
+	for k, v := range from {
+		if match.MatchString(k) {
+			attrs[k] = v
+		}
+	}
+	return nil
 }
 
 // logTag expands a --log-opt tag= template with docker's fields.
