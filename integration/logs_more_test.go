@@ -64,33 +64,34 @@ func checkSequence(t *testing.T, out string, last int) int {
 func TestLogsRotationBounds(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
+	// Written once (100 MB is a lot for a shared machine), read with both CLIs.
+	name := unique("rot")
+	rmOnCleanup(t, d, name)
+	const maxSize, maxFile = 10_000_000, 3 // docker's 10m is decimal
+	line := strings.Repeat("0123456789", 10)
+	d.Docker(t, "run", "-d", "--name", name, "--log-opt", "max-size=10m", "--log-opt", "max-file=3", "--log-opt", "compress=true",
+		"busybox", "sh", "-c", "yes "+line+" | head -c 100000000; awk 'BEGIN { for (i = 1; i <= 200000; i++) print \"n\" i }'").Success(t)
+	logPath := inspect(t, d, name, "{{.LogPath}}")
+	var peak int64
+	waitFor(t, 4*time.Minute, "the container to write 100 MB", func() bool {
+		size, _ := logFilesSize(t, logPath)
+		peak = max(peak, size)
+		return inspect(t, d, name, "{{.State.Status}}") == "exited"
+	})
+	id := filepath.Base(filepath.Dir(logPath))
+	want := []string{id + "-json.log", id + "-json.log.1.gz", id + "-json.log.2.gz"}
+	var names []string
+	waitFor(t, 30*time.Second, "the last compression", func() bool {
+		var size int64
+		size, names = logFilesSize(t, logPath)
+		peak = max(peak, size)
+		return strings.Join(names, " ") == strings.Join(want, " ")
+	})
+	t.Logf("log files peaked at %d bytes (bound %d)", peak, maxSize*maxFile)
+	if peak > maxSize*maxFile {
+		t.Errorf("log files reached %d bytes, over max-size x max-file = %d", peak, maxSize*maxFile)
+	}
 	eachCLI(t, d, func(t *testing.T, c cli) {
-		name := unique("rot")
-		rmOnCleanup(t, d, name)
-		const maxSize, maxFile = 10_000_000, 3 // docker's 10m is decimal
-		line := strings.Repeat("0123456789", 10)
-		c.ok(t, "run", "-d", "--name", name, "--log-opt", "max-size=10m", "--log-opt", "max-file=3", "--log-opt", "compress=true",
-			"busybox", "sh", "-c", "yes "+line+" | head -c 100000000; awk 'BEGIN { for (i = 1; i <= 200000; i++) print \"n\" i }'")
-		logPath := inspect(t, d, name, "{{.LogPath}}")
-		var peak int64
-		waitFor(t, 4*time.Minute, "the container to write 100 MB", func() bool {
-			size, _ := logFilesSize(t, logPath)
-			peak = max(peak, size)
-			return inspect(t, d, name, "{{.State.Status}}") == "exited"
-		})
-		id := filepath.Base(filepath.Dir(logPath))
-		want := []string{id + "-json.log", id + "-json.log.1.gz", id + "-json.log.2.gz"}
-		var names []string
-		waitFor(t, 30*time.Second, "the last compression", func() bool {
-			var size int64
-			size, names = logFilesSize(t, logPath)
-			peak = max(peak, size)
-			return strings.Join(names, " ") == strings.Join(want, " ")
-		})
-		t.Logf("log files peaked at %d bytes (bound %d)", peak, maxSize*maxFile)
-		if peak > maxSize*maxFile {
-			t.Errorf("log files reached %d bytes, over max-size x max-file = %d", peak, maxSize*maxFile)
-		}
 		// 200000 numbered lines are ~16 MB of json-file: they span the
 		// current file and compressed ones
 		r := c.run(t, "logs", name).Success(t)
@@ -113,7 +114,7 @@ func TestLogsRotationBounds(t *testing.T) {
 		if err != nil || rest != "n200000" {
 			t.Fatalf("logs -t --tail 1 = %q", stamped)
 		}
-		// --until the last line's time keeps everything; --since it, the last lines only
+		// --since the last line's time: the last lines only; --until before all: nothing
 		since := c.ok(t, "logs", "--since", at.Format(time.RFC3339Nano), name)
 		if !strings.HasSuffix(since, "n200000") || strings.Contains(since, line) {
 			t.Errorf("--since the last entry's time: %d bytes, ending %q", len(since), since[max(0, len(since)-20):])
