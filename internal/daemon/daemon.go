@@ -17,6 +17,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
+	eventlog "github.com/berth-project/berth/internal/events"
 	"github.com/berth-project/berth/internal/tasks"
 )
 
@@ -53,6 +54,8 @@ type Daemon struct {
 	mounter    Mounter
 	volumes    Volumes
 	tasks      *tasks.Supervisor
+	events     *eventlog.Log
+	life       *lifecycle
 
 	mu       sync.Mutex
 	watchers map[string]*watch
@@ -97,6 +100,17 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		volumes:     parts.Volumes,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
+		events:      eventlog.New(0),
+		life:        newLifecycle(),
+	}
+	// the stores log docker's volume and network events for every caller
+	d.volumes = eventVolumes{Volumes: parts.Volumes, d: d}
+	d.newNetworks = func(ctx context.Context) (Networks, error) {
+		m, err := parts.Networks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &eventNetworks{Networks: m, d: d}, nil
 	}
 	d.tasks = tasks.New(tasks.Config{Launcher: parts.Launcher, Host: host{d}, Logger: cfg.Logger})
 	if d.networkStateExists() {
@@ -107,6 +121,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	if err := d.restore(ctx); err != nil {
 		return nil, err
 	}
+	d.seedLifecycle() // the runs re-adopted above were started by an earlier berthd: no start event
 	d.tasks.StartOnBoot(ctx, d.containers.List())
 	return d, nil
 }
@@ -115,6 +130,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 // under their shims.
 func (d *Daemon) Close() error {
 	errs := []error{d.tasks.Close()}
+	d.events.Close()
 	d.netMu.Lock()
 	if d.net != nil {
 		errs = append(errs, d.net.Close(context.Background()))
