@@ -1,12 +1,14 @@
 package daemon
 
 import (
+	"context"
 	"maps"
 	"testing"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
+	"github.com/berth-project/berth/internal/backend"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/shim"
 )
@@ -134,5 +136,38 @@ func TestLogAttrs(t *testing.T) {
 	want := map[string]string{"app": "shop", "tier": "front", "REGION": "eu", "DEBUG": "1", "tag": "web/0123456789ab/busybox"}
 	if !maps.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// TestContainerLogConfig: create gives a container the daemon's log
+// config, the shim is told how to write the log (attrs included), and
+// logs refuses a container whose driver keeps none, with docker's error.
+func TestContainerLogConfig(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id := e.run(t, "web", func(r *containertypes.CreateRequest) {
+		r.Config.Labels = map[string]string{"app": "shop"}
+		r.HostConfig.LogConfig = containertypes.LogConfig{Config: map[string]string{"labels": "app", "compress": "true"}}
+	})
+	resp, err := e.d.ContainerInspect(ctx, id, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc := resp.HostConfig.LogConfig; lc.Type != "json-file" || !maps.Equal(lc.Config, map[string]string{"max-size": "20m", "max-file": "5", "labels": "app", "compress": "true"}) {
+		t.Fatalf("LogConfig = %+v", lc)
+	}
+	starts := e.launcher.Starts()
+	got := starts[len(starts)-1]
+	want := shim.LogConfig{Driver: "json-file", MaxSize: 20_000_000, MaxFiles: 5, Compress: true, Attrs: `{"app":"shop"}`}
+	if got.Log != want || got.LogPath != resp.LogPath || resp.LogPath == "" {
+		t.Fatalf("shim log %+v at %q, want %+v at %q", got.Log, got.LogPath, want, resp.LogPath)
+	}
+
+	none := e.run(t, "quiet", func(r *containertypes.CreateRequest) { r.HostConfig.LogConfig.Type = "none" })
+	if _, _, err := e.d.ContainerLogs(ctx, none, backend.LogsOptions{Stdout: true}); !errdefs.IsNotImplemented(err) || err.Error() != "configured logging driver does not support reading" {
+		t.Fatalf("logs of a none container: %v", err)
+	}
+	if got := e.launcher.Starts(); got[len(got)-1].Log.Driver != "none" {
+		t.Fatalf("none: shim log %+v", got[len(got)-1].Log)
 	}
 }

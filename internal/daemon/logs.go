@@ -19,10 +19,6 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.Lo
 	}
 	c.Lock()
 	path, format, readable := d.logFile(c)
-	var attrs map[string]string // the local format keeps none per entry
-	if readable && format == logfile.Local && opts.Details && c.HostConfig != nil {
-		attrs, _ = logAttrs(c, c.HostConfig.LogConfig.Config)
-	}
 	tty := c.Config.Tty
 	c.Unlock()
 	if !readable {
@@ -59,9 +55,6 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.Lo
 		for m := range msgs {
 			if (m.Stream == "stdout" && !opts.Stdout) || (m.Stream == "stderr" && !opts.Stderr) {
 				continue
-			}
-			if m.Attrs == nil {
-				m.Attrs = attrs
 			}
 			select {
 			case out <- backend.LogMessage{Stream: m.Stream, Line: m.Line, Time: m.Time, Attrs: m.Attrs}:
