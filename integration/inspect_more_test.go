@@ -70,7 +70,7 @@ func TestInspectHostConfigDefaults(t *testing.T) {
 		c.ok(t, "create", "--name", withOpts, "--log-opt", "max-size=10m", "--log-opt", "max-file=3", "busybox", "true")
 		for _, tt := range []struct{ name, tmpl, want string }{
 			{plain, "{{.HostConfig.LogConfig.Type}}", "json-file"},
-			{plain, "{{json .HostConfig.LogConfig}}", `{"Type":"json-file","Config":{}}`},
+			{plain, "{{json .HostConfig.LogConfig}}", `{"Type":"json-file","Config":{"max-file":"5","max-size":"20m"}}`}, // berth rotates by default
 			{withOpts, "{{json .HostConfig.LogConfig.Config}}", `{"max-file":"3","max-size":"10m"}`},
 			{plain, "{{.HostConfig.Runtime}}", "runc"},
 		} {

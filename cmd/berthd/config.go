@@ -19,22 +19,24 @@ var execLookPath = exec.LookPath
 // config is berthd's configuration: flags mirror dockerd's and daemon.json
 // holds the same keys.
 type config struct {
-	Hosts              []string `json:"hosts"`
-	DataRoot           string   `json:"data-root"`
-	ExecRoot           string   `json:"exec-root"`
-	Runtime            string   `json:"default-runtime"`
-	LogLevel           string   `json:"log-level"`
-	Pidfile            string   `json:"pidfile"`
-	Bridge             string   `json:"bridge"`
-	BIP                string   `json:"bip"`
-	IPv6               bool     `json:"ipv6"`
-	FixedCIDRv6        string   `json:"fixed-cidr-v6"`
-	InsecureRegistries []string `json:"insecure-registries"`
-	FirewallTable      string   `json:"firewall-table"`
-	CertsDir           string   `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
-	Group              string   `json:"group"`
-	Init               bool     `json:"init"`
-	ConfigFile         string   `json:"-"`
+	Hosts              []string          `json:"hosts"`
+	DataRoot           string            `json:"data-root"`
+	ExecRoot           string            `json:"exec-root"`
+	Runtime            string            `json:"default-runtime"`
+	LogLevel           string            `json:"log-level"`
+	Pidfile            string            `json:"pidfile"`
+	Bridge             string            `json:"bridge"`
+	BIP                string            `json:"bip"`
+	IPv6               bool              `json:"ipv6"`
+	FixedCIDRv6        string            `json:"fixed-cidr-v6"`
+	InsecureRegistries []string          `json:"insecure-registries"`
+	FirewallTable      string            `json:"firewall-table"`
+	CertsDir           string            `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
+	Group              string            `json:"group"`
+	Init               bool              `json:"init"`
+	LogDriver          string            `json:"log-driver"`
+	LogOpts            map[string]string `json:"log-opts"` // nil: none configured (berth's rotation defaults)
+	ConfigFile         string            `json:"-"`
 }
 
 func defaultConfig() *config {
@@ -43,6 +45,7 @@ func defaultConfig() *config {
 		DataRoot:   "/var/lib/berth",
 		ExecRoot:   "/run/berth",
 		Runtime:    "runc",
+		LogDriver:  "json-file",
 		LogLevel:   "info",
 		Group:      defaultSocketGroup,
 		ConfigFile: "/etc/berth/daemon.json",
@@ -54,7 +57,8 @@ var flagToKey = map[string]string{
 	"host": "hosts", "data-root": "data-root", "exec-root": "exec-root", "default-runtime": "default-runtime",
 	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries", "firewall-table": "firewall-table",
 	"certs-dir": "certs-dir", "group": "group", "ipv6": "ipv6", "fixed-cidr-v6": "fixed-cidr-v6",
-	"init": "init",
+	"init":       "init",
+	"log-driver": "log-driver", "log-opt": "log-opts",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -71,6 +75,8 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.IPv6, "ipv6", false, "Enable IPv6 networking on the default bridge network")
 	fs.StringVar(&c.FixedCIDRv6, "fixed-cidr-v6", "", "IPv6 subnet for the default bridge network")
 	fs.BoolVar(&c.Init, "init", false, "Run an init in the containers to forward signals and reap processes")
+	fs.StringVar(&c.LogDriver, "log-driver", c.LogDriver, "Default driver for container logs")
+	fs.StringToStringVar(&c.LogOpts, "log-opt", nil, "Default log driver options for containers")
 	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
 	// berth's own: the nftables table it owns, so that several daemons (tests) never share one
 	fs.StringVar(&c.FirewallTable, "firewall-table", "berth", "Name of the nftables table berth owns")

@@ -84,6 +84,10 @@ func run(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
+	logConfig, err := daemon.DefaultLogConfig(cfg.LogDriver, cfg.LogOpts)
+	if err != nil {
+		return err
+	}
 	d, err := daemon.New(ctx, daemon.Config{
 		InitPath:   besideSelf("berth-init"),
 		Init:       cfg.Init,
@@ -93,6 +97,7 @@ func run(ctx context.Context, cfg *config) error {
 		APIVersion: apiVersion,
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
+		LogConfig:  logConfig,
 	}, parts)
 	if err != nil {
 		return err

@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +30,7 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
 		Stderr:     boolValue(q, "stderr"),
 		Follow:     boolValue(q, "follow"),
 		Timestamps: boolValue(q, "timestamps"),
+		Details:    boolValue(q, "details"),
 		Tail:       q.Get("tail"),
 	}
 	if !opts.Stdout && !opts.Stderr {
@@ -80,6 +83,9 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		line := msg.Line
+		if opts.Details {
+			line = append(append(logAttrs(msg.Attrs), ' '), line...)
+		}
 		if opts.Timestamps {
 			line = append([]byte(msg.Time.Format(rfc3339NanoFixed)+" "), line...)
 		}
@@ -94,6 +100,26 @@ func (s *Server) containerLogs(w http.ResponseWriter, r *http.Request) error {
 			return nil // the client went away
 		}
 	}
+}
+
+// logAttrs is docker's --details prefix: key=value pairs sorted by key,
+// query-escaped, comma-separated.
+func logAttrs(attrs map[string]string) []byte {
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b []byte
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, url.QueryEscape(k)...)
+		b = append(b, '=')
+		b = append(b, url.QueryEscape(attrs[k])...)
+	}
+	return b
 }
 
 // parseLogTime reads a since/until value: unix seconds with optional

@@ -196,3 +196,20 @@ func TestLogsFollow(t *testing.T) {
 		t.Errorf("after stop: %q %v", rest, err)
 	}
 }
+
+// TestLogAttrs checks docker's --details prefix: sorted keys, query-escaped.
+func TestLogAttrs(t *testing.T) {
+	tests := []struct {
+		attrs map[string]string
+		want  string
+	}{
+		{nil, ""},
+		{map[string]string{"b": "2", "a": "1"}, "a=1,b=2"},
+		{map[string]string{"k y": "v,w=x"}, "k+y=v%2Cw%3Dx"},
+	}
+	for _, tt := range tests {
+		if got := string(logAttrs(tt.attrs)); got != tt.want {
+			t.Errorf("%v: got %q, want %q", tt.attrs, got, tt.want)
+		}
+	}
+}

@@ -29,6 +29,7 @@ type LogsOptions struct {
 	Stdout, Stderr bool
 	Follow         bool
 	Timestamps     bool
+	Details        bool   // prefix each line with its extra attributes (--log-opt labels=, env=)
 	Tail           string // "all" or a number
 	Since, Until   time.Time
 }
@@ -38,7 +39,8 @@ type LogMessage struct {
 	Stream string // "stdout" or "stderr"
 	Line   []byte // including its trailing newline, if it had one
 	Time   time.Time
-	Err    error // set on the last message when reading failed
+	Attrs  map[string]string // extra attributes, shown with Details
+	Err    error             // set on the last message when reading failed
 }
 
 // AttachStreams are the client's streams, handed to the engine once the

@@ -33,7 +33,8 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 		}
 	}
 	c.Lock()
-	tty, openStdin, status, logPath := c.Config.Tty, c.Config.OpenStdin, c.State.Status, c.LogPath
+	tty, openStdin, status := c.Config.Tty, c.Config.OpenStdin, c.State.Status
+	logPath, logFormat, readable := d.logFile(c)
 	c.Unlock()
 	if status == containertypes.StatePaused {
 		return errdefs.ErrConflict.WithMessage("You cannot attach to a paused container, unpause it first")
@@ -58,8 +59,8 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	if !opts.UseStderr || tty {
 		stderr = nil
 	}
-	if opts.Logs {
-		if err := replayLogs(ctx, logPath, stdout, stderr); err != nil {
+	if opts.Logs && readable {
+		if err := replayLogs(ctx, logPath, logFormat, stdout, stderr); err != nil {
 			return err
 		}
 	}
@@ -113,10 +114,10 @@ func (d *Daemon) attachTarget(ctx context.Context, id string, pending *tasks.Pen
 }
 
 // replayLogs writes the container's past output (attach with logs=1).
-func replayLogs(ctx context.Context, path string, stdout, stderr io.Writer) error {
+func replayLogs(ctx context.Context, path string, format logfile.Format, stdout, stderr io.Writer) error {
 	done := make(chan struct{})
 	close(done)
-	msgs, errs := logfile.Read(ctx, path, logfile.ReadOptions{Tail: -1}, done)
+	msgs, errs := logfile.Read(ctx, path, logfile.ReadOptions{Format: format, Tail: -1}, done)
 	for m := range msgs {
 		w := stdout
 		if m.Stream == "stderr" {

@@ -47,7 +47,7 @@ func attachOpts(stdout, stderr io.Writer, logs, stream bool) backend.AttachOptio
 func writeLog(t *testing.T, e *env, id string, lines map[string]string) {
 	t.Helper()
 	c, _ := e.d.lookup(id)
-	w, err := logfile.NewWriter(c.LogPath)
+	w, err := logfile.NewWriter(c.LogPath, logfile.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

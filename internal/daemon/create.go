@@ -27,6 +27,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if hc == nil {
 		hc = &containertypes.HostConfig{}
 	}
+	hc.LogConfig = mergeLogConfig(hc.LogConfig, d.cfg.LogConfig)
 	// dockerd validates the settings before it looks the image up
 	if err := validateCreate(req.Config, hc); err != nil {
 		return containertypes.CreateResponse{}, err
@@ -78,7 +79,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		HostConfig:       hc,
 		ImageID:          img.ID,
 		NetworkingConfig: req.NetworkingConfig,
-		LogPath:          dataDir + "/" + id + "-json.log",
+		LogPath:          jsonLogPath(dataDir, id, hc.LogConfig.Type),
 		HostnamePath:     dataDir + "/hostname",
 		HostsPath:        dataDir + "/hosts",
 		ResolvConfPath:   dataDir + "/resolv.conf",
@@ -102,6 +103,15 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		warnings = []string{}
 	}
 	return containertypes.CreateResponse{ID: id, Warnings: warnings}, nil
+}
+
+// jsonLogPath is where a json-file log is written (inspect's LogPath);
+// empty for the other drivers, as docker shows it.
+func jsonLogPath(dataDir, id, driver string) string {
+	if driver != logJSONFile {
+		return ""
+	}
+	return dataDir + "/" + id + "-json.log"
 }
 
 // createOnDisk prepares the container's rw layer and its record (the

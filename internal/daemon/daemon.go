@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
 	eventlog "github.com/berth-project/berth/internal/events"
@@ -46,6 +47,10 @@ type Config struct {
 	Init bool
 	// Host describes the host's cgroups and capabilities; nil detects them.
 	Host *oci.Host
+	// LogConfig is the log driver and options of containers created
+	// without theirs (see DefaultLogConfig); empty is json-file with
+	// berth's rotation.
+	LogConfig containertypes.LogConfig
 }
 
 // Daemon implements api.Backend.
@@ -79,6 +84,13 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	}
 	if cfg.Runtime == "" {
 		cfg.Runtime = "runc"
+	}
+	if cfg.LogConfig.Type == "" {
+		lc, err := DefaultLogConfig("", nil)
+		if err != nil {
+			return nil, err
+		}
+		cfg.LogConfig = lc
 	}
 	if parts.Images == nil || parts.Distribution == nil || parts.Records == nil || parts.Networks == nil || parts.Launcher == nil || parts.Mounter == nil || parts.Volumes == nil {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("daemon: every part is required")

@@ -50,7 +50,7 @@ func (d *Daemon) hostConfigAnswer(c *container.Container, hc *containertypes.Hos
 		return
 	}
 	if hc.LogConfig.Type == "" {
-		hc.LogConfig.Type = defaultLogDriver
+		hc.LogConfig.Type = logJSONFile // created before the daemon recorded it
 	}
 	if hc.LogConfig.Config == nil {
 		hc.LogConfig.Config = map[string]string{}
@@ -62,10 +62,6 @@ func (d *Daemon) hostConfigAnswer(c *container.Container, hc *containertypes.Hos
 		hc.Links = d.inspectLinks(c.Name, hc)
 	}
 }
-
-// defaultLogDriver is the log driver of every container: the shim writes
-// docker's json-file format.
-const defaultLogDriver = "json-file"
 
 // networkSettings fills inspect's NetworkSettings.Networks as docker does:
 // an entry for every network the container is configured for, started or

@@ -11,11 +11,18 @@ import (
 	"github.com/berth-project/berth/internal/logfile"
 )
 
-// ContainerLogs streams a container's json-file log.
+// ContainerLogs streams a container's log, across its rotated files.
 func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.LogsOptions) (<-chan backend.LogMessage, bool, error) {
 	c, err := d.lookup(name)
 	if err != nil {
 		return nil, false, err
+	}
+	c.Lock()
+	path, format, readable := d.logFile(c)
+	tty := c.Config.Tty
+	c.Unlock()
+	if !readable {
+		return nil, false, errdefs.ErrNotImplemented.WithMessage("configured logging driver does not support reading")
 	}
 	tail := -1
 	if opts.Tail != "" && opts.Tail != "all" {
@@ -39,8 +46,8 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.Lo
 	} else {
 		close(stopped)
 	}
-	msgs, errs := logfile.Read(ctx, c.LogPath, logfile.ReadOptions{
-		Tail: tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow,
+	msgs, errs := logfile.Read(ctx, path, logfile.ReadOptions{
+		Format: format, Tail: tail, Since: opts.Since, Until: opts.Until, Follow: opts.Follow,
 	}, stopped)
 	out := make(chan backend.LogMessage)
 	go func() {
@@ -50,7 +57,7 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.Lo
 				continue
 			}
 			select {
-			case out <- backend.LogMessage{Stream: m.Stream, Line: m.Line, Time: m.Time}:
+			case out <- backend.LogMessage{Stream: m.Stream, Line: m.Line, Time: m.Time, Attrs: m.Attrs}:
 			case <-ctx.Done():
 				return
 			}
@@ -62,5 +69,5 @@ func (d *Daemon) ContainerLogs(ctx context.Context, name string, opts backend.Lo
 			}
 		}
 	}()
-	return out, c.Config.Tty, nil
+	return out, tty, nil
 }

@@ -94,13 +94,18 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return shim.Config{}, fmt.Errorf("write OCI spec: %w", err)
 	}
+	logPath, logCfg, err := d.shimLog(c)
+	if err != nil {
+		return shim.Config{}, err
+	}
 	return shim.Config{
 		ID:          c.ID,
 		Bundle:      bundle,
 		StateDir:    bundle,
 		Runtime:     d.cfg.Runtime,
 		RuntimeRoot: d.runtimeRoot(),
-		LogPath:     c.LogPath,
+		LogPath:     logPath,
+		Log:         logCfg,
 		Tty:         c.Config.Tty,
 		OpenStdin:   c.Config.OpenStdin,
 		StdinOnce:   c.Config.StdinOnce,

@@ -47,7 +47,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Name:               hostname(),
 		ServerVersion:      Version,
 		Driver:             "overlay2",
-		LoggingDriver:      "json-file",
+		LoggingDriver:      d.cfg.LogConfig.Type,
 		CgroupDriver:       "cgroupfs",
 		CgroupVersion:      cgroupVersion(d.host),
 		KernelVersion:      kernelVersion(),
@@ -74,7 +74,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Plugins: system.PluginsInfo{
 			Volume:  []string{"local"},
 			Network: []string{"bridge", "host", "null"},
-			Log:     []string{"json-file"},
+			Log:     []string{logJSONFile, logLocal},
 		},
 		// berth has no swarm mode: it answers as a docker engine outside one
 		Swarm: swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},

@@ -3,7 +3,6 @@ package daemon
 import (
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -24,7 +23,7 @@ func validateCreate(cfg *containertypes.Config, hc *containertypes.HostConfig) e
 		validateNetworkMode,
 		validateRestart,
 		validatePortBindings,
-		validateLogConfig,
+		validateLog,
 		validateVolumes,
 	} {
 		if err := check(cfg, hc); err != nil {
@@ -114,22 +113,9 @@ func validatePortBindings(_ *containertypes.Config, hc *containertypes.HostConfi
 	return nil
 }
 
-// knownLogDrivers are the drivers dockerd registers; berth writes json-file
-// only.
-var knownLogDrivers = []string{"none", "local", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "etwlogs", "gcplogs", "logentries"}
-
-// validateLogConfig refuses a log driver berth does not have: an unknown
-// name with dockerd's create-time message, a driver of dockerd's that berth
-// lacks as not implemented (never accepted and silently ignored).
-func validateLogConfig(_ *containertypes.Config, hc *containertypes.HostConfig) error {
-	switch name := hc.LogConfig.Type; {
-	case name == "", name == "json-file":
-		return nil
-	case slices.Contains(knownLogDrivers, name):
-		return errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf("log driver %q is not supported by berth yet; use json-file", name))
-	default:
-		return invalid("logger: no log driver named '%s' is registered", name)
-	}
+// validateLog checks the container's log driver and options (logconfig.go).
+func validateLog(_ *containertypes.Config, hc *containertypes.HostConfig) error {
+	return validateLogConfig(hc.LogConfig)
 }
 
 // validateVolumes checks -v specs, --mount entries and anonymous volume

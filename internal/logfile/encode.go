@@ -7,11 +7,16 @@ import (
 
 // appendEntry appends one log line. It is written by hand because it runs
 // for every line every container prints, in the shim whose memory counts.
-func appendEntry(b []byte, stream string, p []byte, t time.Time) []byte {
+// attrs, when set, is docker's "attrs" object, already encoded.
+func appendEntry(b []byte, stream string, p []byte, t time.Time, attrs []byte) []byte {
 	b = append(b, `{"log":`...)
 	b = appendString(b, p)
 	b = append(b, `,"stream":`...)
 	b = appendString(b, []byte(stream))
+	if len(attrs) > 0 {
+		b = append(b, `,"attrs":`...)
+		b = append(b, attrs...)
+	}
 	b = append(b, `,"time":"`...)
 	b = t.UTC().AppendFormat(b, timeFormat)
 	return append(b, "\"}\n"...)

@@ -14,7 +14,7 @@ var t0 = time.Date(2026, 11, 27, 2, 31, 54, 123456789, time.UTC)
 
 func TestWriterFormat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.log")
-	w, err := NewWriter(path)
+	w, err := NewWriter(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestLineWriter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "c.log")
-			w, err := NewWriter(path)
+			w, err := NewWriter(path, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +106,7 @@ func readAll(t *testing.T, path string, o ReadOptions) []Message {
 
 func writeN(t *testing.T, path string, n int) {
 	t.Helper()
-	w, err := NewWriter(path)
+	w, err := NewWriter(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestFollow(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.log")
 	done := make(chan struct{})
 	msgs, errs := Read(context.Background(), path, ReadOptions{Tail: -1, Follow: true}, done)
-	w, err := NewWriter(path)
+	w, err := NewWriter(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ type report struct {
 // *runtime.ExecError when the command could not be executed), the shim is
 // gone, and cfg.StateDir is left for the caller to remove.
 func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) {
-	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.LogPath == "" {
+	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || (cfg.LogPath == "" && cfg.Log.Driver != "none") {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("shim: ID, Bundle, StateDir and LogPath are required")
 	}
 	if len(filepath.Join(cfg.StateDir, socketName)) > maxSocketPath {
@@ -100,7 +100,7 @@ func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) 
 func (cfg Config) args() []string {
 	args := []string{
 		"-id", cfg.ID, "-bundle", cfg.Bundle, "-state-dir", cfg.StateDir,
-		"-runtime", cfg.Runtime, "-runtime-root", cfg.RuntimeRoot, "-log", cfg.LogPath,
+		"-runtime", cfg.Runtime, "-runtime-root", cfg.RuntimeRoot,
 	}
 	for _, f := range []struct {
 		name string
@@ -108,6 +108,21 @@ func (cfg Config) args() []string {
 	}{{"-tty", cfg.Tty}, {"-stdin", cfg.OpenStdin}, {"-stdin-once", cfg.StdinOnce}, {"-start-now", cfg.StartNow}, {"-hold-output", cfg.HoldOutput}} {
 		if f.on {
 			args = append(args, f.name)
+		}
+	}
+	if cfg.LogPath != "" {
+		args = append(args, "-log", cfg.LogPath)
+	}
+	if l := cfg.Log; l.Driver != "" {
+		args = append(args, "-log-driver", l.Driver)
+		if l.MaxSize > 0 {
+			args = append(args, "-log-max-size", strconv.FormatInt(l.MaxSize, 10), "-log-max-file", strconv.Itoa(l.MaxFiles))
+		}
+		if l.Compress {
+			args = append(args, "-log-compress")
+		}
+		if l.Attrs != "" {
+			args = append(args, "-log-attrs", l.Attrs)
 		}
 	}
 	if cfg.ExitGrace > 0 {

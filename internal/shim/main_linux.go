@@ -45,7 +45,12 @@ func parseFlags(args []string) (Config, error) {
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "state directory")
 	fs.StringVar(&cfg.Runtime, "runtime", "", "OCI runtime binary")
 	fs.StringVar(&cfg.RuntimeRoot, "runtime-root", "", "OCI runtime --root")
-	fs.StringVar(&cfg.LogPath, "log", "", "json-file container log")
+	fs.StringVar(&cfg.LogPath, "log", "", "container log")
+	fs.StringVar(&cfg.Log.Driver, "log-driver", "", "log format: json-file, local or none")
+	fs.Int64Var(&cfg.Log.MaxSize, "log-max-size", 0, "rotate the log past this many bytes")
+	fs.IntVar(&cfg.Log.MaxFiles, "log-max-file", 0, "log files kept")
+	fs.BoolVar(&cfg.Log.Compress, "log-compress", false, "gzip rotated log files")
+	fs.StringVar(&cfg.Log.Attrs, "log-attrs", "", "JSON attrs of each json-file entry")
 	fs.BoolVar(&cfg.Tty, "tty", false, "give the container a pty")
 	fs.BoolVar(&cfg.OpenStdin, "stdin", false, "keep the container's stdin open")
 	fs.BoolVar(&cfg.StdinOnce, "stdin-once", false, "close stdin when the first attached client's stdin ends")
@@ -55,8 +60,8 @@ func parseFlags(args []string) (Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || cfg.LogPath == "" {
-		return cfg, errors.New("-id, -bundle, -state-dir and -log are required")
+	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || (cfg.LogPath == "" && cfg.Log.Driver != "none") {
+		return cfg, errors.New("-id, -bundle, -state-dir and -log (unless -log-driver none) are required")
 	}
 	return cfg, nil
 }

@@ -36,7 +36,8 @@ const defaultExitGrace = 5 * time.Second
 type Config struct {
 	ID, Bundle, StateDir string // StateDir (/run/berth/containers/<id>) holds shim.sock, shim.pid, exit.json, shim.log
 	Runtime, RuntimeRoot string // OCI runtime binary and its --root
-	LogPath              string // json-file container log
+	LogPath              string // container log
+	Log                  LogConfig
 	Tty, OpenStdin       bool
 	StdinOnce            bool          // close the container's stdin when the first attached client's stdin ends
 	ExitGrace            time.Duration // wait for Shutdown after the exit; 0 is 5s
@@ -48,6 +49,16 @@ type Config struct {
 	// attaches waiting for the start miss nothing (docker run) although the
 	// process runs before they connect.
 	HoldOutput bool
+}
+
+// LogConfig is how the shim writes the container's log (docker's log
+// driver and --log-opt, resolved by berthd).
+type LogConfig struct {
+	Driver   string // "json-file" (also when empty), "local" or "none" (no log)
+	MaxSize  int64  // rotate past this many bytes; 0 never
+	MaxFiles int    // files kept, the current one included
+	Compress bool   // gzip rotated files
+	Attrs    string // JSON object written as each json-file entry's "attrs"
 }
 
 // ExitStatus is how the container's pid 1 ended.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -110,14 +111,17 @@ func (io *stdio) pipes(openStdin bool, opts *runtime.CreateOpts) error {
 // copyOutput copies each output stream to the log and the attached clients
 // until it ends; outputDone is closed when all are done and the log is closed.
 func (s *server) copyOutput() error {
-	w, err := logfile.NewWriter(s.cfg.LogPath)
+	w, err := s.openLog()
 	if err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
 	copyStream := func(r *os.File, stream string, kind byte) {
 		defer wg.Done()
-		lw := logfile.NewLineWriter(w, stream)
+		var lw io.Writer = io.Discard // the none driver
+		if w != nil {
+			lw = logfile.NewLineWriter(w, stream)
+		}
 		buf := make([]byte, 32*1024)
 		logErr := false
 		for {
@@ -133,7 +137,9 @@ func (s *server) copyOutput() error {
 				break
 			}
 		}
-		_ = lw.Flush()
+		if f, ok := lw.(*logfile.LineWriter); ok {
+			_ = f.Flush()
+		}
 	}
 	wg.Add(1)
 	go copyStream(s.stdio.stdout, "stdout", frameStdout)
@@ -143,12 +149,33 @@ func (s *server) copyOutput() error {
 	}
 	go func() {
 		wg.Wait()
-		if err := w.Close(); err != nil {
-			s.log.Printf("close container log: %v", err)
+		if w != nil {
+			if err := w.Close(); err != nil {
+				s.log.Printf("close container log: %v", err)
+			}
 		}
 		close(s.outputDone)
 	}()
 	return nil
+}
+
+// openLog opens the container's log as its driver says; nil for none.
+func (s *server) openLog() (*logfile.Writer, error) {
+	l := s.cfg.Log
+	o := logfile.Options{MaxSize: l.MaxSize, MaxFiles: l.MaxFiles, Compress: l.Compress, Attrs: []byte(l.Attrs)}
+	switch l.Driver {
+	case "", "json-file":
+	case "local":
+		o.Format = logfile.Local
+	case "none":
+		return nil, nil
+	default:
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("shim: unknown log driver %q", l.Driver))
+	}
+	if len(o.Attrs) == 0 {
+		o.Attrs = nil
+	}
+	return logfile.NewWriter(s.cfg.LogPath, o)
 }
 
 // writeStdin forwards client input; dropped once stdin is closed.

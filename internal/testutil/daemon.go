@@ -41,7 +41,8 @@ type Daemon struct {
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd has been waited for
 	logFile *os.File
-	busybox bool // busybox:latest is known to be in the data root
+	busybox bool   // busybox:latest is known to be in the data root
+	config  string // daemon.json; "" is "{}"
 }
 
 // Option changes how a Daemon is set up.
@@ -50,6 +51,11 @@ type Option func(*Daemon)
 // WithArgs adds flags to berthd's command line.
 func WithArgs(args ...string) Option {
 	return func(d *Daemon) { d.args = append(d.args, args...) }
+}
+
+// WithConfig makes json the daemon's daemon.json (the default is "{}").
+func WithConfig(json string) Option {
+	return func(d *Daemon) { d.config = json }
 }
 
 // WithDataRoot makes the daemon use dir as its data root instead of a fresh
@@ -110,7 +116,10 @@ func NewDaemon(opts ...Option) (*Daemon, error) {
 		o(d)
 	}
 	// an empty daemon.json, so a host's /etc/berth/daemon.json never leaks in
-	if err := os.WriteFile(d.configFile(), []byte("{}\n"), 0o644); err != nil {
+	if d.config == "" {
+		d.config = "{}"
+	}
+	if err := os.WriteFile(d.configFile(), []byte(d.config+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	return d, nil
