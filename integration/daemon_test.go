@@ -4,6 +4,7 @@ package integration
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -76,10 +77,23 @@ func TestDaemonDownWhileContainerExits(t *testing.T) {
 	t.Parallel()
 	d := ownDaemon(t)
 	name, rmName := unique("exits"), unique("exitsrm")
-	d.Berth(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo started; sleep 2; echo done; exit 5").Success(t)
-	d.Berth(t, "run", "-d", "--rm", "--name", rmName, "busybox", "sh", "-c", "sleep 2").Success(t)
+	// The containers end when the test says so (a file in a bind-mounted
+	// folder), after berthd is gone, however slow the machine is.
+	sig := t.TempDir()
+	const waitGo = "while [ ! -e /sig/go ]; do sleep 0.05; done"
+	d.Berth(t, "run", "-d", "--name", name, "-v", sig+":/sig", "busybox", "sh", "-c", "echo started; "+waitGo+"; echo done; exit 5").Success(t)
+	d.Berth(t, "run", "-d", "--rm", "--name", rmName, "-v", sig+":/sig", "busybox", "sh", "-c", waitGo).Success(t)
 	pid, _ := strconv.Atoi(inspect(t, d, name, "{{.State.Pid}}"))
+	if pid <= 0 {
+		t.Fatalf("container %s has pid %d, want it running", name, pid)
+	}
+	waitFor(t, 10*time.Second, "the container's first line in its log", func() bool {
+		return d.Berth(t, "logs", name).Stdout == "started\n"
+	})
 	if err := d.Kill9(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sig, "go"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, "the container process to exit", func() bool {
