@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/registry"
 )
 
@@ -94,4 +95,16 @@ type ImagePushOptions struct {
 type ExecStartOptions struct {
 	Detach     bool
 	GetStreams func(multiplexed bool) (*AttachStreams, error)
+}
+
+// CommitOptions are the query and body of POST /commit.
+type CommitOptions struct {
+	Repo, Tag       string
+	Author, Comment string
+	// Pause asks to pause the container during the commit (docker's
+	// default).
+	Pause   bool
+	Changes []string
+	// Config overrides the container's config in the image (nil: none).
+	Config *container.Config
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/ctrfs"
 	"github.com/berth-project/berth/internal/tasks"
 )
 
@@ -47,6 +48,7 @@ type Daemon struct {
 	containers Records
 	mounter    Mounter
 	volumes    Volumes
+	openFiles  func(ctrfs.FS) ContainerFiles
 	tasks      *tasks.Supervisor
 
 	mu       sync.Mutex
@@ -83,6 +85,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		containers:  parts.Records,
 		mounter:     parts.Mounter,
 		volumes:     parts.Volumes,
+		openFiles:   parts.Files,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 	}
