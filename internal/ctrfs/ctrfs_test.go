@@ -1,0 +1,104 @@
+package ctrfs
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/containerd/errdefs"
+)
+
+// testFS is a container root with /etc/passwd, links that point out of it
+// (absolute and through ..) and a volume mounted at /data.
+func testFS(t *testing.T) (*FS, string, string) {
+	t.Helper()
+	root, vol := t.TempDir(), t.TempDir()
+	for _, d := range []string{"etc", "tmp", "data"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc", "passwd"), []byte("inside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"tmp/pw": "/etc/passwd", "tmp/etc": "/etc", "tmp/up": "../../../../../etc", "tmp/vol": "/data"} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &FS{Root: root, Mounts: []Mount{{Destination: "/data", Source: vol}}}, root, vol
+}
+
+func TestStatResolvesInside(t *testing.T) {
+	f, _, _ := testFS(t)
+	st, err := f.Stat("/tmp/pw", "c")
+	if err != nil || st.LinkTarget != "/etc/passwd" || st.Mode&os.ModeSymlink == 0 {
+		t.Fatalf("stat /tmp/pw: %+v %v", st, err)
+	}
+	st, err = f.Stat("/tmp/up/passwd", "c")
+	if err != nil || st.Size != int64(len("inside\n")) {
+		t.Fatalf("stat through ..: %+v %v", st, err)
+	}
+	if _, err := f.Stat("/nope", "c"); !errdefs.IsNotFound(err) || err.Error() != "Could not find the file /nope in container c" {
+		t.Errorf("missing path: %v", err)
+	}
+}
+
+func TestArchiveThroughLinks(t *testing.T) {
+	f, _, _ := testFS(t)
+	for _, p := range []string{"/tmp/etc/passwd", "/tmp/up/passwd"} {
+		rc, _, err := f.Archive(p, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(rc)
+		hdr, err := tr.Next()
+		if err != nil || hdr.Name != "passwd" {
+			t.Fatalf("%s: %v %v", p, hdr, err)
+		}
+		body, _ := io.ReadAll(tr)
+		rc.Close()
+		if string(body) != "inside\n" {
+			t.Errorf("%s gave %q, want the container's file", p, body)
+		}
+	}
+}
+
+func TestExtractStaysInside(t *testing.T) {
+	f, root, vol := testFS(t)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	_ = tw.WriteHeader(&tar.Header{Name: "esc", Typeflag: tar.TypeSymlink, Linkname: "/", Mode: 0o777})
+	_ = tw.WriteHeader(&tar.Header{Name: "esc/etc/probe", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2})
+	_, _ = tw.Write([]byte("ok"))
+	_ = tw.WriteHeader(&tar.Header{Name: "file", Typeflag: tar.TypeReg, Mode: 0o644, Size: 2})
+	_, _ = tw.Write([]byte("ok"))
+	_ = tw.Close()
+	data := buf.Bytes()
+	for _, dst := range []string{"/tmp/etc", "/tmp/up"} {
+		if err := f.Extract(dst, "c", bytes.NewReader(data), ExtractOptions{}); err != nil {
+			t.Fatalf("extract to %s: %v", dst, err)
+		}
+		for _, p := range []string{"etc/file", "etc/probe"} {
+			if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+				t.Errorf("extract to %s: %s missing in the container: %v", dst, p, err)
+			}
+		}
+	}
+	if err := f.Extract("/tmp/vol", "c", bytes.NewReader(data), ExtractOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(vol, "file")); err != nil {
+		t.Errorf("extract through a link to the volume: %v", err)
+	}
+	if err := f.Extract("/etc/passwd", "c", bytes.NewReader(data), ExtractOptions{}); err != ErrNotDirectory {
+		t.Errorf("extract onto a file: %v", err)
+	}
+	f.ReadOnlyRoot = true
+	if err := f.Extract("/tmp", "c", bytes.NewReader(data), ExtractOptions{}); err == nil {
+		t.Error("extract into a read-only root succeeded")
+	}
+}
