@@ -37,17 +37,21 @@ func TestFsopsCp(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		// host -> running container, ownership root unless -a
+		// host -> running container; as dockerd, the archive's owners are
+		// kept, and -a gives the files to the container's user
 		c.ok(t, "cp", local, name+":/tmp/")
 		if got := c.ok(t, "exec", name, "cat", "/tmp/greeting"); got != "hello" {
 			t.Errorf("copied file holds %q", got)
 		}
-		if got := c.ok(t, "exec", name, "stat", "-c", "%u:%g", "/tmp/greeting"); got != "0:0" {
-			t.Errorf("owner without -a %s, want 0:0", got)
+		if got := c.ok(t, "exec", name, "stat", "-c", "%u:%g", "/tmp/greeting"); got != "1234:1234" {
+			t.Errorf("owner %s, want the file's 1234:1234", got)
 		}
-		c.ok(t, "cp", "-a", local, name+":/tmp/kept")
-		if got := c.ok(t, "exec", name, "stat", "-c", "%u:%g", "/tmp/kept"); got != "1234:1234" {
-			t.Errorf("owner with -a %s, want 1234:1234", got)
+		nobody := unique("cpuser")
+		rmOnCleanup(t, d, nobody)
+		c.ok(t, "run", "-d", "--name", nobody, "-u", "nobody", "busybox", "sleep", "300")
+		c.ok(t, "cp", "-a", local, nobody+":/tmp/kept")
+		if got := c.ok(t, "exec", nobody, "stat", "-c", "%u:%g", "/tmp/kept"); got != "65534:65534" {
+			t.Errorf("owner with -a %s, want the container user's 65534:65534", got)
 		}
 
 		// container -> host

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/docker/go-units"
 	"github.com/moby/go-archive"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -15,7 +16,7 @@ import (
 
 // cpOptions are the flags of `cp`.
 type cpOptions struct {
-	followLink, copyUIDGID bool
+	followLink, copyUIDGID, quiet bool
 }
 
 // newCpCommand makes `cp` (and `container cp`): copies between a
@@ -29,45 +30,102 @@ func newCpCommand(c *Cli) *cobra.Command {
 		Short: "Copy files/folders between a container and the local filesystem",
 		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flag("quiet").Changed {
+				// as docker: no summary unless a terminal shows it
+				_, tty := terminalFd(c.Out)
+				opts.quiet = !tty
+			}
 			srcCtr, srcPath := splitCpArg(args[0])
 			dstCtr, dstPath := splitCpArg(args[1])
 			switch {
 			case srcCtr != "" && dstCtr != "":
 				return errors.New("copying between containers is not supported")
-			case srcCtr == "" && dstCtr == "":
-				return errors.New("must specify at least one container source")
-			}
-			if srcPath == "" || dstPath == "" {
-				return errors.New("filepath can not be empty")
-			}
-			if srcCtr != "" {
+			case srcCtr != "":
 				return copyFromContainer(cmd, c, srcCtr, srcPath, dstPath, opts)
+			case dstCtr != "":
+				return copyToContainer(cmd, c, srcPath, dstCtr, dstPath, opts)
 			}
-			return copyToContainer(cmd, c, srcPath, dstCtr, dstPath, opts)
+			return errors.New("must specify at least one container source")
 		},
 	}
 	flags := cmd.Flags()
-	flags.BoolVarP(&opts.followLink, "follow-link", "L", false, "Always follow symbol link in SRC_PATH")
+	flags.BoolVarP(&opts.followLink, "follow-link", "L", false, "Always follow symlinks in SRC_PATH")
 	flags.BoolVarP(&opts.copyUIDGID, "archive", "a", false, "Archive mode (copy all uid/gid information)")
-	flags.BoolP("quiet", "q", false, "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached")
+	flags.BoolVarP(&opts.quiet, "quiet", "q", false, "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached")
 	return cmd
 }
 
-// splitCpArg splits "container:path"; a path that starts with "/" or "."
-// is always local, as docker decides.
+// splitCpArg splits "container:path"; an absolute path, or a relative one
+// starting with "." ("./file:name"), is local, as docker decides.
 func splitCpArg(arg string) (ctr, path string) {
-	if filepath.IsAbs(arg) || strings.HasPrefix(arg, ".") {
+	if filepath.IsAbs(arg) {
 		return "", arg
 	}
 	ctr, path, ok := strings.Cut(arg, ":")
-	if !ok {
+	if !ok || strings.HasPrefix(ctr, ".") {
 		return "", arg
 	}
 	return ctr, path
 }
 
+// localPath is path made absolute, keeping a trailing "/" or "/.".
+func localPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	return archive.PreserveTrailingDotOrSeparator(abs, path), nil
+}
+
+// checkOutputPath is docker's check of a local destination: its folder
+// exists, and it is a folder or a regular file when it exists.
+func checkOutputPath(path string) error {
+	if dir := filepath.Dir(filepath.Clean(path)); dir != "" && dir != "." {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			return fmt.Errorf("invalid output path: directory %q does not exist", dir)
+		}
+	}
+	fi, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := irregular(fi.Mode()); err != nil {
+		return fmt.Errorf("invalid output path: %q must be a directory or a regular file: %w", path, err)
+	}
+	return nil
+}
+
+// irregular refuses devices and irregular files as copy destinations.
+func irregular(mode os.FileMode) error {
+	switch {
+	case mode&os.ModeDevice != 0:
+		return errors.New("got a device")
+	case mode&os.ModeIrregular != 0:
+		return errors.New("got an irregular file")
+	}
+	return nil
+}
+
+// copySummary is docker's last line of a copy shown on a terminal.
+func copySummary(c *Cli, size int64, dst string) {
+	fmt.Fprintf(c.Err, "Successfully copied %s to %s\n", units.HumanSizeWithPrecision(float64(size), 3), dst)
+}
+
 func copyFromContainer(cmd *cobra.Command, c *Cli, ctr, srcPath, dstPath string, opts cpOptions) error {
 	ctx := cmd.Context()
+	if dstPath != "-" {
+		p, err := localPath(dstPath)
+		if err != nil {
+			return err
+		}
+		dstPath = p
+		if err := checkOutputPath(dstPath); err != nil {
+			return err
+		}
+	}
 	api, err := c.Client(ctx)
 	if err != nil {
 		return err
@@ -101,11 +159,41 @@ func copyFromContainer(cmd *cobra.Command, c *Cli, ctr, srcPath, dstPath string,
 		defer rc.Close()
 		content = rc
 	}
-	return archive.CopyTo(content, src, dstPath)
+	counted := &countingReader{r: content}
+	if err := archive.CopyTo(counted, src, dstPath); err != nil {
+		return err
+	}
+	if !opts.quiet {
+		size := counted.n
+		if !res.Stat.Mode.IsDir() {
+			size = res.Stat.Size
+		}
+		copySummary(c, size, dstPath)
+	}
+	return nil
+}
+
+// countingReader counts the bytes of a copy for its summary.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n += int64(n)
+	return n, err
 }
 
 func copyToContainer(cmd *cobra.Command, c *Cli, srcPath, ctr, dstPath string, opts cpOptions) error {
 	ctx := cmd.Context()
+	if srcPath != "-" {
+		p, err := localPath(srcPath)
+		if err != nil {
+			return err
+		}
+		srcPath = p
+	}
 	api, err := c.Client(ctx)
 	if err != nil {
 		return err
@@ -122,11 +210,10 @@ func copyToContainer(cmd *cobra.Command, c *Cli, srcPath, ctr, dstPath string, o
 		st, err = api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: target})
 	}
 	if err == nil {
-		mode := st.Stat.Mode
-		if !mode.IsDir() && !mode.IsRegular() {
-			return fmt.Errorf("destination \"%s:%s\" must be a directory or a regular file", ctr, dstPath)
+		if err := irregular(st.Stat.Mode); err != nil {
+			return fmt.Errorf("destination \"%s:%s\" must be a directory or a regular file: %w", ctr, dstPath, err)
 		}
-		dst.Exists, dst.IsDir = true, mode.IsDir()
+		dst.Exists, dst.IsDir = true, st.Stat.Mode.IsDir()
 	}
 	var content io.Reader
 	resolved := dst.Path
@@ -152,10 +239,16 @@ func copyToContainer(cmd *cobra.Command, c *Cli, srcPath, ctr, dstPath string, o
 		defer prepared.Close()
 		resolved, content = dir, prepared
 	}
-	_, err = api.CopyToContainer(ctx, ctr, client.CopyToContainerOptions{
+	counted := &countingReader{r: content}
+	if _, err := api.CopyToContainer(ctx, ctr, client.CopyToContainerOptions{
 		DestinationPath: resolved,
-		Content:         content,
+		Content:         counted,
 		CopyUIDGID:      opts.copyUIDGID,
-	})
-	return err
+	}); err != nil {
+		return err
+	}
+	if !opts.quiet {
+		copySummary(c, counted.n, ctr+":"+dst.Path)
+	}
+	return nil
 }

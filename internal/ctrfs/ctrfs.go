@@ -19,6 +19,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/go-archive"
+	"github.com/moby/go-archive/chrootarchive"
 	"github.com/moby/go-archive/compression"
 	containertypes "github.com/moby/moby/api/types/container"
 )
@@ -41,6 +42,18 @@ type FS struct {
 	// Mounts are the host folders mounted in the container that Root does
 	// not show (a stopped container's volumes and binds).
 	Mounts []Mount
+	// Pack tars srcPath, a path under root, with root as the root
+	// directory, so that no link met while packing, even one a running
+	// container swaps in, leads out of root; nil is chrootarchive.Tar
+	// (which needs root's privileges; tests may pack without chroot).
+	Pack func(srcPath string, opts *archive.TarOptions, root string) (io.ReadCloser, error)
+}
+
+func (f *FS) pack(srcPath string, opts *archive.TarOptions, root string) (io.ReadCloser, error) {
+	if f.Pack != nil {
+		return f.Pack(srcPath, opts, root)
+	}
+	return chrootarchive.Tar(srcPath, opts, root)
 }
 
 // Mount is a host folder mounted at Destination in the container.
@@ -227,7 +240,7 @@ func (f *FS) Archive(p, name string) (io.ReadCloser, containertypes.PathStat, er
 			rebase = ""
 		}
 	}
-	rc, err := archive.TarWithOptions(dir, archive.TarResourceRebaseOpts(base, rebase))
+	rc, err := f.pack(dir, archive.TarResourceRebaseOpts(base, rebase), pl.base)
 	if err != nil {
 		return nil, st, err
 	}
@@ -239,9 +252,10 @@ type ExtractOptions struct {
 	// NoOverwriteDirNonDir refuses to replace a directory with a
 	// non-directory and the reverse.
 	NoOverwriteDirNonDir bool
-	// Chown, when set, owns every extracted entry; else the archive's
-	// owners are kept.
-	Chown *archive.ChownOpts
+	// Chown, when set, owns every extracted entry by UID and GID; else
+	// the archive's owners are kept.
+	Chown    bool
+	UID, GID int
 }
 
 // Extract unpacks the tar r into the directory at p (links followed,
@@ -278,12 +292,19 @@ func (f *FS) Extract(p, name string, r io.Reader, opts ExtractOptions) error {
 	}
 	return archive.Unpack(tr, pl.base, &archive.TarOptions{
 		NoOverwriteDirNonDir: opts.NoOverwriteDirNonDir,
-		ChownOpts:            opts.Chown,
+		ChownOpts:            chownOpts(opts),
 		NoLchown:             os.Geteuid() != 0,
 	})
 }
 
+func chownOpts(o ExtractOptions) *archive.ChownOpts {
+	if !o.Chown {
+		return nil
+	}
+	return &archive.ChownOpts{UID: o.UID, GID: o.GID}
+}
+
 // Export tars the whole root folder, as docker export does.
 func (f *FS) Export() (io.ReadCloser, error) {
-	return archive.Tar(f.Root, compression.None)
+	return f.pack(f.Root, &archive.TarOptions{Compression: compression.None}, f.Root)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/go-archive"
 )
 
 // testFS is a container root with /etc/passwd, links that point out of it
@@ -29,7 +30,12 @@ func testFS(t *testing.T) (*FS, string, string) {
 			t.Fatal(err)
 		}
 	}
-	return &FS{Root: root, Mounts: []Mount{{Destination: "/data", Source: vol}}}, root, vol
+	// Packing without chroot lets the tests run unprivileged; the
+	// resolution under test is the same.
+	pack := func(src string, opts *archive.TarOptions, _ string) (io.ReadCloser, error) {
+		return archive.TarWithOptions(src, opts)
+	}
+	return &FS{Root: root, Mounts: []Mount{{Destination: "/data", Source: vol}}, Pack: pack}, root, vol
 }
 
 func TestStatResolvesInside(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 
-	"github.com/moby/go-archive"
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
@@ -41,21 +40,17 @@ func (d *Daemon) ContainerArchivePath(ctx context.Context, name, path string, st
 }
 
 // ContainerExtractToDir unpacks a tar into a directory of a container (PUT
-// /containers/{id}/archive). Without copyUIDGID the files belong to root,
-// as docker's documentation says; with it, to the container's user (the
-// archive's owners when it has none).
+// /containers/{id}/archive). As dockerd, it keeps the archive's owners,
+// unless copyUIDGID asks for the container's user (when it has one).
 func (d *Daemon) ContainerExtractToDir(ctx context.Context, name, path string, copyUIDGID, noOverwriteDirNonDir bool, r io.Reader) error {
 	return d.withFiles(ctx, name, true, func(c *container.Container, files ContainerFiles, root string) error {
-		opts := ctrfs.ExtractOptions{NoOverwriteDirNonDir: noOverwriteDirNonDir, Chown: &archive.ChownOpts{}}
-		if copyUIDGID {
-			opts.Chown = nil
-			if c.Config.User != "" {
-				u, err := oci.ResolveUser(root, c.Config.User)
-				if err != nil {
-					return err
-				}
-				opts.Chown = &archive.ChownOpts{UID: int(u.UID), GID: int(u.GID)}
+		opts := ctrfs.ExtractOptions{NoOverwriteDirNonDir: noOverwriteDirNonDir}
+		if copyUIDGID && c.Config.User != "" {
+			u, err := oci.ResolveUser(root, c.Config.User)
+			if err != nil {
+				return err
 			}
+			opts.Chown, opts.UID, opts.GID = true, int(u.UID), int(u.GID)
 		}
 		return files.Extract(path, name, r, opts)
 	})
