@@ -4,11 +4,13 @@
 package backend
 
 import (
+	"context"
 	"io"
 	"time"
 
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/registry"
 )
 
@@ -95,6 +97,16 @@ type ImagePushOptions struct {
 type ExecStartOptions struct {
 	Detach     bool
 	GetStreams func(multiplexed bool) (*AttachStreams, error)
+}
+
+// EventSubscription is a subscriber's live feed of engine events
+// (GET /events).
+type EventSubscription interface {
+	// Next waits for the next event; it fails when ctx ends or the
+	// subscription is over (closed, or dropped for falling behind).
+	Next(ctx context.Context) (events.Message, error)
+	// Close unsubscribes.
+	Close()
 }
 
 // CommitOptions are the query and body of POST /commit.

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/ctrfs"
@@ -34,6 +35,7 @@ func (d *Daemon) ContainerArchivePath(ctx context.Context, name, path string, st
 		if err := stat(st); err != nil {
 			return err
 		}
+		d.logContainerEvent(c, events.ActionArchivePath, nil)
 		_, err = io.Copy(w, rc)
 		return err
 	})
@@ -52,6 +54,10 @@ func (d *Daemon) ContainerExtractToDir(ctx context.Context, name, path string, c
 			}
 			opts.Chown, opts.UID, opts.GID = true, int(u.UID), int(u.GID)
 		}
-		return files.Extract(path, name, r, opts)
+		if err := files.Extract(path, name, r, opts); err != nil {
+			return err
+		}
+		d.logContainerEvent(c, events.ActionExtractToDir, nil)
+		return nil
 	})
 }

@@ -8,8 +8,10 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
+	"github.com/distribution/reference"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 
 	"github.com/berth-project/berth/internal/backend"
 	"github.com/berth-project/berth/internal/container"
@@ -40,7 +42,7 @@ func (d *Daemon) ContainerCommit(ctx context.Context, name string, opts backend.
 	}
 	// TODO(fsops): pause the container during the commit (opts.Pause) once
 	// the daemon can pause; its changes are read live meanwhile.
-	return d.images.Commit(ctx, image.CommitOptions{
+	newID, err := d.images.Commit(ctx, image.CommitOptions{
 		ContainerID: id,
 		ImageID:     imageID,
 		Config:      cfg,
@@ -50,6 +52,19 @@ func (d *Daemon) ContainerCommit(ctx context.Context, name string, opts backend.
 		Ref:         ref,
 		Exclude:     runtimeMountPoints,
 	})
+	if err != nil {
+		return "", err
+	}
+	// as dockerd: the tag's image event, then the container's commit
+	imageRef := ""
+	if ref != "" {
+		if named, err := reference.ParseNormalizedNamed(ref); err == nil {
+			imageRef = reference.FamiliarString(reference.TagNameOnly(named))
+			d.logImageEvent(ctx, newID, imageRef, events.ActionTag)
+		}
+	}
+	d.logContainerEvent(c, events.ActionCommit, map[string]string{"comment": opts.Comment, "imageID": newID, "imageRef": imageRef})
+	return newID, nil
 }
 
 // commitConfig is the committed image's config as docker makes it: the

@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/ctrfs"
+	eventlog "github.com/berth-project/berth/internal/events"
 	"github.com/berth-project/berth/internal/tasks"
 )
 
@@ -50,6 +51,7 @@ type Daemon struct {
 	volumes    Volumes
 	openFiles  func(ctrfs.FS) ContainerFiles
 	tasks      *tasks.Supervisor
+	events     *eventlog.Log
 
 	mu       sync.Mutex
 	watchers map[string]*watch
@@ -88,6 +90,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		openFiles:   parts.Files,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
+		events:      eventlog.New(0),
 	}
 	d.tasks = tasks.New(tasks.Config{Launcher: parts.Launcher, Host: host{d}, Logger: cfg.Logger})
 	if d.networkStateExists() {
@@ -106,6 +109,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 // under their shims.
 func (d *Daemon) Close() error {
 	errs := []error{d.tasks.Close()}
+	d.events.Close()
 	d.netMu.Lock()
 	if d.net != nil {
 		errs = append(errs, d.net.Close(context.Background()))

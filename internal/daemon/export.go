@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 
+	"github.com/moby/moby/api/types/events"
+
 	"github.com/berth-project/berth/internal/container"
 )
 
@@ -16,6 +18,7 @@ func (d *Daemon) ContainerExport(ctx context.Context, name string, w io.Writer) 
 			return err
 		}
 		defer rc.Close()
+		d.logContainerEvent(c, events.ActionExport, nil)
 		_, err = io.Copy(w, rc)
 		return err
 	})
