@@ -1,10 +1,16 @@
 package daemon
 
 import (
+	"context"
+	"fmt"
 	"slices"
 	"testing"
 
 	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/backend"
+	"github.com/berth-project/berth/internal/container"
+	eventlog "github.com/berth-project/berth/internal/events"
 )
 
 func TestCommitConfig(t *testing.T) {
@@ -51,5 +57,38 @@ func TestCommitConfig(t *testing.T) {
 	}
 	if _, err := commitConfig(ctr, nil, []string{"BOGUS x"}); err == nil {
 		t.Error("an unknown change was accepted")
+	}
+}
+
+func TestContainerCommitEvents(t *testing.T) {
+	images := &fakeImages{}
+	d := &Daemon{events: eventlog.New(0), images: images, containers: container.NewStore()}
+	c := &container.Container{ID: "abc123", Name: "/web", ImageID: testImageID, Config: &containertypes.Config{Image: "busybox", Cmd: []string{"sh"}}}
+	d.containers.Add(c)
+	if err := d.containers.ReserveName("web", c.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	id, err := d.ContainerCommit(context.Background(), "web", backend.CommitOptions{Repo: "snap", Comment: "why", Author: "me", Changes: []string{"ENV A=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(images.commits) != 1 {
+		t.Fatalf("commits: %+v", images.commits)
+	}
+	got := images.commits[0]
+	if got.ContainerID != "abc123" || got.ImageID != testImageID || got.Ref != "snap" || got.CreatedBy != "sh" || got.Author != "me" || !slices.Contains(got.Config.Env, "A=1") || !slices.Contains(got.Exclude, "/etc/hosts") {
+		t.Errorf("commit options: %+v", got)
+	}
+	var seen []string
+	for _, m := range recorded(t, d) {
+		seen = append(seen, fmt.Sprint(m.Type, " ", m.Action, " ", m.Actor.Attributes["name"], " ", m.Actor.Attributes["imageID"]))
+	}
+	want := []string{"image tag snap:latest ", "container commit web " + id}
+	if !slices.Equal(seen, want) {
+		t.Errorf("events %q, want %q", seen, want)
+	}
+	if _, err := d.ContainerCommit(context.Background(), "web", backend.CommitOptions{Tag: "t"}); err == nil {
+		t.Error("a tag without a repository was accepted")
 	}
 }
