@@ -130,6 +130,17 @@ func TestFsopsCp(t *testing.T) {
 			t.Errorf("the copy into the volume went to the rw layer: diff\n%s", diff)
 		}
 
+		// read-only mounts and roots refuse writes with docker's messages
+		ro, roVol := unique("cpro"), unique("cprovol")
+		rmOnCleanup(t, d, ro)
+		t.Cleanup(func() { d.Berth(t, "volume", "rm", "-f", roVol) })
+		c.ok(t, "run", "-d", "--name", ro, "--read-only", "-v", roVol+":/ro:ro", "busybox", "sleep", "300")
+		c.run(t, "cp", local, ro+":/ro/").Fails(t, 1, "mounted volume is marked read-only")
+		c.run(t, "cp", local, ro+":/tmp/").Fails(t, 1, "container rootfs is marked read-only")
+		if got := c.ok(t, "exec", name, "ls", "-a", "/"); strings.Contains(got, "pivot") {
+			t.Errorf("the copies left a folder in the container's root:\n%s", got)
+		}
+
 		// a stopped container
 		c.ok(t, "stop", "-t", "0", name)
 		c.ok(t, "cp", local, name+":/root/")

@@ -59,8 +59,10 @@ func (f *FS) pack(srcPath string, opts *archive.TarOptions, root string) (io.Rea
 // Mount is a host folder mounted at Destination in the container.
 type Mount struct {
 	Destination string // absolute, in the container
-	Source      string // host folder
-	ReadOnly    bool
+	// Source is the host folder; "" for a mount Root shows already, kept
+	// only to refuse writes under a read-only one.
+	Source   string
+	ReadOnly bool
 }
 
 // place is where a container path lives: a folder of the host (the root or
@@ -70,6 +72,7 @@ type place struct {
 	rel      string // slash-separated, relative to base ("." for base)
 	readOnly bool
 	ctrPath  string // the resolved absolute path in the container
+	inMount  bool   // in one of the mounts, not the root filesystem
 }
 
 func (p place) hostPath() string { return filepath.Join(p.base, filepath.FromSlash(p.rel)) }
@@ -84,9 +87,13 @@ func (f *FS) locate(ctrPath string) place {
 		if ctrPath != dst && !strings.HasPrefix(ctrPath, strings.TrimSuffix(dst, "/")+"/") {
 			continue
 		}
-		if len(dst) > bestLen {
-			bestLen = len(dst)
-			best = place{base: m.Source, rel: strings.TrimPrefix(strings.TrimPrefix(ctrPath, dst), "/"), readOnly: m.ReadOnly, ctrPath: ctrPath}
+		if len(dst) <= bestLen {
+			continue
+		}
+		bestLen = len(dst)
+		best = place{base: m.Source, rel: strings.TrimPrefix(strings.TrimPrefix(ctrPath, dst), "/"), readOnly: m.ReadOnly, ctrPath: ctrPath, inMount: true}
+		if m.Source == "" {
+			best.base, best.rel = f.Root, strings.TrimPrefix(ctrPath, "/")
 		}
 	}
 	if best.rel == "" {
@@ -277,7 +284,7 @@ func (f *FS) Extract(p, name string, r io.Reader, opts ExtractOptions) error {
 		return ErrNotDirectory
 	}
 	if pl.readOnly {
-		if pl.base == f.Root {
+		if !pl.inMount {
 			return errdefs.ErrInvalidArgument.WithMessage("container rootfs is marked read-only")
 		}
 		return errdefs.ErrInvalidArgument.WithMessage("mounted volume is marked read-only")

@@ -108,3 +108,20 @@ func TestExtractStaysInside(t *testing.T) {
 		t.Error("extract into a read-only root succeeded")
 	}
 }
+
+func TestExtractReadOnlyMounts(t *testing.T) {
+	for _, source := range []string{"folder", ""} {
+		f, _, vol := testFS(t)
+		if source == "" {
+			vol = ""
+		}
+		f.Mounts = []Mount{{Destination: "/data", Source: vol, ReadOnly: true}}
+		err := f.Extract("/tmp/vol", "c", bytes.NewReader(nil), ExtractOptions{})
+		if err == nil || err.Error() != "mounted volume is marked read-only" {
+			t.Errorf("source %q: extract into a read-only mount: %v", source, err)
+		}
+		if err := f.Extract("/tmp", "c", bytes.NewReader(nil), ExtractOptions{}); err != nil {
+			t.Errorf("source %q: extract beside it: %v", source, err)
+		}
+	}
+}

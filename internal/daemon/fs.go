@@ -48,13 +48,20 @@ func (d *Daemon) withFiles(ctx context.Context, name string, live bool, fn func(
 	running := c.State.Status == containertypes.StateRunning || c.State.Status == containertypes.StatePaused
 	pid := c.State.Pid
 	readOnly := c.HostConfig != nil && c.HostConfig.ReadonlyRootfs
+	specs := mountSpecs(c)
 	if running && pid > 0 {
 		c.Unlock()
-		root := filepath.Join("/proc", strconv.Itoa(pid), "root")
 		if !live {
-			root = filepath.Join(d.containerStateDir(c.ID), "rootfs")
+			root := filepath.Join(d.containerStateDir(c.ID), "rootfs")
+			return fn(c, d.openFiles(ctrfs.FS{Root: root}), root)
 		}
-		return fn(c, d.openFiles(ctrfs.FS{Root: root, ReadOnlyRoot: readOnly}), root)
+		// the process's root shows the mounts: they only say what is
+		// read-only
+		spec := ctrfs.FS{Root: filepath.Join("/proc", strconv.Itoa(pid), "root"), ReadOnlyRoot: readOnly}
+		for _, m := range specs {
+			spec.Mounts = append(spec.Mounts, ctrfs.Mount{Destination: m.Target, ReadOnly: m.ReadOnly})
+		}
+		return fn(c, d.openFiles(spec), spec.Root)
 	}
 	defer c.Unlock()
 	root, release, err := d.mountStopped(ctx, c)
@@ -64,7 +71,7 @@ func (d *Daemon) withFiles(ctx context.Context, name string, live bool, fn func(
 	defer release()
 	spec := ctrfs.FS{Root: root, ReadOnlyRoot: readOnly}
 	if live {
-		for _, m := range mountSpecs(c) {
+		for _, m := range specs {
 			src := m.Source
 			switch m.Type {
 			case mount.TypeVolume:
