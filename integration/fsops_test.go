@@ -137,6 +137,11 @@ func TestFsopsCp(t *testing.T) {
 		c.ok(t, "run", "-d", "--name", ro, "--read-only", "-v", roVol+":/ro:ro", "busybox", "sleep", "300")
 		c.run(t, "cp", local, ro+":/ro/").Fails(t, 1, "mounted volume is marked read-only")
 		c.run(t, "cp", local, ro+":/tmp/").Fails(t, 1, "container rootfs is marked read-only")
+		roOut := filepath.Join(dir, "ro-passwd")
+		c.ok(t, "cp", ro+":/etc/passwd", roOut)
+		if got, _ := os.ReadFile(roOut); !strings.HasPrefix(string(got), "root:") {
+			t.Errorf("cp from a read-only container gave %q", got)
+		}
 		if got := c.ok(t, "exec", name, "ls", "-a", "/"); strings.Contains(got, "pivot") {
 			t.Errorf("the copies left a folder in the container's root:\n%s", got)
 		}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/go-archive"
-	"github.com/moby/go-archive/chrootarchive"
 	"github.com/moby/go-archive/compression"
 	containertypes "github.com/moby/moby/api/types/container"
 )
@@ -44,8 +43,8 @@ type FS struct {
 	Mounts []Mount
 	// Pack tars srcPath, a path under root, with root as the root
 	// directory, so that no link met while packing, even one a running
-	// container swaps in, leads out of root; nil is chrootarchive.Tar
-	// (which needs root's privileges; tests may pack without chroot).
+	// container swaps in, leads out of root; nil packs on a chrooted
+	// thread (which needs privileges; tests may pack without chroot).
 	Pack func(srcPath string, opts *archive.TarOptions, root string) (io.ReadCloser, error)
 }
 
@@ -53,7 +52,7 @@ func (f *FS) pack(srcPath string, opts *archive.TarOptions, root string) (io.Rea
 	if f.Pack != nil {
 		return f.Pack(srcPath, opts, root)
 	}
-	return chrootarchive.Tar(srcPath, opts, root)
+	return chrootPack(srcPath, opts, root)
 }
 
 // Mount is a host folder mounted at Destination in the container.
