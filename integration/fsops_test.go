@@ -17,6 +17,16 @@ func rmiOnCleanup(t *testing.T, c cli, image string) {
 	t.Cleanup(func() { c.d.Berth(t, "rmi", "-f", image) })
 }
 
+// startPrepared runs a busybox container that runs script, then sleeps,
+// and waits until ready exists in it.
+func startPrepared(t *testing.T, c cli, name, script, ready string) {
+	t.Helper()
+	c.ok(t, "run", "-d", "--name", name, "busybox", "sh", "-c", script+"; sleep 300")
+	waitFor(t, 10*time.Second, ready+" in "+name, func() bool {
+		return c.run(t, "exec", name, "test", "-e", ready).ExitCode == 0
+	})
+}
+
 // TestFsopsCp: cp in both directions on a running and a stopped container,
 // into a volume, with -a, -L and "-", and no way out of the container's
 // root through its symbolic links.
@@ -171,10 +181,7 @@ func TestFsopsDiffCommit(t *testing.T) {
 		name, img := unique("commit"), unique("committed")
 		rmOnCleanup(t, d, name)
 		rmiOnCleanup(t, c, img)
-		c.ok(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo hi > /hello; rm /etc/group; touch /ready; sleep 300")
-		waitFor(t, 10*time.Second, "the container's changes", func() bool {
-			return c.run(t, "exec", name, "test", "-e", "/ready").ExitCode == 0
-		})
+		startPrepared(t, c, name, "echo hi > /hello; rm /etc/group; touch /ready", "/ready")
 		diff := lines(c.ok(t, "diff", name))
 		for _, want := range []string{"A /hello", "D /etc/group", "C /etc"} {
 			if !contains(diff, want) {
@@ -227,10 +234,7 @@ func TestFsopsExportImport(t *testing.T) {
 		name, img := unique("export"), unique("imported")
 		rmOnCleanup(t, d, name)
 		rmiOnCleanup(t, c, img)
-		c.ok(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "echo exported > /marker; sleep 300")
-		waitFor(t, 10*time.Second, "the marker", func() bool {
-			return c.run(t, "exec", name, "test", "-e", "/marker").ExitCode == 0
-		})
+		startPrepared(t, c, name, "echo exported > /marker", "/marker")
 		file := filepath.Join(t.TempDir(), "rootfs.tar")
 		c.ok(t, "export", "-o", file, name)
 		c.ok(t, "import", file, img)

@@ -109,6 +109,16 @@ func irregular(mode os.FileMode) error {
 	return nil
 }
 
+// linkTarget is where the container's link at p leads: target, joined
+// with p's folder when relative.
+func linkTarget(p, target string) string {
+	if filepath.IsAbs(target) {
+		return target
+	}
+	dir, _ := archive.SplitPathDirEntry(p)
+	return filepath.Join(dir, target)
+}
+
 // copySummary is docker's last line of a copy shown on a terminal.
 func copySummary(c *Cli, size int64, dst string) {
 	fmt.Fprintf(c.Err, "Successfully copied %s to %s\n", units.HumanSizeWithPrecision(float64(size), 3), dst)
@@ -134,12 +144,7 @@ func copyFromContainer(cmd *cobra.Command, c *Cli, ctr, srcPath, dstPath string,
 	if opts.followLink {
 		st, err := api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: srcPath})
 		if err == nil && st.Stat.Mode&os.ModeSymlink != 0 {
-			target := st.Stat.LinkTarget
-			if !filepath.IsAbs(target) {
-				dir, _ := archive.SplitPathDirEntry(srcPath)
-				target = filepath.Join(dir, target)
-			}
-			srcPath, rebaseName = archive.GetRebaseName(srcPath, target)
+			srcPath, rebaseName = archive.GetRebaseName(srcPath, linkTarget(srcPath, st.Stat.LinkTarget))
 		}
 	}
 	res, err := api.CopyFromContainer(ctx, ctr, client.CopyFromContainerOptions{SourcePath: srcPath})
@@ -159,12 +164,12 @@ func copyFromContainer(cmd *cobra.Command, c *Cli, ctr, srcPath, dstPath string,
 		defer rc.Close()
 		content = rc
 	}
-	counted := &countingReader{r: content}
-	if err := archive.CopyTo(counted, src, dstPath); err != nil {
+	var copied byteCount
+	if err := archive.CopyTo(io.TeeReader(content, &copied), src, dstPath); err != nil {
 		return err
 	}
 	if !opts.quiet {
-		size := counted.n
+		size := int64(copied)
 		if !res.Stat.Mode.IsDir() {
 			size = res.Stat.Size
 		}
@@ -173,16 +178,13 @@ func copyFromContainer(cmd *cobra.Command, c *Cli, ctr, srcPath, dstPath string,
 	return nil
 }
 
-// countingReader counts the bytes of a copy for its summary.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
+// byteCount counts what is written to it: the bytes of a copy, for its
+// summary.
+type byteCount int64
 
-func (r *countingReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	r.n += int64(n)
-	return n, err
+func (b *byteCount) Write(p []byte) (int, error) {
+	*b += byteCount(len(p))
+	return len(p), nil
 }
 
 func copyToContainer(cmd *cobra.Command, c *Cli, srcPath, ctr, dstPath string, opts cpOptions) error {
@@ -201,13 +203,8 @@ func copyToContainer(cmd *cobra.Command, c *Cli, srcPath, ctr, dstPath string, o
 	dst := archive.CopyInfo{Path: dstPath}
 	st, err := api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: dstPath})
 	if err == nil && st.Stat.Mode&os.ModeSymlink != 0 {
-		target := st.Stat.LinkTarget
-		if !filepath.IsAbs(target) {
-			dir, _ := archive.SplitPathDirEntry(dstPath)
-			target = filepath.Join(dir, target)
-		}
-		dst.Path = target
-		st, err = api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: target})
+		dst.Path = linkTarget(dstPath, st.Stat.LinkTarget)
+		st, err = api.ContainerStatPath(ctx, ctr, client.ContainerStatPathOptions{Path: dst.Path})
 	}
 	if err == nil {
 		if err := irregular(st.Stat.Mode); err != nil {
@@ -239,16 +236,16 @@ func copyToContainer(cmd *cobra.Command, c *Cli, srcPath, ctr, dstPath string, o
 		defer prepared.Close()
 		resolved, content = dir, prepared
 	}
-	counted := &countingReader{r: content}
+	var copied byteCount
 	if _, err := api.CopyToContainer(ctx, ctr, client.CopyToContainerOptions{
 		DestinationPath: resolved,
-		Content:         counted,
+		Content:         io.TeeReader(content, &copied),
 		CopyUIDGID:      opts.copyUIDGID,
 	}); err != nil {
 		return err
 	}
 	if !opts.quiet {
-		copySummary(c, counted.n, ctr+":"+dst.Path)
+		copySummary(c, int64(copied), ctr+":"+dst.Path)
 	}
 	return nil
 }
