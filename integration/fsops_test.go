@@ -72,6 +72,19 @@ func TestFsopsCp(t *testing.T) {
 			t.Errorf("copied /etc/passwd %q, want the container's %q", got, want)
 		}
 		c.run(t, "cp", name+":/nope", out).Fails(t, 1, "Could not find the file /nope in container "+name)
+		// a folder, and a folder's content with "/."
+		c.ok(t, "cp", name+":/etc", filepath.Join(dir, "etccopy"))
+		if _, err := os.Stat(filepath.Join(dir, "etccopy", "passwd")); err != nil {
+			t.Errorf("cp of /etc: %v", err)
+		}
+		content := filepath.Join(dir, "content")
+		if err := os.Mkdir(content, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		c.ok(t, "cp", name+":/etc/.", content)
+		if _, err := os.Stat(filepath.Join(content, "passwd")); err != nil {
+			t.Errorf("cp of /etc/. into a folder: %v", err)
+		}
 
 		// a link to /etc/passwd is the container's, never the host's
 		c.ok(t, "exec", name, "sh", "-c", "echo marker:x:0:0::/:/bin/sh > /etc/passwd && ln -s /etc/passwd /tmp/pw && ln -s /etc /tmp/etclink && ln -s ../../../../../etc /tmp/up")

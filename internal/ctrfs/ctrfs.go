@@ -41,6 +41,10 @@ type FS struct {
 	// Mounts are the host folders mounted in the container that Root does
 	// not show (a stopped container's volumes and binds).
 	Mounts []Mount
+	// Hide are folders whose content copies leave out: the kernel's
+	// filesystems (/proc, /sys, /dev) a running container's root shows,
+	// which docker's view of a container never holds.
+	Hide []string
 	// Pack tars srcPath, a path under root, with root as the root
 	// directory, so that no link met while packing, even one a running
 	// container swaps in, leads out of root; nil packs on a chrooted
@@ -188,7 +192,7 @@ func notFound(p, container string) error {
 // container. name names the container in errors.
 func (f *FS) Stat(p, name string) (containertypes.PathStat, error) {
 	abs := absPath(p)
-	pl, err := f.resolve(abs, false)
+	pl, err := f.resolve(abs, followsLast(abs))
 	if err != nil {
 		return containertypes.PathStat{}, err
 	}
@@ -200,9 +204,6 @@ func (f *FS) Stat(p, name string) (containertypes.PathStat, error) {
 		return containertypes.PathStat{}, err
 	}
 	st := containertypes.PathStat{Name: path.Base(abs), Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime()}
-	if abs == "/" {
-		st.Name = "/"
-	}
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		target, err := f.resolve(abs, true)
 		if err != nil {
@@ -228,29 +229,55 @@ func (f *FS) Archive(p, name string) (io.ReadCloser, containertypes.PathStat, er
 		return nil, st, err
 	}
 	abs := absPath(p)
-	pl, err := f.resolve(abs, false)
+	pl, err := f.resolve(abs, followsLast(abs))
 	if err != nil {
 		return nil, st, err
 	}
-	src := pl.hostPath()
-	if strings.HasSuffix(abs, "/.") || (strings.HasSuffix(abs, "/") && abs != "/") {
-		// "dir/." and "dir/" name the directory itself, its content is
-		// what the client takes.
-		src = src + string(filepath.Separator) + "."
-	}
-	dir, base := archive.SplitPathDirEntry(src)
+	// As dockerd, the entries are named after the path as asked
+	// ("dir/." keeps "."), whatever it resolved to.
 	rebase := path.Base(abs)
-	if abs == "/" || strings.HasSuffix(abs, "/") || strings.HasSuffix(abs, "/.") {
-		rebase = path.Base(strings.TrimSuffix(strings.TrimSuffix(abs, "."), "/"))
-		if rebase == "/" || rebase == "." {
-			rebase = ""
-		}
+	if rebase == "/" {
+		rebase = "."
 	}
-	rc, err := f.pack(dir, archive.TarResourceRebaseOpts(base, rebase), pl.base)
+	dir, base := archive.SplitPathDirEntry(pl.hostPath())
+	if strings.HasSuffix(abs, "/.") || pl.rel == "." {
+		// a folder's content, or the root of its place (the container's
+		// root, a volume), which must not be left for its parent
+		dir, base = pl.hostPath(), "."
+	}
+	opts := archive.TarResourceRebaseOpts(base, rebase)
+	opts.ExcludePatterns = f.hidden(dir, base)
+	rc, err := f.pack(dir, opts, pl.base)
 	if err != nil {
 		return nil, st, err
 	}
 	return rc, st, nil
+}
+
+// followsLast reports whether a path's last link is followed: "dir/" and
+// "dir/." name the folder a link leads to, not the link.
+func followsLast(abs string) bool {
+	return strings.HasSuffix(abs, "/") || strings.HasSuffix(abs, "/.")
+}
+
+// hidden is the exclude patterns of the Hide folders' content below dir,
+// relative to dir as the archive names its entries (with "./" when it
+// takes dir's content, base ".").
+func (f *FS) hidden(dir, base string) []string {
+	var out []string
+	for _, h := range f.Hide {
+		rel, err := filepath.Rel(dir, filepath.Join(f.Root, h))
+		if err != nil || !filepath.IsLocal(rel) {
+			continue
+		}
+		if base == "." {
+			// the entries are "./<rel>/..."; patternmatcher cleans a
+			// leading "./" off a pattern, not off a name: "[.]" keeps it
+			rel = "[.]/" + rel
+		}
+		out = append(out, filepath.ToSlash(rel)+"/*")
+	}
+	return out
 }
 
 // ExtractOptions are PUT /containers/{id}/archive's.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -122,6 +124,82 @@ func TestExtractReadOnlyMounts(t *testing.T) {
 		}
 		if err := f.Extract("/tmp", "c", bytes.NewReader(nil), ExtractOptions{}); err != nil {
 			t.Errorf("source %q: extract beside it: %v", source, err)
+		}
+	}
+}
+
+func TestArchiveHidesKernelFilesystems(t *testing.T) {
+	f, root, _ := testFS(t)
+	if err := os.MkdirAll(filepath.Join(root, "proc", "1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "proc", "1", "status"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.Hide = []string{"/proc"}
+	rc, _, err := f.Archive("/", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	var names []string
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names = append(names, hdr.Name)
+	}
+	if !slices.Contains(names, "./proc/") || !slices.Contains(names, "./etc/passwd") {
+		t.Errorf("archive of / lacks proc/ or etc/passwd: %q", names)
+	}
+	for _, n := range names {
+		if strings.HasPrefix(n, "./proc/1") {
+			t.Errorf("archive of / holds %s", n)
+		}
+	}
+}
+
+// archiveNames lists the entries of the archive of p.
+func archiveNames(t *testing.T, f *FS, p string) []string {
+	t.Helper()
+	rc, _, err := f.Archive(p, "c")
+	if err != nil {
+		t.Fatalf("archive %s: %v", p, err)
+	}
+	defer rc.Close()
+	var names []string
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names = append(names, hdr.Name)
+	}
+	return names
+}
+
+func TestArchiveNames(t *testing.T) {
+	f, _, vol := testFS(t)
+	if err := os.WriteFile(filepath.Join(vol, "v"), []byte("v"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		want []string
+	}{
+		{"/etc", []string{"etc/", "etc/passwd"}},
+		{"/etc/.", []string{"./", "./passwd"}},
+		{"/tmp/etc/", []string{"etc/", "etc/passwd"}}, // a link with "/" is followed
+		{"/tmp/etc", []string{"etc"}},                 // without, the link itself
+		{"/data", []string{"data/", "data/v"}},        // the root of a volume
+		{"/tmp/vol/.", []string{"./", "./v"}},
+	}
+	for _, tt := range tests {
+		if got := archiveNames(t, f, tt.path); !slices.Equal(got, tt.want) {
+			t.Errorf("archive %s: %q, want %q", tt.path, got, tt.want)
 		}
 	}
 }

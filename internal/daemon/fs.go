@@ -31,6 +31,11 @@ type ContainerFiles interface {
 // them; docker keeps them in an init layer that diff and commit never show.
 var runtimeMountPoints = []string{"/dev", "/proc", "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/.dockerenv"}
 
+// kernelFilesystems are the folders of a running container that the
+// runtime mounts kernel filesystems on: copies leave their content out, as
+// docker's view of a container's files never holds it.
+var kernelFilesystems = []string{"/proc", "/sys", "/dev"}
+
 // withFiles runs fn on c's files. A running container's are reached through
 // its process's root, which shows its volumes and mounts as it does (live
 // is false for export, which takes the root filesystem alone); a stopped
@@ -57,7 +62,7 @@ func (d *Daemon) withFiles(ctx context.Context, name string, live bool, fn func(
 		}
 		// the process's root shows the mounts: they only say what is
 		// read-only
-		spec := ctrfs.FS{Root: filepath.Join("/proc", strconv.Itoa(pid), "root"), ReadOnlyRoot: readOnly}
+		spec := ctrfs.FS{Root: filepath.Join("/proc", strconv.Itoa(pid), "root"), ReadOnlyRoot: readOnly, Hide: kernelFilesystems}
 		for _, m := range specs {
 			spec.Mounts = append(spec.Mounts, ctrfs.Mount{Destination: m.Target, ReadOnly: m.ReadOnly})
 		}
