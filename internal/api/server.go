@@ -196,4 +196,5 @@ func (s *Server) routes() {
 	s.swarmRoutes()
 	s.execRoutes()
 	s.filesRoutes()
+	s.eventRoutes()
 }

@@ -192,6 +192,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 		newCpCommand(c),
 		newDiffCommand(c),
 		newExportCommand(c),
+		newEventsCommand(c),
 	)
 	root.AddCommand(newLoginCommand(c), newLogoutCommand(c))
 	addImageCommands(root, c)

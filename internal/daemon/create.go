@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"os"
 	"strings"
 	"time"
@@ -91,6 +92,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		return containertypes.CreateResponse{}, err
 	}
 	d.containers.Add(c)
+	d.lockAndLogContainerEvent(c, events.ActionCreate, nil)
 	return containertypes.CreateResponse{ID: id, Warnings: []string{}}, nil
 }
 

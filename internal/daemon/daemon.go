@@ -52,6 +52,7 @@ type Daemon struct {
 	openFiles  func(ctrfs.FS) ContainerFiles
 	tasks      *tasks.Supervisor
 	events     *eventlog.Log
+	life       *lifecycle
 
 	mu       sync.Mutex
 	watchers map[string]*watch
@@ -91,6 +92,16 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 		events:      eventlog.New(0),
+		life:        newLifecycle(),
+	}
+	// the stores log docker's volume and network events for every caller
+	d.volumes = eventVolumes{Volumes: parts.Volumes, d: d}
+	d.newNetworks = func(ctx context.Context) (Networks, error) {
+		m, err := parts.Networks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &eventNetworks{Networks: m, d: d}, nil
 	}
 	d.tasks = tasks.New(tasks.Config{Launcher: parts.Launcher, Host: host{d}, Logger: cfg.Logger})
 	if d.networkStateExists() {
@@ -101,6 +112,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	if err := d.restore(ctx); err != nil {
 		return nil, err
 	}
+	d.seedLifecycle() // the runs re-adopted above were started by an earlier berthd: no start event
 	d.tasks.StartOnBoot(ctx, d.containers.List())
 	return d, nil
 }

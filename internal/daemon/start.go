@@ -79,6 +79,7 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err != nil {
 		return shim.Config{}, err
 	}
+	d.logVolumeMounts(c)
 	spec, err := d.spec(c, rootfs, netns, volumePaths)
 	if err != nil {
 		return shim.Config{}, err
@@ -114,6 +115,7 @@ func (h host) StartFailed(c *container.Container, err error) {
 // bundle. Best effort and idempotent.
 func (h host) Release(ctx context.Context, id string) {
 	h.d.teardownNetworking(ctx, id)
+	h.d.logVolumeUnmounts(id)
 	h.d.removeBundle(id)
 }
 
@@ -124,6 +126,7 @@ func (h host) Save(c *container.Container) {
 }
 
 func (h host) Changed(c *container.Container) {
+	h.d.logStateEvents(c) // before the waiters wake: a client sees die before wait returns
 	st := c.State
 	h.d.notify(c.ID, &st)
 }
