@@ -35,6 +35,7 @@ func TestFsopsCp(t *testing.T) {
 	d := sharedDaemon(t)
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		name, vol := unique("cp"), unique("cpvol")
+		since := time.Now()
 		rmOnCleanup(t, d, name)
 		t.Cleanup(func() { d.Berth(t, "volume", "rm", "-f", vol) })
 		c.ok(t, "run", "-d", "--name", name, "-v", vol+":/data", "busybox", "sleep", "300")
@@ -181,6 +182,8 @@ func TestFsopsCp(t *testing.T) {
 		if got := c.ok(t, "exec", name, "cat", "/root/greeting"); got != "hello" {
 			t.Errorf("file copied while stopped holds %q", got)
 		}
+		// dockerd's events for the two directions
+		inOrder(t, shows(replay(t, c, since, "--filter", "container="+name)), "container extract-to-dir", "container archive-path")
 	})
 }
 
@@ -192,6 +195,7 @@ func TestFsopsDiffCommit(t *testing.T) {
 	d := sharedDaemon(t)
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		name, img := unique("commit"), unique("committed")
+		since := time.Now()
 		rmOnCleanup(t, d, name)
 		rmiOnCleanup(t, c, img)
 		startPrepared(t, c, name, "echo hi > /hello; rm /etc/group; touch /ready", "/ready")
@@ -224,6 +228,9 @@ func TestFsopsDiffCommit(t *testing.T) {
 		if !strings.Contains(hist, "the message") || !strings.Contains(hist, id) {
 			t.Errorf("history:\n%s", hist)
 		}
+		inOrder(t, shows(replay(t, c, since, "--filter", "container="+name), "comment", "imageID", "imageRef"),
+			"container commit comment=the message imageID="+id+" imageRef="+img+":latest")
+		inOrder(t, shows(replay(t, c, since, "--filter", "image="+id), "name"), "image tag name="+img+":latest")
 
 		// a stopped container commits too, without the runtime's mount points
 		c.ok(t, "stop", "-t", "0", name)
@@ -245,6 +252,7 @@ func TestFsopsExportImport(t *testing.T) {
 	d := sharedDaemon(t)
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		name, img := unique("export"), unique("imported")
+		since := time.Now()
 		rmOnCleanup(t, d, name)
 		rmiOnCleanup(t, c, img)
 		startPrepared(t, c, name, "echo exported > /marker", "/marker")
@@ -271,5 +279,6 @@ func TestFsopsExportImport(t *testing.T) {
 		if !found {
 			t.Error("export of the stopped container lacks /marker")
 		}
+		inOrder(t, shows(replay(t, c, since, "--filter", "container="+name)), "container export", "container export")
 	})
 }
