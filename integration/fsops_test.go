@@ -18,9 +18,10 @@ func rmiOnCleanup(t *testing.T, c cli, image string) {
 }
 
 // startPrepared runs a busybox container that runs script, then sleeps,
-// and waits until ready exists in it.
+// removed when t ends, and waits until ready exists in it.
 func startPrepared(t *testing.T, c cli, name, script, ready string) {
 	t.Helper()
+	rmOnCleanup(t, c.d, name)
 	c.ok(t, "run", "-d", "--name", name, "busybox", "sh", "-c", script+"; sleep 300")
 	waitFor(t, 10*time.Second, ready+" in "+name, func() bool {
 		return c.run(t, "exec", name, "test", "-e", ready).ExitCode == 0
@@ -60,6 +61,7 @@ func TestFsopsCp(t *testing.T) {
 		nobody := unique("cpuser")
 		rmOnCleanup(t, d, nobody)
 		c.ok(t, "run", "-d", "--name", nobody, "-u", "nobody", "busybox", "sleep", "300")
+		c.run(t, "cp", local, name+":/no/such/dir/").Fails(t, 1, "no such directory")
 		c.ok(t, "cp", "-a", local, nobody+":/tmp/kept")
 		if got := c.ok(t, "exec", nobody, "stat", "-c", "%u:%g", "/tmp/kept"); got != "65534:65534" {
 			t.Errorf("owner with -a %s, want the container user's 65534:65534", got)
@@ -196,7 +198,6 @@ func TestFsopsDiffCommit(t *testing.T) {
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		name, img := unique("commit"), unique("committed")
 		since := time.Now()
-		rmOnCleanup(t, d, name)
 		rmiOnCleanup(t, c, img)
 		startPrepared(t, c, name, "echo hi > /hello; rm /etc/group; touch /ready", "/ready")
 		diff := lines(c.ok(t, "diff", name))
@@ -253,7 +254,6 @@ func TestFsopsExportImport(t *testing.T) {
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		name, img := unique("export"), unique("imported")
 		since := time.Now()
-		rmOnCleanup(t, d, name)
 		rmiOnCleanup(t, c, img)
 		startPrepared(t, c, name, "echo exported > /marker", "/marker")
 		file := filepath.Join(t.TempDir(), "rootfs.tar")
