@@ -172,8 +172,21 @@ func TestFsopsCp(t *testing.T) {
 			t.Errorf("the copies left a folder in the container's root:\n%s", got)
 		}
 
+		// the /etc files the daemon binds, running and stopped
+		hostname := c.ok(t, "exec", name, "hostname")
+		hostnameOf := func(what string) {
+			t.Helper()
+			out := filepath.Join(dir, "hostname-"+what)
+			c.ok(t, "cp", name+":/etc/hostname", out)
+			if got, _ := os.ReadFile(out); strings.TrimSpace(string(got)) != hostname {
+				t.Errorf("/etc/hostname of the %s container: %q, want %q", what, got, hostname)
+			}
+		}
+		hostnameOf("running")
+
 		// a stopped container
 		c.ok(t, "stop", "-t", "0", name)
+		hostnameOf("stopped")
 		c.ok(t, "cp", local, name+":/root/")
 		fromVol := filepath.Join(dir, "from-volume")
 		c.ok(t, "cp", name+":/data/greeting", fromVol)

@@ -102,6 +102,12 @@ func (f *FS) locate(ctrPath string) place {
 	if best.rel == "" {
 		best.rel = "."
 	}
+	if best.inMount && best.rel == "." && best.base != f.Root {
+		// a bind-mounted file (/etc/hosts...): its folder holds it
+		if fi, err := os.Stat(best.base); err == nil && !fi.IsDir() {
+			best.base, best.rel = filepath.Dir(best.base), filepath.Base(best.base)
+		}
+	}
 	return best
 }
 

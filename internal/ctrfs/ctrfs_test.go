@@ -203,3 +203,22 @@ func TestArchiveNames(t *testing.T) {
 		}
 	}
 }
+
+func TestFileMount(t *testing.T) {
+	f, _, _ := testFS(t)
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.Mounts = append(f.Mounts, Mount{Destination: "/etc/hosts", Source: hosts})
+	st, err := f.Stat("/etc/hosts", "c")
+	if err != nil || st.Name != "hosts" || st.Size != int64(len("127.0.0.1 localhost\n")) {
+		t.Fatalf("stat of a bind-mounted file: %+v %v", st, err)
+	}
+	if got := archiveNames(t, f, "/etc/hosts"); !slices.Equal(got, []string{"hosts"}) {
+		t.Errorf("archive of a bind-mounted file: %q", got)
+	}
+	if err := f.Extract("/etc/hosts", "c", bytes.NewReader(nil), ExtractOptions{}); err != ErrNotDirectory {
+		t.Errorf("extract onto a bind-mounted file: %v", err)
+	}
+}

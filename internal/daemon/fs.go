@@ -89,6 +89,13 @@ func (d *Daemon) withFiles(ctx context.Context, name string, live bool, fn func(
 				spec.Mounts = append(spec.Mounts, ctrfs.Mount{Destination: m.Target, Source: src, ReadOnly: m.ReadOnly})
 			}
 		}
+		// the /etc files the daemon writes and binds, as a running
+		// container shows them
+		for dst, src := range map[string]string{"/etc/hosts": c.HostsPath, "/etc/hostname": c.HostnamePath, "/etc/resolv.conf": c.ResolvConfPath} {
+			if src != "" {
+				spec.Mounts = append(spec.Mounts, ctrfs.Mount{Destination: dst, Source: src})
+			}
+		}
 	}
 	return fn(c, d.openFiles(spec), root)
 }
