@@ -31,6 +31,10 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if err := validateCreate(req.Config, hc); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
+	warnings, err := validateLimits(req.Config, hc, d.host.Cgroups)
+	if err != nil {
+		return containertypes.CreateResponse{}, err
+	}
 	// the mounts parse (validateCreate); a --mount bind's source must exist
 	specs, _ := volume.Specs(hc.Binds, hc.Mounts)
 	if err := volume.CheckBindSources(specs); err != nil {
@@ -48,6 +52,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		return containertypes.CreateResponse{}, err
 	}
 
+	d.adaptHostConfig(hc)
 	id := container.NewID()
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]
@@ -93,7 +98,10 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	}
 	d.containers.Add(c)
 	d.lockAndLogContainerEvent(c, events.ActionCreate, nil)
-	return containertypes.CreateResponse{ID: id, Warnings: []string{}}, nil
+	if warnings == nil {
+		warnings = []string{}
+	}
+	return containertypes.CreateResponse{ID: id, Warnings: warnings}, nil
 }
 
 // createOnDisk prepares the container's rw layer and its record (the

@@ -18,6 +18,7 @@ import (
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/ctrfs"
 	eventlog "github.com/berth-project/berth/internal/events"
+	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/tasks"
 )
 
@@ -38,11 +39,20 @@ type Config struct {
 	APIVersion string // advertised by /version
 	MinAPI     string
 	Logger     *slog.Logger
+	// InitPath is berth-init, the init --init runs as the container's pid 1
+	// ("" when it is not installed: --init is then refused at start).
+	InitPath string
+	// Init is daemon.json's "init": containers that do not say otherwise
+	// run with --init.
+	Init bool
+	// Host describes the host's cgroups and capabilities; nil detects them.
+	Host *oci.Host
 }
 
 // Daemon implements api.Backend.
 type Daemon struct {
 	cfg        Config
+	host       oci.Host // what the kernel can limit and grant
 	log        *slog.Logger
 	images     Images
 	dist       Distributor
@@ -102,6 +112,11 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 			return nil, err
 		}
 		return &eventNetworks{Networks: m, d: d}, nil
+	}
+	if cfg.Host != nil {
+		d.host = *cfg.Host
+	} else {
+		d.host = oci.DetectHost()
 	}
 	d.tasks = tasks.New(tasks.Config{Launcher: parts.Launcher, Host: host{d}, Logger: cfg.Logger})
 	if d.networkStateExists() {
