@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/ctrfs"
 	"github.com/berth-project/berth/internal/daemon"
 	"github.com/berth-project/berth/internal/distribution"
 	"github.com/berth-project/berth/internal/image"
@@ -72,6 +73,7 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 		Launcher: tasks.ShimLauncher{Binary: shimPath},
 		Mounter:  kernelMounter{},
 		Volumes:  volumes,
+		Files:    func(fs ctrfs.FS) daemon.ContainerFiles { return &fs },
 	}, nil
 }
 

@@ -43,6 +43,7 @@ type Backend interface {
 	NetworkBackend
 	VolumeBackend
 	ExecBackend
+	FilesBackend
 	EventsBackend
 }
 

@@ -36,6 +36,7 @@ import (
 //	anything else  runs until stopped or killed
 type fakeBackend struct {
 	mu         sync.Mutex
+	files      fakeFiles
 	changed    chan struct{} // closed and replaced at every state change
 	containers map[string]*fakeContainer
 	images     map[string]*fakeImage // by id

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/registry"
 )
@@ -108,4 +109,16 @@ type EventSubscription interface {
 	Next(ctx context.Context) (events.Message, error)
 	// Close unsubscribes.
 	Close()
+}
+
+// CommitOptions are the query and body of POST /commit.
+type CommitOptions struct {
+	Repo, Tag       string
+	Author, Comment string
+	// Pause asks to pause the container during the commit (docker's
+	// default).
+	Pause   bool
+	Changes []string
+	// Config overrides the container's config in the image (nil: none).
+	Config *container.Config
 }

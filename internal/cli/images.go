@@ -304,40 +304,48 @@ func newSaveCommand(c *Cli) *cobra.Command {
 		Args:  requiresMinArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if output == "" {
-				if _, tty := terminalFd(c.Out); tty {
-					return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
-				}
-			}
-			var dest io.Writer = c.Out
-			if output != "" {
-				f, err := createSaveFile(output)
+			return writeArchive(c, output, "failed to save image", func() (io.ReadCloser, error) {
+				api, err := c.Client(ctx)
 				if err != nil {
-					return fmt.Errorf("failed to save image: %w", err)
+					return nil, err
 				}
-				defer f.abort()
-				dest = f
-			}
-			api, err := c.Client(ctx)
-			if err != nil {
-				return err
-			}
-			body, err := api.ImageSave(ctx, args)
-			if err != nil {
-				return err
-			}
-			defer body.Close()
-			if _, err := io.Copy(dest, body); err != nil {
-				return err
-			}
-			if f, ok := dest.(*saveFile); ok {
-				return f.commit()
-			}
-			return nil
+				return api.ImageSave(ctx, args)
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Write to a file, instead of STDOUT")
 	return cmd
+}
+
+// writeArchive writes the archive open returns to the file output (made
+// visible only once complete) or to stdout, which must not be a terminal,
+// as docker save and export do. failed prefixes errors about output.
+func writeArchive(c *Cli, output, failed string, open func() (io.ReadCloser, error)) error {
+	var dest io.Writer = c.Out
+	if output == "" {
+		if _, tty := terminalFd(c.Out); tty {
+			return errors.New("cowardly refusing to save to a terminal. Use the -o flag or redirect")
+		}
+	} else {
+		f, err := createSaveFile(output)
+		if err != nil {
+			return fmt.Errorf("%s: %w", failed, err)
+		}
+		defer f.abort()
+		dest = f
+	}
+	body, err := open()
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	if _, err := io.Copy(dest, body); err != nil {
+		return err
+	}
+	if f, ok := dest.(*saveFile); ok {
+		return f.commit()
+	}
+	return nil
 }
 
 // saveFile is the destination of `save -o`: a temporary file beside the

@@ -188,6 +188,10 @@ func newRootCommand(c *Cli) *cobra.Command {
 		newLogsCommand(c),
 		newPsCommand(c),
 		newContainerCommand(c),
+		newCommitCommand(c),
+		newCpCommand(c),
+		newDiffCommand(c),
+		newExportCommand(c),
 		newEventsCommand(c),
 	)
 	root.AddCommand(newLoginCommand(c), newLogoutCommand(c))
@@ -259,8 +263,12 @@ func newContainerCommand(c *Cli) *cobra.Command {
 	ls.Aliases = []string{"ps", "list"}
 	cmd.AddCommand(
 		newAttachCommand(c),
+		newCommitCommand(c),
+		newCpCommand(c),
 		newCreateCommand(c),
+		newDiffCommand(c),
 		newExecCommand(c),
+		newExportCommand(c),
 		newContainerInspectCommand(c),
 		newKillCommand(c),
 		newLogsCommand(c),

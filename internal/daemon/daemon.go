@@ -17,6 +17,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/ctrfs"
 	eventlog "github.com/berth-project/berth/internal/events"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/tasks"
@@ -63,6 +64,7 @@ type Daemon struct {
 	containers Records
 	mounter    Mounter
 	volumes    Volumes
+	openFiles  func(ctrfs.FS) ContainerFiles
 	tasks      *tasks.Supervisor
 	events     *eventlog.Log
 	life       *lifecycle
@@ -108,6 +110,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		containers:  parts.Records,
 		mounter:     parts.Mounter,
 		volumes:     parts.Volumes,
+		openFiles:   parts.Files,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 		events:      eventlog.New(0),

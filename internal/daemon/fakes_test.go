@@ -36,6 +36,7 @@ type fakeImages struct {
 	onPrepare  func() // called by PrepareRootfs, outside the fake's lock
 	prepared   []string
 	removed    []string
+	commits    []image.CommitOptions
 }
 
 var errNotFaked = errdefs.ErrNotImplemented.WithMessage("not faked")
@@ -60,6 +61,17 @@ func (f *fakeImages) PrepareRootfs(ctx context.Context, imageID, containerID str
 	}
 	f.prepared = append(f.prepared, containerID)
 	return snapshot.Mount{Type: "overlay", Source: "overlay", Options: []string{"lowerdir=/l"}}, nil
+}
+
+func (f *fakeImages) Commit(ctx context.Context, opts image.CommitOptions) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.commits = append(f.commits, opts)
+	return "sha256:committed", nil
+}
+
+func (f *fakeImages) Changes(ctx context.Context, containerID string, exclude []string) ([]containertypes.FilesystemChange, error) {
+	return nil, nil
 }
 
 func (f *fakeImages) RemoveRootfs(ctx context.Context, containerID string) error {

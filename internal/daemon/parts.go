@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 
+	containertypes "github.com/moby/moby/api/types/container"
 	imagetypes "github.com/moby/moby/api/types/image"
 	networktypes "github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/ctrfs"
 	"github.com/berth-project/berth/internal/image"
 	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/snapshot"
@@ -31,6 +33,9 @@ type Parts struct {
 	Mounter Mounter
 	// Volumes is the local volume store.
 	Volumes Volumes
+	// Files opens a container's files for cp and export (ctrfs); nil
+	// leaves those operations unimplemented.
+	Files func(ctrfs.FS) ContainerFiles
 }
 
 // Images is the local image store, as the daemon uses it (*image.Store).
@@ -51,6 +56,10 @@ type Images interface {
 	PrepareRootfs(ctx context.Context, imageID, containerID string) (snapshot.Mount, error)
 	// RemoveRootfs deletes the container's rw layer.
 	RemoveRootfs(ctx context.Context, containerID string) error
+	// Commit stores the container's rw layer as a new image.
+	Commit(ctx context.Context, opts image.CommitOptions) (string, error)
+	// Changes lists the changes of the container's rw layer.
+	Changes(ctx context.Context, containerID string, exclude []string) ([]containertypes.FilesystemChange, error)
 }
 
 // Records is the in-memory index of container records: names, ids and id

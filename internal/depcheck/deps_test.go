@@ -67,6 +67,11 @@ var fences = []fence{
 			// the moby client's own dependencies
 			"github.com/containerd/errdefs/...", "go.opentelemetry.io/...", "github.com/felixge/httpsnoop",
 			"github.com/go-logr/...", "github.com/cespare/xxhash/...", "github.com/Microsoft/go-winio/...",
+			// cp's client half is docker's own (the docker CLI links it
+			// too): go-archive's copy rules and what it links
+			"github.com/moby/go-archive/...", "github.com/klauspost/compress/...", "github.com/moby/patternmatcher/...",
+			"github.com/moby/sys/sequential", "github.com/moby/sys/user", "github.com/moby/sys/userns",
+			"github.com/containerd/log", "github.com/sirupsen/logrus",
 		}, apiTypes...),
 		why: "the CLI is an API client only",
 	},

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/moby/go-archive"
+	"github.com/moby/sys/user"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -65,12 +66,9 @@ func (c *Copy) Prepare(ctx context.Context, key digest.Digest, dir string) (Moun
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
 	}
-	src := c.d.emptyDir()
-	if key != "" {
-		if _, err := c.d.stat(key); err != nil {
-			return Mount{}, err
-		}
-		src = c.d.diffDir(key)
+	src, err := c.base(key)
+	if err != nil {
+		return Mount{}, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
@@ -90,4 +88,37 @@ func (c *Copy) Prepare(ctx context.Context, key digest.Digest, dir string) (Moun
 		return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
 	}
 	return m, nil
+}
+
+// Changes compares the container's copy, dir/fs, with key's filesystem.
+func (c *Copy) Changes(ctx context.Context, key digest.Digest, dir string, exclude []string) ([]archive.Change, error) {
+	base, err := c.base(key)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := archive.ChangesDirs(filepath.Join(dir, "fs"), base)
+	if err != nil {
+		return nil, fmt.Errorf("changes of rw layer: %w", err)
+	}
+	return filterChanges(changes, exclude), nil
+}
+
+// Diff exports the changes of dir/fs against key as a layer tar.
+func (c *Copy) Diff(ctx context.Context, key digest.Digest, dir string, exclude []string) (io.ReadCloser, error) {
+	changes, err := c.Changes(ctx, key, dir, exclude)
+	if err != nil {
+		return nil, err
+	}
+	return archive.ExportChanges(filepath.Join(dir, "fs"), changes, user.IdentityMapping{})
+}
+
+// base is the directory holding key's complete filesystem.
+func (c *Copy) base(key digest.Digest) (string, error) {
+	if key == "" {
+		return c.d.emptyDir(), nil
+	}
+	if _, err := c.d.stat(key); err != nil {
+		return "", err
+	}
+	return c.d.diffDir(key), nil
 }

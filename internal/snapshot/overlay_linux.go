@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/moby/go-archive"
 	"github.com/opencontainers/go-digest"
@@ -62,17 +63,9 @@ func (o *Overlay) Remove(ctx context.Context, key digest.Digest) error { return 
 // Prepare creates dir/upper and dir/work and returns the overlay mount with
 // the layer chain of key as lower directories, top first.
 func (o *Overlay) Prepare(ctx context.Context, key digest.Digest, dir string) (Mount, error) {
-	var lowers []string
-	if key != "" {
-		chain, err := o.d.chain(key)
-		if err != nil {
-			return Mount{}, err
-		}
-		for _, k := range chain {
-			lowers = append(lowers, o.d.diffDir(k))
-		}
-	} else {
-		lowers = []string{o.d.emptyDir()}
+	lowers, err := o.lowers(key)
+	if err != nil {
+		return Mount{}, err
 	}
 	upper, work := filepath.Join(dir, "upper"), filepath.Join(dir, "work")
 	for _, p := range []string{upper, work} {
@@ -81,6 +74,59 @@ func (o *Overlay) Prepare(ctx context.Context, key digest.Digest, dir string) (M
 		}
 	}
 	return Mount{Type: "overlay", Source: "overlay", Options: o.options(lowers, upper, work)}, nil
+}
+
+// Changes walks dir/upper: a 0/0 character device is a deletion, an entry
+// the lower layers lack an addition, any other a modification.
+func (o *Overlay) Changes(ctx context.Context, key digest.Digest, dir string, exclude []string) ([]archive.Change, error) {
+	lowers, err := o.lowers(key)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := upperChanges(lowers, filepath.Join(dir, "upper"), exclude, func(_ string, fi os.FileInfo) (bool, error) {
+		return isWhiteout(fi), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("changes of rw layer: %w", err)
+	}
+	return changes, nil
+}
+
+// Diff tars dir/upper, converting overlay whiteouts and opaque directories
+// to their OCI form, as dockerd's overlay2 driver does.
+func (o *Overlay) Diff(ctx context.Context, key digest.Digest, dir string, exclude []string) (io.ReadCloser, error) {
+	if _, err := o.lowers(key); err != nil {
+		return nil, err
+	}
+	return archive.TarWithOptions(filepath.Join(dir, "upper"), &archive.TarOptions{
+		WhiteoutFormat:  archive.OverlayWhiteoutFormat,
+		ExcludePatterns: relPatterns(exclude),
+	})
+}
+
+// isWhiteout reports an overlayfs whiteout: a 0/0 character device.
+func isWhiteout(fi os.FileInfo) bool {
+	if fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Rdev == 0
+}
+
+// lowers are the layer directories of key's chain, top first.
+func (o *Overlay) lowers(key digest.Digest) ([]string, error) {
+	if key == "" {
+		return []string{o.d.emptyDir()}, nil
+	}
+	chain, err := o.d.chain(key)
+	if err != nil {
+		return nil, err
+	}
+	lowers := make([]string, 0, len(chain))
+	for _, k := range chain {
+		lowers = append(lowers, o.d.diffDir(k))
+	}
+	return lowers, nil
 }
 
 func (o *Overlay) options(lowers []string, upper, work string) []string {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/moby/go-archive"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -46,6 +47,14 @@ type Snapshotter interface {
 	// filesystem) whose changes are kept under dir. Calling it again with the
 	// same dir reuses the changes made so far.
 	Prepare(ctx context.Context, key digest.Digest, dir string) (Mount, error)
+	// Changes lists what the writable view kept under dir changed against
+	// key (as docker diff shows it), leaving out exclude: absolute paths
+	// whose entries, and everything below them, are not the container's
+	// own changes (mount points the runtime created).
+	Changes(ctx context.Context, key digest.Digest, dir string, exclude []string) ([]archive.Change, error)
+	// Diff streams the same changes as an uncompressed layer tar, with
+	// deletions as OCI whiteouts, to commit them as a new layer on key.
+	Diff(ctx context.Context, key digest.Digest, dir string, exclude []string) (io.ReadCloser, error)
 }
 
 // ctxReader stops a long unpack when its context is cancelled.

@@ -123,6 +123,65 @@ var suite = []struct {
 	{"empty rootfs", testEmpty},
 	{"reopen cleans leftovers", testReopen},
 	{"many layers", testManyLayers},
+	{"changes and diff of a rw layer", testChangesDiff},
+}
+
+func testChangesDiff(t *testing.T, sn Snapshotter, root string, _ func(string) (Snapshotter, error)) {
+	ctx := context.Background()
+	base := unpackBase(t, sn)
+	rw := filepath.Join(t.TempDir(), "rw")
+	m, err := sn.Prepare(ctx, base, rw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := mounted(t, m)
+	for _, step := range []error{
+		os.WriteFile(filepath.Join(fs, "etc", "keep"), []byte("changed"), 0o644),
+		os.Remove(filepath.Join(fs, "etc", "gone")),
+		os.WriteFile(filepath.Join(fs, "new"), []byte("new"), 0o644),
+		os.Mkdir(filepath.Join(fs, "proc"), 0o555),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	exclude := []string{"/proc"}
+	changes, err := sn.Changes(ctx, base, rw, exclude)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range changes {
+		got = append(got, c.String())
+	}
+	sort.Strings(got)
+	want := []string{"A /new", "C /etc", "C /etc/keep", "D /etc/gone"}
+	if !equal(got, want) {
+		t.Errorf("changes = %q, want %q", got, want)
+	}
+	diff, err := sn.Diff(ctx, base, rw, exclude)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := sn.Unpack(ctx, base, diff, "")
+	diff.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := sn.Prepare(ctx, info.Key, filepath.Join(t.TempDir(), "rw2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs2 := mounted(t, m2)
+	if got := names(t, fs2); !equal(got, []string{"dir", "etc", "new"}) {
+		t.Errorf("committed layer shows %q", got)
+	}
+	if got := names(t, filepath.Join(fs2, "etc")); !equal(got, []string{"keep"}) {
+		t.Errorf("committed layer's etc shows %q", got)
+	}
+	if data, _ := os.ReadFile(filepath.Join(fs2, "etc", "keep")); string(data) != "changed" {
+		t.Errorf("etc/keep = %q", data)
+	}
 }
 
 func baseTar(t *testing.T) *bytes.Buffer {

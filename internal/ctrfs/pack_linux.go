@@ -1,0 +1,62 @@
+//go:build linux
+
+package ctrfs
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+
+	"github.com/moby/go-archive"
+	"golang.org/x/sys/unix"
+)
+
+// chrootPack tars srcPath (a path under root) on a thread whose root
+// directory is root, so that every link the walk meets, even one swapped
+// in meanwhile, resolves inside root. Plain chroot, without a mount
+// namespace: root may be a running container's /proc/<pid>/root, whose
+// mounts (volumes, binds) the walk then crosses as the container does, and
+// nothing is created in it.
+func chrootPack(srcPath string, opts *archive.TarOptions, root string) (io.ReadCloser, error) {
+	rel, err := filepath.Rel(root, srcPath)
+	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return nil, fmt.Errorf("pack %s: not under %s", srcPath, root)
+	}
+	tb, err := archive.NewTarballer(filepath.Join("/", rel), opts)
+	if err != nil {
+		return nil, err
+	}
+	started := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread, with its own root, ends with this
+		// goroutine and serves no other.
+		runtime.LockOSThread()
+		if err := enterRoot(root); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		tb.Do()
+	}()
+	if err := <-started; err != nil {
+		_ = tb.Reader().Close()
+		return nil, fmt.Errorf("pack %s: %w", srcPath, err)
+	}
+	return tb.Reader(), nil
+}
+
+// enterRoot gives the calling thread its own filesystem attributes and
+// makes root its root and working directory.
+func enterRoot(root string) error {
+	if err := unix.Unshare(unix.CLONE_FS); err != nil {
+		return fmt.Errorf("unshare: %w", err)
+	}
+	if err := unix.Chroot(root); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("chdir: %w", err)
+	}
+	return nil
+}
