@@ -36,6 +36,7 @@ type fakeImages struct {
 	onPrepare  func() // called by PrepareRootfs, outside the fake's lock
 	prepared   []string
 	removed    []string
+	volumes    map[string]struct{} // the image's VOLUMEs
 }
 
 var errNotFaked = errdefs.ErrNotImplemented.WithMessage("not faked")
@@ -46,6 +47,7 @@ func (f *fakeImages) Get(ctx context.Context, ref string) (*image.Image, error) 
 	}
 	img := &image.Image{ID: testImageID, RepoTags: []string{"busybox:latest"}}
 	img.Config.Config.Cmd = []string{"sh"}
+	img.Config.Config.Volumes = f.volumes
 	return img, nil
 }
 

@@ -164,14 +164,57 @@ func (d *Daemon) volumesInUse() map[string][]string {
 }
 
 // mountSpecs returns what c mounts: its -v binds (whose anonymous entries
-// create has named), then its --mount entries. The record was checked at
+// create has named), then its --mount entries, then what --volumes-from
+// gave it at paths its own mounts leave free. The record was checked at
 // create, so it parses. c is locked.
 func mountSpecs(c *container.Container) []volume.Spec {
 	if c.HostConfig == nil {
 		return nil
 	}
 	specs, _ := volume.Specs(c.HostConfig.Binds, c.HostConfig.Mounts)
+	inherited, _ := volume.Specs(nil, c.VolumesFromMounts)
+	return appendUncovered(specs, inherited)
+}
+
+// appendUncovered appends to specs those of more whose target none of
+// specs has: a container's own mounts win over the ones it inherits.
+func appendUncovered(specs, more []volume.Spec) []volume.Spec {
+	covered := map[string]bool{}
+	for _, s := range specs {
+		covered[path.Clean(s.Target)] = true
+	}
+	for _, s := range more {
+		if !covered[path.Clean(s.Target)] {
+			covered[path.Clean(s.Target)] = true
+			specs = append(specs, s)
+		}
+	}
 	return specs
+}
+
+// volumesFrom resolves --volumes-from entries into the mounts the new
+// container takes, as docker does at create: every mount of each named
+// container (binds, volumes, --mount tmpfs; not --tmpfs), made read-only by
+// ":ro"; an unknown container is docker's "No such container".
+func (d *Daemon) volumesFrom(entries []string) ([]mount.Mount, error) {
+	var out []mount.Mount
+	for _, entry := range entries {
+		ref, readOnly, err := volume.ParseVolumesFrom(entry)
+		if err != nil {
+			return nil, err
+		}
+		src, err := d.containers.Get(ref)
+		if err != nil {
+			return nil, err
+		}
+		src.Lock()
+		specs := mountSpecs(src)
+		src.Unlock()
+		for _, s := range specs {
+			out = append(out, s.Inherit(readOnly))
+		}
+	}
+	return out, nil
 }
 
 // containerVolumes returns the named and anonymous volumes c mounts. c is
@@ -207,12 +250,12 @@ func (d *Daemon) prepareVolumes(c *container.Container, rootfs string) (map[stri
 }
 
 // createVolumes creates, as docker does at create, the named volumes the
-// binds and --mount entries use and one anonymous volume per Config.Volumes
-// path no mount covers and per --mount volume without a source. An
+// binds, --mount and --volumes-from entries use and one anonymous volume
+// per Config.Volumes path (the request's and the image's) no mount covers and per --mount volume without a source. An
 // anonymous -v volume joins hc.Binds as "<name>:<path>", an anonymous
 // --mount gets its name as Source, so the container's record holds it. It
 // returns the volumes it made.
-func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) (created []string, err error) {
+func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig, inherited []mount.Mount) (created []string, err error) {
 	defer func() {
 		if err != nil {
 			d.removeVolumes(created)
@@ -223,6 +266,11 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 	if err != nil {
 		return nil, err
 	}
+	fromOthers, err := volume.Specs(nil, inherited)
+	if err != nil {
+		return nil, err
+	}
+	specs = appendUncovered(specs, fromOthers)
 	covered := map[string]bool{}
 	for _, spec := range specs {
 		covered[path.Clean(spec.Target)] = true

@@ -90,10 +90,19 @@ func depth(p string) int {
 
 // bindMounts turns the -v binds and --mount entries into recursive binds
 // with the asked propagation (rprivate by default, as docker), read-only
-// when asked; a volume is a bind of its folder in volumePaths.
+// when asked; a volume is a bind of its folder in volumePaths; a --mount
+// tmpfs is a tmpfs with docker's defaults.
 func bindMounts(mounts []volume.Spec, volumePaths map[string]string) ([]specs.Mount, error) {
 	var out []specs.Mount
 	for _, spec := range mounts {
+		if spec.Type == mount.TypeTmpfs {
+			m, err := tmpfsMount(spec.Target, spec.TmpfsData())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+			continue
+		}
 		propagation := spec.Propagation
 		if spec.Type == mount.TypeVolume {
 			src, ok := volumePaths[spec.Source]
@@ -124,17 +133,27 @@ func tmpfsMounts(tmpfs map[string]string) ([]specs.Mount, error) {
 		if !path.IsAbs(d) {
 			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid mount config for type \"tmpfs\": invalid mount path: '%s' mount path must be absolute", d))
 		}
-		opts := []string{"noexec", "nosuid", "nodev", "rprivate"}
-		if data := tmpfs[d]; data != "" {
-			opts = append(opts, strings.Split(data, ",")...)
-		}
-		merged, err := mergeTmpfsOptions(opts)
+		m, err := tmpfsMount(d, tmpfs[d])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, specs.Mount{Destination: d, Type: "tmpfs", Source: "tmpfs", Options: merged})
+		out = append(out, m)
 	}
 	return out, nil
+}
+
+// tmpfsMount is a tmpfs at dest with docker's defaults (noexec, nosuid,
+// nodev, rprivate), which the options in data override.
+func tmpfsMount(dest, data string) (specs.Mount, error) {
+	opts := []string{"noexec", "nosuid", "nodev", "rprivate"}
+	if data != "" {
+		opts = append(opts, strings.Split(data, ",")...)
+	}
+	merged, err := mergeTmpfsOptions(opts)
+	if err != nil {
+		return specs.Mount{}, err
+	}
+	return specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: merged}, nil
 }
 
 // flagGroups maps each mount flag to the group of flags that contradict one
