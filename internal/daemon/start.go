@@ -115,6 +115,9 @@ func (h host) StartFailed(c *container.Container, err error) {
 func (h host) Release(ctx context.Context, id string) {
 	h.d.teardownNetworking(ctx, id)
 	h.d.removeBundle(id)
+	if err := h.d.volumes.Release(id); err != nil {
+		h.d.log.Warn("release volumes", "id", id, "err", err)
+	}
 }
 
 func (h host) Save(c *container.Container) {

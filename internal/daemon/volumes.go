@@ -21,12 +21,18 @@ import (
 
 // Volumes is the local volume store, as the daemon uses it (*volume.Store).
 type Volumes interface {
-	// Create returns the named volume, creating it when missing; "" makes
-	// an anonymous volume.
-	Create(name string, labels map[string]string) (*volume.Volume, error)
+	// Create returns the named volume, creating it when missing with the
+	// labels and the local driver's options; "" makes an anonymous volume.
+	Create(name string, labels, opts map[string]string) (*volume.Volume, error)
 	Get(name string) (*volume.Volume, error)
 	List() []*volume.Volume
 	Remove(name string) error
+	// Mount records a container's use of a volume, mounting its device
+	// (a volume created with options) when it is the first.
+	Mount(name, containerID string) error
+	// Release forgets a container's uses, unmounting the devices no
+	// container uses any more.
+	Release(containerID string) error
 }
 
 // localDriver is the one volume driver berth has.
@@ -37,10 +43,7 @@ func (d *Daemon) VolumeCreate(ctx context.Context, req volumetypes.CreateRequest
 	if req.Driver != "" && req.Driver != localDriver {
 		return nil, errdefs.ErrNotFound.WithMessage(fmt.Sprintf("error looking up volume plugin %s: plugin %q not found", req.Driver, req.Driver))
 	}
-	if len(req.DriverOpts) > 0 {
-		return nil, errdefs.ErrNotImplemented.WithMessage("options of the local volume driver are not supported by berth yet")
-	}
-	v, err := d.volumes.Create(req.Name, req.Labels)
+	v, err := d.volumes.Create(req.Name, req.Labels, req.DriverOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -229,14 +232,19 @@ func containerVolumes(c *container.Container) []volume.Spec {
 	return out
 }
 
-// prepareVolumes creates (when missing) the volumes c mounts, fills each
-// empty one with the image's content at its target (unless nocopy), and
-// returns their folders by name. rootfs is c's mounted root filesystem.
+// prepareVolumes creates (when missing) the volumes c mounts, mounts the
+// devices of those created with options, fills each empty one with the
+// image's content at its target (unless nocopy), and returns their folders
+// by name. rootfs is c's mounted root filesystem. Release (at the
+// container's stop) undoes the mounts.
 func (d *Daemon) prepareVolumes(c *container.Container, rootfs string) (map[string]string, error) {
 	paths := map[string]string{}
 	for _, spec := range containerVolumes(c) {
-		v, err := d.volumes.Create(spec.Source, nil)
+		v, err := d.volumes.Create(spec.Source, nil, nil)
 		if err != nil {
+			return nil, err
+		}
+		if err := d.volumes.Mount(v.Name, c.ID); err != nil {
 			return nil, err
 		}
 		if !spec.NoCopy {
@@ -249,10 +257,20 @@ func (d *Daemon) prepareVolumes(c *container.Container, rootfs string) (map[stri
 	return paths, nil
 }
 
+// holdVolumes records, at boot, the volumes a container that still runs
+// uses, so that their devices (still mounted) stay until it stops.
+func (d *Daemon) holdVolumes(c *container.Container) {
+	for _, spec := range containerVolumes(c) {
+		if err := d.volumes.Mount(spec.Source, c.ID); err != nil {
+			d.log.Warn("hold volume", "id", c.ID, "volume", spec.Source, "err", err)
+		}
+	}
+}
+
 // createVolumes creates, as docker does at create, the named volumes the
 // binds, --mount and --volumes-from entries use and one anonymous volume
-// per Config.Volumes path (the request's and the image's) no mount covers and per --mount volume without a source. An
-// anonymous -v volume joins hc.Binds as "<name>:<path>", an anonymous
+// per Config.Volumes path (the request's and the image's) no mount covers
+// and per --mount volume without a source. An anonymous -v volume joins hc.Binds as "<name>:<path>", an anonymous
 // --mount gets its name as Source, so the container's record holds it. It
 // returns the volumes it made.
 func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig, inherited []mount.Mount) (created []string, err error) {
@@ -280,7 +298,7 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 		if _, err := d.volumes.Get(spec.Source); err == nil {
 			continue
 		}
-		if _, err := d.volumes.Create(spec.Source, nil); err != nil {
+		if _, err := d.volumes.Create(spec.Source, nil, nil); err != nil {
 			return created, err
 		}
 		created = append(created, spec.Source)
@@ -289,7 +307,7 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 		if m.Type != mount.TypeVolume || m.Source != "" {
 			continue
 		}
-		v, err := d.volumes.Create("", nil)
+		v, err := d.volumes.Create("", nil, nil)
 		if err != nil {
 			return created, err
 		}
@@ -300,7 +318,7 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 		if covered[path.Clean(target)] {
 			continue
 		}
-		v, err := d.volumes.Create("", nil)
+		v, err := d.volumes.Create("", nil, nil)
 		if err != nil {
 			return created, err
 		}
@@ -365,9 +383,12 @@ func (d *Daemon) hideAnonymousBinds(hc *containertypes.HostConfig) {
 
 // apiVolume is a volume in docker's API shape.
 func apiVolume(v *volume.Volume) *volumetypes.Volume {
-	labels := v.Labels
+	labels, opts := v.Labels, v.Options
 	if labels == nil {
 		labels = map[string]string{}
+	}
+	if opts == nil {
+		opts = map[string]string{}
 	}
 	return &volumetypes.Volume{
 		Name:       v.Name,
@@ -375,7 +396,7 @@ func apiVolume(v *volume.Volume) *volumetypes.Volume {
 		Mountpoint: v.Mountpoint,
 		CreatedAt:  v.CreatedAt.Format(time.RFC3339),
 		Labels:     labels,
-		Options:    map[string]string{},
+		Options:    opts,
 		Scope:      "local",
 	}
 }
