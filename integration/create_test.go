@@ -89,7 +89,7 @@ func TestCreateAPIValidation(t *testing.T) {
 }
 
 // TestCreateImageVolumes: an image's own VOLUME does not make create fail
-// (berth does not mount image volumes yet; the container runs without them).
+// (what the volume holds is TestVolumeImageVolume's).
 func TestCreateImageVolumes(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)

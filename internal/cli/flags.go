@@ -28,6 +28,7 @@ import (
 type containerOptions struct {
 	attach, env, envFile, labels, labelFile            listOpt
 	publish, expose, volumes, tmpfs, ulimits           listOpt
+	volumesFrom                                        listOpt
 	capAdd, capDrop, groupAdd, securityOpt, dns        listOpt
 	dnsSearch, dnsOptions, extraHosts, logOpts         listOpt
 	links, mounts                                      listOpt
@@ -106,6 +107,7 @@ func addContainerFlags(flags *pflag.FlagSet) *containerOptions {
 	flags.Var(&o.tmpfs, "tmpfs", "Mount a tmpfs directory")
 	flags.Var(&o.mounts, "mount", "Attach a filesystem mount to the container")
 	flags.VarP(&o.volumes, "volume", "v", "Bind mount a volume")
+	flags.Var(&o.volumesFrom, "volumes-from", "Mount volumes from the specified container(s)")
 	flags.Var(&o.devices, "device", "Add a host device to the container")
 	flags.StringVar(&o.healthCmd, "health-cmd", "", "Command to run to check health")
 	flags.DurationVar(&o.healthInterval, "health-interval", 0, "Time between running the check (ms|s|m|h) (default 0s)")
@@ -286,6 +288,7 @@ func parse(flags *pflag.FlagSet, o *containerOptions, image string, args []strin
 		LogConfig:      container.LogConfig{Type: o.logDriver, Config: kvMapOrNil(o.logOpts.values)},
 		ShmSize:        int64(o.shmSize),
 		Tmpfs:          tmpfs,
+		VolumesFrom:    o.volumesFrom.values,
 		Sysctls:        kvMapOrNil(o.sysctls.values),
 		Runtime:        o.runtime,
 		Annotations:    kvMapOrNil(o.annotations.values),

@@ -158,19 +158,20 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 		cwd = "/"
 	}
 	return oci.Spec(oci.Options{
-		ID:          c.ID,
-		Rootfs:      rootfs,
-		Args:        append([]string{c.Path}, c.Args...),
-		Env:         append(links, c.Config.Env...), // docker puts the link variables first
-		Cwd:         cwd,
-		User:        user,
-		Terminal:    c.Config.Tty,
-		Hostname:    c.Config.Hostname,
-		HostConfig:  c.HostConfig,
-		NetNSPath:   netns,
-		ExtraMounts: etcMounts(c),
-		VolumePaths: volumePaths,
-		CgroupsPath: "/berth/" + c.ID,
+		ID:                c.ID,
+		Rootfs:            rootfs,
+		Args:              append([]string{c.Path}, c.Args...),
+		Env:               append(links, c.Config.Env...), // docker puts the link variables first
+		Cwd:               cwd,
+		User:              user,
+		Terminal:          c.Config.Tty,
+		Hostname:          c.Config.Hostname,
+		HostConfig:        c.HostConfig,
+		NetNSPath:         netns,
+		ExtraMounts:       etcMounts(c),
+		VolumePaths:       volumePaths,
+		VolumesFromMounts: c.VolumesFromMounts,
+		CgroupsPath:       "/berth/" + c.ID,
 	})
 }
 

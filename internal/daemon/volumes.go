@@ -174,31 +174,14 @@ func mountSpecs(c *container.Container) []volume.Spec {
 	if c.HostConfig == nil {
 		return nil
 	}
-	specs, _ := volume.Specs(c.HostConfig.Binds, c.HostConfig.Mounts)
-	inherited, _ := volume.Specs(nil, c.VolumesFromMounts)
-	return appendUncovered(specs, inherited)
-}
-
-// appendUncovered appends to specs those of more whose target none of
-// specs has: a container's own mounts win over the ones it inherits.
-func appendUncovered(specs, more []volume.Spec) []volume.Spec {
-	covered := map[string]bool{}
-	for _, s := range specs {
-		covered[path.Clean(s.Target)] = true
-	}
-	for _, s := range more {
-		if !covered[path.Clean(s.Target)] {
-			covered[path.Clean(s.Target)] = true
-			specs = append(specs, s)
-		}
-	}
+	specs, _ := volume.ContainerSpecs(c.HostConfig, c.VolumesFromMounts)
 	return specs
 }
 
 // volumesFrom resolves --volumes-from entries into the mounts the new
 // container takes, as docker does at create: every mount of each named
 // container (binds, volumes, --mount tmpfs; not --tmpfs), made read-only by
-// ":ro"; an unknown container is docker's "No such container".
+// ":ro"; an unknown container is docker's "No such container" (a 400).
 func (d *Daemon) volumesFrom(entries []string) ([]mount.Mount, error) {
 	var out []mount.Mount
 	for _, entry := range entries {
@@ -208,7 +191,9 @@ func (d *Daemon) volumesFrom(entries []string) ([]mount.Mount, error) {
 		}
 		src, err := d.containers.Get(ref)
 		if err != nil {
-			return nil, err
+			// a 400 as dockerd's, so that no client takes it for a
+			// missing image and pulls
+			return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
 		}
 		src.Lock()
 		specs := mountSpecs(src)
@@ -280,15 +265,10 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 			created = nil
 		}
 	}()
-	specs, err := volume.Specs(hc.Binds, hc.Mounts)
+	specs, err := volume.ContainerSpecs(hc, inherited)
 	if err != nil {
 		return nil, err
 	}
-	fromOthers, err := volume.Specs(nil, inherited)
-	if err != nil {
-		return nil, err
-	}
-	specs = appendUncovered(specs, fromOthers)
 	covered := map[string]bool{}
 	for _, spec := range specs {
 		covered[path.Clean(spec.Target)] = true

@@ -182,7 +182,7 @@ func TestVolumesFrom(t *testing.T) {
 		Config:     &containertypes.Config{Image: "busybox"},
 		HostConfig: &containertypes.HostConfig{VolumesFrom: []string{"nosuch"}},
 	})
-	if !errdefs.IsNotFound(err) || err.Error() != "No such container: nosuch" {
+	if !errdefs.IsInvalidArgument(err) || err.Error() != "No such container: nosuch" {
 		t.Errorf("unknown --volumes-from: %v", err)
 	}
 	if _, err := e.d.ContainerInspect(bg, "xx", false); !errdefs.IsNotFound(err) {

@@ -22,7 +22,7 @@ import (
 // privileged adjustments last.
 func setMounts(s *specs.Spec, hc *containertypes.HostConfig, o *Options, _ *Host) error {
 	user := slices.Clone(o.ExtraMounts)
-	asked, err := volume.Specs(hc.Binds, hc.Mounts)
+	asked, err := volume.ContainerSpecs(hc, o.VolumesFromMounts)
 	if err != nil {
 		return err
 	}

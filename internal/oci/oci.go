@@ -18,6 +18,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -50,6 +51,9 @@ type Options struct {
 	// VolumePaths are the host folders of the volumes HostConfig.Binds
 	// names, by volume name.
 	VolumePaths map[string]string
+	// VolumesFromMounts are the mounts taken from other containers with
+	// --volumes-from; the container's own mounts win at the same target.
+	VolumesFromMounts []mount.Mount
 
 	// CgroupsPath is the container's cgroup, e.g. "/berth/<id>" (cgroupfs driver).
 	CgroupsPath string

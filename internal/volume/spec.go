@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 )
 
@@ -155,6 +156,31 @@ func Specs(binds []string, mounts []mount.Mount) ([]Spec, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// ContainerSpecs returns what a container mounts: its -v binds, its
+// --mount entries, then what --volumes-from gave it (inherited) at the
+// targets its own mounts leave free.
+func ContainerSpecs(hc *containertypes.HostConfig, inherited []mount.Mount) ([]Spec, error) {
+	own, err := Specs(hc.Binds, hc.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	more, err := Specs(nil, inherited)
+	if err != nil {
+		return nil, err
+	}
+	covered := map[string]bool{}
+	for _, s := range own {
+		covered[path.Clean(s.Target)] = true
+	}
+	for _, s := range more {
+		if !covered[path.Clean(s.Target)] {
+			covered[path.Clean(s.Target)] = true
+			own = append(own, s)
+		}
+	}
+	return own, nil
 }
 
 // validate applies docker's mount config checks to a parsed spec.
