@@ -368,3 +368,50 @@ func TestVolumeSurvivesKill9(t *testing.T) {
 		c.ok(t, "volume", "rm", vol, tmp)
 	})
 }
+
+// TestVolumeListFilters: volume ls --filter dangling, name, label and
+// driver with -q and --format; rm refuses a volume in use (409), -f does
+// not change that but makes a missing volume no error.
+func TestVolumeListFilters(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	eachCLI(t, d, func(t *testing.T, c cli) {
+		tag := unique("lsf")
+		used, idle := tag+"-used", tag+"-idle"
+		rmVolumeOnCleanup(t, d, used)
+		rmVolumeOnCleanup(t, d, idle)
+		user := unique("lsfuser")
+		rmOnCleanup(t, d, user)
+		c.ok(t, "volume", "create", "--label", "k="+tag, idle)
+		c.ok(t, "create", "--name", user, "-v", used+":/data", "busybox", "true")
+		for _, tt := range []struct {
+			filters []string
+			want    string
+		}{
+			{[]string{"dangling=true"}, idle},
+			{[]string{"dangling=false"}, used},
+			{[]string{"dangling=1"}, idle},
+			{[]string{"label=k=" + tag}, idle},
+			{[]string{"label=k"}, idle},
+			{[]string{"driver=local"}, idle + "\n" + used},
+			{[]string{"driver=other"}, ""},
+		} {
+			args := []string{"volume", "ls", "-q", "--filter", "name=" + tag}
+			for _, f := range tt.filters {
+				args = append(args, "--filter", f)
+			}
+			if got := c.ok(t, args...); got != tt.want {
+				t.Errorf("volume ls %v = %q, want %q", tt.filters, got, tt.want)
+			}
+		}
+		if got := c.ok(t, "volume", "ls", "--filter", "name="+tag, "--format", "{{.Name}}:{{.Driver}}:{{.Labels}}"); got != idle+":local:k="+tag+"\n"+used+":local:" {
+			t.Errorf("volume ls --format = %q", got)
+		}
+		c.run(t, "volume", "ls", "--filter", "dangling=maybe").Fails(t, 1, "invalid filter 'dangling=maybe'")
+		c.run(t, "volume", "ls", "--filter", "colour=red").Fails(t, 1, "invalid filter 'colour'")
+		c.run(t, "volume", "rm", used).Fails(t, 1, "volume is in use")
+		c.run(t, "volume", "rm", "-f", used).Fails(t, 1, "volume is in use")
+		c.ok(t, "volume", "rm", "-f", unique("neverthere"))
+		c.run(t, "volume", "rm", unique("neverthere")).Fails(t, 1, "no such volume")
+	})
+}
