@@ -40,6 +40,7 @@ type Backend interface {
 	NetworkBackend
 	VolumeBackend
 	ExecBackend
+	DiskBackend
 }
 
 // ExecBackend serves /containers/{id}/exec and /exec.

@@ -93,6 +93,9 @@ func (f *fakeImages) Delete(context.Context, string, bool, bool, func(string) (s
 func (f *fakeImages) Prune(context.Context, map[string][]string, image.UsedBy) (*imagetypes.PruneReport, error) {
 	return nil, errNotFaked
 }
+func (f *fakeImages) DiskUsage(context.Context) (int64, map[string]int64, error) {
+	return 0, map[string]int64{}, nil
+}
 func (f *fakeImages) Import(context.Context, io.Reader, string, []string, string) (string, error) {
 	return "", errNotFaked
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/image"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/berth-project/berth/internal/backend"
 )
 
 var pruneFilters = map[string]bool{"dangling": true, "until": true, "label": true, "label!": true}
@@ -17,7 +19,8 @@ var pruneFilters = map[string]bool{"dangling": true, "until": true, "label": tru
 // tag), or with filter dangling=false every image no
 // container uses. Images with children are kept, as are images matching
 // no label filter or created after "until". It also drops what
-// interrupted pulls had kept for reuse.
+// interrupted pulls had kept for reuse. SpaceReclaimed is the bytes of the
+// snapshots and blobs removed.
 func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy UsedBy) (*image.PruneReport, error) {
 	for k := range filters {
 		if !pruneFilters[k] {
@@ -32,7 +35,7 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 	}
 	var until time.Time
 	for _, v := range filters["until"] {
-		ts, err := parseUntil(v)
+		ts, err := backend.ParseUntil(v)
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +48,6 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 		refs []string
 	}
 	var cands []candidate
-	sizes := map[string]int64{}
 	for _, rec := range s.images {
 		refs := s.refs.of(rec.ID)
 		if danglingOnly && hasTag(refs) {
@@ -70,9 +72,6 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 			c.refs = append(c.refs, r.String())
 		}
 		cands = append(cands, c)
-		for _, l := range rec.Layers {
-			sizes[l.ChainID.String()] = l.Size
-		}
 	}
 	s.mu.RUnlock()
 
@@ -83,19 +82,17 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 			names = []string{c.id.Encoded()}
 		}
 		for _, n := range names {
-			deleted, err := s.Delete(ctx, n, false, false, usedBy)
+			d, err := s.delete(ctx, n, false, false, usedBy)
 			if err != nil {
 				if errdefs.IsNotFound(err) || errdefs.IsConflict(err) {
 					continue
 				}
 				return report, err
 			}
-			report.ImagesDeleted = append(report.ImagesDeleted, deleted...)
-		}
-	}
-	for _, d := range report.ImagesDeleted {
-		if d.Deleted != "" {
-			report.SpaceReclaimed += uint64(sizes[d.Deleted])
+			report.ImagesDeleted = append(report.ImagesDeleted, d.records...)
+			// what the collections removed, so that the figure is what
+			// the disk got back
+			report.SpaceReclaimed += uint64(d.freed)
 		}
 	}
 	if len(report.ImagesDeleted) == 0 {
@@ -107,7 +104,8 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.leases.dropInactive()
-	_, err := s.gcLocked(ctx)
+	res, err := s.gcLocked(ctx)
+	report.SpaceReclaimed += uint64(res.freed)
 	return report, err
 }
 

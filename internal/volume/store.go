@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -251,4 +252,19 @@ func (s *Store) Release(user string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// DirSize sums the sizes of the regular files under dir (hard links
+// counted each time, as docker's volume usage does); 0 when dir is gone.
+func DirSize(dir string) int64 {
+	var size int64
+	_ = filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			if info, err := e.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	return size
 }
