@@ -112,7 +112,8 @@ func (d *Daemon) VolumeRemove(ctx context.Context, name string, force bool) erro
 }
 
 // VolumePrune answers POST /volumes/prune: unused anonymous volumes, or
-// every unused volume with the filter all=true, as docker since API 1.42.
+// every unused volume with the filter all=true, as docker since API 1.42;
+// SpaceReclaimed is the size of their content.
 func (d *Daemon) VolumePrune(ctx context.Context, filters backend.Filters) (*volumetypes.PruneReport, error) {
 	all := false
 	for key, values := range filters {
@@ -139,11 +140,13 @@ func (d *Daemon) VolumePrune(ctx context.Context, filters backend.Filters) (*vol
 			len(filters["label!"]) > 0 && filters.MatchLabels("label!", v.Labels) {
 			continue
 		}
+		size := volume.DirSize(v.Mountpoint)
 		if err := d.volumes.Remove(v.Name); err != nil {
 			d.log.Warn("prune volume", "name", v.Name, "err", err)
 			continue
 		}
 		report.VolumesDeleted = append(report.VolumesDeleted, v.Name)
+		report.SpaceReclaimed += uint64(size)
 	}
 	return report, nil
 }
