@@ -19,9 +19,17 @@ import (
 	"github.com/berth-project/berth/internal/testutil"
 )
 
-// volumeImage imports busybox plus /srv/app (owned 1000:1001, mode 0750,
-// holding f owned 1002:1003) as an image that declares VOLUME /srv/app.
-func volumeImage(t *testing.T, d *testutil.Daemon) string {
+// tarEntry is a file or folder added to the busybox rootfs by
+// importBusyboxPlus.
+type tarEntry struct {
+	header  tar.Header
+	content []byte
+}
+
+// importBusyboxPlus imports busybox's rootfs plus extra as a new image with
+// the Dockerfile change (if any) and returns its reference; the image is
+// removed when t ends.
+func importBusyboxPlus(t *testing.T, d *testutil.Daemon, change string, extra ...tarEntry) string {
 	t.Helper()
 	in, err := os.Open(d.BusyboxTar(t))
 	if err != nil {
@@ -50,29 +58,39 @@ func volumeImage(t *testing.T, d *testutil.Daemon) string {
 			t.Fatal(err)
 		}
 	}
-	content := "image-content"
-	for _, h := range []*tar.Header{
-		{Name: "srv/", Typeflag: tar.TypeDir, Mode: 0o755},
-		{Name: "srv/app/", Typeflag: tar.TypeDir, Mode: 0o750, Uid: 1000, Gid: 1001},
-		{Name: "srv/app/f", Typeflag: tar.TypeReg, Mode: 0o640, Uid: 1002, Gid: 1003, Size: int64(len(content))},
-	} {
+	for _, e := range extra {
+		h := e.header
 		h.ModTime = time.Unix(1700000000, 0)
-		if err := tw.WriteHeader(h); err != nil {
+		h.Size = int64(len(e.content))
+		if err := tw.WriteHeader(&h); err != nil {
 			t.Fatal(err)
 		}
-		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write([]byte(content)); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := tw.Write(e.content); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if err := tw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ref := unique("volimg") + ":v1"
-	d.Berth(t, "import", "-c", "VOLUME /srv/app", path, ref).Success(t)
+	ref := unique("img") + ":v1"
+	args := []string{"import"}
+	if change != "" {
+		args = append(args, "-c", change)
+	}
+	d.Berth(t, append(args, path, ref)...).Success(t)
 	t.Cleanup(func() { d.Berth(t, "rmi", "-f", ref) })
 	return ref
+}
+
+// volumeImage imports busybox plus /srv/app (owned 1000:1001, mode 0750,
+// holding f owned 1002:1003) as an image that declares VOLUME /srv/app.
+func volumeImage(t *testing.T, d *testutil.Daemon) string {
+	t.Helper()
+	return importBusyboxPlus(t, d, "VOLUME /srv/app",
+		tarEntry{header: tar.Header{Name: "srv/", Typeflag: tar.TypeDir, Mode: 0o755}},
+		tarEntry{header: tar.Header{Name: "srv/app/", Typeflag: tar.TypeDir, Mode: 0o750, Uid: 1000, Gid: 1001}},
+		tarEntry{header: tar.Header{Name: "srv/app/f", Typeflag: tar.TypeReg, Mode: 0o640, Uid: 1002, Gid: 1003}, content: []byte("image-content")},
+	)
 }
 
 func inspectMounts(t *testing.T, c cli, name string) map[string]containertypes.MountPoint {
