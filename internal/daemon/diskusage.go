@@ -3,9 +3,11 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	buildtypes "github.com/moby/moby/api/types/build"
 	containertypes "github.com/moby/moby/api/types/container"
 	volumetypes "github.com/moby/moby/api/types/volume"
@@ -110,5 +112,12 @@ func (d *Daemon) ContainerPrune(ctx context.Context, filters backend.Filters) (*
 		report.ContainersDeleted = append(report.ContainersDeleted, c.ID)
 		report.SpaceReclaimed += uint64(size)
 	}
+	d.logPruneEvent(events.ContainerEventType, report.SpaceReclaimed)
 	return report, nil
+}
+
+// logPruneEvent records docker's prune event of a type: no actor, the
+// bytes reclaimed as "reclaimed".
+func (d *Daemon) logPruneEvent(typ events.Type, reclaimed uint64) {
+	d.logEvent(typ, events.ActionPrune, events.Actor{Attributes: map[string]string{"reclaimed": strconv.FormatUint(reclaimed, 10)}})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/events"
 	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	volumetypes "github.com/moby/moby/api/types/volume"
@@ -148,6 +149,7 @@ func (d *Daemon) VolumePrune(ctx context.Context, filters backend.Filters) (*vol
 		report.VolumesDeleted = append(report.VolumesDeleted, v.Name)
 		report.SpaceReclaimed += uint64(size)
 	}
+	d.logPruneEvent(events.VolumeEventType, report.SpaceReclaimed)
 	return report, nil
 }
 

@@ -1,11 +1,15 @@
 package daemon
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/mount"
 	volumetypes "github.com/moby/moby/api/types/volume"
 
@@ -187,5 +191,34 @@ func TestVolumesFrom(t *testing.T) {
 	}
 	if _, err := e.d.ContainerInspect(bg, "xx", false); !errdefs.IsNotFound(err) {
 		t.Errorf("a failed create left a container: %v", err)
+	}
+}
+
+func TestPruneEvents(t *testing.T) {
+	e := newEnv(t)
+	e.create(t, "stopped", nil)
+	if _, err := e.d.VolumeCreate(bg, volumetypes.CreateRequest{Name: "idle"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.dataRoot, "volumes", "idle", "_data", "f"), []byte("12345"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := e.d.ContainerPrune(bg, nil); err != nil || len(rep.ContainersDeleted) != 1 {
+		t.Fatalf("container prune = %+v, %v", rep, err)
+	}
+	if rep, err := e.d.VolumePrune(bg, backend.Filters{"all": {"true"}}); err != nil || len(rep.VolumesDeleted) != 1 || rep.SpaceReclaimed != 5 {
+		t.Fatalf("volume prune = %+v, %v", rep, err)
+	}
+	var got []string
+	for _, m := range recorded(t, e.d) {
+		if m.Action == events.ActionPrune {
+			got = append(got, fmt.Sprint(m.Type, " ", m.Actor.ID, m.Actor.Attributes))
+		}
+	}
+	if want := []string{"container map[reclaimed:0]", "volume map[reclaimed:5]"}; !slices.Equal(got, want) {
+		t.Errorf("prune events = %q, want %q", got, want)
+	}
+	if _, err := e.d.ContainerPrune(bg, backend.Filters{"colour": {"red"}}); !errdefs.IsInvalidArgument(err) {
+		t.Errorf("bad filter: %v", err)
 	}
 }
