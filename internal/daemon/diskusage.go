@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/events"
 	buildtypes "github.com/moby/moby/api/types/build"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	volumetypes "github.com/moby/moby/api/types/volume"
 
 	"github.com/berth-project/berth/internal/backend"
@@ -99,8 +99,7 @@ func (d *Daemon) ContainerPrune(ctx context.Context, filters backend.Filters) (*
 		case containertypes.StateRunning, containertypes.StatePaused, containertypes.StateRestarting, containertypes.StateRemoving:
 			continue
 		}
-		if !until.IsZero() && !created.Before(until) || !filters.MatchLabels("label", labels) ||
-			len(filters["label!"]) > 0 && filters.MatchLabels("label!", labels) {
+		if !until.IsZero() && !created.Before(until) || !filters.MatchPruneLabels(labels) {
 			continue
 		}
 		size := d.rwSize(c.ID)

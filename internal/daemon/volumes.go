@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/events"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/mount"
 	volumetypes "github.com/moby/moby/api/types/volume"
 
@@ -137,8 +137,7 @@ func (d *Daemon) VolumePrune(ctx context.Context, filters backend.Filters) (*vol
 	used := d.volumesInUse()
 	report := &volumetypes.PruneReport{VolumesDeleted: []string{}}
 	for _, v := range d.volumes.List() {
-		if len(used[v.Name]) > 0 || (!all && !v.Anonymous()) || !filters.MatchLabels("label", v.Labels) ||
-			len(filters["label!"]) > 0 && filters.MatchLabels("label!", v.Labels) {
+		if len(used[v.Name]) > 0 || (!all && !v.Anonymous()) || !filters.MatchPruneLabels(v.Labels) {
 			continue
 		}
 		size := volume.DirSize(v.Mountpoint)

@@ -2,7 +2,6 @@ package image
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -64,7 +63,7 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 		if !until.IsZero() && !rec.created().Before(until) {
 			continue
 		}
-		if !labelsMatch(filters, rec.config.Config.Labels) {
+		if !backend.Filters(filters).MatchPruneLabels(rec.config.Config.Labels) {
 			continue
 		}
 		c := candidate{id: rec.ID}
@@ -107,25 +106,6 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 	res, err := s.gcLocked(ctx)
 	report.SpaceReclaimed += uint64(res.freed)
 	return report, err
-}
-
-// labelsMatch applies prune's label and label! filters.
-func labelsMatch(filters map[string][]string, labels map[string]string) bool {
-	for _, want := range filters["label"] {
-		k, v, hasValue := strings.Cut(want, "=")
-		got, ok := labels[k]
-		if !ok || (hasValue && got != v) {
-			return false
-		}
-	}
-	for _, not := range filters["label!"] {
-		k, v, hasValue := strings.Cut(not, "=")
-		got, ok := labels[k]
-		if ok && (!hasValue || got == v) {
-			return false
-		}
-	}
-	return true
 }
 
 func hasTag(refs []reference.Named) bool {
