@@ -181,9 +181,9 @@ func TestVolumeTmpfs(t *testing.T) {
 	})
 }
 
-// TestVolumeBindPropagationNoCopy: bind-propagation reaches inspect and the
-// kernel (checked), a bad one is refused with docker's message; a
-// nocopy volume stays empty.
+// TestVolumeBindPropagationNoCopy: bind-propagation reaches inspect, a bad
+// one is refused with docker's message; a nocopy volume (--mount
+// volume-nocopy, -v :nocopy) stays empty where a plain one is filled.
 func TestVolumeBindPropagationNoCopy(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
