@@ -17,6 +17,7 @@ import (
 	"github.com/moby/sys/mountinfo"
 
 	"github.com/berth-project/berth/internal/testutil"
+	"github.com/berth-project/berth/internal/volume"
 )
 
 // tarEntry is a file or folder added to the busybox rootfs by
@@ -181,8 +182,9 @@ func TestVolumeTmpfs(t *testing.T) {
 	})
 }
 
-// TestVolumeBindPropagationNoCopy: bind-propagation reaches inspect, a bad
-// one is refused with docker's message; a nocopy volume (--mount
+// TestVolumeBindPropagationNoCopy: bind-propagation reaches inspect and
+// the kernel (or a slave bind of a private host mount is refused at start,
+// as docker does), a bad one is refused with docker's message; a nocopy volume (--mount
 // volume-nocopy, -v :nocopy) stays empty where a plain one is filled.
 func TestVolumeBindPropagationNoCopy(t *testing.T) {
 	t.Parallel()
@@ -197,6 +199,20 @@ func TestVolumeBindPropagationNoCopy(t *testing.T) {
 			t.Errorf("Propagation = %q, want rslave", m.Propagation)
 		}
 		c.run(t, "run", "--rm", "--mount", "type=bind,source="+src+",target=/data,bind-propagation=sideways", "busybox", "true").Fails(t, 125, `invalid mount config for type "bind": invalid propagation mode: sideways`)
+		// docker's rule: a slave bind needs a shared or slave host mount
+		// (then the kernel shows the container's as a slave), else start fails
+		mp, shared, slave, err := volume.SourcePropagation(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slaveRun := c.run(t, "run", "--rm", "--mount", "type=bind,source="+src+",target=/data,bind-propagation=rslave", "busybox", "awk", `$5 == "/data"`, "/proc/self/mountinfo")
+		if shared || slave {
+			if out := slaveRun.Success(t).Out(); !strings.Contains(out, " master:") {
+				t.Errorf("mountinfo of an rslave bind: %q", out)
+			}
+		} else {
+			slaveRun.Fails(t, 125, "path "+src+" is mounted on "+mp+" but it is not a shared or slave mount")
+		}
 
 		vol := unique("nocopy")
 		rmVolumeOnCleanup(t, d, vol)

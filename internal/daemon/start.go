@@ -171,6 +171,7 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 		ExtraMounts:       etcMounts(c),
 		VolumePaths:       volumePaths,
 		VolumesFromMounts: c.VolumesFromMounts,
+		SourcePropagation: volume.SourcePropagation,
 		CgroupsPath:       "/berth/" + c.ID,
 	})
 }

@@ -26,6 +26,9 @@ func setMounts(s *specs.Spec, hc *containertypes.HostConfig, o *Options, _ *Host
 	if err != nil {
 		return err
 	}
+	if err := setRootfsPropagation(s, asked, o.SourcePropagation); err != nil {
+		return err
+	}
 	binds, err := bindMounts(asked, o.VolumePaths)
 	if err != nil {
 		return err
@@ -71,6 +74,44 @@ func setMounts(s *specs.Spec, hc *containertypes.HostConfig, o *Options, _ *Host
 		mounts = append(mounts, m)
 	}
 	s.Mounts = append(mounts, user...)
+	return nil
+}
+
+// setRootfsPropagation checks, as docker, that a shared bind comes from a
+// shared host mount and a slave bind from a shared or slave one, and makes
+// the root filesystem's propagation follow (shared for a shared bind, at
+// least rslave for a slave one) so that the bind's events do propagate.
+func setRootfsPropagation(s *specs.Spec, mounts []volume.Spec, source func(string) (string, bool, bool, error)) error {
+	if source == nil {
+		return nil
+	}
+	for _, m := range mounts {
+		if m.Type != mount.TypeBind {
+			continue
+		}
+		switch m.Propagation {
+		case mount.PropagationShared, mount.PropagationRShared:
+			mp, shared, _, err := source(m.Source)
+			if err != nil {
+				return err
+			}
+			if !shared {
+				return fmt.Errorf("path %s is mounted on %s but it is not a shared mount", m.Source, mp)
+			}
+			s.Linux.RootfsPropagation = "shared"
+		case mount.PropagationSlave, mount.PropagationRSlave:
+			mp, shared, slave, err := source(m.Source)
+			if err != nil {
+				return err
+			}
+			if !shared && !slave {
+				return fmt.Errorf("path %s is mounted on %s but it is not a shared or slave mount", m.Source, mp)
+			}
+			if s.Linux.RootfsPropagation != "shared" {
+				s.Linux.RootfsPropagation = "rslave"
+			}
+		}
+	}
 	return nil
 }
 

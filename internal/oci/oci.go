@@ -54,6 +54,10 @@ type Options struct {
 	// VolumesFromMounts are the mounts taken from other containers with
 	// --volumes-from; the container's own mounts win at the same target.
 	VolumesFromMounts []mount.Mount
+	// SourcePropagation reports the host mount holding a bind's source and
+	// whether it is shared or a slave (volume.SourcePropagation); nil
+	// skips docker's checks of shared and slave binds.
+	SourcePropagation func(path string) (mountpoint string, shared, slave bool, err error)
 
 	// CgroupsPath is the container's cgroup, e.g. "/berth/<id>" (cgroupfs driver).
 	CgroupsPath string
