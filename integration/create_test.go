@@ -63,10 +63,11 @@ func TestCreateAPIValidation(t *testing.T) {
 		{"binds accepted", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Binds":["/srv:/srv:ro"]}}`, 201, ""},
 		{"relative bind source", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Binds":["rel/dir:/data"]}}`, 400, `create rel/dir: "rel/dir" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`},
 		{"duplicate bind target", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Binds":["/srv:/data","/tmp:/data"]}}`, 400, "Duplicate mount point: /data"},
-		{"tmpfs mount", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"/db"}]}}`, 501, `mounts of type "tmpfs" are not supported by berth yet`},
+		{"tmpfs mount", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Mounts":[{"Type":"tmpfs","Target":"/db"}]}}`, 201, ""},
+		{"tmpfs mount with a source", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Mounts":[{"Type":"tmpfs","Source":"x","Target":"/db"}]}}`, 400, `invalid mount config for type "tmpfs": field Source must not be specified`},
 		{"bind mount of a missing path", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"Mounts":[{"Type":"bind","Source":"/no/such/berth/path","Target":"/db"}]}}`, 400, `invalid mount config for type "bind": bind source path does not exist: /no/such/berth/path`},
 		{"relative anonymous volume", `{"Image":"busybox","Cmd":["true"],"Volumes":{"cache":{}}}`, 400, `invalid mount config for type "volume": invalid mount path: 'cache' mount path must be absolute`},
-		{"volumes-from", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"VolumesFrom":["other"]}}`, 400, "--volumes-from is not supported yet: other"},
+		{"volumes-from an unknown container", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"VolumesFrom":["nosuchberthcontainer"]}}`, 400, "No such container: nosuchberthcontainer"},
 		{"unknown log driver", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"LogConfig":{"Type":"foo"}}}`, 400, "logger: no log driver named 'foo' is registered"},
 		{"log driver berth lacks", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"LogConfig":{"Type":"syslog"}}}`, 501, `log driver "syslog" is not supported`},
 		{"negative retries", `{"Image":"busybox","Cmd":["true"],"HostConfig":{"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":-1}}}`, 400, "invalid restart policy: maximum retry count cannot be negative"},
@@ -89,7 +90,7 @@ func TestCreateAPIValidation(t *testing.T) {
 }
 
 // TestCreateImageVolumes: an image's own VOLUME does not make create fail
-// (berth does not mount image volumes yet; the container runs without them).
+// (what the volume holds is TestVolumeImageVolume's).
 func TestCreateImageVolumes(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)

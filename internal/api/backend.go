@@ -45,6 +45,7 @@ type Backend interface {
 	ExecBackend
 	FilesBackend
 	EventsBackend
+	DiskBackend
 }
 
 // EventsBackend serves /events.

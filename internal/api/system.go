@@ -4,11 +4,12 @@ import (
 	"net/http"
 )
 
-// systemRoutes registers /_ping, /version and /info.
+// systemRoutes registers /_ping, /version, /info and the disk routes.
 func (s *Server) systemRoutes() {
 	s.handle("GET /_ping", s.ping) // also answers HEAD
 	s.handle("GET /version", s.version)
 	s.handle("GET /info", s.info)
+	s.diskRoutes()
 }
 
 // ping answers "OK" with the headers clients negotiate with.

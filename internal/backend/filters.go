@@ -18,3 +18,18 @@ func (f Filters) MatchLabels(key string, labels map[string]string) bool {
 	}
 	return true
 }
+
+// MatchPruneLabels applies the prunes' label filters as docker does: every
+// "label" value must match, and no "label!" value may ("label!=k" excludes
+// what has the label k, "label!=k=v" what has it with value v).
+func (f Filters) MatchPruneLabels(labels map[string]string) bool {
+	if !f.MatchLabels("label", labels) {
+		return false
+	}
+	for _, not := range f["label!"] {
+		if (Filters{"label": {not}}).MatchLabels("label", labels) {
+			return false
+		}
+	}
+	return true
+}

@@ -30,6 +30,7 @@ import (
 type containerOptions struct {
 	attach, env, envFile, labels, labelFile            listOpt
 	publish, expose, volumes, tmpfs, ulimits           listOpt
+	volumesFrom                                        listOpt
 	capAdd, capDrop, groupAdd, securityOpt, dns        listOpt
 	dnsSearch, dnsOptions, extraHosts, logOpts         listOpt
 	links, mounts                                      listOpt
@@ -114,6 +115,7 @@ func addContainerFlags(flags *pflag.FlagSet) *containerOptions {
 	flags.Var(&o.tmpfs, "tmpfs", "Mount a tmpfs directory")
 	flags.Var(&o.mounts, "mount", "Attach a filesystem mount to the container")
 	flags.VarP(&o.volumes, "volume", "v", "Bind mount a volume")
+	flags.Var(&o.volumesFrom, "volumes-from", "Mount volumes from the specified container(s)")
 	flags.Var(&o.devices, "device", "Add a host device to the container")
 	flags.Var(&o.deviceCgroupRules, "device-cgroup-rule", "Add a rule to the cgroup allowed devices list")
 	flags.Uint16Var(&o.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)")
@@ -303,6 +305,7 @@ func parse(flags *pflag.FlagSet, o *containerOptions, image string, args []strin
 		LogConfig:      container.LogConfig{Type: o.logDriver, Config: kvMapOrNil(o.logOpts.values)},
 		ShmSize:        int64(o.shmSize),
 		Tmpfs:          tmpfs,
+		VolumesFrom:    o.volumesFrom.values,
 		Sysctls:        kvMapOrNil(o.sysctls.values),
 		Runtime:        o.runtime,
 		Annotations:    kvMapOrNil(o.annotations.values),

@@ -3,14 +3,17 @@ package cli
 import (
 	"encoding/csv"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/docker/go-units"
 	"github.com/moby/moby/api/types/mount"
 )
 
 // parseMounts turns --mount values (docker's CSV syntax:
-// type=bind|volume,source=,target=,readonly,bind-propagation=,volume-nocopy)
+// type=bind|volume|tmpfs,source=,target=,readonly,bind-propagation=,
+// volume-nocopy,tmpfs-size=,tmpfs-mode=)
 // into HostConfig.Mounts; the daemon checks what the entries mean.
 func parseMounts(values []string) ([]mount.Mount, error) {
 	var out []mount.Mount
@@ -74,14 +77,39 @@ func parseMount(value string) (mount.Mount, error) {
 				m.BindOptions = &mount.BindOptions{}
 			}
 			m.BindOptions.Propagation = mount.Propagation(strings.ToLower(val))
+		case "tmpfs-size":
+			size, err := units.RAMInBytes(val)
+			if err != nil {
+				return mount.Mount{}, fmt.Errorf("invalid value for %s: %s", key, val)
+			}
+			if m.TmpfsOptions == nil {
+				m.TmpfsOptions = &mount.TmpfsOptions{}
+			}
+			m.TmpfsOptions.SizeBytes = size
+		case "tmpfs-mode":
+			mode, err := strconv.ParseUint(val, 8, 32)
+			if err != nil {
+				return mount.Mount{}, fmt.Errorf("invalid value for %s: %s", key, val)
+			}
+			if m.TmpfsOptions == nil {
+				m.TmpfsOptions = &mount.TmpfsOptions{}
+			}
+			m.TmpfsOptions.Mode = os.FileMode(mode)
 		case "consistency":
 			m.Consistency = mount.Consistency(strings.ToLower(val))
 		default:
 			return mount.Mount{}, fmt.Errorf("unexpected key '%s' in '%s'", key, f)
 		}
 	}
-	if m.Target == "" {
+	switch {
+	case m.Target == "":
 		return mount.Mount{}, fmt.Errorf("target is required")
+	case m.VolumeOptions != nil && m.Type != mount.TypeVolume:
+		return mount.Mount{}, fmt.Errorf("cannot mix 'volume-*' options with mount type '%s'", m.Type)
+	case m.BindOptions != nil && m.Type != mount.TypeBind:
+		return mount.Mount{}, fmt.Errorf("cannot mix 'bind-*' options with mount type '%s'", m.Type)
+	case m.TmpfsOptions != nil && m.Type != mount.TypeTmpfs:
+		return mount.Mount{}, fmt.Errorf("cannot mix 'tmpfs-*' options with mount type '%s'", m.Type)
 	}
 	return m, nil
 }

@@ -457,23 +457,8 @@ func newNetworkPruneCommand(c *Cli) *cobra.Command {
 		Short: "Remove all unused networks",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !force && !confirm(c, networkPruneWarning) {
-				return nil
-			}
-			ctx := cmd.Context()
-			api, err := c.Client(ctx)
-			if err != nil {
-				return err
-			}
-			res, err := api.NetworkPrune(ctx, client.NetworkPruneOptions{Filters: client.Filters(filters)})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.NetworksDeleted) > 0 {
-				// A blank line ends the list, as docker prints it.
-				fmt.Fprintln(c.Out, "Deleted Networks:\n"+strings.Join(res.Report.NetworksDeleted, "\n")+"\n")
-			}
-			return nil
+			_, err := runPrunes(cmd.Context(), c, networkPruneWarning, force, false, client.Filters(filters), pruneNetworks)
+			return err
 		},
 	}
 	flags := cmd.Flags()

@@ -281,6 +281,7 @@ func newContainerCommand(c *Cli) *cobra.Command {
 		newStartCommand(c),
 		newStopCommand(c),
 		newWaitCommand(c),
+		newContainerPruneCommand(c),
 	)
 	return cmd
 }

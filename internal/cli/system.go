@@ -26,9 +26,9 @@ import (
 // -ldflags "-X github.com/berth-project/berth/internal/cli.BuildTime=...".
 var BuildTime = ""
 
-// addSystemCommands registers `version` and `info`.
+// addSystemCommands registers `version`, `info` and the `system` group.
 func addSystemCommands(root *cobra.Command, c *Cli) {
-	root.AddCommand(newVersionCommand(c), newInfoCommand(c))
+	root.AddCommand(newVersionCommand(c), newInfoCommand(c), newSystemCommand(c))
 }
 
 // versionTemplate lays `version` out as docker does; cells are aligned by a
@@ -485,4 +485,120 @@ func infoLine(w io.Writer, label, value string) {
 	if value != "" {
 		fmt.Fprintln(w, label, value)
 	}
+}
+
+// newSystemCommand is docker's `system` management command.
+func newSystemCommand(c *Cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "system",
+		Short: "Manage Docker",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(newSystemDfCommand(c), newSystemPruneCommand(c), newInfoCommand(c))
+	return cmd
+}
+
+// dfTable is docker's `system df` summary table.
+const dfTable = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
+
+// dfRow is one line of `system df`; its fields are what --format sees.
+type dfRow struct {
+	Type        string
+	TotalCount  string
+	Active      string
+	Size        string
+	Reclaimable string
+}
+
+// newDfRow summarises one type; percent adds docker's "(N%)" of the total.
+func newDfRow(kind string, total, active, size, reclaimable int64, percent bool) *dfRow {
+	r := &dfRow{Type: kind, TotalCount: strconv.FormatInt(total, 10), Active: strconv.FormatInt(active, 10),
+		Size: units.HumanSize(float64(size)), Reclaimable: units.HumanSize(float64(reclaimable))}
+	if percent && size > 0 {
+		r.Reclaimable = fmt.Sprintf("%s (%v%%)", r.Reclaimable, reclaimable*100/size)
+	}
+	return r
+}
+
+// newSystemDfCommand makes `system df`.
+func newSystemDfCommand(c *Cli) *cobra.Command {
+	var (
+		verbose    bool
+		formatFlag string
+	)
+	cmd := &cobra.Command{
+		Use:   "df [OPTIONS]",
+		Short: "Show docker disk usage",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			api, err := c.Client(ctx)
+			if err != nil {
+				return err
+			}
+			du, err := api.DiskUsage(ctx, client.DiskUsageOptions{Containers: true, Images: true, Volumes: true, BuildCache: true, Verbose: verbose})
+			if err != nil {
+				return err
+			}
+			if verbose && (formatFlag == "" || formatFlag == format.TableKey) {
+				return printDfVerbose(c.Out, du)
+			}
+			rows := []any{
+				newDfRow("Images", du.Images.TotalCount, du.Images.ActiveCount, du.Images.TotalSize, du.Images.Reclaimable, true),
+				newDfRow("Containers", du.Containers.TotalCount, du.Containers.ActiveCount, du.Containers.TotalSize, du.Containers.Reclaimable, true),
+				newDfRow("Local Volumes", du.Volumes.TotalCount, du.Volumes.ActiveCount, du.Volumes.TotalSize, du.Volumes.Reclaimable, true),
+				newDfRow("Build Cache", du.BuildCache.TotalCount, du.BuildCache.ActiveCount, du.BuildCache.TotalSize, du.BuildCache.Reclaimable, false),
+			}
+			f := format.Format(formatFlag)
+			if formatFlag == "" || formatFlag == format.TableKey {
+				f = dfTable
+			}
+			return format.Write(c.Out, f, rows, format.Header{"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"})
+		},
+	}
+	flags := cmd.Flags()
+	flags.BoolVarP(&verbose, "verbose", "v", false, "Show detailed information on space usage")
+	flags.StringVar(&formatFlag, "format", "", listFormatHelp)
+	return cmd
+}
+
+// printDfVerbose prints `system df -v`: one table per type, as docker.
+func printDfVerbose(w io.Writer, du client.DiskUsageResult) error {
+	now := time.Now()
+	ago := func(unix int64) string { return units.HumanDuration(now.Sub(time.Unix(unix, 0))) + " ago" }
+	tw := tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+	fmt.Fprintln(tw, "Images space usage:\n\nREPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS")
+	for _, img := range du.Images.Items {
+		repo, tag := "<none>", "<none>"
+		if len(img.RepoTags) > 0 {
+			if i := strings.LastIndex(img.RepoTags[0], ":"); i > 0 && !strings.Contains(img.RepoTags[0][i:], "/") {
+				repo, tag = img.RepoTags[0][:i], img.RepoTags[0][i+1:]
+			}
+		}
+		id := strings.TrimPrefix(img.ID, "sha256:")
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", repo, tag, id, ago(img.Created),
+			units.HumanSize(float64(img.Size)), units.HumanSize(float64(img.SharedSize)), units.HumanSize(float64(img.Size-img.SharedSize)), img.Containers)
+	}
+	fmt.Fprintln(tw, "\nContainers space usage:\n\nCONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES")
+	for _, s := range du.Containers.Items {
+		r := newPsRow(s, true, now)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Image, r.Command, r.LocalVolumes,
+			units.HumanSize(float64(s.SizeRw)), r.RunningFor, r.Status, r.Names)
+	}
+	fmt.Fprintln(tw, "\nLocal Volumes space usage:\n\nVOLUME NAME\tLINKS\tSIZE")
+	for _, v := range du.Volumes.Items {
+		links, size := int64(-1), int64(-1)
+		if v.UsageData != nil {
+			links, size = v.UsageData.RefCount, v.UsageData.Size
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", v.Name, links, units.HumanSize(float64(size)))
+	}
+	fmt.Fprintf(tw, "\nBuild cache usage: %s\n\nCACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n", units.HumanSize(float64(du.BuildCache.TotalSize)))
+	return tw.Flush()
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/moby/moby/api/types/volume"
 	"github.com/moby/moby/client"
@@ -230,23 +229,8 @@ func newVolumePruneCommand(c *Cli) *cobra.Command {
 			if all {
 				warning = volumePruneAllWarning
 			}
-			if !force && !confirm(c, warning) {
-				return nil
-			}
-			ctx := cmd.Context()
-			api, err := c.Client(ctx)
-			if err != nil {
-				return err
-			}
-			res, err := api.VolumePrune(ctx, client.VolumePruneOptions{All: all, Filters: client.Filters(filters)})
-			if err != nil {
-				return err
-			}
-			if len(res.Report.VolumesDeleted) > 0 {
-				fmt.Fprintln(c.Out, "Deleted Volumes:\n"+strings.Join(res.Report.VolumesDeleted, "\n")+"\n")
-			}
-			fmt.Fprintln(c.Out, "Total reclaimed space: "+format.HumanSize(int64(res.Report.SpaceReclaimed)))
-			return nil
+			_, err := runPrunes(cmd.Context(), c, warning, force, true, client.Filters(filters), pruneVolumes(all))
+			return err
 		},
 	}
 	flags := cmd.Flags()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 
 	"github.com/berth-project/berth/internal/atomicfile"
@@ -38,6 +39,10 @@ type Container struct {
 	// NetworkingConfig holds the per-network settings of create (aliases, --ip).
 	NetworkingConfig *network.NetworkingConfig `json:",omitempty"`
 	ImageID          string                    // "sha256:..."
+	// VolumesFromMounts are the mounts taken from other containers with
+	// --volumes-from, resolved at create as docker does (they stay when
+	// the other container is removed).
+	VolumesFromMounts []mount.Mount `json:",omitempty"`
 
 	State        State
 	RestartCount int

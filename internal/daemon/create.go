@@ -85,7 +85,11 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		ResolvConfPath:   dataDir + "/resolv.conf",
 	}
 	c.State.Status = containertypes.StateCreated
-	created, err := d.createVolumes(req.Config, hc)
+	if c.VolumesFromMounts, err = d.volumesFrom(hc.VolumesFrom); err != nil {
+		d.containers.ReleaseName(name)
+		return containertypes.CreateResponse{}, err
+	}
+	created, err := d.createVolumes(cfg, hc, c.VolumesFromMounts)
 	if err != nil {
 		d.containers.ReleaseName(name)
 		return containertypes.CreateResponse{}, err

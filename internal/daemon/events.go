@@ -241,13 +241,13 @@ type eventVolumes struct {
 }
 
 // Create logs create only for a volume it made.
-func (v eventVolumes) Create(name string, labels map[string]string) (*volume.Volume, error) {
+func (v eventVolumes) Create(name string, labels, opts map[string]string) (*volume.Volume, error) {
 	existed := false
 	if name != "" {
 		_, err := v.Volumes.Get(name)
 		existed = err == nil
 	}
-	vol, err := v.Volumes.Create(name, labels)
+	vol, err := v.Volumes.Create(name, labels, opts)
 	if err == nil && !existed {
 		v.d.logVolumeEvent(vol.Name, events.ActionCreate, map[string]string{"driver": localDriver})
 	}

@@ -154,13 +154,13 @@ func TestVolumeStoreEvents(t *testing.T) {
 	}
 	d := &Daemon{events: eventlog.New(0)}
 	v := eventVolumes{Volumes: store, d: d}
-	if _, err := v.Create("data", nil); err != nil {
+	if _, err := v.Create("data", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Create("data", nil); err != nil { // exists: no event
+	if _, err := v.Create("data", nil, nil); err != nil { // exists: no event
 		t.Fatal(err)
 	}
-	anon, err := v.Create("", nil)
+	anon, err := v.Create("", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ type fakeImages struct {
 	prepared   []string
 	removed    []string
 	commits    []image.CommitOptions
+	volumes    map[string]struct{} // the image's VOLUMEs
 }
 
 var errNotFaked = errdefs.ErrNotImplemented.WithMessage("not faked")
@@ -47,6 +48,7 @@ func (f *fakeImages) Get(ctx context.Context, ref string) (*image.Image, error) 
 	}
 	img := &image.Image{ID: testImageID, RepoTags: []string{"busybox:latest"}}
 	img.Config.Config.Cmd = []string{"sh"}
+	img.Config.Config.Volumes = f.volumes
 	return img, nil
 }
 
@@ -102,6 +104,9 @@ func (f *fakeImages) Delete(context.Context, string, bool, bool, func(string) (s
 }
 func (f *fakeImages) Prune(context.Context, map[string][]string, image.UsedBy) (*imagetypes.PruneReport, error) {
 	return nil, errNotFaked
+}
+func (f *fakeImages) DiskUsage(context.Context) (int64, map[string]int64, error) {
+	return 0, map[string]int64{}, nil
 }
 func (f *fakeImages) Import(context.Context, io.Reader, string, []string, string) (string, error) {
 	return "", errNotFaked

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,16 +55,7 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOp
 
 // rwSize is the size of what a container wrote to its rw layer.
 func (d *Daemon) rwSize(id string) int64 {
-	var size int64
-	_ = filepath.WalkDir(filepath.Join(d.containerDataDir(id), "rw", "upper"), func(_ string, e fs.DirEntry, err error) error {
-		if err == nil && e.Type().IsRegular() {
-			if info, err := e.Info(); err == nil {
-				size += info.Size()
-			}
-		}
-		return nil
-	})
-	return size
+	return volume.DirSize(filepath.Join(d.containerDataDir(id), "rw", "upper"))
 }
 
 // containerFilter compiles ps's --filter into a predicate, with docker's keys.

@@ -47,6 +47,9 @@ type Images interface {
 	Tag(ctx context.Context, source, repo, tag string) error
 	Delete(ctx context.Context, ref string, force, noPrune bool, usedBy func(imageID string) (containerID string, running bool, used bool)) ([]imagetypes.DeleteResponse, error)
 	Prune(ctx context.Context, filters map[string][]string, usedBy image.UsedBy) (*imagetypes.PruneReport, error)
+	// DiskUsage returns the size of all layers (once) and, by image ID,
+	// the size each image shares with others.
+	DiskUsage(ctx context.Context) (layersSize int64, shared map[string]int64, err error)
 	Import(ctx context.Context, r io.Reader, ref string, changes []string, message string) (string, error)
 	Load(ctx context.Context, r io.Reader, progress func(line string)) error
 	Save(ctx context.Context, refs []string, w io.Writer) error

@@ -41,6 +41,7 @@ func (d *Daemon) restore(ctx context.Context) error {
 		d.containers.Add(c)
 		switch c.State.Status {
 		case containertypes.StateRunning, containertypes.StatePaused, containertypes.StateRestarting:
+			d.holdVolumes(c)
 			d.tasks.Adopt(ctx, c, d.containerStateDir(id))
 		case containertypes.StateRemoving:
 			c.State.Status = containertypes.StateExited

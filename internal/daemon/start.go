@@ -125,6 +125,9 @@ func (h host) Release(ctx context.Context, id string) {
 	h.d.teardownNetworking(ctx, id)
 	h.d.logVolumeUnmounts(id)
 	h.d.removeBundle(id)
+	if err := h.d.volumes.Release(id); err != nil {
+		h.d.log.Warn("release volumes", "id", id, "err", err)
+	}
 }
 
 func (h host) Save(c *container.Container) {
@@ -174,23 +177,25 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 		return nil, err
 	}
 	return oci.Spec(oci.Options{
-		ID:          c.ID,
-		Rootfs:      rootfs,
-		Args:        append([]string{c.Path}, c.Args...),
-		Env:         append(links, c.Config.Env...), // docker puts the link variables first
-		Cwd:         cwd,
-		User:        user,
-		Terminal:    c.Config.Tty,
-		Hostname:    c.Config.Hostname,
-		HostConfig:  c.HostConfig,
-		NetNSPath:   netns,
-		ExtraMounts: etcMounts(c),
-		VolumePaths: volumePaths,
-		IpcNSPath:   shared.ipc,
-		PidNSPath:   shared.pid,
-		ShmPath:     shared.shm,
-		InitPath:    initPath,
-		CgroupsPath: "/berth/" + c.ID,
+		ID:                c.ID,
+		Rootfs:            rootfs,
+		Args:              append([]string{c.Path}, c.Args...),
+		Env:               append(links, c.Config.Env...), // docker puts the link variables first
+		Cwd:               cwd,
+		User:              user,
+		Terminal:          c.Config.Tty,
+		Hostname:          c.Config.Hostname,
+		HostConfig:        c.HostConfig,
+		NetNSPath:         netns,
+		ExtraMounts:       etcMounts(c),
+		VolumePaths:       volumePaths,
+		VolumesFromMounts: c.VolumesFromMounts,
+		SourcePropagation: volume.SourcePropagation,
+		IpcNSPath:         shared.ipc,
+		PidNSPath:         shared.pid,
+		ShmPath:           shared.shm,
+		InitPath:          initPath,
+		CgroupsPath:       "/berth/" + c.ID,
 	})
 }
 

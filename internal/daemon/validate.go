@@ -2,8 +2,9 @@ package daemon
 
 import (
 	"fmt"
+	"maps"
 	"path"
-	"strings"
+	"slices"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
@@ -118,9 +119,9 @@ func validateLog(_ *containertypes.Config, hc *containertypes.HostConfig) error 
 	return validateLogConfig(hc.LogConfig)
 }
 
-// validateVolumes checks -v specs, --mount entries and anonymous volume
-// paths with docker's rules and messages, and refuses what berth cannot
-// mount yet (--volumes-from) rather than creating a container without it.
+// validateVolumes checks -v specs, --mount entries, --tmpfs paths,
+// --volumes-from entries and anonymous volume paths with docker's rules and
+// messages.
 func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) error {
 	specs, err := volume.Specs(hc.Binds, hc.Mounts)
 	if err != nil {
@@ -134,13 +135,23 @@ func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) 
 		}
 		targets[target] = true
 	}
+	for _, target := range slices.Sorted(maps.Keys(hc.Tmpfs)) {
+		if !path.IsAbs(target) {
+			return invalid("invalid mount config for type \"tmpfs\": invalid mount path: '%s' mount path must be absolute", target)
+		}
+		if targets[path.Clean(target)] {
+			return invalid("Duplicate mount point: %s", path.Clean(target))
+		}
+	}
 	for target := range cfg.Volumes {
 		if _, err := volume.Parse(target); err != nil {
 			return err
 		}
 	}
-	if len(hc.VolumesFrom) > 0 {
-		return invalid("--volumes-from is not supported yet: %s", strings.Join(hc.VolumesFrom, ", "))
+	for _, from := range hc.VolumesFrom {
+		if _, _, err := volume.ParseVolumesFrom(from); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"github.com/moby/moby/api/types/events"
 	"maps"
 	"path"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/mount"
 	volumetypes "github.com/moby/moby/api/types/volume"
 
@@ -22,12 +22,18 @@ import (
 
 // Volumes is the local volume store, as the daemon uses it (*volume.Store).
 type Volumes interface {
-	// Create returns the named volume, creating it when missing; "" makes
-	// an anonymous volume.
-	Create(name string, labels map[string]string) (*volume.Volume, error)
+	// Create returns the named volume, creating it when missing with the
+	// labels and the local driver's options; "" makes an anonymous volume.
+	Create(name string, labels, opts map[string]string) (*volume.Volume, error)
 	Get(name string) (*volume.Volume, error)
 	List() []*volume.Volume
 	Remove(name string) error
+	// Mount records a container's use of a volume, mounting its device
+	// (a volume created with options) when it is the first.
+	Mount(name, containerID string) error
+	// Release forgets a container's uses, unmounting the devices no
+	// container uses any more.
+	Release(containerID string) error
 }
 
 // localDriver is the one volume driver berth has.
@@ -38,10 +44,7 @@ func (d *Daemon) VolumeCreate(ctx context.Context, req volumetypes.CreateRequest
 	if req.Driver != "" && req.Driver != localDriver {
 		return nil, errdefs.ErrNotFound.WithMessage(fmt.Sprintf("error looking up volume plugin %s: plugin %q not found", req.Driver, req.Driver))
 	}
-	if len(req.DriverOpts) > 0 {
-		return nil, errdefs.ErrNotImplemented.WithMessage("options of the local volume driver are not supported by berth yet")
-	}
-	v, err := d.volumes.Create(req.Name, req.Labels)
+	v, err := d.volumes.Create(req.Name, req.Labels, req.DriverOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +113,8 @@ func (d *Daemon) VolumeRemove(ctx context.Context, name string, force bool) erro
 }
 
 // VolumePrune answers POST /volumes/prune: unused anonymous volumes, or
-// every unused volume with the filter all=true, as docker since API 1.42.
+// every unused volume with the filter all=true, as docker since API 1.42;
+// SpaceReclaimed is the size of their content.
 func (d *Daemon) VolumePrune(ctx context.Context, filters backend.Filters) (*volumetypes.PruneReport, error) {
 	all := false
 	for key, values := range filters {
@@ -133,15 +137,16 @@ func (d *Daemon) VolumePrune(ctx context.Context, filters backend.Filters) (*vol
 	used := d.volumesInUse()
 	report := &volumetypes.PruneReport{VolumesDeleted: []string{}}
 	for _, v := range d.volumes.List() {
-		if len(used[v.Name]) > 0 || (!all && !v.Anonymous()) || !filters.MatchLabels("label", v.Labels) ||
-			len(filters["label!"]) > 0 && filters.MatchLabels("label!", v.Labels) {
+		if len(used[v.Name]) > 0 || (!all && !v.Anonymous()) || !filters.MatchPruneLabels(v.Labels) {
 			continue
 		}
+		size := volume.DirSize(v.Mountpoint)
 		if err := d.volumes.Remove(v.Name); err != nil {
 			d.log.Warn("prune volume", "name", v.Name, "err", err)
 			continue
 		}
 		report.VolumesDeleted = append(report.VolumesDeleted, v.Name)
+		report.SpaceReclaimed += uint64(size)
 	}
 	d.logPruneEvent(events.VolumeEventType, report.SpaceReclaimed)
 	return report, nil
@@ -166,14 +171,42 @@ func (d *Daemon) volumesInUse() map[string][]string {
 }
 
 // mountSpecs returns what c mounts: its -v binds (whose anonymous entries
-// create has named), then its --mount entries. The record was checked at
+// create has named), then its --mount entries, then what --volumes-from
+// gave it at paths its own mounts leave free. The record was checked at
 // create, so it parses. c is locked.
 func mountSpecs(c *container.Container) []volume.Spec {
 	if c.HostConfig == nil {
 		return nil
 	}
-	specs, _ := volume.Specs(c.HostConfig.Binds, c.HostConfig.Mounts)
+	specs, _ := volume.ContainerSpecs(c.HostConfig, c.VolumesFromMounts)
 	return specs
+}
+
+// volumesFrom resolves --volumes-from entries into the mounts the new
+// container takes, as docker does at create: every mount of each named
+// container (binds, volumes, --mount tmpfs; not --tmpfs), made read-only by
+// ":ro"; an unknown container is docker's "No such container" (a 400).
+func (d *Daemon) volumesFrom(entries []string) ([]mount.Mount, error) {
+	var out []mount.Mount
+	for _, entry := range entries {
+		ref, readOnly, err := volume.ParseVolumesFrom(entry)
+		if err != nil {
+			return nil, err
+		}
+		src, err := d.containers.Get(ref)
+		if err != nil {
+			// a 400 as dockerd's, so that no client takes it for a
+			// missing image and pulls
+			return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		}
+		src.Lock()
+		specs := mountSpecs(src)
+		src.Unlock()
+		for _, s := range specs {
+			out = append(out, s.Inherit(readOnly))
+		}
+	}
+	return out, nil
 }
 
 // containerVolumes returns the named and anonymous volumes c mounts. c is
@@ -188,14 +221,19 @@ func containerVolumes(c *container.Container) []volume.Spec {
 	return out
 }
 
-// prepareVolumes creates (when missing) the volumes c mounts, fills each
-// empty one with the image's content at its target (unless nocopy), and
-// returns their folders by name. rootfs is c's mounted root filesystem.
+// prepareVolumes creates (when missing) the volumes c mounts, mounts the
+// devices of those created with options, fills each empty one with the
+// image's content at its target (unless nocopy), and returns their folders
+// by name. rootfs is c's mounted root filesystem. Release (at the
+// container's stop) undoes the mounts.
 func (d *Daemon) prepareVolumes(c *container.Container, rootfs string) (map[string]string, error) {
 	paths := map[string]string{}
 	for _, spec := range containerVolumes(c) {
-		v, err := d.volumes.Create(spec.Source, nil)
+		v, err := d.volumes.Create(spec.Source, nil, nil)
 		if err != nil {
+			return nil, err
+		}
+		if err := d.volumes.Mount(v.Name, c.ID); err != nil {
 			return nil, err
 		}
 		if !spec.NoCopy {
@@ -208,20 +246,30 @@ func (d *Daemon) prepareVolumes(c *container.Container, rootfs string) (map[stri
 	return paths, nil
 }
 
+// holdVolumes records, at boot, the volumes a container that still runs
+// uses, so that their devices (still mounted) stay until it stops.
+func (d *Daemon) holdVolumes(c *container.Container) {
+	for _, spec := range containerVolumes(c) {
+		if err := d.volumes.Mount(spec.Source, c.ID); err != nil {
+			d.log.Warn("hold volume", "id", c.ID, "volume", spec.Source, "err", err)
+		}
+	}
+}
+
 // createVolumes creates, as docker does at create, the named volumes the
-// binds and --mount entries use and one anonymous volume per Config.Volumes
-// path no mount covers and per --mount volume without a source. An
-// anonymous -v volume joins hc.Binds as "<name>:<path>", an anonymous
+// binds, --mount and --volumes-from entries use and one anonymous volume
+// per Config.Volumes path (the request's and the image's) no mount covers
+// and per --mount volume without a source. An anonymous -v volume joins hc.Binds as "<name>:<path>", an anonymous
 // --mount gets its name as Source, so the container's record holds it. It
 // returns the volumes it made.
-func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) (created []string, err error) {
+func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig, inherited []mount.Mount) (created []string, err error) {
 	defer func() {
 		if err != nil {
 			d.removeVolumes(created)
 			created = nil
 		}
 	}()
-	specs, err := volume.Specs(hc.Binds, hc.Mounts)
+	specs, err := volume.ContainerSpecs(hc, inherited)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +282,7 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 		if _, err := d.volumes.Get(spec.Source); err == nil {
 			continue
 		}
-		if _, err := d.volumes.Create(spec.Source, nil); err != nil {
+		if _, err := d.volumes.Create(spec.Source, nil, nil); err != nil {
 			return created, err
 		}
 		created = append(created, spec.Source)
@@ -243,7 +291,7 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 		if m.Type != mount.TypeVolume || m.Source != "" {
 			continue
 		}
-		v, err := d.volumes.Create("", nil)
+		v, err := d.volumes.Create("", nil, nil)
 		if err != nil {
 			return created, err
 		}
@@ -254,7 +302,7 @@ func (d *Daemon) createVolumes(cfg *containertypes.Config, hc *containertypes.Ho
 		if covered[path.Clean(target)] {
 			continue
 		}
-		v, err := d.volumes.Create("", nil)
+		v, err := d.volumes.Create("", nil, nil)
 		if err != nil {
 			return created, err
 		}
@@ -319,9 +367,12 @@ func (d *Daemon) hideAnonymousBinds(hc *containertypes.HostConfig) {
 
 // apiVolume is a volume in docker's API shape.
 func apiVolume(v *volume.Volume) *volumetypes.Volume {
-	labels := v.Labels
+	labels, opts := v.Labels, v.Options
 	if labels == nil {
 		labels = map[string]string{}
+	}
+	if opts == nil {
+		opts = map[string]string{}
 	}
 	return &volumetypes.Volume{
 		Name:       v.Name,
@@ -329,7 +380,7 @@ func apiVolume(v *volume.Volume) *volumetypes.Volume {
 		Mountpoint: v.Mountpoint,
 		CreatedAt:  v.CreatedAt.Format(time.RFC3339),
 		Labels:     labels,
-		Options:    map[string]string{},
+		Options:    opts,
 		Scope:      "local",
 	}
 }

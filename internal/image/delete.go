@@ -21,6 +21,16 @@ type UsedBy func(imageID string) (containerID string, running bool, used bool)
 // when containers or several repositories use it (force overrides the soft
 // cases). Layers and blobs nothing else uses are removed too.
 func (s *Store) Delete(ctx context.Context, ref string, force, noPrune bool, usedBy func(imageID string) (containerID string, running bool, used bool)) ([]image.DeleteResponse, error) {
+	d, err := s.delete(ctx, ref, force, noPrune, usedBy)
+	if err != nil {
+		return nil, err
+	}
+	return d.records, nil
+}
+
+// delete is Delete, returning the deletion: its records and the bytes it
+// freed.
+func (s *Store) delete(ctx context.Context, ref string, force, noPrune bool, usedBy UsedBy) (*deletion, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
@@ -70,7 +80,7 @@ func (s *Store) Delete(ctx context.Context, ref string, force, noPrune bool, use
 			return nil, err
 		}
 		if len(repoRefs) > 0 {
-			return d.records, nil
+			return d, nil
 		}
 		removedRepositoryRef = true
 	} else if isSingleReference(repoRefs) {
@@ -91,7 +101,7 @@ func (s *Store) Delete(ctx context.Context, ref string, force, noPrune bool, use
 	if err := d.deleteImage(ctx, rec, force, !noPrune, removedRepositoryRef); err != nil {
 		return nil, err
 	}
-	return d.records, nil
+	return d, nil
 }
 
 type conflictType int
@@ -129,6 +139,7 @@ type deletion struct {
 	s       *Store
 	usedBy  UsedBy
 	records []image.DeleteResponse
+	freed   int64 // bytes of snapshots and blobs removed
 }
 
 func (d *deletion) using(id digest.Digest) (string, bool, bool) {
@@ -186,10 +197,12 @@ func (d *deletion) deleteImage(ctx context.Context, rec *record, force, prune, q
 	}
 	delete(s.images, rec.ID)
 	d.records = append(d.records, image.DeleteResponse{Deleted: rec.ID.String()})
-	removed, err := s.gcLocked(ctx)
+	res, err := s.gcLocked(ctx)
 	if err != nil {
 		return err
 	}
+	d.freed += res.freed
+	removed := res.removed
 	// Report the image's own layers that went, top first, like docker.
 	for i := len(rec.Layers) - 1; i >= 0; i-- {
 		if removed[rec.Layers[i].ChainID] {

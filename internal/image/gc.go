@@ -12,10 +12,17 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
+// gcResult is what a collection removed: the chain IDs of the snapshots,
+// and the bytes freed (the snapshots' file content and the blobs' sizes).
+type gcResult struct {
+	removed map[digest.Digest]bool
+	freed   int64
+}
+
 // gc removes the snapshots and blobs that no image and no container's rw
-// layer uses, returning the removed chain IDs. The caller holds writeMu and
-// mu (or has the store to itself).
-func (s *Store) gcLocked(ctx context.Context) (map[digest.Digest]bool, error) {
+// layer uses. The caller holds writeMu and mu (or has the store to
+// itself).
+func (s *Store) gcLocked(ctx context.Context) (gcResult, error) {
 	keepSnaps := map[digest.Digest]bool{}
 	keepBlobs := map[digest.Digest]bool{}
 	for _, rec := range s.images {
@@ -39,10 +46,11 @@ func (s *Store) gcLocked(ctx context.Context) (map[digest.Digest]bool, error) {
 			k = info.Parent
 		}
 	}
-	removed := map[digest.Digest]bool{}
+	res := gcResult{removed: map[digest.Digest]bool{}}
+	removed := res.removed
 	snaps, err := s.snaps.List(ctx)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	// Remove children before parents so a crash never leaves a child whose
 	// parent is gone.
@@ -53,24 +61,28 @@ func (s *Store) gcLocked(ctx context.Context) (map[digest.Digest]bool, error) {
 				continue
 			}
 			if err := s.snaps.Remove(ctx, info.Key); err != nil {
-				return removed, err
+				return res, err
 			}
 			removed[info.Key] = true
+			res.freed += info.Size
 			changed = true
 		}
 	}
 	blobs, err := s.content.List(ctx)
 	if err != nil {
-		return removed, err
+		return res, err
 	}
 	for _, b := range blobs {
 		if !keepBlobs[b] {
+			size, _ := s.content.Info(ctx, b)
 			if err := s.content.Delete(ctx, b); err != nil {
 				s.log.Warn("image store: remove unused blob", "blob", b, "error", err)
+				continue
 			}
+			res.freed += size
 		}
 	}
-	return removed, nil
+	return res, nil
 }
 
 func (s *Store) hasLiveChild(snaps []snapshot.Info, removed map[digest.Digest]bool, key digest.Digest) bool {

@@ -2,7 +2,6 @@ package image
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/image"
+	"github.com/opencontainers/go-digest"
 
 	"github.com/berth-project/berth/internal/backend"
 )
@@ -69,7 +69,7 @@ func (s *Store) List(ctx context.Context, all bool, filters map[string][]string)
 		}
 	}
 	for _, v := range filters["until"] {
-		ts, err := parseUntil(v)
+		ts, err := backend.ParseUntil(v)
 		if err != nil {
 			return nil, err
 		}
@@ -157,19 +157,32 @@ func (s *Store) hasChildrenLocked(rec *record) bool {
 	return false
 }
 
-// parseUntil accepts a Unix timestamp, an RFC 3339 time or a duration ago.
-func parseUntil(v string) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		return time.Now().Add(-d), nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t, nil
+// DiskUsage returns what docker's system df reports of the store: the
+// file content of every layer once (LayersSize) and, by image ID, the part
+// of each image's layers that other images share too.
+func (s *Store) DiskUsage(ctx context.Context) (layersSize int64, shared map[string]int64, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	users := map[digest.Digest]int{}
+	sizes := map[digest.Digest]int64{}
+	for _, rec := range s.images {
+		for _, l := range rec.Layers {
+			users[l.ChainID]++
+			sizes[l.ChainID] = l.Size
 		}
 	}
-	var sec, nsec int64
-	if n, _ := fmt.Sscanf(v, "%d.%d", &sec, &nsec); n >= 1 {
-		return time.Unix(sec, nsec), nil
+	for _, size := range sizes {
+		layersSize += size
 	}
-	return time.Time{}, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("failed to parse value as time or duration: %q", v))
+	shared = map[string]int64{}
+	for _, rec := range s.images {
+		var n int64
+		for _, l := range rec.Layers {
+			if users[l.ChainID] > 1 {
+				n += l.Size
+			}
+		}
+		shared[rec.ID.String()] = n
+	}
+	return layersSize, shared, nil
 }

@@ -2,13 +2,14 @@ package image
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/moby/moby/api/types/image"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/berth-project/berth/internal/backend"
 )
 
 var pruneFilters = map[string]bool{"dangling": true, "until": true, "label": true, "label!": true}
@@ -17,7 +18,8 @@ var pruneFilters = map[string]bool{"dangling": true, "until": true, "label": tru
 // tag), or with filter dangling=false every image no
 // container uses. Images with children are kept, as are images matching
 // no label filter or created after "until". It also drops what
-// interrupted pulls had kept for reuse.
+// interrupted pulls had kept for reuse. SpaceReclaimed is the bytes of the
+// snapshots and blobs removed.
 func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy UsedBy) (*image.PruneReport, error) {
 	for k := range filters {
 		if !pruneFilters[k] {
@@ -32,7 +34,7 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 	}
 	var until time.Time
 	for _, v := range filters["until"] {
-		ts, err := parseUntil(v)
+		ts, err := backend.ParseUntil(v)
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +47,6 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 		refs []string
 	}
 	var cands []candidate
-	sizes := map[string]int64{}
 	for _, rec := range s.images {
 		refs := s.refs.of(rec.ID)
 		if danglingOnly && hasTag(refs) {
@@ -62,7 +63,7 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 		if !until.IsZero() && !rec.created().Before(until) {
 			continue
 		}
-		if !labelsMatch(filters, rec.config.Config.Labels) {
+		if !backend.Filters(filters).MatchPruneLabels(rec.config.Config.Labels) {
 			continue
 		}
 		c := candidate{id: rec.ID}
@@ -70,9 +71,6 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 			c.refs = append(c.refs, r.String())
 		}
 		cands = append(cands, c)
-		for _, l := range rec.Layers {
-			sizes[l.ChainID.String()] = l.Size
-		}
 	}
 	s.mu.RUnlock()
 
@@ -83,19 +81,17 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 			names = []string{c.id.Encoded()}
 		}
 		for _, n := range names {
-			deleted, err := s.Delete(ctx, n, false, false, usedBy)
+			d, err := s.delete(ctx, n, false, false, usedBy)
 			if err != nil {
 				if errdefs.IsNotFound(err) || errdefs.IsConflict(err) {
 					continue
 				}
 				return report, err
 			}
-			report.ImagesDeleted = append(report.ImagesDeleted, deleted...)
-		}
-	}
-	for _, d := range report.ImagesDeleted {
-		if d.Deleted != "" {
-			report.SpaceReclaimed += uint64(sizes[d.Deleted])
+			report.ImagesDeleted = append(report.ImagesDeleted, d.records...)
+			// what the collections removed, so that the figure is what
+			// the disk got back
+			report.SpaceReclaimed += uint64(d.freed)
 		}
 	}
 	if len(report.ImagesDeleted) == 0 {
@@ -107,27 +103,9 @@ func (s *Store) Prune(ctx context.Context, filters map[string][]string, usedBy U
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.leases.dropInactive()
-	_, err := s.gcLocked(ctx)
+	res, err := s.gcLocked(ctx)
+	report.SpaceReclaimed += uint64(res.freed)
 	return report, err
-}
-
-// labelsMatch applies prune's label and label! filters.
-func labelsMatch(filters map[string][]string, labels map[string]string) bool {
-	for _, want := range filters["label"] {
-		k, v, hasValue := strings.Cut(want, "=")
-		got, ok := labels[k]
-		if !ok || (hasValue && got != v) {
-			return false
-		}
-	}
-	for _, not := range filters["label!"] {
-		k, v, hasValue := strings.Cut(not, "=")
-		got, ok := labels[k]
-		if ok && (!hasValue || got == v) {
-			return false
-		}
-	}
-	return true
 }
 
 func hasTag(refs []reference.Named) bool {

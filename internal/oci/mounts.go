@@ -22,8 +22,11 @@ import (
 // privileged adjustments last.
 func setMounts(s *specs.Spec, hc *containertypes.HostConfig, o *Options, _ *Host) error {
 	user := slices.Clone(o.ExtraMounts)
-	asked, err := volume.Specs(hc.Binds, hc.Mounts)
+	asked, err := volume.ContainerSpecs(hc, o.VolumesFromMounts)
 	if err != nil {
+		return err
+	}
+	if err := setRootfsPropagation(s, asked, o.SourcePropagation); err != nil {
 		return err
 	}
 	binds, err := bindMounts(asked, o.VolumePaths)
@@ -74,6 +77,44 @@ func setMounts(s *specs.Spec, hc *containertypes.HostConfig, o *Options, _ *Host
 	return nil
 }
 
+// setRootfsPropagation checks, as docker, that a shared bind comes from a
+// shared host mount and a slave bind from a shared or slave one, and makes
+// the root filesystem's propagation follow (shared for a shared bind, at
+// least rslave for a slave one) so that the bind's events do propagate.
+func setRootfsPropagation(s *specs.Spec, mounts []volume.Spec, source func(string) (string, bool, bool, error)) error {
+	if source == nil {
+		return nil
+	}
+	for _, m := range mounts {
+		if m.Type != mount.TypeBind {
+			continue
+		}
+		switch m.Propagation {
+		case mount.PropagationShared, mount.PropagationRShared:
+			mp, shared, _, err := source(m.Source)
+			if err != nil {
+				return err
+			}
+			if !shared {
+				return fmt.Errorf("path %s is mounted on %s but it is not a shared mount", m.Source, mp)
+			}
+			s.Linux.RootfsPropagation = "shared"
+		case mount.PropagationSlave, mount.PropagationRSlave:
+			mp, shared, slave, err := source(m.Source)
+			if err != nil {
+				return err
+			}
+			if !shared && !slave {
+				return fmt.Errorf("path %s is mounted on %s but it is not a shared or slave mount", m.Source, mp)
+			}
+			if s.Linux.RootfsPropagation != "shared" {
+				s.Linux.RootfsPropagation = "rslave"
+			}
+		}
+	}
+	return nil
+}
+
 // writableWithReadonlyRootfs lists the default mounts docker keeps writable
 // in a container with a read-only root filesystem.
 func writableWithReadonlyRootfs(dest string) bool {
@@ -90,10 +131,19 @@ func depth(p string) int {
 
 // bindMounts turns the -v binds and --mount entries into recursive binds
 // with the asked propagation (rprivate by default, as docker), read-only
-// when asked; a volume is a bind of its folder in volumePaths.
+// when asked; a volume is a bind of its folder in volumePaths; a --mount
+// tmpfs is a tmpfs with docker's defaults.
 func bindMounts(mounts []volume.Spec, volumePaths map[string]string) ([]specs.Mount, error) {
 	var out []specs.Mount
 	for _, spec := range mounts {
+		if spec.Type == mount.TypeTmpfs {
+			m, err := tmpfsMount(spec.Target, spec.TmpfsData())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+			continue
+		}
 		propagation := spec.Propagation
 		if spec.Type == mount.TypeVolume {
 			src, ok := volumePaths[spec.Source]
@@ -124,17 +174,27 @@ func tmpfsMounts(tmpfs map[string]string) ([]specs.Mount, error) {
 		if !path.IsAbs(d) {
 			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid mount config for type \"tmpfs\": invalid mount path: '%s' mount path must be absolute", d))
 		}
-		opts := []string{"noexec", "nosuid", "nodev", "rprivate"}
-		if data := tmpfs[d]; data != "" {
-			opts = append(opts, strings.Split(data, ",")...)
-		}
-		merged, err := mergeTmpfsOptions(opts)
+		m, err := tmpfsMount(d, tmpfs[d])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, specs.Mount{Destination: d, Type: "tmpfs", Source: "tmpfs", Options: merged})
+		out = append(out, m)
 	}
 	return out, nil
+}
+
+// tmpfsMount is a tmpfs at dest with docker's defaults (noexec, nosuid,
+// nodev, rprivate), which the options in data override.
+func tmpfsMount(dest, data string) (specs.Mount, error) {
+	opts := []string{"noexec", "nosuid", "nodev", "rprivate"}
+	if data != "" {
+		opts = append(opts, strings.Split(data, ",")...)
+	}
+	merged, err := mergeTmpfsOptions(opts)
+	if err != nil {
+		return specs.Mount{}, err
+	}
+	return specs.Mount{Destination: dest, Type: "tmpfs", Source: "tmpfs", Options: merged}, nil
 }
 
 // flagGroups maps each mount flag to the group of flags that contradict one

@@ -22,6 +22,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -54,6 +55,13 @@ type Options struct {
 	// VolumePaths are the host folders of the volumes HostConfig.Binds
 	// names, by volume name.
 	VolumePaths map[string]string
+	// VolumesFromMounts are the mounts taken from other containers with
+	// --volumes-from; the container's own mounts win at the same target.
+	VolumesFromMounts []mount.Mount
+	// SourcePropagation reports the host mount holding a bind's source and
+	// whether it is shared or a slave (volume.SourcePropagation); nil
+	// skips docker's checks of shared and slave binds.
+	SourcePropagation func(path string) (mountpoint string, shared, slave bool, err error)
 
 	// IpcNSPath and PidNSPath are the namespaces of the container that
 	// --ipc and --pid container:<x> join (/proc/<pid>/ns/...). ShmPath is

@@ -43,6 +43,10 @@ func (e *ExecError) Error() string { return e.Msg }
 // Unwrap gives the errdefs class.
 func (e *ExecError) Unwrap() error { return errdefs.ErrInvalidArgument }
 
+// mountTypeHint is what dockerd adds to a runtime error about a mount
+// whose source and target are not both folders or both files.
+const mountTypeHint = "Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type"
+
 // classify maps a runtime's error message to a typed error, keeping the
 // message intact. It is the one place where the runtime's text is read.
 func classify(msg string) error {
@@ -56,6 +60,10 @@ func classify(msg string) error {
 	}
 	m := strings.ToLower(msg)
 	switch {
+	case strings.Contains(m, "not a directory"):
+		// a mount of a file on a folder or the reverse: dockerd's hint and
+		// its 400 (moby's translateContainerdStartErr)
+		return errdefs.ErrInvalidArgument.WithMessage(msg + ": " + mountTypeHint)
 	case strings.Contains(m, "does not exist"), strings.Contains(m, "not running"),
 		strings.Contains(m, "process already finished"):
 		return errdefs.ErrNotFound.WithMessage(msg)

@@ -24,6 +24,8 @@ func TestClassify(t *testing.T) {
 		{msg: "open executable: Permission denied", failure: CommandNotInvocable},                                    // crun
 		{msg: `error mounting "/x" to rootfs at "/y": stat /x: no such file or directory`, class: errdefs.ErrUnknown},
 		{msg: `unable to start container process: exec: "/bin/x": exec format error`, class: errdefs.ErrUnknown},
+		{msg: `error mounting "/f" to rootfs at "/etc": mount /f:/etc (via /proc/self/fd/6), flags: 0x5000: not a directory`, class: errdefs.ErrInvalidArgument,
+			want: `error mounting "/f" to rootfs at "/etc": mount /f:/etc (via /proc/self/fd/6), flags: 0x5000: not a directory: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type`},
 		{msg: "container does not exist", class: errdefs.ErrNotFound},
 		{msg: "container with id exists: c1 already exists", class: errdefs.ErrAlreadyExists},
 		{msg: "cannot start a container that has stopped", class: errdefs.ErrConflict},

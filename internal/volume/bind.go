@@ -64,6 +64,10 @@ func MountPoints(specs []Spec, folder func(volume string) string) []containertyp
 			})
 			continue
 		}
+		if s.Type == mount.TypeTmpfs {
+			out = append(out, containertypes.MountPoint{Type: mount.TypeTmpfs, Destination: s.Target, RW: !s.ReadOnly})
+			continue
+		}
 		out = append(out, containertypes.MountPoint{
 			Type:        mount.TypeBind,
 			Source:      s.Source,

@@ -5,11 +5,14 @@ package volume
 
 import (
 	"fmt"
+	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/containerd/errdefs"
+	containertypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 )
 
@@ -29,6 +32,10 @@ type Spec struct {
 	// FromMount marks a --mount entry (HostConfig.Mounts): its bind source
 	// must exist, where a -v bind's missing folder is created.
 	FromMount bool
+	// TmpfsSize and TmpfsMode are a tmpfs mount's size in bytes and
+	// permissions (0: the kernel's defaults).
+	TmpfsSize int64
+	TmpfsMode os.FileMode
 }
 
 // Parse parses a `-v` spec with docker's Linux rules: `target`,
@@ -91,6 +98,9 @@ func FromMount(m mount.Mount) (Spec, error) {
 			}
 			s.Propagation = o.Propagation
 		}
+		if s.Propagation != "" && !slices.Contains(propagations, s.Propagation) {
+			return Spec{}, invalidConfig(m.Type, fmt.Sprintf("invalid propagation mode: %s", s.Propagation))
+		}
 	case mount.TypeVolume:
 		if m.BindOptions != nil {
 			return Spec{}, invalidConfig(m.Type, "field BindOptions must not be specified")
@@ -100,6 +110,24 @@ func FromMount(m mount.Mount) (Spec, error) {
 				return Spec{}, errdefs.ErrNotImplemented.WithMessage("volume subpaths, labels and drivers in --mount are not supported by berth yet")
 			}
 			s.NoCopy = o.NoCopy
+		}
+	case mount.TypeTmpfs:
+		switch {
+		case m.BindOptions != nil:
+			return Spec{}, invalidConfig(m.Type, "field BindOptions must not be specified")
+		case m.VolumeOptions != nil:
+			return Spec{}, invalidConfig(m.Type, "field VolumeOptions must not be specified")
+		case m.Source != "":
+			return Spec{}, invalidConfig(m.Type, "field Source must not be specified")
+		}
+		if o := m.TmpfsOptions; o != nil {
+			if len(o.Options) > 0 {
+				return Spec{}, errdefs.ErrNotImplemented.WithMessage("tmpfs-options are not supported by berth yet")
+			}
+			if o.SizeBytes < 0 {
+				return Spec{}, invalidConfig(m.Type, fmt.Sprintf("invalid tmpfs size: %d", o.SizeBytes))
+			}
+			s.TmpfsSize, s.TmpfsMode = o.SizeBytes, o.Mode
 		}
 	default:
 		return Spec{}, errdefs.ErrNotImplemented.WithMessage(fmt.Sprintf("mounts of type %q are not supported by berth yet", m.Type))
@@ -128,6 +156,31 @@ func Specs(binds []string, mounts []mount.Mount) ([]Spec, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// ContainerSpecs returns what a container mounts: its -v binds, its
+// --mount entries, then what --volumes-from gave it (inherited) at the
+// targets its own mounts leave free.
+func ContainerSpecs(hc *containertypes.HostConfig, inherited []mount.Mount) ([]Spec, error) {
+	own, err := Specs(hc.Binds, hc.Mounts)
+	if err != nil {
+		return nil, err
+	}
+	more, err := Specs(nil, inherited)
+	if err != nil {
+		return nil, err
+	}
+	covered := map[string]bool{}
+	for _, s := range own {
+		covered[path.Clean(s.Target)] = true
+	}
+	for _, s := range more {
+		if !covered[path.Clean(s.Target)] {
+			covered[path.Clean(s.Target)] = true
+			own = append(own, s)
+		}
+	}
+	return own, nil
 }
 
 // validate applies docker's mount config checks to a parsed spec.
@@ -172,6 +225,40 @@ func ValidateName(name string) error {
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("create %s: %q includes invalid characters for a local volume name, only %q are allowed. If you intended to pass a host directory, use absolute path", name, name, nameChars))
 	}
 	return nil
+}
+
+// propagations are the bind propagation modes Linux has.
+var propagations = []mount.Propagation{
+	mount.PropagationPrivate, mount.PropagationRPrivate,
+	mount.PropagationShared, mount.PropagationRShared,
+	mount.PropagationSlave, mount.PropagationRSlave,
+}
+
+// TmpfsData returns the mount data of a --mount tmpfs entry as docker
+// writes it: the size in the largest unit that divides it, the mode in
+// octal, ro when read-only.
+func (s Spec) TmpfsData() string {
+	var opts []string
+	if size := s.TmpfsSize; size != 0 {
+		suffix := ""
+		for _, u := range []struct {
+			suffix string
+			div    int64
+		}{{"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}} {
+			if size%u.div == 0 {
+				size, suffix = size/u.div, u.suffix
+				break
+			}
+		}
+		opts = append(opts, fmt.Sprintf("size=%d%s", size, suffix))
+	}
+	if s.TmpfsMode != 0 {
+		opts = append(opts, fmt.Sprintf("mode=%o", s.TmpfsMode))
+	}
+	if s.ReadOnly {
+		opts = append(opts, "ro")
+	}
+	return strings.Join(opts, ",")
 }
 
 type mode struct {
@@ -223,4 +310,38 @@ func invalidMode(mode string) error {
 
 func invalidConfig(t mount.Type, msg string) error {
 	return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid mount config for type %q: %s", t, msg))
+}
+
+// ParseVolumesFrom parses one --volumes-from entry, `container[:mode]`,
+// with docker's rules: the mode is rw (the default: each mount keeps its
+// own) or ro (every mount read-only), with an optional z or Z.
+func ParseVolumesFrom(raw string) (ref string, readOnly bool, err error) {
+	if raw == "" {
+		return "", false, errdefs.ErrInvalidArgument.WithMessage("volume-from specification cannot be an empty string")
+	}
+	ref, modeRaw, _ := strings.Cut(raw, ":")
+	m, err := parseMode(modeRaw)
+	if err != nil {
+		return "", false, err
+	}
+	if m.propagation != "" || m.noCopy {
+		return "", false, invalidMode(modeRaw)
+	}
+	return ref, m.readOnly, nil
+}
+
+// Inherit returns, as a --mount entry, the mount a container takes from
+// another with --volumes-from: the same source and target, read-only
+// when either says so, a volume never copied up again (as docker).
+func (s Spec) Inherit(readOnly bool) mount.Mount {
+	m := mount.Mount{Type: s.Type, Source: s.Source, Target: s.Target, ReadOnly: s.ReadOnly || readOnly}
+	switch s.Type {
+	case mount.TypeBind:
+		m.BindOptions = &mount.BindOptions{Propagation: s.Propagation}
+	case mount.TypeVolume:
+		m.VolumeOptions = &mount.VolumeOptions{NoCopy: true}
+	case mount.TypeTmpfs:
+		m.TmpfsOptions = &mount.TmpfsOptions{SizeBytes: s.TmpfsSize, Mode: s.TmpfsMode}
+	}
+	return m
 }

@@ -64,6 +64,7 @@ func TestMountPoints(t *testing.T) {
 	specs, err := Specs([]string{"/srv:/data", "/etc/x:/x:ro,rslave", "db:/db", "db2:/db2:ro"}, []mount.Mount{
 		{Type: mount.TypeBind, Source: "/m", Target: "/m", ReadOnly: true},
 		{Type: mount.TypeVolume, Source: "mv", Target: "/mv"},
+		{Type: mount.TypeTmpfs, Target: "/tm", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1 << 20}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,12 +77,30 @@ func TestMountPoints(t *testing.T) {
 		{Type: mount.TypeVolume, Name: "db2", Source: "/v/db2/_data", Destination: "/db2", Driver: "local", Mode: "ro"},
 		{Type: mount.TypeBind, Source: "/m", Destination: "/m", Propagation: mount.PropagationRPrivate},
 		{Type: mount.TypeVolume, Name: "mv", Source: "/v/mv/_data", Destination: "/mv", Driver: "local", RW: true},
+		{Type: mount.TypeTmpfs, Destination: "/tm", RW: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("MountPoints = %+v, want %+v", got, want)
 	}
 	if got := MountPoints(nil, folder); got == nil || len(got) != 0 {
 		t.Errorf("MountPoints(nil) = %#v, want an empty list (inspect shows [])", got)
+	}
+}
+
+func TestTmpfsData(t *testing.T) {
+	for _, tt := range []struct {
+		s    Spec
+		want string
+	}{
+		{Spec{}, ""},
+		{Spec{TmpfsSize: 1 << 30}, "size=1g"},
+		{Spec{TmpfsSize: 3 << 20, TmpfsMode: 0o1777}, "size=3m,mode=1777"},
+		{Spec{TmpfsSize: 5 << 10, ReadOnly: true}, "size=5k,ro"},
+		{Spec{TmpfsSize: 1000}, "size=1000"},
+	} {
+		if got := tt.s.TmpfsData(); got != tt.want {
+			t.Errorf("TmpfsData(%+v) = %q, want %q", tt.s, got, tt.want)
+		}
 	}
 }
 
@@ -130,7 +149,12 @@ func TestFromMount(t *testing.T) {
 		{m: mount.Mount{Type: mount.TypeBind, Source: "/s", Target: "/t", VolumeOptions: &mount.VolumeOptions{}}, err: `invalid mount config for type "bind": field VolumeOptions must not be specified`},
 		{m: mount.Mount{Type: mount.TypeVolume, Source: "v", Target: "/t", BindOptions: &mount.BindOptions{}}, err: `invalid mount config for type "volume": field BindOptions must not be specified`},
 		{m: mount.Mount{Type: mount.TypeVolume, Source: "a/b", Target: "/t"}, err: `"a/b" includes invalid characters`},
-		{m: mount.Mount{Type: mount.TypeTmpfs, Target: "/t"}, err: `mounts of type "tmpfs" are not supported by berth yet`},
+		{m: mount.Mount{Type: mount.TypeTmpfs, Target: "/t", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 3 << 20, Mode: 0o700}}, want: Spec{Type: mount.TypeTmpfs, Target: "/t", TmpfsSize: 3 << 20, TmpfsMode: 0o700, FromMount: true}},
+		{m: mount.Mount{Type: mount.TypeTmpfs, Source: "x", Target: "/t"}, err: `invalid mount config for type "tmpfs": field Source must not be specified`},
+		{m: mount.Mount{Type: mount.TypeTmpfs, Target: "/t", BindOptions: &mount.BindOptions{}}, err: `invalid mount config for type "tmpfs": field BindOptions must not be specified`},
+		{m: mount.Mount{Type: mount.TypeTmpfs, Target: "t"}, err: `invalid mount config for type "tmpfs": invalid mount path: 't' mount path must be absolute`},
+		{m: mount.Mount{Type: mount.TypeBind, Source: "/s", Target: "/t", BindOptions: &mount.BindOptions{Propagation: "sideways"}}, err: `invalid mount config for type "bind": invalid propagation mode: sideways`},
+		{m: mount.Mount{Type: mount.TypeNamedPipe, Target: "/t"}, err: `mounts of type "npipe" are not supported by berth yet`},
 	}
 	for _, tt := range tests {
 		got, err := FromMount(tt.m)
@@ -142,6 +166,62 @@ func TestFromMount(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("FromMount(%+v) = %+v, %v; want %+v", tt.m, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseVolumesFrom(t *testing.T) {
+	for _, tt := range []struct {
+		raw, ref string
+		ro       bool
+		err      string
+	}{
+		{raw: "data", ref: "data"},
+		{raw: "data:ro", ref: "data", ro: true},
+		{raw: "data:rw", ref: "data"},
+		{raw: "data:ro,z", ref: "data", ro: true},
+		{raw: "", err: "volume-from specification cannot be an empty string"},
+		{raw: "data:rx", err: "invalid mode: rx"},
+		{raw: "data:rshared", err: "invalid mode: rshared"},
+		{raw: "data:nocopy", err: "invalid mode: nocopy"},
+	} {
+		ref, ro, err := ParseVolumesFrom(tt.raw)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err || !errdefs.IsInvalidArgument(err) {
+				t.Errorf("ParseVolumesFrom(%q) error = %v, want %q", tt.raw, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || ref != tt.ref || ro != tt.ro {
+			t.Errorf("ParseVolumesFrom(%q) = %q, %v, %v; want %q, %v", tt.raw, ref, ro, err, tt.ref, tt.ro)
+		}
+	}
+}
+
+func TestInherit(t *testing.T) {
+	specs, err := Specs([]string{"/srv:/data:ro,rslave", "db:/db"}, []mount.Mount{{Type: mount.TypeTmpfs, Target: "/t", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1 << 20}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []mount.Mount
+	for _, s := range specs {
+		got = append(got, s.Inherit(false))
+	}
+	want := []mount.Mount{
+		{Type: mount.TypeBind, Source: "/srv", Target: "/data", ReadOnly: true, BindOptions: &mount.BindOptions{Propagation: mount.PropagationRSlave}},
+		{Type: mount.TypeVolume, Source: "db", Target: "/db", VolumeOptions: &mount.VolumeOptions{NoCopy: true}},
+		{Type: mount.TypeTmpfs, Target: "/t", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1 << 20}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Inherit = %+v, want %+v", got, want)
+	}
+	if m := specs[1].Inherit(true); !m.ReadOnly {
+		t.Errorf("Inherit(ro) of a rw volume is writable")
+	}
+	// what is inherited parses back to the same mount
+	for _, m := range got {
+		if _, err := FromMount(m); err != nil {
+			t.Errorf("FromMount(%+v): %v", m, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -22,10 +23,13 @@ import (
 // mount, as docker marks it: prune removes only these unless asked for all.
 const AnonymousLabel = "com.docker.volume.anonymous"
 
-// Volume is one local volume: its data lives in Mountpoint.
+// Volume is one local volume: its data lives in Mountpoint. A volume with
+// Options (the local driver's type, device and o) has its device mounted
+// on Mountpoint while a container uses it.
 type Volume struct {
 	Name       string            `json:"name"`
 	Labels     map[string]string `json:"labels,omitempty"`
+	Options    map[string]string `json:"options,omitempty"`
 	CreatedAt  time.Time         `json:"createdAt"`
 	Mountpoint string            `json:"-"`
 }
@@ -44,6 +48,9 @@ type Store struct {
 
 	mu   sync.Mutex
 	vols map[string]*Volume
+	// users holds, per volume with Options, the containers it is
+	// mounted for (Mount, Release).
+	users map[string]map[string]bool
 }
 
 const metaFile = "volume.json"
@@ -57,7 +64,7 @@ func Open(root string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read volume root: %w", err)
 	}
-	s := &Store{root: root, vols: map[string]*Volume{}}
+	s := &Store{root: root, vols: map[string]*Volume{}, users: map[string]map[string]bool{}}
 	for _, e := range entries {
 		data, err := os.ReadFile(filepath.Join(root, e.Name(), metaFile))
 		if err != nil {
@@ -75,11 +82,11 @@ func Open(root string) (*Store, error) {
 
 func (s *Store) dataDir(name string) string { return filepath.Join(s.root, name, "_data") }
 
-// Create returns the volume called name, creating it with labels when it
-// does not exist yet (as docker's local driver, an existing volume is
-// returned as it is). An empty name makes an anonymous volume with a
-// random 64-hex name.
-func (s *Store) Create(name string, labels map[string]string) (*Volume, error) {
+// Create returns the volume called name, creating it with labels and the
+// local driver's options when it does not exist yet (as docker's local
+// driver, an existing volume is returned as it is). An empty name makes an
+// anonymous volume with a random 64-hex name.
+func (s *Store) Create(name string, labels, opts map[string]string) (*Volume, error) {
 	if name == "" {
 		b := make([]byte, 32)
 		_, _ = rand.Read(b)
@@ -93,12 +100,15 @@ func (s *Store) Create(name string, labels map[string]string) (*Volume, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
+	if err := ValidateOptions(opts); err != nil {
+		return nil, fmt.Errorf("create %s: %w", name, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v, ok := s.vols[name]; ok {
 		return v, nil
 	}
-	v := &Volume{Name: name, Labels: maps.Clone(labels), CreatedAt: time.Now().UTC().Truncate(time.Second), Mountpoint: s.dataDir(name)}
+	v := &Volume{Name: name, Labels: maps.Clone(labels), Options: maps.Clone(opts), CreatedAt: time.Now().UTC().Truncate(time.Second), Mountpoint: s.dataDir(name)}
 	if err := os.MkdirAll(v.Mountpoint, 0o755); err != nil {
 		return nil, fmt.Errorf("create volume %s: %w", name, err)
 	}
@@ -148,6 +158,10 @@ func (s *Store) Remove(name string) error {
 		return fmt.Errorf("get %s: no such volume: %w", name, errdefs.ErrNotFound)
 	}
 	dir := filepath.Join(s.root, name)
+	if err := unmountDevice(s.dataDir(name)); err != nil {
+		// never remove the content of a device still mounted there
+		return fmt.Errorf("remove volume %s: %w", name, err)
+	}
 	if err := os.Remove(filepath.Join(dir, metaFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
@@ -156,4 +170,101 @@ func (s *Store) Remove(name string) error {
 		return fmt.Errorf("remove volume %s: %w", name, err)
 	}
 	return nil
+}
+
+// validOptions are the options of docker's local driver, and the options
+// each one needs beside it.
+var validOptions = map[string][]string{
+	"type":   {"device"},
+	"device": {"type"},
+	"o":      {"device", "type"},
+	"size":   nil,
+}
+
+// ValidateOptions refuses local driver options docker refuses, with its
+// messages.
+func ValidateOptions(opts map[string]string) error {
+	for _, key := range slices.Sorted(maps.Keys(opts)) {
+		if _, ok := validOptions[key]; !ok {
+			return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid option: %q", key))
+		}
+	}
+	if _, ok := opts["size"]; ok {
+		// docker sizes volumes with xfs project quotas, which berth has not
+		return errdefs.ErrInvalidArgument.WithMessage("quota size requested but no quota support")
+	}
+	for _, key := range slices.Sorted(maps.Keys(opts)) {
+		for _, needed := range validOptions[key] {
+			if _, ok := opts[needed]; !ok {
+				return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("missing required option: %q", needed))
+			}
+		}
+	}
+	return nil
+}
+
+// Mount records that the container user uses the volume, mounting the
+// volume's device on its folder first when the volume has one and is not
+// mounted yet (after a daemon restart it still is). A volume without
+// options is a plain folder: nothing to mount.
+func (s *Store) Mount(name, user string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.vols[name]
+	if !ok {
+		return fmt.Errorf("get %s: no such volume: %w", name, errdefs.ErrNotFound)
+	}
+	if len(v.Options) == 0 {
+		return nil
+	}
+	if len(s.users[name]) == 0 {
+		if err := mountDevice(v.Options, v.Mountpoint); err != nil {
+			return fmt.Errorf("error while mounting volume '%s': %w", v.Mountpoint, err)
+		}
+	}
+	if s.users[name] == nil {
+		s.users[name] = map[string]bool{}
+	}
+	s.users[name][user] = true
+	return nil
+}
+
+// Release forgets the container user's uses of volumes, and unmounts the
+// devices no container uses any more, as docker's local driver does when
+// the last container using a volume stops. Best effort.
+func (s *Store) Release(user string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for name, users := range s.users {
+		if !users[user] {
+			continue
+		}
+		delete(users, user)
+		if len(users) > 0 {
+			continue
+		}
+		delete(s.users, name)
+		if v, ok := s.vols[name]; ok {
+			if err := unmountDevice(v.Mountpoint); err != nil {
+				errs = append(errs, fmt.Errorf("unmount volume %s: %w", name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DirSize sums the sizes of the regular files under dir (hard links
+// counted each time, as docker's volume usage does); 0 when dir is gone.
+func DirSize(dir string) int64 {
+	var size int64
+	_ = filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			if info, err := e.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	return size
 }

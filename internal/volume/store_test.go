@@ -1,6 +1,7 @@
 package volume
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +16,7 @@ func TestStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := s.Create("data", map[string]string{"a": "b"})
+	v, err := s.Create("data", map[string]string{"a": "b"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,15 +26,15 @@ func TestStore(t *testing.T) {
 	if fi, err := os.Stat(v.Mountpoint); err != nil || !fi.IsDir() {
 		t.Fatalf("data folder: %v", err)
 	}
-	again, err := s.Create("data", map[string]string{"other": "x"})
+	again, err := s.Create("data", map[string]string{"other": "x"}, nil)
 	if err != nil || again != v {
 		t.Fatalf("second create = %+v, %v; want the existing volume", again, err)
 	}
-	anon, err := s.Create("", nil)
+	anon, err := s.Create("", nil, nil)
 	if err != nil || !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(anon.Name) || !anon.Anonymous() {
 		t.Fatalf("anonymous = %+v, %v", anon, err)
 	}
-	if _, err := s.Create("a/b", nil); !errdefs.IsInvalidArgument(err) {
+	if _, err := s.Create("a/b", nil, nil); !errdefs.IsInvalidArgument(err) {
 		t.Fatalf("bad name: %v", err)
 	}
 	// an unfinished creation (no metadata) is not a volume
@@ -61,5 +62,54 @@ func TestStore(t *testing.T) {
 	}
 	if err := reopened.Remove("data"); !errdefs.IsNotFound(err) {
 		t.Errorf("remove twice: %v", err)
+	}
+}
+
+func TestCreateOptions(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		opts map[string]string
+		err  string
+	}{
+		{map[string]string{"foo": "bar"}, `create v1: invalid option: "foo"`},
+		{map[string]string{"type": "tmpfs"}, `create v1: missing required option: "device"`},
+		{map[string]string{"device": "tmpfs"}, `create v1: missing required option: "type"`},
+		{map[string]string{"o": "size=1m", "type": "tmpfs"}, `create v1: missing required option: "device"`},
+		{map[string]string{"size": "1g"}, "create v1: quota size requested but no quota support"},
+	} {
+		if _, err := s.Create("v1", nil, tt.opts); err == nil || err.Error() != tt.err || !errdefs.IsInvalidArgument(err) {
+			t.Errorf("Create(%v) error = %v, want %q", tt.opts, err, tt.err)
+		}
+	}
+	if _, err := s.Get("v1"); !errdefs.IsNotFound(err) {
+		t.Errorf("a refused create left a volume: %v", err)
+	}
+	opts := map[string]string{"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}
+	if _, err := s.Create("tmp", nil, opts); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(s.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := again.Get("tmp")
+	if err != nil || !maps.Equal(v.Options, opts) {
+		t.Errorf("reopened volume %+v, %v; want options %v", v, err, opts)
+	}
+	// a plain volume has nothing to mount: uses are not tracked
+	if _, err := again.Create("plain", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Mount("plain", "c1"); err != nil {
+		t.Errorf("Mount of a plain volume: %v", err)
+	}
+	if err := again.Release("c1"); err != nil {
+		t.Errorf("Release: %v", err)
+	}
+	if err := again.Mount("gone", "c1"); !errdefs.IsNotFound(err) {
+		t.Errorf("Mount of a missing volume: %v", err)
 	}
 }
