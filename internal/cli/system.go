@@ -497,7 +497,7 @@ func newSystemCommand(c *Cli) *cobra.Command {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newSystemDfCommand(c), newSystemPruneCommand(c), newInfoCommand(c))
+	cmd.AddCommand(newSystemDfCommand(c), newSystemPruneCommand(c), newInfoCommand(c), newEventsCommand(c))
 	return cmd
 }
 
