@@ -9,6 +9,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/berth-project/berth/internal/cgroups"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/daemon"
 	"github.com/berth-project/berth/internal/distribution"
@@ -69,9 +70,10 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 			}
 			return m, nil
 		},
-		Launcher: tasks.ShimLauncher{Binary: shimPath},
-		Mounter:  kernelMounter{},
-		Volumes:  volumes,
+		Launcher:   tasks.ShimLauncher{Binary: shimPath},
+		Mounter:    kernelMounter{},
+		Volumes:    volumes,
+		Accounting: cgroups.Accounting{},
 	}, nil
 }
 

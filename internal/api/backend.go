@@ -40,6 +40,7 @@ type Backend interface {
 	NetworkBackend
 	VolumeBackend
 	ExecBackend
+	RunOpsBackend
 }
 
 // ExecBackend serves /containers/{id}/exec and /exec.

@@ -47,6 +47,7 @@ type Daemon struct {
 	containers Records
 	mounter    Mounter
 	volumes    Volumes
+	accounting Accounting
 	tasks      *tasks.Supervisor
 
 	mu       sync.Mutex
@@ -83,6 +84,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		containers:  parts.Records,
 		mounter:     parts.Mounter,
 		volumes:     parts.Volumes,
+		accounting:  parts.Accounting,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 	}
