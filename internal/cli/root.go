@@ -195,6 +195,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 	addSystemCommands(root, c)
 	addNetworkCommands(root, c)
 	addVolumeCommands(root, c)
+	addRunOpsCommands(root, c)
 	disableFlagsInUseLine(root)
 	return root
 }
@@ -273,6 +274,7 @@ func newContainerCommand(c *Cli) *cobra.Command {
 		newStopCommand(c),
 		newWaitCommand(c),
 	)
+	addRunOpsCommands(cmd, c)
 	return cmd
 }
 

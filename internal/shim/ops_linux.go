@@ -49,7 +49,11 @@ func (s *server) thawAfterKill(ctx context.Context) error {
 		return nil
 	}
 	if err := s.rt.Resume(ctx, s.cfg.ID); err != nil && !errdefs.IsNotFound(err) {
-		return err
+		// runc thaws a container itself after a SIGKILL: it is then no
+		// longer paused, which is what was wanted
+		if st, serr := s.rt.State(ctx, s.cfg.ID); serr != nil || st.Status == "paused" {
+			return err
+		}
 	}
 	s.mu.Lock()
 	s.paused = false
