@@ -1,6 +1,10 @@
 package daemon
 
-import "context"
+import (
+	"context"
+
+	"github.com/moby/moby/api/types/events"
+)
 
 // ContainerPause freezes every process of the running container (docker
 // pause): dockerd's 409s for a container that is not running, already
@@ -10,7 +14,11 @@ func (d *Daemon) ContainerPause(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return d.tasks.Pause(ctx, c)
+	if err := d.tasks.Pause(ctx, c); err != nil {
+		return err
+	}
+	d.logContainerEvent(c, events.ActionPause, nil)
+	return nil
 }
 
 // ContainerUnpause thaws a paused container (docker unpause); one that is
@@ -20,5 +28,9 @@ func (d *Daemon) ContainerUnpause(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return d.tasks.Unpause(ctx, c)
+	if err := d.tasks.Unpause(ctx, c); err != nil {
+		return err
+	}
+	d.logContainerEvent(c, events.ActionUnPause, nil)
+	return nil
 }

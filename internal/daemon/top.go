@@ -10,6 +10,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 )
 
 // ContainerTop lists the container's processes (docker top): the host's ps
@@ -46,7 +47,12 @@ func (d *Daemon) ContainerTop(ctx context.Context, name, psArgs string) (*contai
 	if err != nil {
 		return nil, errdefs.ErrUnknown.WithMessage(fmt.Sprintf("Error running ps: %v", err))
 	}
-	return parsePS(out, pids)
+	resp, err := parsePS(out, pids)
+	if err != nil {
+		return nil, err
+	}
+	d.logContainerEvent(c, events.ActionTop, nil)
+	return resp, nil
 }
 
 // psKeyword matches a ps -o column renamed to something starting with PID

@@ -7,7 +7,9 @@ import (
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 
+	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/oci"
 )
 
@@ -22,6 +24,17 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, name string, req *containe
 	if err != nil {
 		return containertypes.UpdateResponse{}, err
 	}
+	resp, err := d.update(ctx, c, req)
+	if err != nil {
+		return resp, err
+	}
+	d.logContainerEvent(c, events.ActionUpdate, nil)
+	return resp, nil
+}
+
+// update merges req into c's settings, applies them to its cgroups when it
+// runs and saves them.
+func (d *Daemon) update(ctx context.Context, c *container.Container, req *containertypes.UpdateConfig) (containertypes.UpdateResponse, error) {
 	c.Lock()
 	defer c.Unlock()
 	updated := *c.HostConfig
