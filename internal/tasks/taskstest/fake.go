@@ -323,10 +323,8 @@ func (s *Shim) Resume(ctx context.Context) error {
 func (s *Shim) freeze(pause bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	select {
-	case <-s.exited:
-		return errdefs.ErrConflict.WithMessage("container is not running")
-	default:
+	if err := s.notRunning(); err != nil {
+		return err
 	}
 	if s.paused == pause {
 		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("container paused: %v", s.paused))
@@ -346,10 +344,8 @@ func (s *Shim) Paused() bool {
 func (s *Shim) Update(ctx context.Context, resources []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	select {
-	case <-s.exited:
-		return errdefs.ErrConflict.WithMessage("container is not running")
-	default:
+	if err := s.notRunning(); err != nil {
+		return err
 	}
 	s.updates = append(s.updates, append([]byte(nil), resources...))
 	return nil
@@ -360,4 +356,14 @@ func (s *Shim) Updates() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([][]byte(nil), s.updates...)
+}
+
+// notRunning is the conflict of an operation on an exited fake process.
+func (s *Shim) notRunning() error {
+	select {
+	case <-s.exited:
+		return errdefs.ErrConflict.WithMessage("container is not running")
+	default:
+		return nil
+	}
 }
