@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -223,6 +224,20 @@ func TestStats(t *testing.T) {
 			t.Errorf("stats -a shows no zero row for the stopped container:\n%s", all)
 		}
 		c.run(t, "stats", "--no-stream", unique("nope")).Fails(t, 1, "No such container")
+
+		// streamed: the table is redrawn every second
+		cmd := c.cmd("stats", "--format", "table {{.Name}}\t{{.PIDs}}", name)
+		var buf bytes.Buffer
+		cmd.Stdout = &buf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3500 * time.Millisecond)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if n := strings.Count(buf.String(), name); n < 2 {
+			t.Errorf("streamed stats drew the container %d times in 3.5s:\n%q", n, buf.String())
+		}
 	})
 }
 
