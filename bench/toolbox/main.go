@@ -4,7 +4,9 @@
 // dockerd in the same run: the round trip of `exec <c> true` (as the user
 // sees it, CLI start included), `stats --no-stream` over 20 running
 // containers, and a container writing 1 GB (dd, fsync'd) into a named
-// volume against into its rw layer. Run it as root with
+// volume against into its rw layer. Every container has --network none:
+// what is measured is the toolbox, not network set-up (and a private
+// dockerd shares docker0 with any other on the machine). Run it as root with
 // `go run ./bench/toolbox -bin bin`; it is not part of `make test`.
 package main
 
@@ -91,7 +93,7 @@ func measure(cfg config, start func() (*benchutil.Engine, error)) (*result, erro
 			_, _ = e.CLI(append([]string{"rm", "-f"}, ids...)...)
 		}
 	}()
-	id, err := e.CLI("run", "-d", "busybox", "sleep", "3600")
+	id, err := e.CLI("run", "-d", "--network", "none", "busybox", "sleep", "3600")
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +112,7 @@ func measure(cfg config, start func() (*benchutil.Engine, error)) (*result, erro
 
 	// stats --no-stream over the running containers
 	for len(ids) < cfg.containers {
-		id, err := e.CLI("run", "-d", "busybox", "sleep", "3600")
+		id, err := e.CLI("run", "-d", "--network", "none", "busybox", "sleep", "3600")
 		if err != nil {
 			return nil, err
 		}
@@ -149,8 +151,8 @@ func measure(cfg config, start func() (*benchutil.Engine, error)) (*result, erro
 			args []string
 			out  *time.Duration
 		}{
-			{[]string{"run", "--rm", "-v", vol + ":/data", "busybox", "dd", "if=/dev/zero", "of=/data/f", "bs=1M", count, "conv=fsync"}, &r.volume},
-			{[]string{"run", "--rm", "busybox", "dd", "if=/dev/zero", "of=/tmp/f", "bs=1M", count, "conv=fsync"}, &r.rwfs},
+			{[]string{"run", "--rm", "--network", "none", "-v", vol + ":/data", "busybox", "dd", "if=/dev/zero", "of=/data/f", "bs=1M", count, "conv=fsync"}, &r.volume},
+			{[]string{"run", "--rm", "--network", "none", "busybox", "dd", "if=/dev/zero", "of=/tmp/f", "bs=1M", count, "conv=fsync"}, &r.rwfs},
 		} {
 			t0 := time.Now()
 			if _, err := e.CLI(p.args...); err != nil {
