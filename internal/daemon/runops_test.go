@@ -100,7 +100,10 @@ func TestPausedStaysPausedAcrossRestart(t *testing.T) {
 
 func TestUpdateRunningContainer(t *testing.T) {
 	e := newEnv(t)
-	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.Memory = 32 << 20; r.HostConfig.MemorySwap = 64 << 20 })
+	id := e.run(t, "web", func(r *containertypes.CreateRequest) {
+		r.HostConfig.Memory = 32 << 20
+		r.HostConfig.MemorySwap = 64 << 20
+	})
 	limit := int64(40)
 	_, err := e.d.ContainerUpdate(bg, "web", &containertypes.UpdateConfig{
 		Resources:     containertypes.Resources{Memory: 48 << 20, PidsLimit: &limit, CPUShares: 512},
