@@ -89,6 +89,18 @@ func apiGet(t *testing.T, d *testutil.Daemon, path string) *http.Response {
 	return resp
 }
 
+// statsSample reads one stats sample of name with query.
+func statsSample(t *testing.T, d *testutil.Daemon, name, query string) containertypes.StatsResponse {
+	t.Helper()
+	resp := apiGet(t, d, "/containers/"+name+"/stats?"+query)
+	defer resp.Body.Close()
+	var s containertypes.StatsResponse
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestPausedStopKillRemove: stop, kill and rm -f end a paused container as
 // docker does (the signal is delivered once it is thawed).
 func TestPausedStopKillRemove(t *testing.T) {
@@ -251,12 +263,7 @@ func TestStatsAPI(t *testing.T) {
 	name := unique("statsapi")
 	rmOnCleanup(t, d, name)
 	d.Berth(t, "run", "-d", "--name", name, "busybox", "sh", "-c", "dd if=/dev/zero of=/tmp/f bs=1M count=8; while true; do :; done").Success(t)
-	resp := apiGet(t, d, "/containers/"+name+"/stats?stream=false")
-	var s containertypes.StatsResponse
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	s := statsSample(t, d, name, "stream=false")
 	if s.Read.IsZero() || s.PreRead.IsZero() || !s.Read.After(s.PreRead) {
 		t.Errorf("read %v preread %v", s.Read, s.PreRead)
 	}
@@ -282,17 +289,12 @@ func TestStatsAPI(t *testing.T) {
 		t.Errorf("pids %+v id %q name %q", s.PidsStats, s.ID, s.Name)
 	}
 
-	resp = apiGet(t, d, "/containers/"+name+"/stats?stream=false&one-shot=true")
-	s = containertypes.StatsResponse{}
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	s = statsSample(t, d, name, "stream=false&one-shot=true")
 	if !s.PreRead.IsZero() || s.PreCPUStats.CPUUsage.TotalUsage != 0 {
 		t.Errorf("one-shot carries a precpu: %+v", s.PreCPUStats)
 	}
 
-	resp = apiGet(t, d, "/containers/"+name+"/stats")
+	resp := apiGet(t, d, "/containers/"+name+"/stats")
 	defer resp.Body.Close()
 	dec := json.NewDecoder(resp.Body)
 	var first, second containertypes.StatsResponse
@@ -324,10 +326,7 @@ func TestUpdate(t *testing.T) {
 			t.Errorf("inspect after update: %q", got)
 		}
 		// the kernel has the new limits
-		s := apiGet(t, d, "/containers/"+name+"/stats?stream=false&one-shot=true")
-		var st containertypes.StatsResponse
-		_ = json.NewDecoder(s.Body).Decode(&st)
-		s.Body.Close()
+		st := statsSample(t, d, name, "stream=false&one-shot=true")
 		if st.MemoryStats.Limit != 48<<20 || st.PidsStats.Limit != 50 {
 			t.Errorf("cgroup limits after update: memory %d pids %d", st.MemoryStats.Limit, st.PidsStats.Limit)
 		}
@@ -345,10 +344,7 @@ func TestUpdate(t *testing.T) {
 		c.ok(t, "stop", "-t", "0", name)
 		c.ok(t, "update", "--pids-limit", "70", name)
 		c.ok(t, "start", name)
-		s = apiGet(t, d, "/containers/"+name+"/stats?stream=false&one-shot=true")
-		st = containertypes.StatsResponse{}
-		_ = json.NewDecoder(s.Body).Decode(&st)
-		s.Body.Close()
+		st = statsSample(t, d, name, "stream=false&one-shot=true")
 		if st.PidsStats.Limit != 70 {
 			t.Errorf("pids limit after a stopped update and start: %d", st.PidsStats.Limit)
 		}
