@@ -60,89 +60,114 @@ func main() {
 	os.Setenv(testutil.BinDirEnv, abs)
 	cfg := config{runs: *runs, statsRuns: *statsRuns, containers: *containers, sizeMB: *size}
 
-	var results []*result
-	r, err := measure(cfg, func() (*benchutil.Engine, error) { return benchutil.StartBerth(tag) })
+	berth, err := benchutil.StartBerth(tag)
 	if err != nil {
 		fail(fmt.Errorf("berth: %w", err))
 	}
-	results = append(results, r)
+	// docker is started after berth, so both run during every measurement
+	engines := []*benchutil.Engine{berth}
 	if *withDocker {
-		switch r, err := measure(cfg, func() (*benchutil.Engine, error) { return benchutil.StartDocker(tag) }); {
+		switch d, err := benchutil.StartDocker(tag); {
 		case err != nil:
 			fmt.Fprintf(os.Stderr, "%s: dockerd: %v\n", tag, err)
-		case r != nil:
-			results = append(results, r)
+		case d != nil:
+			engines = append(engines, d)
 		}
+	}
+	results, err := measure(cfg, engines)
+	for _, e := range engines {
+		e.Close()
+	}
+	if err != nil {
+		fail(err)
 	}
 	printResults(cfg, results)
 }
 
-// measure starts an engine and takes its figures.
-func measure(cfg config, start func() (*benchutil.Engine, error)) (*result, error) {
-	e, err := start()
-	if err != nil || e == nil {
-		return nil, err
-	}
-	defer e.Close()
-	r := &result{name: e.Name}
-
-	// exec round trip
-	ids := make([]string, 0, cfg.containers)
+// measure takes the engines' figures. The exec round trips alternate
+// between the engines, so that the load of a shared machine weighs on both
+// alike; stats and dd run one engine after the other.
+func measure(cfg config, engines []*benchutil.Engine) ([]*result, error) {
+	results := make([]*result, len(engines))
+	ids := make([][]string, len(engines))
 	defer func() {
-		if len(ids) > 0 {
-			_, _ = e.CLI(append([]string{"rm", "-f"}, ids...)...)
+		for i, e := range engines {
+			if len(ids[i]) > 0 {
+				_, _ = e.CLI(append([]string{"rm", "-f"}, ids[i]...)...)
+			}
 		}
 	}()
-	id, err := e.CLI("run", "-d", "--network", "none", "busybox", "sleep", "3600")
-	if err != nil {
-		return nil, err
-	}
-	ids = append(ids, id)
-	var execs []time.Duration
-	for i := range cfg.runs + 2 {
-		t0 := time.Now()
-		if _, err := e.CLI("exec", id, "true"); err != nil {
-			return nil, err
-		}
-		if i >= 2 { // two warm-ups
-			execs = append(execs, time.Since(t0))
-		}
-	}
-	r.exec = benchutil.Median(execs)
-
-	// stats --no-stream over the running containers
-	for len(ids) < cfg.containers {
+	execs := make([][]time.Duration, len(engines))
+	for i, e := range engines {
+		results[i] = &result{name: e.Name}
 		id, err := e.CLI("run", "-d", "--network", "none", "busybox", "sleep", "3600")
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", e.Name, err)
 		}
-		ids = append(ids, id)
+		ids[i] = append(ids[i], id)
+	}
+	for round := range cfg.runs + 2 {
+		for i, e := range engines {
+			t0 := time.Now()
+			if _, err := e.CLI("exec", ids[i][0], "true"); err != nil {
+				return nil, fmt.Errorf("%s: %w", e.Name, err)
+			}
+			if round >= 2 { // two warm-ups
+				execs[i] = append(execs[i], time.Since(t0))
+			}
+		}
+	}
+	for i, e := range engines {
+		results[i].exec = benchutil.Median(execs[i])
+		if err := measureStats(cfg, e, results[i], &ids[i]); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name, err)
+		}
+		if err := measureWrites(cfg, e, results[i]); err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name, err)
+		}
+	}
+	return results, nil
+}
+
+// measureStats times stats --no-stream over cfg.containers running
+// containers (ids holds the running ones; they are removed after).
+func measureStats(cfg config, e *benchutil.Engine, r *result, ids *[]string) error {
+	for len(*ids) < cfg.containers {
+		id, err := e.CLI("run", "-d", "--network", "none", "busybox", "sleep", "3600")
+		if err != nil {
+			return err
+		}
+		*ids = append(*ids, id)
 	}
 	var stats []time.Duration
 	for i := range cfg.statsRuns + 1 {
 		t0 := time.Now()
 		out, err := e.CLI("stats", "--no-stream")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		took := time.Since(t0)
 		if n := strings.Count(out, "\n"); n != cfg.containers {
-			return nil, fmt.Errorf("stats --no-stream shows %d rows, want %d:\n%s", n, cfg.containers, out)
+			return fmt.Errorf("stats --no-stream shows %d rows, want %d:\n%s", n, cfg.containers, out)
 		}
 		if i > 0 {
 			stats = append(stats, took)
 		}
 	}
 	r.stats = benchutil.Median(stats)
-	if _, err := e.CLI(append([]string{"rm", "-f"}, ids...)...); err != nil {
-		return nil, err
+	if _, err := e.CLI(append([]string{"rm", "-f"}, *ids...)...); err != nil {
+		return err
 	}
-	ids = nil
+	*ids = nil
+	return nil
+}
 
-	// dd into a named volume against into the rw layer, alternated, best of two
+// measureWrites times dd into a named volume against into the rw layer,
+// alternated, best of two.
+func measureWrites(cfg config, e *benchutil.Engine, r *result) error {
 	vol := "toolbox-bench"
 	if _, err := e.CLI("volume", "create", vol); err != nil {
-		return nil, err
+		return err
 	}
 	defer func() { _, _ = e.CLI("volume", "rm", "-f", vol) }()
 	count := "count=" + strconv.Itoa(cfg.sizeMB)
@@ -156,14 +181,14 @@ func measure(cfg config, start func() (*benchutil.Engine, error)) (*result, erro
 		} {
 			t0 := time.Now()
 			if _, err := e.CLI(p.args...); err != nil {
-				return nil, err
+				return err
 			}
 			if took := time.Since(t0); *p.out == 0 || took < *p.out {
 				*p.out = took
 			}
 		}
 	}
-	return r, nil
+	return nil
 }
 
 func printResults(cfg config, results []*result) {
