@@ -195,5 +195,6 @@ func (s *Server) routes() {
 	s.volumeRoutes()
 	s.swarmRoutes()
 	s.execRoutes()
+	s.eventRoutes()
 	s.runOpsRoutes()
 }

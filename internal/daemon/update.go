@@ -13,9 +13,6 @@ import (
 	"github.com/berth-project/berth/internal/oci"
 )
 
-// minMemory is docker's smallest memory limit (6 MiB).
-const minMemory = 6 * 1024 * 1024
-
 // ContainerUpdate changes a container's resource limits and restart policy
 // (docker update). The new limits are persisted and, when the container
 // runs, applied to its cgroups at once.
@@ -35,14 +32,22 @@ func (d *Daemon) ContainerUpdate(ctx context.Context, name string, req *containe
 // update merges req into c's settings, applies them to its cgroups when it
 // runs and saves them.
 func (d *Daemon) update(ctx context.Context, c *container.Container, req *containertypes.UpdateConfig) (containertypes.UpdateResponse, error) {
+	// docker's checks of the values, and its warnings for the limits the
+	// host cannot enforce (dropped from the request)
+	checked := *req
+	warnings, err := oci.VerifyResources(&checked.Resources, d.host.Cgroups, true)
+	if err != nil {
+		return containertypes.UpdateResponse{Warnings: warnings}, err
+	}
+	resp := containertypes.UpdateResponse{Warnings: warnings}
 	c.Lock()
 	defer c.Unlock()
 	updated := *c.HostConfig
-	if err := mergeUpdate(&updated, req); err != nil {
+	if err := mergeUpdate(&updated, &checked); err != nil {
 		return containertypes.UpdateResponse{}, fmt.Errorf("Cannot update container %s: %w", c.ID, err)
 	}
 	if c.State.IsRunning() {
-		res, err := oci.Resources(updated.Resources, oci.DetectHost())
+		res, err := oci.Resources(updated.Resources, d.host)
 		if err != nil {
 			return containertypes.UpdateResponse{}, fmt.Errorf("Cannot update container %s: %w", c.ID, err)
 		}
@@ -58,11 +63,11 @@ func (d *Daemon) update(ctx context.Context, c *container.Container, req *contai
 	if err := c.Save(d.containerDataDir(c.ID)); err != nil {
 		return containertypes.UpdateResponse{}, fmt.Errorf("Cannot update container %s: %w", c.ID, err)
 	}
-	return containertypes.UpdateResponse{}, nil
+	return resp, nil
 }
 
-// mergeUpdate applies the set fields of req to hc with moby's rules
-// (container.UpdateContainer): NanoCPUs excludes CPUPeriod and CPUQuota,
+// mergeUpdate applies the set fields of req (checked by
+// oci.VerifyResources) to hc with moby's rules (container.UpdateContainer): NanoCPUs excludes CPUPeriod and CPUQuota,
 // a memory limit above the memory+swap limit needs a new memory-swap, and a
 // restart policy cannot come with --rm.
 func mergeUpdate(hc *containertypes.HostConfig, req *containertypes.UpdateConfig) error {
@@ -76,21 +81,10 @@ func mergeUpdate(hc *containertypes.HostConfig, req *containertypes.UpdateConfig
 		return conflictingUpdate("Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set")
 	case r.CPUQuota > 0 && cur.NanoCPUs > 0:
 		return conflictingUpdate("Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set")
-	case r.Memory != 0 && r.Memory < minMemory:
-		return invalid("Minimum memory limit allowed is 6MB")
 	case r.Memory != 0 && r.Memory > cur.MemorySwap && r.MemorySwap == 0:
 		return conflictingUpdate("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time")
-	case r.MemorySwap > 0 && r.Memory > 0 && r.MemorySwap < r.Memory:
-		return invalid("Minimum memoryswap limit should be larger than memory limit, see usage")
-	case r.MemoryReservation != 0 && r.MemoryReservation < minMemory:
-		return invalid("Minimum memory reservation allowed is 6MB")
-	case r.CPUShares < 0:
-		return invalid("shares: invalid argument")
 	}
 	if r.BlkioWeight != 0 {
-		if r.BlkioWeight < 10 || r.BlkioWeight > 1000 {
-			return invalid("Range of blkio weight is from 10 to 1000")
-		}
 		cur.BlkioWeight = r.BlkioWeight
 	}
 	if r.CPUShares != 0 {
