@@ -48,12 +48,10 @@ func (s *server) thawAfterKill(ctx context.Context) error {
 	if !paused {
 		return nil
 	}
-	if err := s.rt.Resume(ctx, s.cfg.ID); err != nil && !errdefs.IsNotFound(err) {
-		// runc thaws a container itself after a SIGKILL: it is then no
-		// longer paused, which is what was wanted
-		if st, serr := s.rt.State(ctx, s.cfg.ID); serr != nil || st.Status == "paused" {
-			return err
-		}
+	// runc thaws a container itself after a SIGKILL ("container not
+	// paused", a conflict), and one that died is gone: both are thawed
+	if err := s.rt.Resume(ctx, s.cfg.ID); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
+		return err
 	}
 	s.mu.Lock()
 	s.paused = false
