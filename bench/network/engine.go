@@ -3,74 +3,35 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/berth-project/berth/bench/internal/benchutil"
-	"github.com/berth-project/berth/internal/testutil"
 )
 
-// engine is a private daemon with busybox:latest loaded, driven through its
-// command-line client.
-type engine struct {
-	name  string
-	note  string
-	cli   func(args ...string) (string, error)
-	close func()
-}
+// engine is a private daemon with busybox:latest loaded (benchutil.Engine).
+type engine = benchutil.Engine
 
 // starter starts an engine; a nil engine and nil error mean "not installed".
 type starter func() (*engine, error)
 
 // startBerth starts a private berthd on its own bridge and nftables table.
 func startBerth() (*engine, error) {
-	d, err := testutil.NewDaemon()
-	if err != nil {
-		return nil, err
+	e, err := benchutil.StartBerth("bench/network")
+	if e != nil {
+		e.Note = "nftables DNAT"
 	}
-	if err := d.Start(); err != nil {
-		d.Close()
-		return nil, err
-	}
-	tarPath, err := d.BusyboxTarPath()
-	if err == nil {
-		err = d.ImportBusybox(tarPath)
-	}
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
-	fmt.Fprintln(os.Stderr, "bench/network: berth ...")
-	return &engine{
-		name: "berth",
-		note: "nftables DNAT",
-		cli: func(args ...string) (string, error) {
-			return benchutil.Run(filepath.Join(d.BinDir, "berth"), append([]string{"-H", d.Host}, args...)...)
-		},
-		close: func() {
-			if err := d.Close(); err != nil {
-				fmt.Fprintf(os.Stderr, "bench/network: tear down berthd: %v\n", err)
-			}
-		},
-	}, nil
+	return e, err
 }
 
 // startDocker starts a private dockerd (see benchutil.Dockerd: its
 // published ports go through docker-proxy, which is also what docker uses
 // for connections to 127.0.0.1 from the host by default).
 func startDocker() (*engine, error) {
-	fmt.Fprintln(os.Stderr, "bench/network: dockerd ...")
-	d, err := benchutil.StartDockerd()
-	if err != nil || d == nil {
-		if d == nil && err == nil {
-			fmt.Fprintln(os.Stderr, "bench/network: dockerd is not installed; skipping the docker comparison")
-		}
-		return nil, err
+	e, err := benchutil.StartDocker("bench/network")
+	if e != nil {
+		e.Note = "--iptables=false: docker-proxy"
 	}
-	return &engine{name: "docker", note: "--iptables=false: docker-proxy", cli: d.CLI, close: d.Close}, nil
+	return e, err
 }
 
 // measure starts an engine and takes its figures.
@@ -79,20 +40,20 @@ func measure(cfg config, imageTar string, start starter) (*result, error) {
 	if err != nil || e == nil {
 		return nil, err
 	}
-	defer e.close()
-	r := &result{name: e.name, note: e.note}
-	if _, err := e.cli("import", "--change", `CMD ["/srv"]`, imageTar, "netbench-srv:latest"); err != nil {
+	defer e.Close()
+	r := &result{name: e.Name, note: e.Note}
+	if _, err := e.CLI("import", "--change", `CMD ["/srv"]`, imageTar, "netbench-srv:latest"); err != nil {
 		return nil, err
 	}
-	id, err := e.cli("run", "-d", "--network", "bridge", "-p", "127.0.0.1::8080", "netbench-srv:latest")
+	id, err := e.CLI("run", "-d", "--network", "bridge", "-p", "127.0.0.1::8080", "netbench-srv:latest")
 	if err != nil {
 		return nil, err
 	}
-	port, err := e.cli("inspect", "-f", `{{(index (index .NetworkSettings.Ports "8080/tcp") 0).HostPort}}`, id)
+	port, err := e.CLI("inspect", "-f", `{{(index (index .NetworkSettings.Ports "8080/tcp") 0).HostPort}}`, id)
 	if err != nil {
 		return nil, err
 	}
-	ip, err := e.cli("inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", id)
+	ip, err := e.CLI("inspect", "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}", id)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +82,7 @@ func measure(cfg config, imageTar string, start starter) (*result, error) {
 			*p.out = max(*p.out, v)
 		}
 	}
-	if _, err := e.cli("rm", "-f", id); err != nil {
+	if _, err := e.CLI("rm", "-f", id); err != nil {
 		return nil, err
 	}
 
@@ -133,7 +94,7 @@ func measure(cfg config, imageTar string, start starter) (*result, error) {
 			out     *[]time.Duration
 		}{{"none", &none}, {"bridge", &bridge}} {
 			t0 := time.Now()
-			if _, err := e.cli("run", "--rm", "--network", p.network, "busybox", "true"); err != nil {
+			if _, err := e.CLI("run", "--rm", "--network", p.network, "busybox", "true"); err != nil {
 				return nil, err
 			}
 			if i > 0 { // the first round is a warm-up
@@ -145,14 +106,5 @@ func measure(cfg config, imageTar string, start starter) (*result, error) {
 	return r, nil
 }
 
-// run runs a command and returns its trimmed stdout, or an error with its
-// stderr.
-
 // medianDuration returns the median of ds (0 for none).
-func medianDuration(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2]
-}
+func medianDuration(ds []time.Duration) time.Duration { return benchutil.Median(ds) }

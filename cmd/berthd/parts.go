@@ -9,6 +9,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/berth-project/berth/internal/cgroups"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/ctrfs"
 	"github.com/berth-project/berth/internal/daemon"
@@ -70,10 +71,11 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 			}
 			return m, nil
 		},
-		Launcher: tasks.ShimLauncher{Binary: shimPath},
-		Mounter:  kernelMounter{},
-		Volumes:  volumes,
-		Files:    func(fs ctrfs.FS) daemon.ContainerFiles { return &fs },
+		Launcher:   tasks.ShimLauncher{Binary: shimPath},
+		Mounter:    kernelMounter{},
+		Volumes:    volumes,
+		Files:      func(fs ctrfs.FS) daemon.ContainerFiles { return &fs },
+		Accounting: cgroups.Accounting{},
 	}, nil
 }
 

@@ -46,6 +46,7 @@ type Backend interface {
 	FilesBackend
 	EventsBackend
 	DiskBackend
+	RunOpsBackend
 }
 
 // EventsBackend serves /events.

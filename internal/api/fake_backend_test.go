@@ -55,6 +55,7 @@ type fakeContainer struct {
 	imageID    string
 	created    time.Time
 	running    bool
+	paused     bool
 	started    bool
 	exitCode   int
 	exits      int // how many times it stopped

@@ -197,4 +197,5 @@ func (s *Server) routes() {
 	s.execRoutes()
 	s.filesRoutes()
 	s.eventRoutes()
+	s.runOpsRoutes()
 }

@@ -200,6 +200,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 	addSystemCommands(root, c)
 	addNetworkCommands(root, c)
 	addVolumeCommands(root, c)
+	addRunOpsCommands(root, c)
 	disableFlagsInUseLine(root)
 	return root
 }
@@ -283,6 +284,7 @@ func newContainerCommand(c *Cli) *cobra.Command {
 		newWaitCommand(c),
 		newContainerPruneCommand(c),
 	)
+	addRunOpsCommands(cmd, c)
 	return cmd
 }
 

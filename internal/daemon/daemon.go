@@ -65,6 +65,7 @@ type Daemon struct {
 	mounter    Mounter
 	volumes    Volumes
 	openFiles  func(ctrfs.FS) ContainerFiles
+	accounting Accounting
 	tasks      *tasks.Supervisor
 	events     *eventlog.Log
 	life       *lifecycle
@@ -111,6 +112,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		mounter:     parts.Mounter,
 		volumes:     parts.Volumes,
 		openFiles:   parts.Files,
+		accounting:  parts.Accounting,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 		events:      eventlog.New(0),

@@ -36,6 +36,21 @@ type Parts struct {
 	// Files opens a container's files for cp and export (ctrfs); nil
 	// leaves those operations unimplemented.
 	Files func(ctrfs.FS) ContainerFiles
+	// Accounting reads the kernel's counters of live containers (stats,
+	// top); nil answers those requests with ErrNotImplemented.
+	Accounting Accounting
+}
+
+// Accounting is what the kernel accounts of live containers, read where
+// berthd runs (internal/cgroups on the host).
+type Accounting interface {
+	// Stats are the counters of the container whose pid 1 is pid, in the
+	// API's shape (without the request's ids, times and precpu).
+	Stats(ctx context.Context, pid int) (*containertypes.StatsResponse, error)
+	// Pids lists the processes of the container whose pid 1 is pid.
+	Pids(ctx context.Context, pid int) ([]int, error)
+	// PS runs the host's ps with args (for pids, when it can).
+	PS(ctx context.Context, args []string, pids []int) ([]byte, error)
 }
 
 // Images is the local image store, as the daemon uses it (*image.Store).

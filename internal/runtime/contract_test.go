@@ -31,6 +31,7 @@ func testContract(t *testing.T, rt runtimetest.Runtime) {
 		{"MissingContainer", testMissingContainer},
 		{"Lifecycle", testLifecycle},
 		{"ExecFailure", testExecFailure},
+		{"PauseResumeUpdate", testPauseResumeUpdate},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, rt) })
 	}
@@ -146,5 +147,45 @@ func testExecFailure(t *testing.T, rt runtimetest.Runtime) {
 				t.Errorf("a failed create left the container: %v", err)
 			}
 		})
+	}
+}
+
+// Pause and resume move the state, with the runtime's refusals; update
+// takes new limits on a running container.
+func testPauseResumeUpdate(t *testing.T, rt runtimetest.Runtime) {
+	r, id := newDriver(t, rt)
+	ctx := context.Background()
+	if err := r.Pause(ctx, id); !errdefs.IsNotFound(err) {
+		t.Errorf("pause of a missing container: %v", err)
+	}
+	if err := r.Create(ctx, id, rt.Bundle(t, []string{"sleep", "100"}, false), CreateOpts{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Pause(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.State(ctx, id); err != nil || st.Status != "paused" {
+		t.Errorf("state after pause = %+v, %v", st, err)
+	}
+	if err := r.Pause(ctx, id); err == nil {
+		t.Error("pause of a paused container: no error")
+	}
+	if err := r.Resume(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.State(ctx, id); err != nil || st.Status != "running" {
+		t.Errorf("state after resume = %+v, %v", st, err)
+	}
+	if err := r.Resume(ctx, id); err == nil {
+		t.Error("resume of a running container: no error")
+	}
+	if err := r.Update(ctx, id, []byte(`{"pids":{"limit":64}}`)); err != nil {
+		t.Errorf("update: %v", err)
+	}
+	if err := r.Update(ctx, id, []byte(`{`)); err == nil {
+		t.Error("update with bad JSON: no error")
 	}
 }

@@ -70,7 +70,7 @@ func classify(msg string) error {
 	case strings.Contains(m, "already exists"):
 		return errdefs.ErrAlreadyExists.WithMessage(msg)
 	case strings.Contains(m, "cannot start"), strings.Contains(m, "not stopped"),
-		strings.Contains(m, "already running"), strings.Contains(m, "is paused"),
+		strings.Contains(m, "already running"), strings.Contains(m, "is paused"), strings.Contains(m, "not paused"),
 		strings.Contains(m, "not in created state"):
 		return errdefs.ErrConflict.WithMessage(msg)
 	}

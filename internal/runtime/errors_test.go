@@ -29,6 +29,7 @@ func TestClassify(t *testing.T) {
 		{msg: "container does not exist", class: errdefs.ErrNotFound},
 		{msg: "container with id exists: c1 already exists", class: errdefs.ErrAlreadyExists},
 		{msg: "cannot start a container that has stopped", class: errdefs.ErrConflict},
+		{msg: "container not paused", class: errdefs.ErrConflict}, // runc resume of a thawed container
 	}
 	for _, tt := range tests {
 		t.Run(tt.msg, func(t *testing.T) {

@@ -154,3 +154,22 @@ func (c *Client) call(ctx context.Context, req request) (*response, error) {
 	conn.Close()
 	return resp, nil
 }
+
+// Pause freezes the container's processes.
+func (c *Client) Pause(ctx context.Context) error {
+	_, err := c.call(ctx, request{Op: opPause})
+	return err
+}
+
+// Resume thaws a paused container.
+func (c *Client) Resume(ctx context.Context) error {
+	_, err := c.call(ctx, request{Op: opResume})
+	return err
+}
+
+// Update applies resources (a runtime-spec LinuxResources, JSON) to the
+// running container.
+func (c *Client) Update(ctx context.Context, resources []byte) error {
+	_, err := c.call(ctx, request{Op: opUpdate, Resources: resources})
+	return err
+}

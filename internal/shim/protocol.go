@@ -26,6 +26,9 @@ const (
 	opShutdown = "shutdown"
 	opRelease  = "release"
 	opExec     = "exec"
+	opPause    = "pause"
+	opResume   = "resume"
+	opUpdate   = "update"
 )
 
 // Frame kinds.
@@ -53,6 +56,8 @@ type request struct {
 	// a pty, Stdin an open stdin.
 	Process json.RawMessage `json:"process,omitempty"`
 	Tty     bool            `json:"tty,omitempty"`
+	// Resources is the runtime-spec LinuxResources an update applies (JSON).
+	Resources json.RawMessage `json:"resources,omitempty"`
 }
 
 type response struct {

@@ -39,7 +39,8 @@ type server struct {
 
 	mu      sync.Mutex
 	state   string
-	execSeq int // names the files of each exec
+	paused  bool // frozen by a pause op (the runtime's state says it too)
+	execSeq int  // names the files of each exec
 	subs    map[*subscriber]struct{}
 	ended   bool // output over: new attaches end at once
 	// holding keeps the output in held for the attaches that connect
@@ -120,6 +121,12 @@ func (s *server) handle(conn *net.UnixConn) {
 		}
 	case opShutdown:
 		err = s.shutdown()
+	case opPause:
+		err = s.pause()
+	case opResume:
+		err = s.resume()
+	case opUpdate:
+		err = s.update(req.Resources)
 	default:
 		err = errdefs.ErrNotImplemented.WithMessage("unknown shim operation " + req.Op)
 	}
@@ -165,7 +172,10 @@ func (s *server) kill(sig syscall.Signal) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	return s.rt.Kill(ctx, s.cfg.ID, sig, false)
+	if err := s.rt.Kill(ctx, s.cfg.ID, sig, false); err != nil {
+		return err
+	}
+	return s.thawAfterKill(ctx)
 }
 
 func (s *server) hasExited() bool {

@@ -116,6 +116,7 @@ func (s *Supervisor) Kill(ctx context.Context, c *container.Container, sig sysca
 	if err := t.shim.Kill(ctx, sig); err != nil {
 		return err
 	}
+	s.thawed(c)
 	if sig == syscall.SIGKILL {
 		select {
 		case <-t.done:

@@ -38,6 +38,13 @@ type Shim interface {
 	// Exec runs a process in the container and streams its stdio until it
 	// exits, returning its exit code.
 	Exec(ctx context.Context, opts shim.ExecOpts) (int, error)
+	// Pause freezes the container's processes; Resume thaws them. A
+	// signal sent to a paused container thaws it (the shim does).
+	Pause(ctx context.Context) error
+	Resume(ctx context.Context) error
+	// Update applies resources (runtime-spec LinuxResources, JSON) to the
+	// running container.
+	Update(ctx context.Context, resources []byte) error
 	// Shutdown tells the shim the exit is recorded: it deletes the
 	// container from the runtime and goes.
 	Shutdown(ctx context.Context) error

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/berth-project/berth/internal/testutil"
 )
@@ -51,4 +53,13 @@ func ImportBusybox(dir string, cli func(args ...string) (string, error)) error {
 	}
 	_, err = cli("import", tarPath, "busybox:latest")
 	return err
+}
+
+// Median returns the median of ds (0 for none); ds is sorted in place.
+func Median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
 }

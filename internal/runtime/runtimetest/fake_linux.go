@@ -42,7 +42,10 @@ type container struct {
 	Created   time.Time `json:"created"`
 	// Fail maps a command to the error it fails with (FailAnnotation)
 	Fail map[string]string `json:"fail,omitempty"`
-	dir  string
+	// Paused is set by pause and cleared by resume (SIGSTOP and SIGCONT
+	// stand in for the freezer)
+	Paused bool `json:"paused,omitempty"`
+	dir    string
 }
 
 const (
@@ -83,6 +86,13 @@ func Main() {
 		all := false
 		err = f.withContainer(cmd, args, func(fs *flag.FlagSet) { fs.BoolVar(&all, "all", false, "") }, func(c *container, rest []string) error {
 			return f.kill(c, rest, all)
+		})
+	case "pause", "resume":
+		err = f.withContainer(cmd, args, nil, func(c *container, _ []string) error { return f.freeze(c, cmd == "pause") })
+	case "update":
+		var resources string
+		err = f.withContainer(cmd, args, func(fs *flag.FlagSet) { fs.StringVar(&resources, "resources", "", "") }, func(c *container, _ []string) error {
+			return f.update(c, resources)
 		})
 	case "delete":
 		force := false
@@ -196,6 +206,9 @@ func (c *container) status() string {
 	}
 	if _, err := os.Stat(filepath.Join(c.dir, fifoName)); err == nil {
 		return "created"
+	}
+	if c.Paused {
+		return "paused"
 	}
 	return "running"
 }
@@ -653,4 +666,50 @@ func writeAtomic(path string, v any) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// freeze pauses (SIGSTOP) or resumes (SIGCONT) every process of a running
+// container, with runc's refusals.
+func (f *fake) freeze(c *container, pause bool) error {
+	switch st := c.status(); {
+	case pause && st != "running":
+		return fmt.Errorf("container not running")
+	case !pause && st != "paused":
+		return fmt.Errorf("container not paused")
+	}
+	sig := unix.SIGCONT
+	if pause {
+		sig = unix.SIGSTOP
+	}
+	for _, pid := range c.processes() {
+		_ = unix.Kill(pid, sig)
+	}
+	c.Paused = pause
+	return writeAtomic(filepath.Join(c.dir, stateFile), c)
+}
+
+// UpdateFile is where the fake runtime's update leaves the resources it was
+// given (JSON), in the container's state folder under the runtime's root.
+const UpdateFile = "resources.json"
+
+// update records the resources read from --resources ("-": stdin).
+func (f *fake) update(c *container, from string) error {
+	if c.status() == "stopped" {
+		return errors.New("container not running")
+	}
+	var data []byte
+	var err error
+	if from == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(from)
+	}
+	if err != nil {
+		return err
+	}
+	var r specs.LinuxResources
+	if err := json.Unmarshal(data, &r); err != nil {
+		return fmt.Errorf("decode resources: %w", err)
+	}
+	return writeAtomic(filepath.Join(c.dir, UpdateFile), r)
 }

@@ -133,6 +133,8 @@ type Shim struct {
 	released bool
 	shutdown bool
 	attached int
+	paused   bool
+	updates  [][]byte
 }
 
 var _ tasks.Shim = (*Shim)(nil)
@@ -167,6 +169,7 @@ func (s *Shim) Kill(ctx context.Context, sig syscall.Signal) error {
 	}
 	s.signals = append(s.signals, sig)
 	ignored := s.ignore[sig] && sig != syscall.SIGKILL
+	s.paused = false // berth-shim thaws a container it signalled
 	s.mu.Unlock()
 	if !ignored {
 		s.Exit(128 + int(sig))
@@ -304,5 +307,63 @@ func (s *Shim) Exited() bool {
 		return true
 	default:
 		return false
+	}
+}
+
+// Pause freezes the fake process; a paused one refuses a second pause.
+func (s *Shim) Pause(ctx context.Context) error {
+	return s.freeze(true)
+}
+
+// Resume thaws the fake process.
+func (s *Shim) Resume(ctx context.Context) error {
+	return s.freeze(false)
+}
+
+func (s *Shim) freeze(pause bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.notRunning(); err != nil {
+		return err
+	}
+	if s.paused == pause {
+		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("container paused: %v", s.paused))
+	}
+	s.paused = pause
+	return nil
+}
+
+// Paused reports whether the fake process is frozen.
+func (s *Shim) Paused() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused
+}
+
+// Update records the resources.
+func (s *Shim) Update(ctx context.Context, resources []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.notRunning(); err != nil {
+		return err
+	}
+	s.updates = append(s.updates, append([]byte(nil), resources...))
+	return nil
+}
+
+// Updates returns the resources of every Update, in order.
+func (s *Shim) Updates() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.updates...)
+}
+
+// notRunning is the conflict of an operation on an exited fake process.
+func (s *Shim) notRunning() error {
+	select {
+	case <-s.exited:
+		return errdefs.ErrConflict.WithMessage("container is not running")
+	default:
+		return nil
 	}
 }

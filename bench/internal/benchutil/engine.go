@@ -1,0 +1,71 @@
+package benchutil
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/berth-project/berth/internal/testutil"
+)
+
+// Engine is a private daemon with busybox:latest loaded, driven through its
+// command-line client.
+type Engine struct {
+	Name  string
+	Note  string
+	CLI   func(args ...string) (string, error)
+	Close func()
+}
+
+// StartBerth starts a private berthd on its own bridge and nftables table;
+// tag prefixes the progress lines.
+func StartBerth(tag string) (*Engine, error) {
+	d, err := testutil.NewDaemon()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Start(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	tarPath, err := d.BusyboxTarPath()
+	if err == nil {
+		err = d.ImportBusybox(tarPath)
+	}
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "%s: berth ...\n", tag)
+	bin := filepath.Join(d.BinDir, "berth")
+	args := []string{"-H", d.Host}
+	return &Engine{
+		Name: "berth",
+		CLI: func(a ...string) (string, error) {
+			return Run(bin, append(append([]string(nil), args...), a...)...)
+		},
+		Close: func() {
+			if err := d.Close(); err != nil {
+				fmt.Fprintf(os.Stderr, "%s: tear down berthd: %v\n", tag, err)
+			}
+		},
+	}, nil
+}
+
+// StartDocker starts a private dockerd (see Dockerd); nil, nil when it is
+// not installed.
+func StartDocker(tag string) (*Engine, error) {
+	fmt.Fprintf(os.Stderr, "%s: dockerd ...\n", tag)
+	d, err := StartDockerd()
+	if err != nil || d == nil {
+		if d == nil && err == nil {
+			fmt.Fprintf(os.Stderr, "%s: dockerd is not installed; skipping the docker comparison\n", tag)
+		}
+		return nil, err
+	}
+	return &Engine{
+		Name:  "docker",
+		CLI:   d.CLI,
+		Close: d.Close,
+	}, nil
+}
