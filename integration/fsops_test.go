@@ -242,8 +242,20 @@ func TestFsopsDiffCommit(t *testing.T) {
 		if !strings.Contains(hist, "the message") || !strings.Contains(hist, id) {
 			t.Errorf("history:\n%s", hist)
 		}
+		// --pause is the default: the running container is frozen for the
+		// commit and thawed after, and it runs on
 		inOrder(t, shows(replay(t, c, since, "--filter", "container="+name), "comment", "imageID", "imageRef"),
-			"container commit comment=the message imageID="+id+" imageRef="+img+":latest")
+			"container pause", "container commit comment=the message imageID="+id+" imageRef="+img+":latest", "container unpause")
+		if got := inspect(t, d, name, "{{.State.Status}}"); got != "running" {
+			t.Errorf("after commit the container is %q, want running", got)
+		}
+		nopause := time.Now()
+		img3 := img + "-nopause"
+		rmiOnCleanup(t, c, img3)
+		c.ok(t, "commit", "--pause=false", name, img3)
+		if got := shows(replay(t, c, nopause, "--filter", "container="+name, "--filter", "event=pause")); len(got) != 0 {
+			t.Errorf("commit --pause=false paused the container: %q", got)
+		}
 		inOrder(t, shows(replay(t, c, since, "--filter", "image="+id), "name"), "image tag name="+img+":latest")
 
 		// a stopped container commits too, without the runtime's mount points

@@ -36,12 +36,27 @@ func (d *Daemon) ContainerCommit(ctx context.Context, name string, opts backend.
 	cfg, err := commitConfig(c.Config, opts.Config, opts.Changes)
 	imageID, id := c.ImageID, c.ID
 	createdBy := strings.Join(c.Config.Cmd, " ")
+	running := c.State.Status == containertypes.StateRunning
 	c.Unlock()
 	if err != nil {
 		return "", err
 	}
-	// TODO(fsops): pause the container during the commit (opts.Pause) once
-	// the daemon can pause; its changes are read live meanwhile.
+	// As dockerd: a running container is frozen while its changes are
+	// read (--pause, the default), and thawed after, with both events.
+	if opts.Pause && running {
+		if err := d.tasks.Pause(ctx, c); err != nil && !errdefs.IsConflict(err) {
+			return "", err
+		} else if err == nil {
+			d.logContainerEvent(c, events.ActionPause, nil)
+			defer func() {
+				if err := d.tasks.Unpause(context.WithoutCancel(ctx), c); err != nil {
+					d.log.Warn("commit: unpause", "id", c.ID, "err", err)
+					return
+				}
+				d.logContainerEvent(c, events.ActionUnPause, nil)
+			}()
+		}
+	}
 	newID, err := d.images.Commit(ctx, image.CommitOptions{
 		ContainerID: id,
 		ImageID:     imageID,
