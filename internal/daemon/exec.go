@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,7 +16,6 @@ import (
 	"github.com/berth-project/berth/internal/backend"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/oci"
-	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/tasks"
 )
 
@@ -139,7 +137,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	meta := e.Meta.(*containertypes.ExecCreateRequest)
 	if opts.Detach {
 		// The exec outlives the request; its output is discarded.
-		return execStartError(d.tasks.StartExecDetached(context.WithoutCancel(ctx), e))
+		return tasks.ExecStartError(d.tasks.StartExecDetached(context.WithoutCancel(ctx), e))
 	}
 	streams, err := opts.GetStreams(!e.Tty)
 	if err != nil {
@@ -158,16 +156,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	if meta.AttachStderr && !e.Tty {
 		s.Stderr = streams.Stderr
 	}
-	return execStartError(d.tasks.StartExec(ctx, e, s))
-}
-
-// execStartError words a command the runtime could not execute as dockerd
-// does; docker's CLI shows it.
-func execStartError(err error) error {
-	if ee, ok := errors.AsType[*runtime.ExecError](err); ok {
-		return &runtime.ExecError{Failure: ee.Failure, Msg: "OCI runtime exec failed: " + ee.Msg + ": unknown"}
-	}
-	return err
+	return tasks.ExecStartError(d.tasks.StartExec(ctx, e, s))
 }
 
 // ContainerExecResize sets an exec's terminal size.

@@ -25,6 +25,7 @@ func validateCreate(cfg *containertypes.Config, hc *containertypes.HostConfig) e
 		validatePortBindings,
 		validateLogConfig,
 		validateVolumes,
+		validateHealthcheck,
 	} {
 		if err := check(cfg, hc); err != nil {
 			return err

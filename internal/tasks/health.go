@@ -1,0 +1,203 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	containertypes "github.com/moby/moby/api/types/container"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/runtime"
+)
+
+// A container's healthcheck runs in berthd, as dockerd's does: one monitor
+// goroutine per running container that has one, each probe an exec of the
+// healthcheck's command through the container's shim (so it lives in the
+// container, under runc, like any exec), the result recorded in the
+// container's State.Health with docker's rules (container.RecordProbe) and
+// persisted. The monitor lives as long as the task: it ends when the
+// container exits (then docker reports it unhealthy) and when berthd shuts
+// down; the next berthd resumes it on adoption, from the persisted state.
+
+// startHealth resets c's health state for the run that just started and
+// starts its monitor. c is locked.
+func (s *Supervisor) startHealth(c *container.Container, t *Task) {
+	hc, ok := container.ProbeConfig(c.Config)
+	if !ok {
+		return
+	}
+	c.State.StartHealth()
+	started := c.State.StartedAt
+	s.goTrack(func() { s.watchHealth(c, t, hc, started) })
+}
+
+// resumeHealth restarts the monitor of an adopted container from its
+// persisted health state (a container adopted without one starts afresh).
+// c is unlocked.
+func (s *Supervisor) resumeHealth(c *container.Container, t *Task) {
+	c.Lock()
+	hc, ok := container.ProbeConfig(c.Config)
+	if ok && c.State.Health == nil {
+		c.State.StartHealth()
+		s.host.Save(c)
+	}
+	started := c.State.StartedAt
+	c.Unlock()
+	if ok {
+		s.goTrack(func() { s.watchHealth(c, t, hc, started) })
+	}
+}
+
+// watchHealth probes c on docker's schedule until t's container exits or
+// the supervisor closes. A probe under way when that happens is abandoned
+// (the shim ends it with the container) and its result dropped.
+func (s *Supervisor) watchHealth(c *container.Container, t *Task, hc container.Healthcheck, started time.Time) {
+	var probe *probeExec // derived once, at the first probe: the bundle is the run's
+	timer := time.NewTimer(hc.NextProbe(time.Now(), started, containertypes.Starting))
+	defer timer.Stop()
+	for {
+		select {
+		case <-t.ctx.Done():
+			return
+		case <-t.done:
+			return
+		case <-timer.C:
+		}
+		c.Lock()
+		paused := c.State.Status == containertypes.StatePaused
+		c.Unlock()
+		if !paused { // a frozen container cannot run a probe: skip it
+			if probe == nil {
+				p, err := s.newProbeExec(c, hc)
+				if err != nil {
+					s.log.Warn("health check", "id", c.ID, "err", err)
+				}
+				probe = p
+			}
+			results := make(chan containertypes.HealthcheckResult, 1)
+			go func() { results <- s.runProbe(t, c, hc, probe) }()
+			select {
+			case <-t.ctx.Done():
+				return
+			case <-t.done:
+				return
+			case r := <-results:
+				s.recordProbe(c, t, hc, started, r)
+			}
+			if probe != nil && probe.err != nil {
+				probe = nil // try again to derive it next time
+			}
+		}
+		c.Lock()
+		status := c.State.HealthStatus()
+		c.Unlock()
+		timer.Reset(hc.NextProbe(time.Now(), started, status))
+	}
+}
+
+// probeExec is what every probe of a container's run execs.
+type probeExec struct {
+	process []byte
+	meta    any
+	err     error // the process could not be derived: each probe fails with it
+}
+
+func (s *Supervisor) newProbeExec(c *container.Container, hc container.Healthcheck) (*probeExec, error) {
+	process, meta, err := s.host.ProbeExec(c, hc.Cmd)
+	if err != nil {
+		return &probeExec{err: err}, err
+	}
+	return &probeExec{process: process, meta: meta}, nil
+}
+
+// runProbe execs the healthcheck once in t's container and returns its
+// result as docker words it: the exit code and output (cut at
+// container.MaxProbeOutput), -1 and "Health check exceeded timeout (30s)"
+// for a probe SIGKILLed at its timeout (counted from when it runs), -1 and
+// the error for a probe that could not run.
+func (s *Supervisor) runProbe(t *Task, c *container.Container, hc container.Healthcheck, p *probeExec) containertypes.HealthcheckResult {
+	r := containertypes.HealthcheckResult{Start: time.Now()}
+	fail := func(err error) containertypes.HealthcheckResult {
+		r.ExitCode, r.Output, r.End = -1, err.Error(), time.Now()
+		return r
+	}
+	if p.err != nil {
+		return fail(p.err)
+	}
+	e := s.NewExec(c.ID, p.process, false, p.meta)
+	defer s.dropExec(e.ID)
+	kill := make(chan struct{})
+	e.mu.Lock()
+	e.started, e.kill = true, kill // nobody else may start it
+	e.mu.Unlock()
+	var timedOut atomic.Bool
+	out := &container.ProbeOutput{}
+	go func() {
+		select {
+		case <-e.runs:
+		case <-e.done:
+			return
+		}
+		timer := time.NewTimer(hc.Timeout)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			timedOut.Store(true)
+			close(kill)
+		case <-e.done:
+		}
+	}()
+	err := <-s.runExec(context.Background(), t, e, ExecStreams{Stdout: out, Stderr: out})
+	r.End = time.Now()
+	if timedOut.Load() {
+		r.ExitCode, r.Output = -1, fmt.Sprintf("Health check exceeded timeout (%v)", hc.Timeout)
+		if o := out.String(); o != "" {
+			r.Output += ": " + o
+		}
+		return r
+	}
+	if err != nil {
+		return fail(ExecStartError(err))
+	}
+	r.ExitCode, r.Output = *e.State().ExitCode, out.String()
+	return r
+}
+
+// recordProbe adds r to c's health state, if the run it probed still goes
+// on, and persists it.
+func (s *Supervisor) recordProbe(c *container.Container, t *Task, hc container.Healthcheck, started time.Time, r containertypes.HealthcheckResult) {
+	c.Lock()
+	defer c.Unlock()
+	select {
+	case <-t.done:
+		return
+	default:
+	}
+	st := c.State.Status
+	if (st != containertypes.StateRunning && st != containertypes.StatePaused) || !c.State.StartedAt.Equal(started) {
+		return
+	}
+	if changed := c.State.RecordProbe(r, hc); changed {
+		s.log.Debug("health status", "id", c.ID, "status", c.State.Health.Status)
+	}
+	s.host.Save(c)
+}
+
+// dropExec forgets exec session id.
+func (s *Supervisor) dropExec(id string) {
+	s.mu.Lock()
+	delete(s.execs, id)
+	s.mu.Unlock()
+}
+
+// ExecStartError words a command the runtime could not execute as dockerd
+// does (docker's CLI shows it, and a health probe's log keeps it).
+func ExecStartError(err error) error {
+	if ee, ok := errors.AsType[*runtime.ExecError](err); ok {
+		return &runtime.ExecError{Failure: ee.Failure, Msg: "OCI runtime exec failed: " + ee.Msg + ": unknown"}
+	}
+	return err
+}
