@@ -148,7 +148,7 @@ func TestHealthStartPeriod(t *testing.T) {
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		name := unique("starting")
 		rmOnCleanup(t, d, name)
-		c.ok(t, "run", "-d", "--name", name, "--health-cmd", "false", "--health-interval", "2h",
+		c.ok(t, "run", "-d", "--name", name, "--health-cmd", "false", "--health-interval", "1h",
 			"--health-start-period", "1h", "--health-start-interval", "200ms", "--health-retries", "1", "busybox", "sleep", "300")
 		var h *containertypes.Health
 		waitFor(t, 10*time.Second, "3 probes in the start period", func() bool {

@@ -81,21 +81,18 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 // NextProbe is how long to wait before the next probe of a container
-// started at started, as docker schedules them: the start interval while
-// the container is starting within its start period, the start period's
-// end when that comes before the next interval, the interval otherwise.
+// started at started: every start interval while it is starting within its
+// start period, then every interval, the first of those coming no later
+// than the start period's end (docker's schedule).
 func (h Healthcheck) NextProbe(now, started time.Time, status containertypes.HealthStatus) time.Duration {
 	elapsed := now.Sub(started)
 	if elapsed >= h.StartPeriod {
 		return h.Interval
 	}
-	if left := h.StartPeriod - elapsed; left < h.Interval {
-		return left
-	}
 	if status == containertypes.Starting {
 		return h.StartInterval
 	}
-	return h.Interval
+	return min(h.StartPeriod-elapsed, h.Interval)
 }
 
 // StartHealth resets the health state for a container that just started:
