@@ -75,6 +75,7 @@ bench: deps build
 	$(GO) run ./bench -bin $(BIN)
 	$(GO) run ./bench/registry -bin $(BIN)
 	$(GO) run ./bench/network -bin $(BIN)
+	$(GO) run ./bench/health -bin $(BIN)
 
 clean:
 	rm -rf $(BIN)

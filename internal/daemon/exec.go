@@ -137,7 +137,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	meta := e.Meta.(*containertypes.ExecCreateRequest)
 	if opts.Detach {
 		// The exec outlives the request; its output is discarded.
-		return tasks.ExecStartError(d.tasks.StartExecDetached(context.WithoutCancel(ctx), e))
+		return execStartError(d.tasks.StartExecDetached(context.WithoutCancel(ctx), e))
 	}
 	streams, err := opts.GetStreams(!e.Tty)
 	if err != nil {
@@ -156,7 +156,13 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	if meta.AttachStderr && !e.Tty {
 		s.Stderr = streams.Stderr
 	}
-	return tasks.ExecStartError(d.tasks.StartExec(ctx, e, s))
+	return execStartError(d.tasks.StartExec(ctx, e, s))
+}
+
+// execStartError words a command the runtime could not execute as dockerd
+// does; docker's CLI shows it.
+func execStartError(err error) error {
+	return tasks.ExecStartError(err)
 }
 
 // ContainerExecResize sets an exec's terminal size.
