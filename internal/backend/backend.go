@@ -4,10 +4,12 @@
 package backend
 
 import (
+	"context"
 	"io"
 	"time"
 
 	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/registry"
 )
 
@@ -94,4 +96,14 @@ type ImagePushOptions struct {
 type ExecStartOptions struct {
 	Detach     bool
 	GetStreams func(multiplexed bool) (*AttachStreams, error)
+}
+
+// EventSubscription is a subscriber's live feed of engine events
+// (GET /events).
+type EventSubscription interface {
+	// Next waits for the next event; it fails when ctx ends or the
+	// subscription is over (closed, or dropped for falling behind).
+	Next(ctx context.Context) (events.Message, error)
+	// Close unsubscribes.
+	Close()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/container"
+	eventlog "github.com/berth-project/berth/internal/events"
 	"github.com/berth-project/berth/internal/tasks"
 )
 
@@ -48,6 +49,7 @@ type Daemon struct {
 	mounter    Mounter
 	volumes    Volumes
 	tasks      *tasks.Supervisor
+	events     *eventlog.Log
 
 	mu       sync.Mutex
 	watchers map[string]*watch
@@ -85,6 +87,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		volumes:     parts.Volumes,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
+		events:      eventlog.New(0),
 	}
 	d.tasks = tasks.New(tasks.Config{Launcher: parts.Launcher, Host: host{d}, Logger: cfg.Logger})
 	if d.networkStateExists() {
@@ -103,6 +106,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 // under their shims.
 func (d *Daemon) Close() error {
 	errs := []error{d.tasks.Close()}
+	d.events.Close()
 	d.netMu.Lock()
 	if d.net != nil {
 		errs = append(errs, d.net.Close(context.Background()))
