@@ -4,7 +4,9 @@ package integration
 
 import (
 	"encoding/json"
+	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -300,4 +302,38 @@ func TestHealthSurvivesDaemonRestart(t *testing.T) {
 			t.Errorf("after %s: ps status %q", stop.how, status)
 		}
 	}
+}
+
+// TestHealthEvents: a status change is docker's "health_status: <status>"
+// event, and every probe logs the exec_create, exec_start and exec_die of
+// an exec, as dockerd's do.
+func TestHealthEvents(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	if status, _, _ := apiCall(t, d, "GET", "/events?until=1", ""); status == http.StatusNotFound {
+		t.Skip("berthd serves no /events yet")
+	}
+	eachCLI(t, d, func(t *testing.T, c cli) {
+		name := unique("hcevents")
+		rmOnCleanup(t, d, name)
+		since := time.Now().Add(-time.Second).Unix()
+		c.ok(t, "run", "-d", "--name", name, "--health-cmd", "exit 0", "--health-interval", "200ms", "busybox", "sleep", "300")
+		waitHealth(t, d, name, containertypes.Healthy, 10*time.Second)
+		until := time.Now().Add(time.Second).Unix()
+		got := lines(c.ok(t, "events", "--since", strconv.FormatInt(since, 10), "--until", strconv.FormatInt(until, 10),
+			"--filter", "container="+name, "--format", "{{.Action}} {{index .Actor.Attributes \"exitCode\"}}"))
+		var actions []string
+		for _, l := range got {
+			if strings.HasPrefix(l, "exec_") || strings.HasPrefix(l, "health_status") {
+				actions = append(actions, strings.TrimSpace(l))
+			}
+		}
+		want := []string{"exec_create: /bin/sh -c exit 0", "exec_start: /bin/sh -c exit 0", "exec_die 0", "health_status: healthy"}
+		if len(actions) < 4 || strings.Join(actions[:4], "|") != strings.Join(want, "|") {
+			t.Errorf("events %q, want first %q", actions, want)
+		}
+		if n := strings.Count(strings.Join(actions, "\n"), "health_status"); n != 1 {
+			t.Errorf("%d health_status events for one change", n)
+		}
+	})
 }

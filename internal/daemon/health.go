@@ -6,6 +6,7 @@ import (
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 
 	"github.com/berth-project/berth/internal/container"
 )
@@ -32,6 +33,12 @@ func (h host) ProbeExec(c *container.Container, cmd []string) ([]byte, any, erro
 		return nil, nil, fmt.Errorf("health check: encode process: %w", err)
 	}
 	return data, req, nil
+}
+
+// Event records an event about c for the supervisor (health_status, the
+// probes' exec_* events).
+func (h host) Event(c *container.Container, action string, attrs map[string]string) {
+	h.d.logContainerEvent(c, events.Action(action), attrs)
 }
 
 // validateHealthcheck refuses, in dockerd's words and order, the

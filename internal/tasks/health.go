@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -129,6 +131,16 @@ func (s *Supervisor) runProbe(t *Task, c *container.Container, hc container.Heal
 	}
 	e := s.NewExec(c.ID, p.process, false, p.meta)
 	defer s.dropExec(e.ID)
+	// docker's events for a probe are those of any exec
+	cmdline := strings.Join(hc.Cmd, " ")
+	execID := map[string]string{"execID": e.ID}
+	s.event(c, "exec_create: "+cmdline, execID)
+	s.event(c, "exec_start: "+cmdline, execID)
+	defer func() {
+		if st := e.State(); st.ExitCode != nil {
+			s.event(c, "exec_die", map[string]string{"execID": e.ID, "exitCode": strconv.Itoa(*st.ExitCode)})
+		}
+	}()
 	kill := make(chan struct{})
 	e.mu.Lock()
 	e.started, e.kill = true, kill // nobody else may start it
@@ -180,10 +192,18 @@ func (s *Supervisor) recordProbe(c *container.Container, t *Task, hc container.H
 	if (st != containertypes.StateRunning && st != containertypes.StatePaused) || !c.State.StartedAt.Equal(started) {
 		return
 	}
-	if changed := c.State.RecordProbe(r, hc); changed {
-		s.log.Debug("health status", "id", c.ID, "status", c.State.Health.Status)
-	}
+	changed := c.State.RecordProbe(r, hc)
 	s.host.Save(c)
+	if changed {
+		s.host.Event(c, "health_status: "+string(c.State.Health.Status), nil)
+	}
+}
+
+// event records an event about c, which is unlocked.
+func (s *Supervisor) event(c *container.Container, action string, attrs map[string]string) {
+	c.Lock()
+	defer c.Unlock()
+	s.host.Event(c, action, attrs)
 }
 
 // dropExec forgets exec session id.

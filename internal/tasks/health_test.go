@@ -3,6 +3,8 @@ package tasks_test
 import (
 	"context"
 	"io"
+	"reflect"
+	"slices"
 	"log/slog"
 	"sync/atomic"
 	"testing"
@@ -33,7 +35,7 @@ func healthOf(c *container.Container) *containertypes.Health {
 // shim, their output and code land in State.Health, and they stop with the
 // container, which docker then calls unhealthy.
 func TestHealthProbesThroughTheShim(t *testing.T) {
-	s, l, _ := newSupervisor(t)
+	s, l, h := newSupervisor(t)
 	var probes atomic.Int32
 	l.ExecFunc = func(ctx context.Context, o shim.ExecOpts) (int, error) {
 		if string(o.Process) != `{"args":["probe"]}` || o.Tty || o.Stdin != nil {
@@ -52,6 +54,12 @@ func TestHealthProbesThroughTheShim(t *testing.T) {
 	eventually(t, "healthy", func() bool { h := healthOf(c); return h.Status == containertypes.Healthy && len(h.Log) >= 2 })
 	if h := healthOf(c); h.Log[0].Output != "out err" || h.Log[0].ExitCode != 0 || h.Log[0].End.Before(h.Log[0].Start) {
 		t.Errorf("probe result %+v", h.Log[0])
+	}
+	h.mu.Lock()
+	events := slices.Clone(h.events)
+	h.mu.Unlock()
+	if len(events) < 5 || !reflect.DeepEqual(events[:5], []string{"exec_create: probe", "exec_start: probe", "exec_die", "health_status: healthy", "exec_create: probe"}) {
+		t.Errorf("events %q, want docker's exec events per probe and health_status once", events)
 	}
 	l.Shim("/run/test/hc1").Exit(0)
 	eventually(t, "the exit", func() bool { return state(c).Status == containertypes.StateExited })
