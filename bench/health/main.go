@@ -88,27 +88,13 @@ type result struct {
 }
 
 func startBerth() (*engine, error) {
-	d, err := testutil.NewDaemon()
+	d, cli, err := benchutil.StartBerthd()
 	if err != nil {
-		return nil, err
-	}
-	if err := d.Start(); err != nil {
-		d.Close()
-		return nil, err
-	}
-	tarPath, err := d.BusyboxTarPath()
-	if err == nil {
-		err = d.ImportBusybox(tarPath)
-	}
-	if err != nil {
-		d.Close()
 		return nil, err
 	}
 	return &engine{
-		name: "berth",
-		cli: func(args ...string) (string, error) {
-			return benchutil.Run(filepath.Join(d.BinDir, "berth"), append([]string{"-H", d.Host}, args...)...)
-		},
+		name:    "berth",
+		cli:     cli,
 		daemon:  func() []int { return []int{d.Pid()} },
 		helpers: func() []int { return testutil.ShimPids(d.ExecRoot) },
 		close: func() {
@@ -237,16 +223,12 @@ func cpuTicks(pids []int) (map[int]int64, error) {
 // processesMentioning lists the processes whose executable's name holds
 // name and whose command line mentions dir.
 func processesMentioning(dir, name string) []int {
-	entries, _ := os.ReadDir("/proc")
+	procs, _ := filepath.Glob("/proc/[0-9]*")
 	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if strings.Contains(filepath.Base(exe), name) && strings.Contains(string(cmdline), dir) {
+	for _, p := range procs {
+		exe, _ := os.Readlink(p + "/exe")
+		cmdline, _ := os.ReadFile(p + "/cmdline")
+		if pid, err := strconv.Atoi(filepath.Base(p)); err == nil && strings.Contains(filepath.Base(exe), name) && strings.Contains(string(cmdline), dir) {
 			pids = append(pids, pid)
 		}
 	}

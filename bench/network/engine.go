@@ -5,12 +5,10 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/berth-project/berth/bench/internal/benchutil"
-	"github.com/berth-project/berth/internal/testutil"
 )
 
 // engine is a private daemon with busybox:latest loaded, driven through its
@@ -27,29 +25,15 @@ type starter func() (*engine, error)
 
 // startBerth starts a private berthd on its own bridge and nftables table.
 func startBerth() (*engine, error) {
-	d, err := testutil.NewDaemon()
+	d, cli, err := benchutil.StartBerthd()
 	if err != nil {
-		return nil, err
-	}
-	if err := d.Start(); err != nil {
-		d.Close()
-		return nil, err
-	}
-	tarPath, err := d.BusyboxTarPath()
-	if err == nil {
-		err = d.ImportBusybox(tarPath)
-	}
-	if err != nil {
-		d.Close()
 		return nil, err
 	}
 	fmt.Fprintln(os.Stderr, "bench/network: berth ...")
 	return &engine{
 		name: "berth",
 		note: "nftables DNAT",
-		cli: func(args ...string) (string, error) {
-			return benchutil.Run(filepath.Join(d.BinDir, "berth"), append([]string{"-H", d.Host}, args...)...)
-		},
+		cli:  cli,
 		close: func() {
 			if err := d.Close(); err != nil {
 				fmt.Fprintf(os.Stderr, "bench/network: tear down berthd: %v\n", err)

@@ -52,3 +52,29 @@ func ImportBusybox(dir string, cli func(args ...string) (string, error)) error {
 	_, err = cli("import", tarPath, "busybox:latest")
 	return err
 }
+
+// StartBerthd starts a private berthd (its own roots, bridge and nftables
+// table) with busybox:latest loaded, and returns it with a function running
+// the berth CLI against it.
+func StartBerthd() (*testutil.Daemon, func(args ...string) (string, error), error) {
+	d, err := testutil.NewDaemon()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := d.Start(); err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	tarPath, err := d.BusyboxTarPath()
+	if err == nil {
+		err = d.ImportBusybox(tarPath)
+	}
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	cli := func(args ...string) (string, error) {
+		return Run(filepath.Join(d.BinDir, "berth"), append([]string{"-H", d.Host}, args...)...)
+	}
+	return d, cli, nil
+}
