@@ -178,9 +178,12 @@ func measure(cfg config, start func() (*engine, error)) (*result, error) {
 			continue
 		}
 		// each container's rate over the span of its log (the last 5 probes)
+		if len(f) < 3 {
+			continue
+		}
 		first, err1 := strconv.ParseInt(f[1], 10, 64)
 		last, err2 := strconv.ParseInt(f[len(f)-1], 10, 64)
-		if len(f) > 2 && err1 == nil && err2 == nil && last > first {
+		if err1 == nil && err2 == nil && last > first {
 			r.probes += float64(len(f)-2) / time.Duration(last-first).Seconds()
 		}
 	}
