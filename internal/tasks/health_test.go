@@ -3,9 +3,9 @@ package tasks_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"reflect"
 	"slices"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
