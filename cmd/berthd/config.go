@@ -33,6 +33,7 @@ type config struct {
 	FirewallTable      string   `json:"firewall-table"`
 	CertsDir           string   `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
 	Group              string   `json:"group"`
+	Init               bool     `json:"init"`
 	ConfigFile         string   `json:"-"`
 }
 
@@ -53,6 +54,7 @@ var flagToKey = map[string]string{
 	"host": "hosts", "data-root": "data-root", "exec-root": "exec-root", "default-runtime": "default-runtime",
 	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries", "firewall-table": "firewall-table",
 	"certs-dir": "certs-dir", "group": "group", "ipv6": "ipv6", "fixed-cidr-v6": "fixed-cidr-v6",
+	"init": "init",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -68,6 +70,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.BIP, "bip", "", "Specify network bridge IP")
 	fs.BoolVar(&c.IPv6, "ipv6", false, "Enable IPv6 networking on the default bridge network")
 	fs.StringVar(&c.FixedCIDRv6, "fixed-cidr-v6", "", "IPv6 subnet for the default bridge network")
+	fs.BoolVar(&c.Init, "init", false, "Run an init in the containers to forward signals and reap processes")
 	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
 	// berth's own: the nftables table it owns, so that several daemons (tests) never share one
 	fs.StringVar(&c.FirewallTable, "firewall-table", "berth", "Name of the nftables table berth owns")

@@ -85,6 +85,8 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	d, err := daemon.New(ctx, daemon.Config{
+		InitPath:   besideSelf("berth-init"),
+		Init:       cfg.Init,
 		DataRoot:   cfg.DataRoot,
 		ExecRoot:   cfg.ExecRoot,
 		Runtime:    runtimePath,
@@ -141,14 +143,24 @@ func resolveBinary(name string) (string, error) {
 	return execLookPath(name)
 }
 
+// besideSelf is the path of the program name installed beside berthd, ""
+// when there is none.
+func besideSelf(name string) string {
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(self), name)
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
 // shimBinary is berth-shim, installed beside berthd.
 func shimBinary() (string, error) {
-	self, err := os.Executable()
-	if err == nil {
-		p := filepath.Join(filepath.Dir(self), "berth-shim")
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
+	if p := besideSelf("berth-shim"); p != "" {
+		return p, nil
 	}
 	p, err := execLookPath("berth-shim")
 	if err != nil {

@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/registry"
@@ -28,6 +30,7 @@ type (
 	ImagePullOptions     = backend.ImagePullOptions
 	ImagePushOptions     = backend.ImagePushOptions
 	ExecStartOptions     = backend.ExecStartOptions
+	EventSubscription    = backend.EventSubscription
 )
 
 // Backend is everything the HTTP edge needs from the engine. cmd/berthd
@@ -40,6 +43,15 @@ type Backend interface {
 	NetworkBackend
 	VolumeBackend
 	ExecBackend
+	EventsBackend
+}
+
+// EventsBackend serves /events.
+type EventsBackend interface {
+	// SubscribeEvents returns the recorded events within [since, until]
+	// (none when both are zero) that pass filters, and a subscription to
+	// the live ones, which the caller closes.
+	SubscribeEvents(ctx context.Context, since, until time.Time, filters Filters) ([]events.Message, EventSubscription)
 }
 
 // ExecBackend serves /containers/{id}/exec and /exec.

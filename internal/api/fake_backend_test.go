@@ -44,6 +44,7 @@ type fakeBackend struct {
 	networks   fakeNetworks              // fake_networks_test.go
 	execs      fakeExecs                 // exec_test.go
 	volumes    map[string]*volume.Volume // fake_volumes_test.go
+	events     fakeEvents                // events_test.go
 }
 
 type fakeContainer struct {

@@ -195,4 +195,5 @@ func (s *Server) routes() {
 	s.volumeRoutes()
 	s.swarmRoutes()
 	s.execRoutes()
+	s.eventRoutes()
 }

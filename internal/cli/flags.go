@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,13 +34,17 @@ type containerOptions struct {
 	dnsSearch, dnsOptions, extraHosts, logOpts         listOpt
 	links, mounts                                      listOpt
 	networks, aliases, sysctls, annotations, devices   listOpt
+	deviceCgroupRules                                  listOpt
 	entrypoint, hostname, domainname, user, workdir    string
 	restart, stopSignal, logDriver, cidfile, runtime   string
 	pidMode, ipcMode, utsMode, usernsMode, cgroupnsMod string
 	cgroupParent, cpusetCpus, ipv4, ipv6, healthCmd    string
+	cpusetMems                                         string
 	macAddress                                         string
 	stdin, tty, autoRemove, privileged, readOnly, init bool
-	publishAll, noHealthcheck                          bool
+	publishAll, noHealthcheck, oomKillDisable          bool
+	blkioWeight                                        uint16
+	swappiness                                         int64
 	stopTimeout, oomScoreAdj, healthRetries            int
 	cpuShares, cpuPeriod, cpuQuota, pidsLimit          int64
 	memory, memorySwap, memoryReservation, shmSize     memBytes
@@ -55,6 +61,8 @@ func addContainerFlags(flags *pflag.FlagSet) *containerOptions {
 	o.labels.validate = validateLabel
 	o.extraHosts.validate = validateExtraHost
 	o.dns.validate = validateIP
+	o.sysctls.validate = validateSysctl
+	o.deviceCgroupRules.validate = validateDeviceCgroupRule
 
 	flags.VarP(&o.attach, "attach", "a", "Attach to STDIN, STDOUT or STDERR")
 	flags.VarP(&o.env, "env", "e", "Set environment variables")
@@ -107,6 +115,11 @@ func addContainerFlags(flags *pflag.FlagSet) *containerOptions {
 	flags.Var(&o.mounts, "mount", "Attach a filesystem mount to the container")
 	flags.VarP(&o.volumes, "volume", "v", "Bind mount a volume")
 	flags.Var(&o.devices, "device", "Add a host device to the container")
+	flags.Var(&o.deviceCgroupRules, "device-cgroup-rule", "Add a rule to the cgroup allowed devices list")
+	flags.Uint16Var(&o.blkioWeight, "blkio-weight", 0, "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)")
+	flags.StringVar(&o.cpusetMems, "cpuset-mems", "", "MEMs in which to allow execution (0-3, 0,1)")
+	flags.BoolVar(&o.oomKillDisable, "oom-kill-disable", false, "Disable OOM Killer")
+	flags.Int64Var(&o.swappiness, "memory-swappiness", -1, "Tune container memory swappiness (0 to 100)")
 	flags.StringVar(&o.healthCmd, "health-cmd", "", "Command to run to check health")
 	flags.DurationVar(&o.healthInterval, "health-interval", 0, "Time between running the check (ms|s|m|h) (default 0s)")
 	flags.IntVar(&o.healthRetries, "health-retries", 0, "Consecutive failures needed to report unhealthy")
@@ -203,6 +216,10 @@ func parse(flags *pflag.FlagSet, o *containerOptions, image string, args []strin
 	if err != nil {
 		return nil, err
 	}
+	securityOpts, maskedPaths, readonlyPaths := parseSystemPaths(securityOpts)
+	if o.swappiness != -1 && (o.swappiness < 0 || o.swappiness > 100) {
+		return nil, fmt.Errorf("invalid value: %d. Valid memory swappiness range is 0-100", o.swappiness)
+	}
 	ulimits, err := parseUlimits(o.ulimits.values)
 	if err != nil {
 		return nil, err
@@ -289,7 +306,14 @@ func parse(flags *pflag.FlagSet, o *containerOptions, image string, args []strin
 		Sysctls:        kvMapOrNil(o.sysctls.values),
 		Runtime:        o.runtime,
 		Annotations:    kvMapOrNil(o.annotations.values),
+		MaskedPaths:    maskedPaths,
+		ReadonlyPaths:  readonlyPaths,
 		Resources: container.Resources{
+			BlkioWeight:       o.blkioWeight,
+			CpusetMems:        o.cpusetMems,
+			DeviceCgroupRules: o.deviceCgroupRules.values,
+			OomKillDisable:    &o.oomKillDisable,
+			MemorySwappiness:  &o.swappiness,
 			CgroupParent:      o.cgroupParent,
 			Memory:            int64(o.memory),
 			MemoryReservation: int64(o.memoryReservation),
@@ -690,6 +714,42 @@ func parseSecurityOpts(opts []string) ([]string, error) {
 		return nil, nil
 	}
 	return out, nil
+}
+
+// parseSystemPaths turns docker's "systempaths=unconfined" security option
+// into empty masked and read-only path lists, as the docker CLI does.
+func parseSystemPaths(opts []string) (filtered, masked, readonly []string) {
+	for _, opt := range opts {
+		if opt == "systempaths=unconfined" {
+			masked, readonly = []string{}, []string{}
+			continue
+		}
+		filtered = append(filtered, opt)
+	}
+	return filtered, masked, readonly
+}
+
+// namespacedSysctls are the kernel.* sysctls docker's CLI lets through
+// (those of the IPC namespace); net.* and fs.mqueue.* are allowed too.
+var namespacedSysctls = []string{"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
+
+// validateSysctl is docker's CLI check of --sysctl: a namespaced key=value.
+func validateSysctl(v string) (string, error) {
+	k, _, ok := strings.Cut(v, "=")
+	if ok && (slices.Contains(namespacedSysctls, k) || strings.HasPrefix(k, "net.") || strings.HasPrefix(k, "fs.mqueue.")) {
+		return v, nil
+	}
+	return "", fmt.Errorf("sysctl '%s' is not allowed", v)
+}
+
+// deviceCgroupRule is the syntax of --device-cgroup-rule (docker's CLI).
+var deviceCgroupRule = regexp.MustCompile(`^[acb] ([0-9]+|\*):([0-9]+|\*) [rwm]{1,3}$`)
+
+func validateDeviceCgroupRule(v string) (string, error) {
+	if !deviceCgroupRule.MatchString(v) {
+		return "", fmt.Errorf("invalid device cgroup format '%s'", v)
+	}
+	return v, nil
 }
 
 func parseUlimits(values []string) ([]*container.Ulimit, error) {

@@ -225,6 +225,11 @@ func TestParseContainerFlagErrors(t *testing.T) {
 		{[]string{"--env-file", "/nonexistent/env", "busybox"}, "no such file or directory"},
 		{[]string{"--network", "host", "--network-alias", "x", "busybox"}, "network-scoped aliases are only supported for user-defined networks"},
 		{[]string{"--dns", "not-an-ip", "busybox"}, "IP address is not correctly formatted: not-an-ip"},
+		{[]string{"--sysctl", "kernel.panic=1", "busybox"}, "sysctl 'kernel.panic=1' is not allowed"},
+		{[]string{"--sysctl", "net.ipv4.ip_forward", "busybox"}, "sysctl 'net.ipv4.ip_forward' is not allowed"},
+		{[]string{"--device-cgroup-rule", "c 1:3", "busybox"}, "invalid device cgroup format 'c 1:3'"},
+		{[]string{"--memory-swappiness", "101", "busybox"}, "invalid value: 101. Valid memory swappiness range is 0-100"},
+		{[]string{"--blkio-weight", "70000", "busybox"}, "value out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -241,5 +246,29 @@ func TestEnvFileSyntaxErrors(t *testing.T) {
 		if _, err := parseKVFile([]byte(content), nil); err == nil {
 			t.Errorf("parseKVFile(%q) succeeded", content)
 		}
+	}
+}
+
+func TestParseLimitAndIsolationFlags(t *testing.T) {
+	c := mustParse(t, "--oom-kill-disable", "--blkio-weight", "300", "--memory-swappiness", "0", "--cpuset-mems", "0",
+		"--device-cgroup-rule", "c 10:* rw", "--sysctl", "kernel.shmmax=1", "--sysctl", "fs.mqueue.msg_max=5",
+		"--security-opt", "systempaths=unconfined", "--security-opt", "no-new-privileges", "--init", "busybox")
+	r := c.HostConfig.Resources
+	if r.OomKillDisable == nil || !*r.OomKillDisable || r.BlkioWeight != 300 || r.MemorySwappiness == nil || *r.MemorySwappiness != 0 ||
+		r.CpusetMems != "0" || len(r.DeviceCgroupRules) != 1 || r.DeviceCgroupRules[0] != "c 10:* rw" {
+		t.Errorf("resources %+v", r)
+	}
+	hc := c.HostConfig
+	if len(hc.Sysctls) != 2 || hc.Init == nil || !*hc.Init {
+		t.Errorf("sysctls %v init %v", hc.Sysctls, hc.Init)
+	}
+	// docker's CLI turns systempaths=unconfined into empty path lists
+	if len(hc.SecurityOpt) != 1 || hc.SecurityOpt[0] != "no-new-privileges" || hc.MaskedPaths == nil || len(hc.MaskedPaths) != 0 || hc.ReadonlyPaths == nil {
+		t.Errorf("security opts %q masked %v readonly %v", hc.SecurityOpt, hc.MaskedPaths, hc.ReadonlyPaths)
+	}
+	// unset: docker sends OomKillDisable false and swappiness -1
+	d := mustParse(t, "busybox").HostConfig.Resources
+	if d.OomKillDisable == nil || *d.OomKillDisable || d.MemorySwappiness == nil || *d.MemorySwappiness != -1 || mustParse(t, "busybox").HostConfig.MaskedPaths != nil {
+		t.Errorf("defaults %+v", d)
 	}
 }

@@ -188,6 +188,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 		newLogsCommand(c),
 		newPsCommand(c),
 		newContainerCommand(c),
+		newEventsCommand(c),
 	)
 	root.AddCommand(newLoginCommand(c), newLogoutCommand(c))
 	addImageCommands(root, c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"io"
 
 	"github.com/containerd/errdefs"
@@ -62,6 +63,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 			return err
 		}
 	}
+	d.lockAndLogContainerEvent(c, events.ActionAttach, nil)
 	if !opts.Stream {
 		return nil
 	}
@@ -80,6 +82,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	}
 	err = target.Attach(ctx, ao)
 	if errors.Is(err, shim.ErrDetached) || errors.Is(err, context.Canceled) {
+		d.lockAndLogContainerEvent(c, events.ActionDetach, nil)
 		return nil
 	}
 	return err

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"os"
 	"strings"
 	"time"
@@ -30,6 +31,10 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if err := validateCreate(req.Config, hc); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
+	warnings, err := validateLimits(req.Config, hc, d.host.Cgroups)
+	if err != nil {
+		return containertypes.CreateResponse{}, err
+	}
 	// the mounts parse (validateCreate); a --mount bind's source must exist
 	specs, _ := volume.Specs(hc.Binds, hc.Mounts)
 	if err := volume.CheckBindSources(specs); err != nil {
@@ -47,6 +52,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		return containertypes.CreateResponse{}, err
 	}
 
+	d.adaptHostConfig(hc)
 	id := container.NewID()
 	if cfg.Hostname == "" {
 		cfg.Hostname = id[:12]
@@ -91,7 +97,11 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		return containertypes.CreateResponse{}, err
 	}
 	d.containers.Add(c)
-	return containertypes.CreateResponse{ID: id, Warnings: []string{}}, nil
+	d.lockAndLogContainerEvent(c, events.ActionCreate, nil)
+	if warnings == nil {
+		warnings = []string{}
+	}
+	return containertypes.CreateResponse{ID: id, Warnings: warnings}, nil
 }
 
 // createOnDisk prepares the container's rw layer and its record (the

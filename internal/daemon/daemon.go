@@ -17,6 +17,7 @@ import (
 
 	"github.com/berth-project/berth/internal/container"
 	eventlog "github.com/berth-project/berth/internal/events"
+	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/tasks"
 )
 
@@ -37,11 +38,20 @@ type Config struct {
 	APIVersion string // advertised by /version
 	MinAPI     string
 	Logger     *slog.Logger
+	// InitPath is berth-init, the init --init runs as the container's pid 1
+	// ("" when it is not installed: --init is then refused at start).
+	InitPath string
+	// Init is daemon.json's "init": containers that do not say otherwise
+	// run with --init.
+	Init bool
+	// Host describes the host's cgroups and capabilities; nil detects them.
+	Host *oci.Host
 }
 
 // Daemon implements api.Backend.
 type Daemon struct {
 	cfg        Config
+	host       oci.Host // what the kernel can limit and grant
 	log        *slog.Logger
 	images     Images
 	dist       Distributor
@@ -50,6 +60,7 @@ type Daemon struct {
 	volumes    Volumes
 	tasks      *tasks.Supervisor
 	events     *eventlog.Log
+	life       *lifecycle
 
 	mu       sync.Mutex
 	watchers map[string]*watch
@@ -88,6 +99,21 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 		events:      eventlog.New(0),
+		life:        newLifecycle(),
+	}
+	// the stores log docker's volume and network events for every caller
+	d.volumes = eventVolumes{Volumes: parts.Volumes, d: d}
+	d.newNetworks = func(ctx context.Context) (Networks, error) {
+		m, err := parts.Networks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &eventNetworks{Networks: m, d: d}, nil
+	}
+	if cfg.Host != nil {
+		d.host = *cfg.Host
+	} else {
+		d.host = oci.DetectHost()
 	}
 	d.tasks = tasks.New(tasks.Config{Launcher: parts.Launcher, Host: host{d}, Logger: cfg.Logger})
 	if d.networkStateExists() {
@@ -98,6 +124,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	if err := d.restore(ctx); err != nil {
 		return nil, err
 	}
+	d.seedLifecycle() // the runs re-adopted above were started by an earlier berthd: no start event
 	d.tasks.StartOnBoot(ctx, d.containers.List())
 	return d, nil
 }

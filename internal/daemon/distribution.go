@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"io"
 	"strings"
 	"sync"
@@ -64,14 +65,22 @@ func (d *Daemon) ImagePull(ctx context.Context, opts backend.ImagePullOptions, o
 		return err
 	}
 	pw := &progressWriter{out: out}
-	_, err = d.dist.Pull(ctx, opts.Image, distribution.PullOptions{Auth: opts.Auth, Platform: platform, Progress: pw.event})
-	return err
+	if _, err := d.dist.Pull(ctx, opts.Image, distribution.PullOptions{Auth: opts.Auth, Platform: platform, Progress: pw.event}); err != nil {
+		return err
+	}
+	full, name := familiarRef(opts.Image.String())
+	d.logImageEvent(ctx, full, name, events.ActionPull)
+	return nil
 }
 
 // ImagePush sends an image, or every tag of a repository, to its registry.
 func (d *Daemon) ImagePush(ctx context.Context, opts backend.ImagePushOptions, out io.Writer) error {
 	pw := &progressWriter{out: out}
-	_, err := d.dist.Push(ctx, opts.Name, opts.Tag, distribution.PushOptions{Auth: opts.Auth, Progress: pw.event})
+	pushed, err := d.dist.Push(ctx, opts.Name, opts.Tag, distribution.PushOptions{Auth: opts.Auth, Progress: pw.event})
+	for _, p := range pushed {
+		full, name := familiarRef(opts.Name + ":" + p.Tag)
+		d.logImageEvent(ctx, full, name, events.ActionPush)
+	}
 	return err
 }
 
@@ -93,7 +102,14 @@ func (d *Daemon) DistributionInspect(ctx context.Context, name string, auth regi
 
 // ImagePrune removes unused images.
 func (d *Daemon) ImagePrune(ctx context.Context, filters backend.Filters) (*imagetypes.PruneReport, error) {
-	return d.images.Prune(ctx, filters, d.imageUser)
+	idOf := d.imageIDs(ctx)
+	report, err := d.images.Prune(ctx, filters, d.imageUser)
+	if err != nil {
+		return nil, err
+	}
+	d.logImageDeletes(ctx, report.ImagesDeleted, idOf)
+	d.logPruneEvent(events.ImageEventType, report.SpaceReclaimed)
+	return report, nil
 }
 
 // parsePlatform reads "os[/arch[/variant]]"; nil for "".

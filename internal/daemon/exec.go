@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,6 +56,7 @@ func (d *Daemon) ContainerExecCreate(ctx context.Context, name string, req *cont
 	}
 	meta := *req
 	e := d.tasks.NewExec(c.ID, data, req.Tty, &meta)
+	d.lockAndLogContainerEvent(c, execAction(events.ActionExecCreate, req.Cmd), map[string]string{"execID": e.ID})
 	return e.ID, nil
 }
 
@@ -135,9 +137,21 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 		return errdefs.ErrConflict.WithMessage(fmt.Sprintf("container %s is not running", e.ContainerID))
 	}
 	meta := e.Meta.(*containertypes.ExecCreateRequest)
+	// exec_start and exec_die are logged once, by the first start
+	c, err := d.lookup(e.ContainerID)
+	if st := e.State(); err != nil || st.Running || st.ExitCode != nil {
+		c = nil
+	}
+	if c != nil {
+		d.lockAndLogContainerEvent(c, execAction(events.ActionExecStart, meta.Cmd), map[string]string{"execID": e.ID})
+	}
 	if opts.Detach {
 		// The exec outlives the request; its output is discarded.
-		return execStartError(d.tasks.StartExecDetached(context.WithoutCancel(ctx), e))
+		err := d.tasks.StartExecDetached(context.WithoutCancel(ctx), e)
+		if err == nil && c != nil {
+			d.logExecDie(c, e)
+		}
+		return execStartError(err)
 	}
 	streams, err := opts.GetStreams(!e.Tty)
 	if err != nil {
@@ -156,7 +170,11 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	if meta.AttachStderr && !e.Tty {
 		s.Stderr = streams.Stderr
 	}
-	return execStartError(d.tasks.StartExec(ctx, e, s))
+	err = d.tasks.StartExec(ctx, e, s)
+	if c != nil && (err == nil || ctx.Err() != nil) {
+		d.logExecDie(c, e) // at once when it ended, else when it does
+	}
+	return execStartError(err)
 }
 
 // execStartError words a command the runtime could not execute as dockerd

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"io"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/image"
@@ -41,12 +43,36 @@ func (d *Daemon) ImageHistory(ctx context.Context, name string) ([]image.History
 
 // ImageTag adds a reference to an image.
 func (d *Daemon) ImageTag(ctx context.Context, source, repo, tag string) error {
-	return d.images.Tag(ctx, source, repo, tag)
+	if err := d.images.Tag(ctx, source, repo, tag); err != nil {
+		return err
+	}
+	d.logTag(ctx, source, repo, tag)
+	return nil
+}
+
+// logTag records docker's tag event: the image's id, named by the new
+// reference.
+func (d *Daemon) logTag(ctx context.Context, source, repo, tag string) {
+	img, err := d.images.Get(ctx, source)
+	if err != nil {
+		return
+	}
+	ref := repo
+	if tag != "" {
+		ref += ":" + tag
+	}
+	full, _ := familiarRef(ref)
+	d.logImageEvent(ctx, img.ID, full, events.ActionTag)
 }
 
 // ImageDelete untags or deletes an image, refusing while containers use it.
 func (d *Daemon) ImageDelete(ctx context.Context, name string, force, noPrune bool) ([]image.DeleteResponse, error) {
-	return d.images.Delete(ctx, name, force, noPrune, d.imageUser)
+	idOf := d.imageIDs(ctx)
+	items, err := d.images.Delete(ctx, name, force, noPrune, d.imageUser)
+	if err == nil {
+		d.logImageDeletes(ctx, items, idOf)
+	}
+	return items, err
 }
 
 // imageUser reports a container using the image, preferring a running one.
@@ -76,13 +102,24 @@ func (d *Daemon) ImageImport(ctx context.Context, src io.Reader, opts backend.Im
 	if err != nil {
 		return err
 	}
+	if ref != "" {
+		full, _ := familiarRef(ref)
+		d.logImageEvent(ctx, id, full, events.ActionTag)
+	}
+	d.logImageEvent(ctx, id, id, events.ActionImport)
 	return writeJSONMessage(out, jsonstream.Message{Status: id})
 }
 
 // ImageLoad loads a docker-archive tarball.
 func (d *Daemon) ImageLoad(ctx context.Context, src io.Reader, quiet bool, out io.Writer) error {
 	var werr error
+	var loaded []string // what the "Loaded image: " lines name
 	err := d.images.Load(ctx, src, func(line string) {
+		if ref, ok := strings.CutPrefix(line, "Loaded image ID: "); ok {
+			loaded = append(loaded, ref)
+		} else if ref, ok := strings.CutPrefix(line, "Loaded image: "); ok {
+			loaded = append(loaded, ref)
+		}
 		if werr == nil {
 			werr = writeJSONMessage(out, jsonstream.Message{Stream: line + "\n"})
 		}
@@ -90,12 +127,17 @@ func (d *Daemon) ImageLoad(ctx context.Context, src io.Reader, quiet bool, out i
 	if err != nil {
 		return err
 	}
+	d.logImagesEvent(ctx, loaded, events.ActionLoad)
 	return werr
 }
 
 // ImageSave writes a docker-archive tarball of the named images.
 func (d *Daemon) ImageSave(ctx context.Context, names []string, w io.Writer) error {
-	return d.images.Save(ctx, names, w)
+	if err := d.images.Save(ctx, names, w); err != nil {
+		return err
+	}
+	d.logImagesEvent(ctx, names, events.ActionSave)
+	return nil
 }
 
 func writeJSONMessage(w io.Writer, m jsonstream.Message) error {

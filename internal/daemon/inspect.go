@@ -3,8 +3,10 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -169,6 +171,7 @@ func (d *Daemon) ContainerRename(ctx context.Context, name, newName string) erro
 		_ = d.containers.Rename(c.ID, old)
 		return fmt.Errorf("save renamed container: %w", err)
 	}
+	d.logContainerEvent(c, events.ActionRename, map[string]string{"oldName": old})
 	return nil
 }
 
@@ -185,5 +188,12 @@ func (d *Daemon) ContainerResize(ctx context.Context, name string, height, width
 	if !c.Config.Tty {
 		return nil
 	}
-	return t.Shim().Resize(ctx, uint16(width), uint16(height))
+	if err := t.Shim().Resize(ctx, uint16(width), uint16(height)); err != nil {
+		return err
+	}
+	d.lockAndLogContainerEvent(c, events.ActionResize, map[string]string{
+		"height": strconv.FormatUint(uint64(height), 10),
+		"width":  strconv.FormatUint(uint64(width), 10),
+	})
+	return nil
 }

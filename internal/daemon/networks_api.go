@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"slices"
 	"strings"
 
@@ -129,6 +130,7 @@ func (d *Daemon) NetworkPrune(ctx context.Context, filters backend.Filters) (*ne
 	if err != nil {
 		return nil, err
 	}
+	d.logPruneEvent(events.NetworkEventType, 0)
 	return &networktypes.PruneReport{NetworksDeleted: names}, nil
 }
 

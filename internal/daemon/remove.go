@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
@@ -35,6 +38,9 @@ func (d *Daemon) ContainerRemove(ctx context.Context, name string, force, remove
 			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("cannot remove container %q: container is %s: stop the container before removing or force remove", c.Name, status))
 		}
 		d.tasks.MarkStopped(c) // so that the restart policy does not bring it back
+		if d.task(c.ID) != nil {
+			d.lockAndLogContainerEvent(c, events.ActionKill, map[string]string{"signal": strconv.Itoa(int(syscall.SIGKILL))})
+		}
 	}
 	if err := d.tasks.KillAndWait(ctx, c.ID); err != nil {
 		return fmt.Errorf("cannot remove container %q: could not kill: %w", c.Name, err)
@@ -77,6 +83,7 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 	err := d.removeFiles(ctx, c.ID)
 	d.containers.Delete(c.ID)
 	d.containers.ReleaseName(c.Name)
+	d.logDestroy(c)
 	d.notify(c.ID, nil)
 	return err
 }
@@ -89,6 +96,7 @@ func (d *Daemon) removeFiles(ctx context.Context, id string) error {
 	// id is never started again.
 	d.removeBundle(id)
 	d.teardownNetworking(ctx, id)
+	d.logVolumeUnmounts(id)
 	return errors.Join(
 		d.images.RemoveRootfs(ctx, id),
 		os.RemoveAll(d.containerDataDir(id)),

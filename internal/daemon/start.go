@@ -79,6 +79,10 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err != nil {
 		return shim.Config{}, err
 	}
+	if err := d.mountShareableShm(c); err != nil {
+		return shim.Config{}, err
+	}
+	d.logVolumeMounts(c)
 	spec, err := d.spec(c, rootfs, netns, volumePaths)
 	if err != nil {
 		return shim.Config{}, err
@@ -114,6 +118,7 @@ func (h host) StartFailed(c *container.Container, err error) {
 // bundle. Best effort and idempotent.
 func (h host) Release(ctx context.Context, id string) {
 	h.d.teardownNetworking(ctx, id)
+	h.d.logVolumeUnmounts(id)
 	h.d.removeBundle(id)
 }
 
@@ -124,6 +129,7 @@ func (h host) Save(c *container.Container) {
 }
 
 func (h host) Changed(c *container.Container) {
+	h.d.logStateEvents(c) // before the waiters wake: a client sees die before wait returns
 	st := c.State
 	h.d.notify(c.ID, &st)
 }
@@ -154,6 +160,14 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 	if cwd == "" {
 		cwd = "/"
 	}
+	shared, err := d.joinedNamespaces(c)
+	if err != nil {
+		return nil, err
+	}
+	initPath, err := d.initPath(c)
+	if err != nil {
+		return nil, err
+	}
 	return oci.Spec(oci.Options{
 		ID:          c.ID,
 		Rootfs:      rootfs,
@@ -167,6 +181,10 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 		NetNSPath:   netns,
 		ExtraMounts: etcMounts(c),
 		VolumePaths: volumePaths,
+		IpcNSPath:   shared.ipc,
+		PidNSPath:   shared.pid,
+		ShmPath:     shared.shm,
+		InitPath:    initPath,
 		CgroupsPath: "/berth/" + c.ID,
 	})
 }
@@ -199,6 +217,10 @@ func (d *Daemon) removeBundle(id string) {
 	if err := d.mounter.Unmount(filepath.Join(bundle, "rootfs")); err != nil {
 		d.log.Warn("unmount rootfs", "id", id, "err", err)
 		return // never remove a folder that may still hold a mounted rootfs
+	}
+	if err := d.mounter.Unmount(d.shmDir(id)); err != nil {
+		d.log.Warn("unmount shareable /dev/shm", "id", id, "err", err)
+		return
 	}
 	if err := os.RemoveAll(bundle); err != nil {
 		d.log.Warn("remove bundle", "id", id, "err", err)

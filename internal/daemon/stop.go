@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,10 @@ func (d *Daemon) ContainerStop(ctx context.Context, name string, signal string, 
 	if !d.tasks.MarkStopped(c) {
 		return true, nil
 	}
-	return false, d.tasks.Stop(ctx, c.ID, sig, grace)
+	if err := d.stop(ctx, c, sig, grace); err != nil {
+		return false, err
+	}
+	return false, nil
 }
 
 // stopParams are the signal and grace period of a stop: the request's, or
@@ -69,15 +73,45 @@ func (d *Daemon) ContainerRestart(ctx context.Context, name string, signal strin
 	if err != nil {
 		return err
 	}
-	if err := d.tasks.Stop(ctx, c.ID, sig, grace); err != nil {
+	if err := d.stop(ctx, c, sig, grace); err != nil {
 		return fmt.Errorf("cannot restart container %s: %w", name, err)
 	}
 	c.Lock()
 	defer c.Unlock()
-	if c.State.Status == containertypes.StateRunning {
+	if c.State.Status != containertypes.StateRunning {
+		if err := d.tasks.Start(ctx, c); err != nil {
+			return err
+		}
+	}
+	d.logContainerEvent(c, events.ActionRestart, nil)
+	return nil
+}
+
+// stop is docker's stop of a running container with its events: kill (the
+// stop signal), then die (from the exit), then stop. A container that does
+// not run is left alone, without events.
+func (d *Daemon) stop(ctx context.Context, c *container.Container, sig syscall.Signal, grace time.Duration) error {
+	if d.task(c.ID) == nil {
 		return nil
 	}
-	return d.tasks.Start(ctx, c)
+	d.lockAndLogContainerEvent(c, events.ActionKill, map[string]string{"signal": strconv.Itoa(int(sig))})
+	// the grace period bounds the wait here rather than in the supervisor,
+	// so that the SIGKILL that ends it is logged (before its die) as docker's
+	wait, cancel := ctx, context.CancelFunc(func() {})
+	if grace >= 0 {
+		wait, cancel = context.WithTimeout(ctx, grace)
+	}
+	err := d.tasks.Stop(wait, c.ID, sig, -1)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		d.lockAndLogContainerEvent(c, events.ActionKill, map[string]string{"signal": strconv.Itoa(int(syscall.SIGKILL))})
+		err = d.tasks.KillAndWait(ctx, c.ID)
+	}
+	if err != nil {
+		return err
+	}
+	d.lockAndLogContainerEvent(c, events.ActionStop, nil)
+	return nil
 }
 
 // ContainerKill sends a signal (SIGKILL by default) to the container's process.
@@ -89,6 +123,10 @@ func (d *Daemon) ContainerKill(ctx context.Context, name string, signal string) 
 	sig, err := parseSignal(signal, syscall.SIGKILL)
 	if err != nil {
 		return err
+	}
+	if d.task(c.ID) != nil {
+		// logged before the signal goes, so that it precedes the die it causes
+		d.lockAndLogContainerEvent(c, events.ActionKill, map[string]string{"signal": strconv.Itoa(int(sig))})
 	}
 	if err := d.tasks.Kill(ctx, c, sig); err != nil {
 		return fmt.Errorf("cannot kill container: %s: %w", name, err)

@@ -11,6 +11,8 @@ import (
 	"github.com/moby/moby/api/types/swarm"
 	"github.com/moby/moby/api/types/system"
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/oci"
 )
 
 // SystemVersion describes the engine for /version.
@@ -47,7 +49,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Driver:             "overlay2",
 		LoggingDriver:      "json-file",
 		CgroupDriver:       "cgroupfs",
-		CgroupVersion:      cgroupVersion(),
+		CgroupVersion:      cgroupVersion(d.host),
 		KernelVersion:      kernelVersion(),
 		OperatingSystem:    operatingSystem(),
 		OSType:             runtime.GOOS,
@@ -58,8 +60,14 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Runtimes:           map[string]system.RuntimeWithStatus{"runc": {Runtime: system.Runtime{Path: d.cfg.Runtime}}},
 		IndexServerAddress: "https://index.docker.io/v1/",
 		SystemTime:         time.Now().Format(time.RFC3339Nano),
-		MemoryLimit:        true,
-		SwapLimit:          true,
+		MemoryLimit:        d.host.Cgroups.MemoryLimit,
+		SwapLimit:          d.host.Cgroups.SwapLimit,
+		CPUCfsPeriod:       d.host.Cgroups.CPUCfs,
+		CPUCfsQuota:        d.host.Cgroups.CPUCfs,
+		CPUShares:          d.host.Cgroups.CPUShares,
+		CPUSet:             d.host.Cgroups.Cpuset,
+		PidsLimit:          d.host.Cgroups.PidsLimit,
+		OomKillDisable:     d.host.Cgroups.OomKillDisable,
 		IPv4Forwarding:     true,
 		// what berth has built in (docker lists its drivers here; clients
 		// such as `docker info` and compose read them)
@@ -71,6 +79,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		// berth has no swarm mode: it answers as a docker engine outside one
 		Swarm: swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},
 	}
+	info.Warnings = append(info.Warnings, cgroupWarnings(d.host.Cgroups)...)
 	info.MemTotal = memTotal()
 	for _, c := range d.containers.List() {
 		c.Lock()
@@ -109,8 +118,33 @@ func unameMachine() string {
 }
 
 // cgroupVersion is "2" on a pure cgroup v2 host, "1" otherwise (v1 or hybrid).
-func cgroupVersion() string {
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+// cgroupWarnings are docker info's warnings for the limits the host's
+// cgroups cannot enforce.
+func cgroupWarnings(c oci.Cgroups) []string {
+	var w []string
+	for _, lack := range []struct {
+		missing bool
+		what    string
+	}{
+		{!c.MemoryLimit, "memory limit"},
+		{!c.SwapLimit, "swap limit"},
+		{!c.OomKillDisable && c.Mode != oci.CgroupV2, "oom kill disable"},
+		{!c.CPUCfs, "cpu cfs quota"},
+		{!c.CPUCfs, "cpu cfs period"},
+		{!c.CPUShares, "cpu shares"},
+		{!c.Cpuset, "cpuset"},
+	} {
+		if lack.missing {
+			w = append(w, "WARNING: No "+lack.what+" support")
+		}
+	}
+	return w
+}
+
+// cgroupVersion is info's CgroupVersion: "2" on a pure v2 host only; a
+// hybrid host's controllers are v1, and docker says "1" there too.
+func cgroupVersion(h oci.Host) string {
+	if h.CgroupV2 {
 		return "2"
 	}
 	return "1"

@@ -10,6 +10,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 	networktypes "github.com/moby/moby/api/types/network"
 
+	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/volume"
 )
 
@@ -32,6 +33,24 @@ func validateCreate(cfg *containertypes.Config, hc *containertypes.HostConfig) e
 		}
 	}
 	return nil
+}
+
+// validateLimits checks the resource limits against what the host's cgroups
+// c support, and the isolation settings, with docker's messages: it returns
+// docker's warnings for limits the host cannot enforce (which it removes
+// from hc, as docker does), an error for impossible values.
+func validateLimits(cfg *containertypes.Config, hc *containertypes.HostConfig, c oci.Cgroups) ([]string, error) {
+	warnings, err := oci.VerifyResources(&hc.Resources, c, false)
+	if err != nil {
+		return warnings, err
+	}
+	if err := oci.VerifyIsolation(hc); err != nil {
+		return warnings, err
+	}
+	if _, err := parseSignal(cfg.StopSignal, 0); err != nil {
+		return warnings, err
+	}
+	return warnings, nil
 }
 
 func invalid(format string, args ...any) error {

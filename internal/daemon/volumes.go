@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"github.com/moby/moby/api/types/events"
 	"maps"
 	"path"
 	"slices"
@@ -142,6 +143,7 @@ func (d *Daemon) VolumePrune(ctx context.Context, filters backend.Filters) (*vol
 		}
 		report.VolumesDeleted = append(report.VolumesDeleted, v.Name)
 	}
+	d.logPruneEvent(events.VolumeEventType, report.SpaceReclaimed)
 	return report, nil
 }
 

@@ -37,6 +37,12 @@ var apiTypes = []string{
 
 var fences = []fence{
 	{
+		pkg:     module + "/cmd/berth-init",
+		allowed: []string{module + "/cmd/berth-init", "golang.org/x/sys/..."},
+		denied:  []string{"net/http", "os/exec"},
+		why:     "the init --init bind-mounts into containers stays tiny and static",
+	},
+	{
 		pkg: module + "/cmd/berth-shim",
 		allowed: []string{
 			module + "/cmd/berth-shim", module + "/internal/shim", module + "/internal/runtime",

@@ -18,7 +18,9 @@ func clockedLog(limit int, t0 time.Time) *Log {
 	return l
 }
 
-func actor(id string) events.Actor { return events.Actor{ID: id, Attributes: map[string]string{"name": id}} }
+func actor(id string) events.Actor {
+	return events.Actor{ID: id, Attributes: map[string]string{"name": id}}
+}
 
 func ids(ms []events.Message) []string {
 	var out []string

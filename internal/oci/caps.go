@@ -21,21 +21,30 @@ func hostCapabilities(available []string) []string {
 // the magic "ALL"; unknown or unsupported names are invalid arguments.
 func normalizeCapabilities(names []string, available []string) ([]string, error) {
 	supported := hostCapabilities(available)
+	out, err := knownCapabilityNames(names)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range out {
+		if n != "ALL" && !slices.Contains(supported, n) {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("capability not supported by your kernel or not available in the current environment: %q", n))
+		}
+	}
+	return out, nil
+}
+
+// knownCapabilityNames normalizes names as docker does (case, "CAP_"
+// prefix, "ALL"), refusing names no kernel knows: what docker checks at
+// create, whatever this host supports.
+func knownCapabilityNames(names []string) ([]string, error) {
 	out := make([]string, 0, len(names))
 	for _, n := range names {
 		n = strings.ToUpper(n)
-		if n == "ALL" {
-			out = append(out, n)
-			continue
-		}
-		if !strings.HasPrefix(n, "CAP_") {
+		if n != "ALL" && !strings.HasPrefix(n, "CAP_") {
 			n = "CAP_" + n
 		}
-		switch {
-		case !slices.Contains(knownCapabilities, n):
+		if n != "ALL" && !slices.Contains(knownCapabilities, n) {
 			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("unknown capability: %q", n))
-		case !slices.Contains(supported, n):
-			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("capability not supported by your kernel or not available in the current environment: %q", n))
 		}
 		out = append(out, n)
 	}

@@ -1,39 +1,26 @@
 package oci
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // DetectHost reads what Spec needs to know about this host's kernel.
 func DetectHost() Host {
-	h := Host{CgroupV2: cgroupV2Unified(), Capabilities: availableCapabilities()}
-	if h.CgroupV2 {
-		// the root cgroup has no memory.swap.max; look at a child
-		h.SwapLimit = exists("/sys/fs/cgroup/init.scope/memory.swap.max") || exists("/sys/fs/cgroup/system.slice/memory.swap.max")
-	} else {
-		h.SwapLimit = exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
-	}
+	h := Host{Cgroups: detectCgroups(cgroupRoot), Capabilities: availableCapabilities()}
+	h.CgroupV2 = h.Cgroups.Mode == CgroupV2
 	h.PingGroupRange = exists("/proc/sys/net/ipv4/ping_group_range")
 	h.UnprivilegedPortStart = exists("/proc/sys/net/ipv4/ip_unprivileged_port_start")
 	return h
-}
-
-// cgroupV2Unified reports whether /sys/fs/cgroup is a cgroup2 mount (a pure
-// v2 host), as opposed to v1 or hybrid, where it is a tmpfs of v1
-// hierarchies.
-func cgroupV2Unified() bool {
-	var st unix.Statfs_t
-	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
-		return false
-	}
-	return st.Type == unix.CGROUP2_SUPER_MAGIC
 }
 
 // availableCapabilities returns the capabilities both the kernel knows
@@ -129,4 +116,53 @@ func deviceFromPath(p string) (specs.LinuxDevice, bool) {
 		UID:      &uid,
 		GID:      &gid,
 	}, true
+}
+
+// DevicesFromPath returns the device node at host (or every node under it
+// when it is a folder), as it appears in the container at ctr (docker's
+// --device host:ctr).
+func DevicesFromPath(host, ctr string) ([]specs.LinuxDevice, error) {
+	resolved, err := filepath.EvalSymlinks(host)
+	if err != nil {
+		return nil, gatherError(host, err)
+	}
+	st, err := os.Stat(resolved)
+	if err != nil {
+		return nil, gatherError(host, err)
+	}
+	if !st.IsDir() {
+		dev, ok := deviceFromPath(resolved)
+		if !ok {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("error gathering device information while adding custom device %q: not a device node", host))
+		}
+		dev.Path = ctr
+		return []specs.LinuxDevice{dev}, nil
+	}
+	var devs []specs.LinuxDevice
+	err = filepath.WalkDir(resolved, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if dev, ok := deviceFromPath(p); ok {
+			rel, _ := filepath.Rel(resolved, p)
+			dev.Path = filepath.Join(ctr, rel)
+			devs = append(devs, dev)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, gatherError(host, err)
+	}
+	return devs, nil
+}
+
+func gatherError(host string, err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		err = pe.Err // docker's message names the errno alone
+	}
+	msg := fmt.Sprintf("error gathering device information while adding custom device %q: %v", host, err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return errdefs.ErrNotFound.WithMessage(msg)
+	}
+	return errdefs.ErrInvalidArgument.WithMessage(msg)
 }

@@ -14,3 +14,8 @@ func DetectHost() Host { return Host{} }
 func HostDevices() ([]specs.LinuxDevice, error) {
 	return nil, errdefs.ErrNotImplemented.WithMessage("host devices are only supported on Linux")
 }
+
+// DevicesFromPath is Linux-only.
+func DevicesFromPath(host, ctr string) ([]specs.LinuxDevice, error) {
+	return nil, errdefs.ErrNotImplemented.WithMessage("devices are only supported on Linux")
+}

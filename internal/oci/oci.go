@@ -5,6 +5,10 @@
 // an image's /etc/passwd and /etc/group (the generated /etc files are
 // internal/etcfiles').
 //
+// VerifyResources and VerifyIsolation check a HostConfig with docker's rules
+// and messages against what the host supports (Host.Cgroups, detected on
+// cgroup v1, hybrid and v2 hosts alike).
+//
 // Spec reads nothing from the host except through Host, which callers may
 // pass explicitly (tests do) or leave nil to have it detected.
 package oci
@@ -51,6 +55,17 @@ type Options struct {
 	// names, by volume name.
 	VolumePaths map[string]string
 
+	// IpcNSPath and PidNSPath are the namespaces of the container that
+	// --ipc and --pid container:<x> join (/proc/<pid>/ns/...). ShmPath is
+	// the host folder bound at /dev/shm of a container with a shareable IPC
+	// namespace, or of one that joins it.
+	IpcNSPath, PidNSPath, ShmPath string
+
+	// InitPath is berth-init on the host, for --init: it is bound read-only
+	// at InitDest and runs the process as `docker-init -- <args>`. "" runs
+	// the process as pid 1 itself.
+	InitPath string
+
 	// CgroupsPath is the container's cgroup, e.g. "/berth/<id>" (cgroupfs driver).
 	CgroupsPath string
 
@@ -59,18 +74,21 @@ type Options struct {
 	Host *Host
 }
 
+// InitDest is where docker puts its init in the container.
+const InitDest = "/sbin/docker-init"
+
 // Host is what Spec needs to know about the host's kernel.
 type Host struct {
 	// CgroupV2 is true on a pure cgroup v2 (unified) host, where docker gives
 	// containers a private cgroup namespace by default.
 	CgroupV2 bool
+	// Cgroups says which resource controllers the host offers, as docker's
+	// sysinfo does; VerifyResources discards (with a warning) what it lacks.
+	Cgroups Cgroups
 	// Capabilities are those the kernel knows and berth's own bounding set
 	// holds, in capability number order: what "ALL" and privileged mean.
 	// Nil means every capability berth knows.
 	Capabilities []string
-	// SwapLimit reports whether the memory cgroup accounts swap, without
-	// which a swap limit cannot be set.
-	SwapLimit bool
 	// PingGroupRange and UnprivilegedPortStart report whether the kernel has
 	// the net.ipv4 sysctls docker sets in private network namespaces.
 	PingGroupRange        bool
@@ -95,6 +113,14 @@ func Spec(o Options) (*specs.Spec, error) {
 	}
 
 	oomScoreAdj := hc.OomScoreAdj
+	args := o.Args
+	if o.InitPath != "" {
+		args = append([]string{InitDest, "--"}, o.Args...)
+		o.ExtraMounts = append(slices.Clone(o.ExtraMounts), specs.Mount{Destination: InitDest, Type: "bind", Source: o.InitPath, Options: []string{"bind", "ro"}})
+	}
+	if (hc.IpcMode.IsContainer() || hc.IpcMode.IsShareable()) && o.ShmPath != "" {
+		o.ExtraMounts = append(slices.Clone(o.ExtraMounts), specs.Mount{Destination: "/dev/shm", Type: "bind", Source: o.ShmPath, Options: []string{"rbind", "nosuid", "noexec", "nodev"}})
+	}
 	s := &specs.Spec{
 		Version:  specs.Version,
 		Hostname: o.Hostname,
@@ -102,7 +128,7 @@ func Spec(o Options) (*specs.Spec, error) {
 		Process: &specs.Process{
 			Terminal:        o.Terminal,
 			User:            o.User,
-			Args:            o.Args,
+			Args:            args,
 			Env:             Env(o.Hostname, o.Terminal, o.Env),
 			Cwd:             o.Cwd,
 			NoNewPrivileges: sec.noNewPrivileges,
@@ -190,6 +216,8 @@ func setNamespaces(s *specs.Spec, hc *containertypes.HostConfig, o *Options, h *
 	case hc.PidMode.IsHost():
 	case hc.PidMode == "":
 		ns = append(ns, specs.LinuxNamespace{Type: specs.PIDNamespace})
+	case hc.PidMode.IsContainer() && o.PidNSPath != "":
+		ns = append(ns, specs.LinuxNamespace{Type: specs.PIDNamespace, Path: o.PidNSPath})
 	default:
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid PID mode: %v", hc.PidMode))
 	}
@@ -197,6 +225,8 @@ func setNamespaces(s *specs.Spec, hc *containertypes.HostConfig, o *Options, h *
 	case hc.IpcMode.IsHost():
 	case hc.IpcMode.IsEmpty(), hc.IpcMode.IsPrivate(), hc.IpcMode.IsShareable(), hc.IpcMode.IsNone():
 		ns = append(ns, specs.LinuxNamespace{Type: specs.IPCNamespace})
+	case hc.IpcMode.IsContainer() && o.IpcNSPath != "":
+		ns = append(ns, specs.LinuxNamespace{Type: specs.IPCNamespace, Path: o.IpcNSPath})
 	default:
 		return errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid IPC mode: %v", hc.IpcMode))
 	}

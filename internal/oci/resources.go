@@ -47,7 +47,7 @@ func memoryResources(r containertypes.Resources, h *Host) *specs.LinuxMemory {
 		m.Reservation = int64p(r.MemoryReservation)
 		set = true
 	}
-	if h.SwapLimit && r.Memory > 0 {
+	if h.Cgroups.SwapLimit && r.Memory > 0 {
 		swap := r.MemorySwap
 		if swap == 0 {
 			swap = 2 * r.Memory // docker's default: as much swap as memory
@@ -109,16 +109,4 @@ func cpuResources(r containertypes.Resources) (*specs.LinuxCPU, error) {
 		return nil, nil
 	}
 	return &c, nil
-}
-
-// setDevices allows the default devices, or every host device for a
-// privileged container.
-func setDevices(s *specs.Spec, hc *containertypes.HostConfig, _ *Options, h *Host) error {
-	if hc.Privileged {
-		s.Linux.Devices = append(s.Linux.Devices, h.Devices...)
-		s.Linux.Resources.Devices = []specs.LinuxDeviceCgroup{{Allow: true, Access: "rwm"}}
-		return nil
-	}
-	s.Linux.Resources.Devices = defaultDeviceRules()
-	return nil
 }

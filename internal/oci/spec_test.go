@@ -79,7 +79,7 @@ func goldenCases() map[string]func() Options {
 					Ulimits:    []*containertypes.Ulimit{{Name: "nofile", Soft: 1024, Hard: 2048}},
 				},
 			}
-			o.Host.SwapLimit = true
+			o.Host.Cgroups.SwapLimit = true
 			return o
 		},
 		"privileged-cgroupv2": func() Options {
