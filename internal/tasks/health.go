@@ -55,20 +55,16 @@ func (s *Supervisor) resumeHealth(c *container.Container, t *Task) {
 
 // watchHealth probes c on docker's schedule until t's container exits or
 // the supervisor closes. A probe under way when that happens is abandoned
-// (the shim ends it with the container) and its result dropped.
+// (its process ends with the container, or runs on in the shim) and its
+// result dropped.
 func (s *Supervisor) watchHealth(c *container.Container, t *Task, hc container.Healthcheck, started time.Time) {
 	var probe *probeExec // derived once, at the first probe: the bundle is the run's
 	var saved time.Time  // when a probe's result was last persisted
 	timer := time.NewTimer(hc.NextProbe(time.Now(), started, containertypes.Starting))
 	defer timer.Stop()
 	for {
-		select {
-		case <-t.ctx.Done():
-			s.saveHealth(c, t)
+		if _, ok := await(s, c, t, timer.C); !ok {
 			return
-		case <-t.done:
-			return
-		case <-timer.C:
 		}
 		c.Lock()
 		paused := c.State.Status == containertypes.StatePaused
@@ -83,15 +79,11 @@ func (s *Supervisor) watchHealth(c *container.Container, t *Task, hc container.H
 			}
 			results := make(chan containertypes.HealthcheckResult, 1)
 			go func() { results <- s.runProbe(t, c, hc, probe) }()
-			select {
-			case <-t.ctx.Done():
-				s.saveHealth(c, t)
+			r, ok := await(s, c, t, results)
+			if !ok {
 				return
-			case <-t.done:
-				return
-			case r := <-results:
-				s.recordProbe(c, t, hc, started, r, &saved)
 			}
+			s.recordProbe(c, t, hc, started, r, &saved)
 			if probe != nil && probe.err != nil {
 				probe = nil // try again to derive it next time
 			}
@@ -100,6 +92,21 @@ func (s *Supervisor) watchHealth(c *container.Container, t *Task, hc container.H
 		status := c.State.HealthStatus()
 		c.Unlock()
 		timer.Reset(hc.NextProbe(time.Now(), started, status))
+	}
+}
+
+// await returns ch's value, or false once t's container exited or the
+// supervisor closed (c's health state then saved for the next berthd).
+func await[T any](s *Supervisor, c *container.Container, t *Task, ch <-chan T) (T, bool) {
+	var zero T
+	select {
+	case <-t.ctx.Done():
+		s.saveHealth(c, t)
+		return zero, false
+	case <-t.done:
+		return zero, false
+	case v := <-ch:
+		return v, true
 	}
 }
 
