@@ -2,6 +2,8 @@ package shim
 
 import (
 	"bufio"
+	"os"
+	"path/filepath"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -54,4 +56,43 @@ func TestWaitPidAdoptedLater(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("waitPid still waiting for a process that exited as our child")
 	}
+}
+
+// TestStrayZombies: a zombie child named like the runtime's intermediate
+// processes is found (and only such a one), so that reapStrays reaps it.
+func TestStrayZombies(t *testing.T) {
+	// a process named as the runtime's stray: its executable's name
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(truePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := filepath.Join(t.TempDir(), "runc:[1:CHILD]")
+	if err := os.WriteFile(named, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(named)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	other := exec.Command("sh", "-c", "exit 0")
+	if err := other.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer other.Wait()
+	var found []int
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if found = strayZombies(); len(found) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(found) != 1 || found[0] != cmd.Process.Pid {
+		t.Fatalf("strays %v, want only %d", found, cmd.Process.Pid)
+	}
+	_ = cmd.Wait()
 }
