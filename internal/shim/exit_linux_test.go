@@ -3,8 +3,8 @@ package shim
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
