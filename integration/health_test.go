@@ -5,6 +5,8 @@ package integration
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -255,6 +257,11 @@ func TestHealthStopsWithContainer(t *testing.T) {
 	rmOnCleanup(t, d, name)
 	d.Berth(t, "run", "-d", "--name", name, "--health-cmd", "true", "--health-interval", "200ms", "busybox", "sleep", "300").Success(t)
 	waitHealth(t, d, name, containertypes.Healthy, 10*time.Second)
+	// the probes' runc intermediates do not pile up as zombies of the shim
+	time.Sleep(2 * time.Second)
+	if z := shimZombies(t, inspect(t, d, name, "{{.Id}}")); z > 3 {
+		t.Errorf("the shim holds %d zombie children after 10 probes", z)
+	}
 	d.Berth(t, "stop", "-t", "1", name).Success(t)
 	h := health(t, d, name)
 	time.Sleep(800 * time.Millisecond)
@@ -338,4 +345,30 @@ func TestHealthEvents(t *testing.T) {
 			t.Errorf("%d health_status events for one change", n)
 		}
 	})
+}
+
+// shimZombies counts the zombie children of the shim of container id.
+func shimZombies(t *testing.T, id string) int {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	shims := map[string]bool{}
+	for _, p := range procs {
+		if cmdline, _ := os.ReadFile(p + "/cmdline"); strings.Contains(string(cmdline), "berth-shim\x00-id\x00"+id) {
+			shims[filepath.Base(p)] = true
+		}
+	}
+	if len(shims) != 1 {
+		t.Fatalf("%d shims for %s", len(shims), id)
+	}
+	n := 0
+	for _, p := range procs {
+		stat, _ := os.ReadFile(p + "/stat")
+		s := string(stat)
+		if i := strings.LastIndexByte(s, ')'); i > 0 {
+			if f := strings.Fields(s[i+1:]); len(f) > 1 && f[0] == "Z" && shims[f[1]] {
+				n++
+			}
+		}
+	}
+	return n
 }
