@@ -76,6 +76,7 @@ bench: deps build
 	$(GO) run ./bench/registry -bin $(BIN)
 	$(GO) run ./bench/network -bin $(BIN)
 	$(GO) run ./bench/toolbox -bin $(BIN)
+	$(GO) run ./bench/health -bin $(BIN)
 
 clean:
 	rm -rf $(BIN)

@@ -64,6 +64,9 @@ func (c *Container) Summary(imageName string) containertypes.Summary {
 	if c.Config != nil {
 		maps.Copy(s.Labels, c.Config.Labels)
 	}
+	if h := c.State.Health; h != nil {
+		s.Health = &containertypes.HealthSummary{Status: h.Status, FailingStreak: h.FailingStreak}
+	}
 	if c.HostConfig != nil {
 		s.HostConfig.NetworkMode = string(c.HostConfig.NetworkMode)
 	}

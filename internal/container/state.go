@@ -20,6 +20,9 @@ type State struct {
 	OOMKilled  bool
 	StartedAt  time.Time
 	FinishedAt time.Time
+	// Health is the healthcheck's state, nil for a container that never
+	// ran one (see health.go).
+	Health *containertypes.Health `json:",omitempty"`
 }
 
 // transitions lists, for each status, the statuses it may move to. A
@@ -185,12 +188,12 @@ func (s State) String() string {
 }
 
 // StringAt returns docker's ps STATUS column for the state as seen at now:
-// "Created", "Up 3 seconds", "Up 2 hours (Paused)", "Restarting (1) 5
+// "Created", "Up 3 seconds", "Up 5 seconds (healthy)", "Up 2 hours (Paused)", "Restarting (1) 5
 // seconds ago", "Exited (0) 2 minutes ago", "Removal In Progress", "Dead".
 func (s State) StringAt(now time.Time) string {
 	switch s.status() {
 	case containertypes.StateRunning:
-		return "Up " + units.HumanDuration(now.Sub(s.StartedAt))
+		return "Up " + units.HumanDuration(now.Sub(s.StartedAt)) + s.healthText()
 	case containertypes.StatePaused:
 		return fmt.Sprintf("Up %s (Paused)", units.HumanDuration(now.Sub(s.StartedAt)))
 	case containertypes.StateRestarting:
@@ -230,5 +233,6 @@ func (s State) Inspect() *containertypes.State {
 		Error:      s.Error,
 		StartedAt:  apiTime(s.StartedAt),
 		FinishedAt: apiTime(s.FinishedAt),
+		Health:     s.inspectHealth(),
 	}
 }

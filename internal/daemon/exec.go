@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/moby/moby/api/types/events"
 	"os"
@@ -18,7 +17,6 @@ import (
 	"github.com/berth-project/berth/internal/backend"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/oci"
-	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/tasks"
 )
 
@@ -182,10 +180,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 // execStartError words a command the runtime could not execute as dockerd
 // does; docker's CLI shows it.
 func execStartError(err error) error {
-	if ee, ok := errors.AsType[*runtime.ExecError](err); ok {
-		return &runtime.ExecError{Failure: ee.Failure, Msg: "OCI runtime exec failed: " + ee.Msg + ": unknown"}
-	}
-	return err
+	return tasks.ExecStartError(err)
 }
 
 // ContainerExecResize sets an exec's terminal size.

@@ -113,6 +113,13 @@ func (d *Daemon) containerFilter(f backend.Filters) (func(*container.Container) 
 				}
 				return c.Created.Before(created)
 			}
+		case "health":
+			for _, v := range values {
+				if err := containertypes.ValidateHealthStatus(containertypes.HealthStatus(v)); err != nil {
+					return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+				}
+			}
+			pred = func(c *container.Container, v string) bool { return string(c.State.HealthStatus()) == v }
 		case "network":
 			pred = func(c *container.Container, v string) bool { return string(c.HostConfig.NetworkMode) == v }
 		default:

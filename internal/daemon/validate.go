@@ -26,6 +26,7 @@ func validateCreate(cfg *containertypes.Config, hc *containertypes.HostConfig) e
 		validatePortBindings,
 		validateLog,
 		validateVolumes,
+		validateHealthcheck,
 	} {
 		if err := check(cfg, hc); err != nil {
 			return err

@@ -23,6 +23,9 @@ type ExecOpts struct {
 	// Started, if set, is called once the process runs, with its pid and a
 	// function that sets its terminal size.
 	Started func(pid int, resize func(width, height uint16) error)
+	// Kill, when closed before the process exits, has the shim SIGKILL it;
+	// Exec still returns once it exited.
+	Kill <-chan struct{}
 }
 
 // Exec runs a process in the running container and streams its stdio until
@@ -63,6 +66,17 @@ func (c *Client) Exec(ctx context.Context, o ExecOpts) (int, error) {
 					_ = write(frameStdinClose, nil)
 					return
 				}
+			}
+		}()
+	}
+	if o.Kill != nil {
+		ended := make(chan struct{})
+		defer close(ended)
+		go func() {
+			select {
+			case <-o.Kill:
+				_ = write(frameKill, nil)
+			case <-ended:
 			}
 		}()
 	}

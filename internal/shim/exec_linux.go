@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"golang.org/x/sys/unix"
 
 	"github.com/berth-project/berth/internal/runtime"
 )
@@ -21,6 +22,8 @@ import (
 // execProcess is one exec'd process's stdio, held by the shim.
 type execProcess struct {
 	pid    int
+	mu     sync.Mutex
+	exited bool     // reaped: pid may name another process now
 	stdin  *os.File // write end, or the pty master; nil without stdin
 	stdout *os.File // read end, or the pty master
 	stderr *os.File // read end; nil with a TTY
@@ -85,6 +88,9 @@ func (s *server) exec(conn net.Conn, br *bufio.Reader, req request) {
 	go func() { wg.Wait(); close(drained) }()
 
 	ws, err := waitPid(p.pid)
+	p.mu.Lock()
+	p.exited = true
+	p.mu.Unlock()
 	code := exitCode(ws)
 	if err != nil {
 		s.log.Printf("wait for exec pid %d: %v", p.pid, err)
@@ -205,12 +211,23 @@ func (p *execProcess) readInput(br *bufio.Reader) {
 			if p.stdin != nil && !p.tty {
 				p.stdin.Close()
 			}
+		case frameKill:
+			p.kill()
 		case frameResize:
 			if p.tty && len(b) == 4 {
 				io := &stdio{console: p.stdout}
 				_ = io.resize(binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4]))
 			}
 		}
+	}
+}
+
+// kill SIGKILLs the process unless it was already reaped.
+func (p *execProcess) kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.exited {
+		_ = unix.Kill(p.pid, unix.SIGKILL)
 	}
 }
 

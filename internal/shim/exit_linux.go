@@ -54,23 +54,29 @@ func (s *server) reap() {
 	close(s.deleted)
 }
 
-// waitPid reaps pid. When it is not our child (it should be: we are its
-// subreaper), it polls until the process is gone.
+// waitPid reaps pid. A process the runtime started becomes our child (we
+// are its subreaper) only once its own parent exits, which on a busy host
+// may come after the runtime returned: until then Wait4 says ECHILD, and
+// pid is waited for again every pollChild until it is ours (then its exit
+// is reaped, never left a zombie that looks alive) or gone.
 func waitPid(pid int) (unix.WaitStatus, error) {
 	for {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(pid, &ws, 0, nil)
-		if errors.Is(err, unix.EINTR) {
+		switch {
+		case errors.Is(err, unix.EINTR):
 			continue
-		}
-		if errors.Is(err, unix.ECHILD) {
-			for unix.Kill(pid, 0) == nil {
-				time.Sleep(100 * time.Millisecond)
-			}
+		case errors.Is(err, unix.ECHILD) && unix.Kill(pid, 0) == nil:
+			time.Sleep(pollChild)
+			continue
 		}
 		return ws, err
 	}
 }
+
+// pollChild is how often waitPid looks again for a process that is not yet
+// its child.
+const pollChild = 50 * time.Millisecond
 
 // exitCode is docker's: the exit status, or 128+signal when killed.
 func exitCode(ws unix.WaitStatus) int {

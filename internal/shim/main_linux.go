@@ -89,6 +89,7 @@ func run(cfg Config, logger *log.Logger) error {
 		return fail(fmt.Errorf("become child subreaper: %w", err))
 	}
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
+	go reapStrays()
 
 	s := newServer(cfg, logger)
 	for _, name := range []string{exitName, socketName, initPidName} {

@@ -40,6 +40,7 @@ const (
 	frameStdinClose byte = 4 // client -> shim: the client's stdin ended
 	frameExit       byte = 5 // shim -> client: an exec'd process ended (payload: its exit code, decimal)
 	frameResize     byte = 6 // client -> shim: an exec's terminal size (payload: width, height, big-endian uint16s)
+	frameKill       byte = 7 // client -> shim: SIGKILL the exec'd process (a health probe past its timeout)
 )
 
 const maxFrame = 1 << 20

@@ -17,6 +17,7 @@ func (s *Supervisor) Adopt(ctx context.Context, c *container.Container, stateDir
 	if sh, err := s.launcher.Connect(ctx, stateDir); err == nil {
 		t := s.track(c.ID, stateDir, sh)
 		s.goTrack(func() { s.monitor(c, t) })
+		s.resumeHealth(c, t)
 		return
 	}
 	st, ok, err := s.launcher.ExitStatus(stateDir)

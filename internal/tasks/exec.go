@@ -31,8 +31,9 @@ type Exec struct {
 	pid      int
 	exitCode *int
 	resize   func(width, height uint16) error
-	runs     chan struct{} // closed once the process runs
-	done     chan struct{} // closed once the exec ended
+	runs     chan struct{}   // closed once the process runs
+	kill     <-chan struct{} // closed to SIGKILL the process (a probe's timeout)
+	done     chan struct{}   // closed once the exec ended
 }
 
 // ExecState is an exec's state as inspect shows it.
@@ -152,6 +153,7 @@ func (s *Supervisor) runExec(ctx context.Context, t *Task, e *Exec, streams Exec
 		code, err := t.shim.Exec(context.WithoutCancel(ctx), shim.ExecOpts{
 			Process: e.process, Tty: e.Tty,
 			Stdin: streams.Stdin, Stdout: streams.Stdout, Stderr: streams.Stderr,
+			Kill: e.kill,
 			Started: func(pid int, resize func(width, height uint16) error) {
 				e.mu.Lock()
 				e.running, e.pid, e.resize = true, pid, resize

@@ -53,6 +53,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	if err := c.State.SetRunning(sh.Pid(), time.Now().UTC()); err != nil {
 		return err
 	}
+	s.startHealth(c, t)
 	s.host.Save(c)
 	s.host.Changed(c)
 	s.goTrack(func() { s.monitor(c, t) })
@@ -93,6 +94,7 @@ func (s *Supervisor) exited(c *container.Container, t *Task, st shim.ExitStatus)
 	ctx := context.Background()
 	c.Lock()
 	restart := ShouldRestart(c.HostConfig.RestartPolicy, c.ManuallyStopped, c.RestartCount, st.Code)
+	c.State.StopHealth()
 	if restart {
 		if err := c.State.SetRestarting(st.Code, st.ExitedAt); err != nil {
 			s.log.Warn("record exit", "id", c.ID, "err", err)

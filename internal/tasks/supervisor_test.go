@@ -29,6 +29,7 @@ type host struct {
 	failed      []error
 	autoRemoved []string
 	removed     map[string]bool
+	events      []string
 }
 
 func (h *host) Prepare(ctx context.Context, c *container.Container) (shim.Config, error) {
@@ -67,6 +68,16 @@ func (h *host) AutoRemove(ctx context.Context, id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.autoRemoved = append(h.autoRemoved, id)
+}
+
+func (h *host) ProbeExec(c *container.Container, cmd []string) ([]byte, any, error) {
+	return []byte(`{"args":["probe"]}`), nil, nil
+}
+
+func (h *host) Event(c *container.Container, action string, attrs map[string]string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, action)
 }
 
 func (h *host) snapshot() (released []string, failed []error, autoRemoved []string) {

@@ -84,6 +84,14 @@ type Host interface {
 	Exists(id string) bool
 	// AutoRemove removes id after its exit (--rm).
 	AutoRemove(ctx context.Context, id string)
+	// ProbeExec is what a health probe of c execs: cmd run as the
+	// container's process would be (user, working directory, environment),
+	// as a runtime-spec process (JSON), and the exec's description for
+	// inspect (an Exec's Meta). c is unlocked.
+	ProbeExec(c *container.Container, cmd []string) (process []byte, meta any, err error)
+	// Event records an engine event about c: docker's action ("health_status:
+	// healthy", "exec_die"...) and its extra attributes. c is locked.
+	Event(c *container.Container, action string, attrs map[string]string)
 }
 
 // Config are the supervisor's parts.

@@ -15,6 +15,8 @@ type Engine struct {
 	Note  string
 	CLI   func(args ...string) (string, error)
 	Close func()
+	// Berthd is the private berthd behind a berth engine (nil for docker).
+	Berthd *testutil.Daemon
 }
 
 // StartBerth starts a private berthd on its own bridge and nftables table;
@@ -40,7 +42,8 @@ func StartBerth(tag string) (*Engine, error) {
 	bin := filepath.Join(d.BinDir, "berth")
 	args := []string{"-H", d.Host}
 	return &Engine{
-		Name: "berth",
+		Name:   "berth",
+		Berthd: d,
 		CLI: func(a ...string) (string, error) {
 			return Run(bin, append(append([]string(nil), args...), a...)...)
 		},

@@ -1,0 +1,63 @@
+package shim
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// strayEvery is how often the shim reaps the runtime's stray children.
+const strayEvery = 500 * time.Millisecond
+
+// reapStrays reaps, for the shim's life, the runtime's intermediate
+// processes that end up its children because it is a subreaper: every
+// `runc exec` leaves a "runc:[1:CHILD]" behind, and an exec that fails
+// before its command runs a "runc:[2:INIT]". Nobody else waits for them:
+// left as zombies they pile up (one per health probe), and one that lived
+// in the container's pid namespace keeps the container's pid 1 from ever
+// finishing its exit. The shim's own waits (the container, the exec'd
+// commands, the runtime's invocations) are for other processes: only
+// zombies named "runc:[" are reaped here.
+func reapStrays() {
+	for range time.Tick(strayEvery) {
+		for _, pid := range strayZombies() {
+			var ws unix.WaitStatus
+			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		}
+	}
+}
+
+// strayZombies lists the shim's children that are runtime zombies.
+func strayZombies() []int {
+	lists, _ := filepath.Glob("/proc/self/task/*/children")
+	var pids []int
+	for _, l := range lists {
+		data, _ := os.ReadFile(l)
+		for _, f := range strings.Fields(string(data)) {
+			pid, err := strconv.Atoi(f)
+			if err == nil && isRuntimeZombie(pid) {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+// isRuntimeZombie reports whether pid is a zombie whose name is one of the
+// runtime's own ("runc:[1:CHILD]", "runc:[2:INIT]"...).
+func isRuntimeZombie(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(data)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open || len(s) < end+3 {
+		return false
+	}
+	return strings.HasPrefix(s[open+1:end], "runc:[") && s[end+2] == 'Z'
+}
