@@ -196,7 +196,7 @@ func TestAPIGapsSwarmPlugins(t *testing.T) {
 	}
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		out := c.ok(t, "info")
-		for _, want := range []string{" Plugins:\n", "  Volume: local\n", "  Network: bridge host null\n", "  Log: json-file\n", " Swarm: inactive\n"} {
+		for _, want := range []string{" Plugins:\n", "  Volume: local\n", "  Network: bridge host null\n", "  Log: json-file local\n", " Swarm: inactive\n"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("info lacks %q:\n%s", want, out)
 			}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -57,6 +58,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		NCPU:               runtime.NumCPU(),
 		DockerRootDir:      d.cfg.DataRoot,
 		DefaultRuntime:     "runc",
+		InitBinary:         initBinary(d.cfg.InitPath),
 		Runtimes:           map[string]system.RuntimeWithStatus{"runc": {Runtime: system.Runtime{Path: d.cfg.Runtime}}},
 		IndexServerAddress: "https://index.docker.io/v1/",
 		SystemTime:         time.Now().Format(time.RFC3339Nano),
@@ -167,4 +169,13 @@ func operatingSystem() string {
 func hostname() string {
 	h, _ := os.Hostname()
 	return h
+}
+
+// initBinary names the init --init runs, as dockerd's docker-init ("" when
+// berth-init is not installed).
+func initBinary(initPath string) string {
+	if initPath == "" {
+		return ""
+	}
+	return filepath.Base(initPath)
 }
