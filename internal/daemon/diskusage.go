@@ -113,4 +113,3 @@ func (d *Daemon) ContainerPrune(ctx context.Context, filters backend.Filters) (*
 	d.logPruneEvent(events.ContainerEventType, report.SpaceReclaimed)
 	return report, nil
 }
-
