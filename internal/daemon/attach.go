@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/moby/moby/api/types/events"
 	"io"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/events"
 	"github.com/moby/term"
 
 	"github.com/berth-project/berth/internal/backend"
@@ -35,6 +35,9 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	c.Lock()
 	tty, openStdin, status := c.Config.Tty, c.Config.OpenStdin, c.State.Status
 	logPath, logFormat, readable := d.logFile(c)
+	// The attach and detach events are logged without c's lock: a start
+	// holds it while it waits for this attach to connect.
+	actor := containerActor(c, nil)
 	c.Unlock()
 	if status == containertypes.StatePaused {
 		return errdefs.ErrConflict.WithMessage("You cannot attach to a paused container, unpause it first")
@@ -64,7 +67,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 			return err
 		}
 	}
-	d.lockAndLogContainerEvent(c, events.ActionAttach, nil)
+	d.logEvent(events.ContainerEventType, events.ActionAttach, actor)
 	if !opts.Stream {
 		return nil
 	}
@@ -83,7 +86,7 @@ func (d *Daemon) ContainerAttach(ctx context.Context, name string, opts backend.
 	}
 	err = target.Attach(ctx, ao)
 	if errors.Is(err, shim.ErrDetached) || errors.Is(err, context.Canceled) {
-		d.lockAndLogContainerEvent(c, events.ActionDetach, nil)
+		d.logEvent(events.ContainerEventType, events.ActionDetach, actor)
 		return nil
 	}
 	return err

@@ -38,6 +38,12 @@ func (d *Daemon) logEvent(typ events.Type, action events.Action, actor events.Ac
 // extra (exitCode for die, signal for kill, ...). c must not be locked by
 // another goroutine that waits on the caller.
 func (d *Daemon) logContainerEvent(c *container.Container, action events.Action, extra map[string]string) {
+	d.logEvent(events.ContainerEventType, action, containerActor(c, extra))
+}
+
+// containerActor is c's actor in docker's events: its labels, "image" and
+// "name", plus extra. c is locked (or not shared yet).
+func containerActor(c *container.Container, extra map[string]string) events.Actor {
 	attrs := make(map[string]string, len(extra)+4)
 	if c.Config != nil {
 		maps.Copy(attrs, c.Config.Labels)
@@ -47,7 +53,7 @@ func (d *Daemon) logContainerEvent(c *container.Container, action events.Action,
 	}
 	maps.Copy(attrs, extra)
 	attrs["name"] = strings.TrimPrefix(c.Name, "/")
-	d.logEvent(events.ContainerEventType, action, events.Actor{ID: c.ID, Attributes: attrs})
+	return events.Actor{ID: c.ID, Attributes: attrs}
 }
 
 // logImageEvent records an image event: the actor is imageID (or, for
