@@ -29,7 +29,7 @@ type ContainerFiles interface {
 // runtimeMountPoints are the paths of a container's rw layer that the
 // runtime, not the container, creates as mount points when the image lacks
 // them; docker keeps them in an init layer that diff and commit never show.
-var runtimeMountPoints = []string{"/dev", "/proc", "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/.dockerenv"}
+var runtimeMountPoints = []string{"/dev", "/proc", "/sys", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/.dockerenv", "/sbin/docker-init"}
 
 // kernelFilesystems are the folders of a running container that the
 // runtime mounts kernel filesystems on: copies leave their content out, as

@@ -80,6 +80,17 @@ func upperChanges(lowers []string, upper string, exclude []string, deleted delet
 		if err != nil {
 			return err
 		}
+		if !gone && fi.IsDir() {
+			// A folder that holds only excluded mount points (/etc for
+			// /etc/hosts, /sbin for /sbin/docker-init) is the runtime's,
+			// not the container's: docker keeps those in its init layer.
+			if only, err := onlyMountPoints(p, rel, fi, lowers, exclude); err != nil || only {
+				if err == nil {
+					err = filepath.SkipDir
+				}
+				return err
+			}
+		}
 		if gone {
 			change.Kind = archive.ChangeDelete
 		} else {
@@ -117,6 +128,46 @@ func upperChanges(lowers []string, upper string, exclude []string, deleted delet
 		return nil, err
 	}
 	return changes, nil
+}
+
+// onlyMountPoints tells whether the upper folder p (rel in the container),
+// new or only with a new time, holds nothing but excluded entries, at any
+// depth.
+func onlyMountPoints(p, rel string, fi os.FileInfo, lowers []string, exclude []string) (bool, error) {
+	for _, l := range lowers {
+		st, err := os.Lstat(filepath.Join(l, rel))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if !st.IsDir() || st.Mode() != fi.Mode() {
+			return false, nil // a real change of the folder itself
+		}
+		break
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil || len(entries) == 0 {
+		return false, err
+	}
+	for _, e := range entries {
+		childRel := filepath.Join(rel, e.Name())
+		if excluded(filepath.ToSlash(childRel), exclude) {
+			continue
+		}
+		if !e.IsDir() {
+			return false, nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return false, err
+		}
+		if only, err := onlyMountPoints(filepath.Join(p, e.Name()), childRel, info, lowers, exclude); err != nil || !only {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // sameTime compares modification times as docker does: tar keeps whole

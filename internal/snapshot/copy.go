@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/moby/go-archive"
 	"github.com/moby/sys/user"
@@ -100,7 +101,66 @@ func (c *Copy) Changes(ctx context.Context, key digest.Digest, dir string, exclu
 	if err != nil {
 		return nil, fmt.Errorf("changes of rw layer: %w", err)
 	}
-	return filterChanges(changes, exclude), nil
+	fsRoot := filepath.Join(dir, "fs")
+	changes = filterChanges(changes, exclude)
+	out := changes[:0]
+	for i, ch := range changes {
+		if ch.Kind != archive.ChangeDelete && !hasChangeBelow(changes, i) {
+			only, err := newOnlyMountPoints(filepath.Join(fsRoot, ch.Path), filepath.Join(base, ch.Path), ch.Path, exclude)
+			if err != nil {
+				return nil, err
+			}
+			if only {
+				continue
+			}
+		}
+		out = append(out, ch)
+	}
+	return out, nil
+}
+
+// hasChangeBelow tells whether another change lies inside changes[i]'s path.
+func hasChangeBelow(changes []archive.Change, i int) bool {
+	prefix := strings.TrimSuffix(changes[i].Path, "/") + "/"
+	for j, ch := range changes {
+		if j != i && strings.HasPrefix(ch.Path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// newOnlyMountPoints tells whether the folder p of a full copy, compared
+// with the same folder in base, differs only by entries that are excluded
+// mount points (at any depth), with its own mode unchanged: the
+// runtime's, not the container's, as docker's init layer holds them.
+func newOnlyMountPoints(p, base, rel string, exclude []string) (bool, error) {
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.IsDir() {
+		return false, err
+	}
+	if st, err := os.Lstat(base); err == nil && (!st.IsDir() || st.Mode() != fi.Mode()) {
+		return false, nil
+	}
+	entries, err := os.ReadDir(p)
+	if err != nil {
+		return false, err
+	}
+	added := 0
+	for _, e := range entries {
+		if _, err := os.Lstat(filepath.Join(base, e.Name())); err == nil {
+			continue // the image's own entry; a change of it is listed apart
+		}
+		added++
+		childRel := filepath.Join(rel, e.Name())
+		if excluded(filepath.ToSlash(childRel), exclude) {
+			continue
+		}
+		if only, err := newOnlyMountPoints(filepath.Join(p, e.Name()), filepath.Join(base, e.Name()), childRel, exclude); err != nil || !only {
+			return false, err
+		}
+	}
+	return added > 0, nil
 }
 
 // Diff exports the changes of dir/fs against key as a layer tar.

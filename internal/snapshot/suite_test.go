@@ -124,6 +124,7 @@ var suite = []struct {
 	{"reopen cleans leftovers", testReopen},
 	{"many layers", testManyLayers},
 	{"changes and diff of a rw layer", testChangesDiff},
+	{"mount points alone are no change", testChangesMountPointsOnly},
 }
 
 func testChangesDiff(t *testing.T, sn Snapshotter, root string, _ func(string) (Snapshotter, error)) {
@@ -374,5 +375,50 @@ func testManyLayers(t *testing.T, sn Snapshotter, _ string, _ func(string) (Snap
 	target := mounted(t, m)
 	if got := names(t, target); len(got) != n {
 		t.Fatalf("%d files visible, want %d", len(got), n)
+	}
+}
+
+// testChangesMountPointsOnly: the runtime's mount points (a file added in
+// an image folder, a new folder holding only one) are no change of the
+// container's, as with docker's init layer.
+func testChangesMountPointsOnly(t *testing.T, sn Snapshotter, root string, _ func(string) (Snapshotter, error)) {
+	ctx := context.Background()
+	base := unpackBase(t, sn)
+	rw := filepath.Join(t.TempDir(), "rw")
+	m, err := sn.Prepare(ctx, base, rw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := mounted(t, m)
+	for _, step := range []error{
+		os.WriteFile(filepath.Join(fs, "etc", "hosts"), nil, 0o644),
+		os.Mkdir(filepath.Join(fs, "sbin"), 0o755),
+		os.WriteFile(filepath.Join(fs, "sbin", "docker-init"), nil, 0o755),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	changes, err := sn.Changes(ctx, base, rw, []string{"/etc/hosts", "/sbin/docker-init"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 0 {
+		t.Errorf("changes = %v, want none", changes)
+	}
+	if err := os.WriteFile(filepath.Join(fs, "sbin", "mine"), nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	changes, err = sn.Changes(ctx, base, rw, []string{"/etc/hosts", "/sbin/docker-init"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range changes {
+		got = append(got, c.String())
+	}
+	sort.Strings(got)
+	if want := []string{"A /sbin", "A /sbin/mine"}; !equal(got, want) {
+		t.Errorf("changes = %q, want %q", got, want)
 	}
 }
