@@ -307,3 +307,19 @@ func TestFsopsExportImport(t *testing.T) {
 		inOrder(t, shows(replay(t, c, since, "--filter", "container="+name)), "container export", "container export")
 	})
 }
+
+// TestFsopsDiffFreshContainer: a container that changed nothing shows no
+// change, although the runtime added /etc/hosts, /etc/hostname,
+// /etc/resolv.conf and (with --init) /sbin/docker-init as mount points.
+func TestFsopsDiffFreshContainer(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	eachCLI(t, d, func(t *testing.T, c cli) {
+		name := unique("fresh")
+		rmOnCleanup(t, d, name)
+		c.ok(t, "run", "-d", "--init", "--name", name, "busybox", "sleep", "300")
+		if got := c.ok(t, "diff", name); got != "" {
+			t.Errorf("diff of a fresh container = %q, want nothing", got)
+		}
+	})
+}
