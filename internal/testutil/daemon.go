@@ -43,6 +43,11 @@ type Daemon struct {
 	logFile *os.File
 	busybox bool   // busybox:latest is known to be in the data root
 	config  string // daemon.json; "" is "{}"
+
+	// loadMu serializes LoadBusybox: parallel tests that first use a daemon
+	// together must import busybox once, or the second import moves the
+	// tag to another image id under the first test's feet.
+	loadMu sync.Mutex
 }
 
 // Option changes how a Daemon is set up.

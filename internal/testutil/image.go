@@ -46,6 +46,8 @@ func (d *Daemon) BusyboxTarPath() (string, error) {
 // (a restarted daemon keeps it).
 func (d *Daemon) LoadBusybox(t testing.TB) {
 	t.Helper()
+	d.loadMu.Lock()
+	defer d.loadMu.Unlock()
 	d.mu.Lock()
 	loaded := d.busybox
 	d.mu.Unlock()
