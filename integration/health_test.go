@@ -4,7 +4,6 @@ package integration
 
 import (
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -319,9 +318,6 @@ func TestHealthSurvivesDaemonRestart(t *testing.T) {
 func TestHealthEvents(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
-	if status, _, _ := apiCall(t, d, "GET", "/events?until=1", ""); status == http.StatusNotFound {
-		t.Skip("berthd serves no /events yet")
-	}
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		name := unique("hcevents")
 		rmOnCleanup(t, d, name)
