@@ -82,7 +82,7 @@ func (d *Daemon) execProcess(c *container.Container, req *containertypes.ExecCre
 	}
 	var hostCaps []string
 	if req.Privileged {
-		hostCaps = oci.DetectHost().Capabilities
+		hostCaps = d.host.Capabilities
 	}
 	return execProcess(spec.Process, filepath.Join(bundle, "rootfs"), hostname, env, cwd, user, hostCaps, req)
 }

@@ -196,6 +196,7 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 		ShmPath:           shared.shm,
 		InitPath:          initPath,
 		CgroupsPath:       "/berth/" + c.ID,
+		Host:              &d.host, // detected once, when the daemon started
 	})
 }
 

@@ -77,8 +77,8 @@ type Options struct {
 	// CgroupsPath is the container's cgroup, e.g. "/berth/<id>" (cgroupfs driver).
 	CgroupsPath string
 
-	// Host describes the host's kernel; nil means DetectHost (and
-	// HostDevices for privileged containers).
+	// Host describes the host's kernel; nil means DetectHost. A
+	// privileged container gets HostDevices when Host has no Devices.
 	Host *Host
 }
 
@@ -185,19 +185,24 @@ func Spec(o Options) (*specs.Spec, error) {
 	return s, nil
 }
 
+// hostFor is h, detected when nil; a privileged container also gets the
+// host's devices, listed now when h does not hold them (they change, unlike
+// the rest of Host, which a daemon detects once).
 func hostFor(h *Host, privileged bool) (*Host, error) {
+	var host Host
 	if h != nil {
-		return h, nil
+		host = *h
+	} else {
+		host = DetectHost()
 	}
-	detected := DetectHost()
-	if privileged {
+	if privileged && host.Devices == nil {
 		devs, err := HostDevices()
 		if err != nil {
 			return nil, fmt.Errorf("list host devices: %w", err)
 		}
-		detected.Devices = devs
+		host.Devices = devs
 	}
-	return &detected, nil
+	return &host, nil
 }
 
 // setNamespaces gives the container docker's namespaces: mount, network
