@@ -129,13 +129,7 @@ var suite = []struct {
 
 func testChangesDiff(t *testing.T, sn Snapshotter, root string, _ func(string) (Snapshotter, error)) {
 	ctx := context.Background()
-	base := unpackBase(t, sn)
-	rw := filepath.Join(t.TempDir(), "rw")
-	m, err := sn.Prepare(ctx, base, rw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := mounted(t, m)
+	base, rw, fs := preparedRW(t, sn)
 	for _, step := range []error{
 		os.WriteFile(filepath.Join(fs, "etc", "keep"), []byte("changed"), 0o644),
 		os.Remove(filepath.Join(fs, "etc", "gone")),
@@ -378,18 +372,25 @@ func testManyLayers(t *testing.T, sn Snapshotter, _ string, _ func(string) (Snap
 	}
 }
 
+// preparedRW unpacks the base image and prepares a mounted rw layer over
+// it: the base's key, the rw layer's folder and its mounted filesystem.
+func preparedRW(t *testing.T, sn Snapshotter) (base digest.Digest, rw, fs string) {
+	t.Helper()
+	base = unpackBase(t, sn)
+	rw = filepath.Join(t.TempDir(), "rw")
+	m, err := sn.Prepare(context.Background(), base, rw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, rw, mounted(t, m)
+}
+
 // testChangesMountPointsOnly: the runtime's mount points (a file added in
 // an image folder, a new folder holding only one) are no change of the
 // container's, as with docker's init layer.
 func testChangesMountPointsOnly(t *testing.T, sn Snapshotter, root string, _ func(string) (Snapshotter, error)) {
 	ctx := context.Background()
-	base := unpackBase(t, sn)
-	rw := filepath.Join(t.TempDir(), "rw")
-	m, err := sn.Prepare(ctx, base, rw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := mounted(t, m)
+	base, rw, fs := preparedRW(t, sn)
 	for _, step := range []error{
 		os.WriteFile(filepath.Join(fs, "etc", "hosts"), nil, 0o644),
 		os.Mkdir(filepath.Join(fs, "sbin"), 0o755),
