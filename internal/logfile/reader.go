@@ -337,9 +337,12 @@ func listRotated(path string) (files []rotatedFile, consistent bool, err error) 
 		if errors.Is(err, os.ErrNotExist) {
 			f, err = openRotated(rotatedName(path, n, true), true)
 		}
-		if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
 			gap = true
 			continue
+		}
+		if err != nil {
+			continue // not a log of ours (no gzip header): no rotation under way for it
 		}
 		if gap || seen[f.id] {
 			consistent = false
