@@ -337,9 +337,12 @@ func listRotated(path string) (files []rotatedFile, consistent bool, err error) 
 		if errors.Is(err, os.ErrNotExist) {
 			f, err = openRotated(rotatedName(path, n, true), true)
 		}
-		if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
 			gap = true
 			continue
+		}
+		if err != nil {
+			continue // not a log of ours (no gzip header): no rotation under way for it
 		}
 		if gap || seen[f.id] {
 			consistent = false
@@ -399,7 +402,20 @@ func (f rotatedFile) open() (io.Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open rotated container log %s: %w", f.name, err)
 	}
-	return zr, nil
+	return endAtError{zr}, nil
+}
+
+// endAtError ends a compressed file at its first damage (cut short, bad
+// checksum): what it holds before is read, and the log goes on with the
+// next file rather than end there.
+type endAtError struct{ r io.Reader }
+
+func (e endAtError) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = io.EOF
+	}
+	return n, err
 }
 
 // count returns how many entries the file holds.

@@ -161,3 +161,36 @@ func TestAttrs(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+// TestDamagedRotated: a rotated file cut short (a truncated .gz) or not a
+// gzip at all does not end the reading: what it holds intact is read, and
+// so are the other files.
+func TestDamagedRotated(t *testing.T) {
+	for _, tail := range []int{-1, 120} {
+		t.Run(fmt.Sprintf("tail=%d", tail), func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "c.log")
+			o := Options{MaxSize: 4096, MaxFiles: 4, Compress: true}
+			writeRotating(t, path, o, 0, 500)
+			gz := rotatedName(path, 2, true)
+			data, err := os.ReadFile(gz)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(gz, data[:len(data)/2], 0o640); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(rotatedName(path, 3, true), []byte("not gzip\n"), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			msgs := readAll(t, path, ReadOptions{Tail: tail})
+			if len(msgs) == 0 {
+				t.Fatal("no entries")
+			}
+			last := msgs[len(msgs)-1]
+			if string(last.Line) != "line 499\n" {
+				t.Fatalf("last entry %q, want line 499", last.Line)
+			}
+		})
+	}
+}

@@ -162,7 +162,10 @@ func (s *server) copyOutput() error {
 // openLog opens the container's log as its driver says; nil for none.
 func (s *server) openLog() (*logfile.Writer, error) {
 	l := s.cfg.Log
-	o := logfile.Options{MaxSize: l.MaxSize, MaxFiles: l.MaxFiles, Compress: l.Compress, Attrs: []byte(l.Attrs)}
+	o := logfile.Options{MaxSize: l.MaxSize, MaxFiles: l.MaxFiles, Compress: l.Compress}
+	if l.Attrs != "" {
+		o.Attrs = []byte(l.Attrs)
+	}
 	switch l.Driver {
 	case "", "json-file":
 	case "local":
@@ -171,9 +174,6 @@ func (s *server) openLog() (*logfile.Writer, error) {
 		return nil, nil
 	default:
 		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("shim: unknown log driver %q", l.Driver))
-	}
-	if len(o.Attrs) == 0 {
-		o.Attrs = nil
 	}
 	return logfile.NewWriter(s.cfg.LogPath, o)
 }
