@@ -179,13 +179,14 @@ func (d *Daemon) logDestroy(c *container.Container) {
 }
 
 // logVolumeMounts records a mount event for each volume c mounts in the
-// run being prepared, with docker's attributes. c is locked.
-func (d *Daemon) logVolumeMounts(c *container.Container) {
+// run being prepared (vols, its containerVolumes), with docker's
+// attributes. c is locked.
+func (d *Daemon) logVolumeMounts(c *container.Container, vols []volume.Spec) {
 	if d.life == nil {
 		return
 	}
 	var mounted []string
-	for _, spec := range containerVolumes(c) {
+	for _, spec := range vols {
 		attrs := map[string]string{
 			"driver":      localDriver,
 			"container":   c.ID,

@@ -151,7 +151,7 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 		if err == nil && c != nil {
 			d.logExecDie(c, e)
 		}
-		return execStartError(err)
+		return tasks.ExecStartError(err)
 	}
 	streams, err := opts.GetStreams(!e.Tty)
 	if err != nil {
@@ -174,12 +174,6 @@ func (d *Daemon) ContainerExecStart(ctx context.Context, id string, opts backend
 	if c != nil && (err == nil || ctx.Err() != nil) {
 		d.logExecDie(c, e) // at once when it ended, else when it does
 	}
-	return execStartError(err)
-}
-
-// execStartError words a command the runtime could not execute as dockerd
-// does; docker's CLI shows it.
-func execStartError(err error) error {
 	return tasks.ExecStartError(err)
 }
 

@@ -64,25 +64,24 @@ type sharedNamespaces struct {
 func (d *Daemon) joinedNamespaces(c *container.Container) (sharedNamespaces, error) {
 	var ns sharedNamespaces
 	if ref := c.HostConfig.PidMode; ref.IsContainer() {
-		pid, _, err := d.donor(ref.Container(), c.ID)
+		other, err := d.donor(ref.Container(), c.ID)
 		if err != nil {
 			return ns, err
 		}
-		ns.pid = fmt.Sprintf("/proc/%d/ns/pid", pid)
+		ns.pid = fmt.Sprintf("/proc/%d/ns/pid", other.pid)
 	}
 	if ref := c.HostConfig.IpcMode; ref.IsContainer() {
-		pid, mode, err := d.donor(ref.Container(), c.ID)
+		other, err := d.donor(ref.Container(), c.ID)
 		if err != nil {
 			return ns, err
 		}
-		if !mode.IsShareable() && !mode.IsHost() {
+		if !other.ipcMode.IsShareable() && !other.ipcMode.IsHost() {
 			return ns, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("container %s: non-shareable IPC (hint: use IpcMode:shareable for the donor container)", ref.Container()))
 		}
-		ns.ipc = fmt.Sprintf("/proc/%d/ns/ipc", pid)
+		ns.ipc = fmt.Sprintf("/proc/%d/ns/ipc", other.pid)
 		ns.shm = "/dev/shm"
-		if mode.IsShareable() {
-			other, _ := d.lookup(ref.Container())
-			ns.shm = d.shmDir(other.ID)
+		if other.ipcMode.IsShareable() {
+			ns.shm = d.shmDir(other.id)
 		}
 	}
 	if c.HostConfig.IpcMode.IsShareable() {
@@ -120,22 +119,31 @@ func (d *Daemon) mountShareableShm(c *container.Container) error {
 	return nil
 }
 
-// donor returns the pid and IPC mode of the running container ref, whose
-// namespace the container self joins.
-func (d *Daemon) donor(ref, self string) (int, containertypes.IpcMode, error) {
+// namespaceDonor is what joining a running container's namespace needs of
+// it, read under its lock.
+type namespaceDonor struct {
+	id      string
+	pid     int
+	ipcMode containertypes.IpcMode
+}
+
+// donor returns the id, pid and IPC mode of the running container ref,
+// whose namespace the container self joins. It looks ref up once: a second
+// lookup could find it removed meanwhile.
+func (d *Daemon) donor(ref, self string) (namespaceDonor, error) {
 	other, err := d.lookup(ref)
 	if err != nil {
-		return 0, "", errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		return namespaceDonor{}, errdefs.ErrInvalidArgument.WithMessage(err.Error())
 	}
 	if other.ID == self {
-		return 0, "", errdefs.ErrInvalidArgument.WithMessage("cannot join own namespace")
+		return namespaceDonor{}, errdefs.ErrInvalidArgument.WithMessage("cannot join own namespace")
 	}
 	other.Lock()
 	defer other.Unlock()
 	if other.State.Status != containertypes.StateRunning || other.State.Pid == 0 {
-		return 0, "", errNotRunning(other.ID)
+		return namespaceDonor{}, errNotRunning(other.ID)
 	}
-	return other.State.Pid, other.HostConfig.IpcMode, nil
+	return namespaceDonor{id: other.ID, pid: other.State.Pid, ipcMode: other.HostConfig.IpcMode}, nil
 }
 
 // initPath is berth-init's path when c runs with an init (--init, or

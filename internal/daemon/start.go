@@ -72,17 +72,19 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err := d.writeEtcFiles(ctx, c); err != nil {
 		return shim.Config{}, err
 	}
-	if err := volume.PrepareBindSources(mountSpecs(c)); err != nil {
+	specs := mountSpecs(c) // parsed once for the binds, volumes and their events
+	if err := volume.PrepareBindSources(specs); err != nil {
 		return shim.Config{}, err
 	}
-	volumePaths, err := d.prepareVolumes(c, rootfs)
+	vols := volumeSpecs(specs)
+	volumePaths, err := d.prepareVolumes(c, rootfs, vols)
 	if err != nil {
 		return shim.Config{}, err
 	}
 	if err := d.mountShareableShm(c); err != nil {
 		return shim.Config{}, err
 	}
-	d.logVolumeMounts(c)
+	d.logVolumeMounts(c, vols)
 	spec, err := d.spec(c, rootfs, netns, volumePaths)
 	if err != nil {
 		return shim.Config{}, err

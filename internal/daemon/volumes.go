@@ -212,8 +212,13 @@ func (d *Daemon) volumesFrom(entries []string) ([]mount.Mount, error) {
 // containerVolumes returns the named and anonymous volumes c mounts. c is
 // locked.
 func containerVolumes(c *container.Container) []volume.Spec {
+	return volumeSpecs(mountSpecs(c))
+}
+
+// volumeSpecs keeps the named and anonymous volumes of specs.
+func volumeSpecs(specs []volume.Spec) []volume.Spec {
 	var out []volume.Spec
-	for _, spec := range mountSpecs(c) {
+	for _, spec := range specs {
 		if spec.Type == mount.TypeVolume {
 			out = append(out, spec)
 		}
@@ -221,14 +226,14 @@ func containerVolumes(c *container.Container) []volume.Spec {
 	return out
 }
 
-// prepareVolumes creates (when missing) the volumes c mounts, mounts the
-// devices of those created with options, fills each empty one with the
-// image's content at its target (unless nocopy), and returns their folders
-// by name. rootfs is c's mounted root filesystem. Release (at the
-// container's stop) undoes the mounts.
-func (d *Daemon) prepareVolumes(c *container.Container, rootfs string) (map[string]string, error) {
+// prepareVolumes creates (when missing) the volumes c mounts (vols, its
+// containerVolumes), mounts the devices of those created with options,
+// fills each empty one with the image's content at its target (unless
+// nocopy), and returns their folders by name. rootfs is c's mounted root
+// filesystem. Release (at the container's stop) undoes the mounts.
+func (d *Daemon) prepareVolumes(c *container.Container, rootfs string, vols []volume.Spec) (map[string]string, error) {
 	paths := map[string]string{}
-	for _, spec := range containerVolumes(c) {
+	for _, spec := range vols {
 		v, err := d.volumes.Create(spec.Source, nil, nil)
 		if err != nil {
 			return nil, err
