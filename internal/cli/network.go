@@ -448,23 +448,12 @@ const networkPruneWarning = "WARNING! This will remove all custom networks not u
 
 // newNetworkPruneCommand makes `network prune`.
 func newNetworkPruneCommand(c *Cli) *cobra.Command {
-	var (
-		force   bool
-		filters = apiFilters{}
-	)
-	cmd := &cobra.Command{
-		Use:   "prune [OPTIONS]",
-		Short: "Remove all unused networks",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := runPrunes(cmd.Context(), c, networkPruneWarning, force, false, client.Filters(filters), pruneNetworks)
-			return err
-		},
-	}
-	flags := cmd.Flags()
-	flags.BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	flags.Var(filters, "filter", `Provide filter values (e.g. "until=<timestamp>")`)
-	return cmd
+	return newPruneCommand(c, pruneCommand{
+		short:      "Remove all unused networks",
+		filterHelp: `Provide filter values (e.g. "until=<timestamp>")`,
+		warning:    networkPruneWarning,
+		pruner:     func(bool) pruner { return pruneNetworks },
+	})
 }
 
 // newNetworkConnectCommand makes `network connect`.
