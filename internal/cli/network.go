@@ -21,15 +21,7 @@ import (
 // addNetworkCommands registers the `network` group (create, ls, inspect,
 // rm, prune, connect, disconnect) and the top-level `port`.
 func addNetworkCommands(root *cobra.Command, c *Cli) {
-	group := &cobra.Command{
-		Use:   "network",
-		Short: "Manage networks",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(c.Out)
-			return cmd.Help()
-		},
-	}
+	group := newGroupCommand(c, "network", "Manage networks")
 	group.AddCommand(
 		newNetworkConnectCommand(c),
 		newNetworkCreateCommand(c),

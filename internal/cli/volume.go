@@ -14,15 +14,7 @@ import (
 // addVolumeCommands registers the `volume` group (create, ls, inspect, rm,
 // prune).
 func addVolumeCommands(root *cobra.Command, c *Cli) {
-	group := &cobra.Command{
-		Use:   "volume",
-		Short: "Manage volumes",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(c.Out)
-			return cmd.Help()
-		},
-	}
+	group := newGroupCommand(c, "volume", "Manage volumes")
 	group.AddCommand(
 		newVolumeCreateCommand(c),
 		newVolumeInspectCommand(c),
