@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
@@ -78,17 +79,18 @@ func (s *Server) containerChanges(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, http.StatusOK, changes)
 }
 
-// archivePath is the required ?path= of the archive endpoints.
-func archivePath(r *http.Request) (string, error) {
+// archivePath is the required ?path= of the archive endpoints, with the
+// rest of the query.
+func archivePath(r *http.Request) (string, url.Values, error) {
 	q, err := parseQuery(r)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	p := q.Get("path")
 	if p == "" {
-		return "", errdefs.ErrInvalidArgument.WithMessage("path is required")
+		return "", nil, errdefs.ErrInvalidArgument.WithMessage("path is required")
 	}
-	return p, nil
+	return p, q, nil
 }
 
 func setPathStat(w http.ResponseWriter, st container.PathStat) error {
@@ -103,7 +105,7 @@ func setPathStat(w http.ResponseWriter, st container.PathStat) error {
 // containerStatPath answers HEAD /containers/{id}/archive?path= with the
 // stat in a header.
 func (s *Server) containerStatPath(w http.ResponseWriter, r *http.Request) error {
-	p, err := archivePath(r)
+	p, _, err := archivePath(r)
 	if err != nil {
 		return err
 	}
@@ -120,7 +122,7 @@ func (s *Server) containerStatPath(w http.ResponseWriter, r *http.Request) error
 
 // containerArchive answers GET /containers/{id}/archive?path= with a tar.
 func (s *Server) containerArchive(w http.ResponseWriter, r *http.Request) error {
-	p, err := archivePath(r)
+	p, _, err := archivePath(r)
 	if err != nil {
 		return err
 	}
@@ -137,11 +139,10 @@ func (s *Server) containerArchive(w http.ResponseWriter, r *http.Request) error 
 // containerExtract answers PUT /containers/{id}/archive?path=
 // &noOverwriteDirNonDir=&copyUIDGID= by unpacking the body's tar.
 func (s *Server) containerExtract(w http.ResponseWriter, r *http.Request) error {
-	p, err := archivePath(r)
+	p, q, err := archivePath(r)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
 	if err := s.backend.ContainerExtractToDir(r.Context(), r.PathValue("id"), p, boolValue(q, "copyUIDGID"), boolValue(q, "noOverwriteDirNonDir"), r.Body); err != nil {
 		return err
 	}

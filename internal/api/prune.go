@@ -64,7 +64,10 @@ type legacyDiskUsage struct {
 // lists before API 1.52, the per-type summaries after (with their items
 // when verbose), as dockerd.
 func (s *Server) systemDiskUsage(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
+	q, err := parseQuery(r)
+	if err != nil {
+		return err
+	}
 	var opts backend.DiskUsageOptions
 	for _, t := range q["type"] {
 		switch system.DiskUsageObject(t) {

@@ -91,6 +91,12 @@ func TestSystemDiskUsage(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("unknown type: status %d, want 400", resp.StatusCode)
 	}
+	// a malformed query is refused, not read as no type at all
+	resp = env.do(t, http.MethodGet, "/v1.56/system/df?type=%zz", "", nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("malformed query: status %d, want 400", resp.StatusCode)
+	}
 }
 
 func TestContainerPrune(t *testing.T) {

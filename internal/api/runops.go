@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 )
 
@@ -49,8 +48,8 @@ func (s *Server) containerUnpause(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) containerUpdate(w http.ResponseWriter, r *http.Request) error {
 	var req container.UpdateConfig
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		return errdefs.ErrInvalidArgument.WithMessage("invalid JSON: " + err.Error())
+	if err := readJSONBody(r, &req); err != nil {
+		return err
 	}
 	resp, err := s.backend.ContainerUpdate(r.Context(), r.PathValue("id"), &req)
 	if err != nil {

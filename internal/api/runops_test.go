@@ -127,6 +127,16 @@ func TestPauseUpdateTop(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("update with bad JSON: %d", resp.StatusCode)
 	}
+	// as dockerd's ReadJSON: nothing may follow the JSON, and the body
+	// must not claim another type
+	resp = env.do(t, http.MethodPost, "/v1.50/containers/p/update", "application/json", []byte(`{"Memory":1} {"Memory":2}`))
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("update with content after the JSON: %d", resp.StatusCode)
+	}
+	resp = env.do(t, http.MethodPost, "/v1.50/containers/p/update", "text/plain", []byte(`{}`))
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("update with a text body: %d", resp.StatusCode)
+	}
 
 	top, err := c.ContainerTop(ctx, "p", client.ContainerTopOptions{Arguments: []string{"aux"}})
 	if err != nil || len(top.Processes) != 1 || top.Processes[0][1] != "aux" {

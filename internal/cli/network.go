@@ -21,15 +21,7 @@ import (
 // addNetworkCommands registers the `network` group (create, ls, inspect,
 // rm, prune, connect, disconnect) and the top-level `port`.
 func addNetworkCommands(root *cobra.Command, c *Cli) {
-	group := &cobra.Command{
-		Use:   "network",
-		Short: "Manage networks",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(c.Out)
-			return cmd.Help()
-		},
-	}
+	group := newGroupCommand(c, "network", "Manage networks")
 	group.AddCommand(
 		newNetworkConnectCommand(c),
 		newNetworkCreateCommand(c),
@@ -448,23 +440,12 @@ const networkPruneWarning = "WARNING! This will remove all custom networks not u
 
 // newNetworkPruneCommand makes `network prune`.
 func newNetworkPruneCommand(c *Cli) *cobra.Command {
-	var (
-		force   bool
-		filters = apiFilters{}
-	)
-	cmd := &cobra.Command{
-		Use:   "prune [OPTIONS]",
-		Short: "Remove all unused networks",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := runPrunes(cmd.Context(), c, networkPruneWarning, force, false, client.Filters(filters), pruneNetworks)
-			return err
-		},
-	}
-	flags := cmd.Flags()
-	flags.BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	flags.Var(filters, "filter", `Provide filter values (e.g. "until=<timestamp>")`)
-	return cmd
+	return newPruneCommand(c, pruneCommand{
+		short:      "Remove all unused networks",
+		filterHelp: `Provide filter values (e.g. "until=<timestamp>")`,
+		warning:    networkPruneWarning,
+		pruner:     func(bool) pruner { return pruneNetworks },
+	})
 }
 
 // newNetworkConnectCommand makes `network connect`.

@@ -103,51 +103,68 @@ func runPrunes(ctx context.Context, c *Cli, warning string, force, total bool, f
 	return true, nil
 }
 
-// newImagePruneCommand makes `image prune`.
-func newImagePruneCommand(c *Cli) *cobra.Command {
+// pruneCommand describes an `<object> prune`: its help, docker's prompt
+// (warnAll with -a), whether it ends with the total reclaimed, and what it
+// prunes with or without -a.
+type pruneCommand struct {
+	short, filterHelp string
+	allHelp           string // "" when the command has no -a
+	warning, warnAll  string
+	total             bool
+	pruner            func(all bool) pruner
+}
+
+// newPruneCommand makes an `<object> prune` with -f, --filter and, when
+// the object has one, -a.
+func newPruneCommand(c *Cli, p pruneCommand) *cobra.Command {
 	var (
 		all, force bool
 		filters    = apiFilters{}
 	)
 	cmd := &cobra.Command{
 		Use:   "prune [OPTIONS]",
-		Short: "Remove unused images",
+		Short: p.short,
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			warning := "WARNING! This will remove all dangling images."
+			warning := p.warning
 			if all {
-				warning = "WARNING! This will remove all images without at least one container associated to them."
+				warning = p.warnAll
 			}
-			_, err := runPrunes(cmd.Context(), c, warning, force, true, client.Filters(filters), pruneImages(all))
+			_, err := runPrunes(cmd.Context(), c, warning, force, p.total, client.Filters(filters), p.pruner(all))
 			return err
 		},
 	}
 	flags := cmd.Flags()
-	flags.BoolVarP(&all, "all", "a", false, "Remove all unused images, not just dangling ones")
+	if p.allHelp != "" {
+		flags.BoolVarP(&all, "all", "a", false, p.allHelp)
+	}
 	flags.BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	flags.Var(filters, "filter", `Provide filter values (e.g. "until=<timestamp>")`)
+	flags.Var(filters, "filter", p.filterHelp)
 	return cmd
+}
+
+// newImagePruneCommand makes `image prune`.
+func newImagePruneCommand(c *Cli) *cobra.Command {
+	return newPruneCommand(c, pruneCommand{
+		short:      "Remove unused images",
+		allHelp:    "Remove all unused images, not just dangling ones",
+		filterHelp: `Provide filter values (e.g. "until=<timestamp>")`,
+		warning:    "WARNING! This will remove all dangling images.",
+		warnAll:    "WARNING! This will remove all images without at least one container associated to them.",
+		total:      true,
+		pruner:     pruneImages,
+	})
 }
 
 // newContainerPruneCommand makes `container prune`.
 func newContainerPruneCommand(c *Cli) *cobra.Command {
-	var (
-		force   bool
-		filters = apiFilters{}
-	)
-	cmd := &cobra.Command{
-		Use:   "prune [OPTIONS]",
-		Short: "Remove all stopped containers",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := runPrunes(cmd.Context(), c, "WARNING! This will remove all stopped containers.", force, true, client.Filters(filters), pruneContainers)
-			return err
-		},
-	}
-	flags := cmd.Flags()
-	flags.BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	flags.Var(filters, "filter", `Provide filter values (e.g. "until=<timestamp>")`)
-	return cmd
+	return newPruneCommand(c, pruneCommand{
+		short:      "Remove all stopped containers",
+		filterHelp: `Provide filter values (e.g. "until=<timestamp>")`,
+		warning:    "WARNING! This will remove all stopped containers.",
+		total:      true,
+		pruner:     func(bool) pruner { return pruneContainers },
+	})
 }
 
 // systemPruneWarning is docker's prompt for `system prune`: what goes, and

@@ -251,14 +251,7 @@ func unknownCommand(root *cobra.Command, args []string) (string, bool) {
 // newContainerCommand is docker's `container` management command, holding
 // the same container commands under their long names (`container ls`, ...).
 func newContainerCommand(c *Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "container",
-		Short: "Manage containers",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
-	}
+	cmd := newGroupCommand(c, "container", "Manage containers")
 	ls := newPsCommand(c)
 	ls.Use = "ls [OPTIONS]"
 	ls.Aliases = []string{"ps", "list"}
@@ -302,6 +295,21 @@ func flagErrorFunc(cmd *cobra.Command, err error) error {
 	return StatusError{
 		Status:     fmt.Sprintf("%s\n\nUsage:  %s\n\nRun '%s --help' for more information", err, cmd.UseLine(), cmd.CommandPath()),
 		StatusCode: 125,
+	}
+}
+
+// newGroupCommand makes a management command (`volume`, `network`, ...):
+// it takes no arguments of its own and, run alone, prints its help on the
+// CLI's output.
+func newGroupCommand(c *Cli, use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cmd.SetOut(c.Out)
+			return cmd.Help()
+		},
 	}
 }
 

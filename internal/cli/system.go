@@ -489,14 +489,7 @@ func infoLine(w io.Writer, label, value string) {
 
 // newSystemCommand is docker's `system` management command.
 func newSystemCommand(c *Cli) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "system",
-		Short: "Manage Docker",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
-	}
+	cmd := newGroupCommand(c, "system", "Manage Docker")
 	cmd.AddCommand(newSystemDfCommand(c), newSystemPruneCommand(c), newInfoCommand(c), newEventsCommand(c))
 	return cmd
 }

@@ -14,15 +14,7 @@ import (
 // addVolumeCommands registers the `volume` group (create, ls, inspect, rm,
 // prune).
 func addVolumeCommands(root *cobra.Command, c *Cli) {
-	group := &cobra.Command{
-		Use:   "volume",
-		Short: "Manage volumes",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cmd.SetOut(c.Out)
-			return cmd.Help()
-		},
-	}
+	group := newGroupCommand(c, "volume", "Manage volumes")
 	group.AddCommand(
 		newVolumeCreateCommand(c),
 		newVolumeInspectCommand(c),
@@ -216,28 +208,15 @@ const (
 
 // newVolumePruneCommand makes `volume prune`.
 func newVolumePruneCommand(c *Cli) *cobra.Command {
-	var (
-		force, all bool
-		filters    = apiFilters{}
-	)
-	cmd := &cobra.Command{
-		Use:   "prune [OPTIONS]",
-		Short: "Remove unused local volumes",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			warning := volumePruneWarning
-			if all {
-				warning = volumePruneAllWarning
-			}
-			_, err := runPrunes(cmd.Context(), c, warning, force, true, client.Filters(filters), pruneVolumes(all))
-			return err
-		},
-	}
-	flags := cmd.Flags()
-	flags.BoolVarP(&all, "all", "a", false, "Remove all unused volumes, not just anonymous ones")
-	flags.BoolVarP(&force, "force", "f", false, "Do not prompt for confirmation")
-	flags.Var(filters, "filter", `Provide filter values (e.g. "label=<label>")`)
-	return cmd
+	return newPruneCommand(c, pruneCommand{
+		short:      "Remove unused local volumes",
+		allHelp:    "Remove all unused volumes, not just anonymous ones",
+		filterHelp: `Provide filter values (e.g. "label=<label>")`,
+		warning:    volumePruneWarning,
+		warnAll:    volumePruneAllWarning,
+		total:      true,
+		pruner:     pruneVolumes,
+	})
 }
 
 // requiresMaxArgs checks the argument count with docker's message.

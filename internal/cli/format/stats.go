@@ -135,10 +135,7 @@ func (r *StatsRow) ID() string {
 
 // CPUPerc is the CPU use in percent of one CPU.
 func (r *StatsRow) CPUPerc() string {
-	if r.s.Invalid {
-		return "--"
-	}
-	return fmt.Sprintf("%.2f%%", r.s.CPUPercentage)
+	return r.percent(r.s.CPUPercentage)
 }
 
 // MemUsage is the memory in use and its limit.
@@ -151,26 +148,33 @@ func (r *StatsRow) MemUsage() string {
 
 // MemPerc is the memory in use in percent of the limit.
 func (r *StatsRow) MemPerc() string {
-	if r.s.Invalid {
-		return "--"
-	}
-	return fmt.Sprintf("%.2f%%", r.s.MemoryPercentage)
+	return r.percent(r.s.MemoryPercentage)
 }
 
 // NetIO is the bytes received and sent.
 func (r *StatsRow) NetIO() string {
-	if r.s.Invalid {
-		return "--"
-	}
-	return units.HumanSizeWithPrecision(r.s.NetworkRx, 3) + " / " + units.HumanSizeWithPrecision(r.s.NetworkTx, 3)
+	return r.ioPair(r.s.NetworkRx, r.s.NetworkTx)
 }
 
 // BlockIO is the bytes read and written.
 func (r *StatsRow) BlockIO() string {
+	return r.ioPair(r.s.BlockRead, r.s.BlockWrite)
+}
+
+// percent is p with two decimals, "--" for a container without stats.
+func (r *StatsRow) percent(p float64) string {
 	if r.s.Invalid {
 		return "--"
 	}
-	return units.HumanSizeWithPrecision(r.s.BlockRead, 3) + " / " + units.HumanSizeWithPrecision(r.s.BlockWrite, 3)
+	return fmt.Sprintf("%.2f%%", p)
+}
+
+// ioPair is "in / out" in human sizes, "--" for a container without stats.
+func (r *StatsRow) ioPair(in, out float64) string {
+	if r.s.Invalid {
+		return "--"
+	}
+	return units.HumanSizeWithPrecision(in, 3) + " / " + units.HumanSizeWithPrecision(out, 3)
 }
 
 // PIDs is the number of processes.
