@@ -103,6 +103,9 @@ func (d *Daemon) withFiles(ctx context.Context, name string, live bool, fn func(
 // mountStopped mounts the root filesystem of c, which does not run and is
 // locked, where it is mounted when it runs; release unmounts it.
 func (d *Daemon) mountStopped(ctx context.Context, c *container.Container) (string, func(), error) {
+	// a container that just exited may still have its bundle released in
+	// the background, which would unmount or delete what is mounted here
+	d.tasks.ShimGone(c.ID)
 	rootfs := filepath.Join(d.containerStateDir(c.ID), "rootfs")
 	if err := os.MkdirAll(rootfs, 0o700); err != nil {
 		return "", nil, fmt.Errorf("create rootfs mount point: %w", err)
