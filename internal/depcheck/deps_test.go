@@ -71,7 +71,7 @@ var fences = []fence{
 			// too): go-archive's copy rules and what it links
 			"github.com/moby/go-archive/...", "github.com/klauspost/compress/...", "github.com/moby/patternmatcher/...",
 			"github.com/moby/sys/sequential", "github.com/moby/sys/user", "github.com/moby/sys/userns",
-			"github.com/containerd/log", "github.com/sirupsen/logrus",
+			"github.com/containerd/log", "github.com/sirupsen/logrus/...",
 		}, apiTypes...),
 		why: "the CLI is an API client only",
 	},
