@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"io"
+	"net"
 	"time"
 
+	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/api/types/image"
@@ -19,18 +21,20 @@ import (
 // The option and stream types live in internal/backend, shared with the
 // engine; these aliases keep the handlers' names short.
 type (
-	Filters              = backend.Filters
-	ContainerListOptions = backend.ContainerListOptions
-	LogsOptions          = backend.LogsOptions
-	LogMessage           = backend.LogMessage
-	AttachStreams        = backend.AttachStreams
-	AttachOptions        = backend.AttachOptions
-	ImageListOptions     = backend.ImageListOptions
-	ImageImportOptions   = backend.ImageImportOptions
-	ImagePullOptions     = backend.ImagePullOptions
-	ImagePushOptions     = backend.ImagePushOptions
-	ExecStartOptions     = backend.ExecStartOptions
-	EventSubscription    = backend.EventSubscription
+	Filters                = backend.Filters
+	ContainerListOptions   = backend.ContainerListOptions
+	LogsOptions            = backend.LogsOptions
+	LogMessage             = backend.LogMessage
+	AttachStreams          = backend.AttachStreams
+	AttachOptions          = backend.AttachOptions
+	ImageListOptions       = backend.ImageListOptions
+	ImageImportOptions     = backend.ImageImportOptions
+	ImagePullOptions       = backend.ImagePullOptions
+	ImagePushOptions       = backend.ImagePushOptions
+	ExecStartOptions       = backend.ExecStartOptions
+	BuildOptions           = backend.BuildOptions
+	BuildCachePruneOptions = backend.BuildCachePruneOptions
+	EventSubscription      = backend.EventSubscription
 )
 
 // Backend is everything the HTTP edge needs from the engine. cmd/berthd
@@ -47,6 +51,7 @@ type Backend interface {
 	EventsBackend
 	DiskBackend
 	RunOpsBackend
+	BuildBackend
 }
 
 // EventsBackend serves /events.
@@ -161,4 +166,27 @@ type NetworkBackend interface {
 	NetworkConnect(ctx context.Context, name string, req network.ConnectRequest) error
 	// NetworkDisconnect detaches req.Container from the network.
 	NetworkDisconnect(ctx context.Context, name string, req network.DisconnectRequest) error
+}
+
+// Builds serves builds: BuildKit's control API and client sessions (the
+// docker CLI's buildx, compose), the classic POST /build, and the build
+// cache. Every method runs on the engine's embedded BuildKit, which starts
+// on first use.
+type BuildBackend interface {
+	// ServeBuildKit serves BuildKit's gRPC control API over conn, the
+	// HTTP/2 (h2c) connection hijacked from POST /grpc, until it closes.
+	ServeBuildKit(ctx context.Context, conn net.Conn) error
+	// ServeBuildSession serves a client's session (files, auth, secrets,
+	// ssh) over conn, hijacked from POST /session; header holds the
+	// request's X-Docker-Expose-Session-* metadata.
+	ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error
+	// Build runs a classic POST /build: the context is the tar in body
+	// (version 1) or comes through the session (version 2); docker's JSON
+	// message stream is written to out.
+	Build(ctx context.Context, opts BuildOptions, body io.Reader, out io.Writer) error
+	// BuildCancel cancels the running build with the client-chosen id.
+	BuildCancel(ctx context.Context, id string) error
+	BuildCachePrune(ctx context.Context, opts BuildCachePruneOptions) (*build.CachePruneReport, error)
+	// BuildCacheUsage lists the build cache's records (system df).
+	BuildCacheUsage(ctx context.Context) ([]build.CacheRecord, error)
 }

@@ -66,6 +66,7 @@ type Daemon struct {
 	volumes    Volumes
 	openFiles  func(ctrfs.FS) ContainerFiles
 	accounting Accounting
+	builds     Builds
 	tasks      *tasks.Supervisor
 	events     *eventlog.Log
 	life       *lifecycle
@@ -113,6 +114,7 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		volumes:     parts.Volumes,
 		openFiles:   parts.Files,
 		accounting:  parts.Accounting,
+		builds:      parts.Builds,
 		watchers:    map[string]*watch{},
 		newNetworks: parts.Networks,
 		events:      eventlog.New(0),

@@ -39,6 +39,9 @@ type Parts struct {
 	// Accounting reads the kernel's counters of live containers (stats,
 	// top); nil answers those requests with ErrNotImplemented.
 	Accounting Accounting
+	// Builds is the embedded builder (internal/build); nil answers build
+	// requests with ErrNotImplemented.
+	Builds Builds
 }
 
 // Accounting is what the kernel accounts of live containers, read where

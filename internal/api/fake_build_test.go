@@ -1,0 +1,36 @@
+package api
+
+import (
+	"context"
+	"io"
+	"net"
+
+	"github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/build"
+)
+
+// The fake engine has no builder.
+
+func (b *fakeBackend) ServeBuildKit(ctx context.Context, conn net.Conn) error {
+	return errdefs.ErrNotImplemented
+}
+
+func (b *fakeBackend) ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error {
+	return errdefs.ErrNotImplemented
+}
+
+func (b *fakeBackend) Build(ctx context.Context, opts BuildOptions, body io.Reader, out io.Writer) error {
+	return errdefs.ErrNotImplemented
+}
+
+func (b *fakeBackend) BuildCancel(ctx context.Context, id string) error {
+	return errdefs.ErrNotImplemented
+}
+
+func (b *fakeBackend) BuildCachePrune(ctx context.Context, opts BuildCachePruneOptions) (*build.CachePruneReport, error) {
+	return nil, errdefs.ErrNotImplemented
+}
+
+func (b *fakeBackend) BuildCacheUsage(ctx context.Context) ([]build.CacheRecord, error) {
+	return nil, errdefs.ErrNotImplemented
+}
