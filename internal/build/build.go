@@ -2,15 +2,8 @@ package build
 
 import (
 	"context"
-	"io"
 	"log/slog"
-	"net"
 	"sync"
-
-	"github.com/containerd/errdefs"
-	buildtypes "github.com/moby/moby/api/types/build"
-
-	"github.com/berth-project/berth/internal/backend"
 )
 
 // Config says where the builder keeps its state and what of the engine it
@@ -52,36 +45,4 @@ func New(cfg Config) *Builder {
 		cfg.Logger = slog.Default()
 	}
 	return &Builder{cfg: cfg, log: cfg.Logger}
-}
-
-// ServeBuildKit serves BuildKit's gRPC control API over conn, an h2c
-// connection hijacked from POST /grpc, until it closes.
-func (b *Builder) ServeBuildKit(ctx context.Context, conn net.Conn) error {
-	return errdefs.ErrNotImplemented
-}
-
-// ServeBuildSession serves a client's session over conn, hijacked from
-// POST /session.
-func (b *Builder) ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error {
-	return errdefs.ErrNotImplemented
-}
-
-// Build runs a classic POST /build and writes docker's JSON messages to out.
-func (b *Builder) Build(ctx context.Context, opts backend.BuildOptions, body io.Reader, out io.Writer) error {
-	return errdefs.ErrNotImplemented
-}
-
-// BuildCancel cancels the running build with the client-chosen id.
-func (b *Builder) BuildCancel(ctx context.Context, id string) error {
-	return errdefs.ErrNotImplemented
-}
-
-// BuildCachePrune removes build cache records.
-func (b *Builder) BuildCachePrune(ctx context.Context, opts backend.BuildCachePruneOptions) (*buildtypes.CachePruneReport, error) {
-	return nil, errdefs.ErrNotImplemented
-}
-
-// BuildCacheUsage lists the build cache's records.
-func (b *Builder) BuildCacheUsage(ctx context.Context) ([]buildtypes.CacheRecord, error) {
-	return nil, errdefs.ErrNotImplemented
 }
