@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/berth-project/berth/internal/network"
+	"github.com/berth-project/berth/internal/network/dns"
+)
+
+// buildSandboxPrefix starts the names of build steps' sandboxes: their
+// network namespaces (<exec-root>/netns/build-<id>) and the container IDs
+// of their endpoints. No container ID holds a '-', so the names never
+// clash with a container's, and RemoveSandboxes finds them after a crash.
+const buildSandboxPrefix = "build-"
+
+// NewSandbox gives a build step (BuildKit's RUN) a network namespace
+// connected to the default bridge as a container's is: an address, NAT
+// out, the host's resolver. release removes the endpoint and the
+// namespace; the step's processes are gone by then. Build sandboxes are
+// not containers: they log no network events. It implements
+// build.Sandboxes.
+func (d *Daemon) NewSandbox(ctx context.Context, id, hostname string) (nsPath string, release func() error, err error) {
+	m, err := d.buildNetworks(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	sid := buildSandboxPrefix + id
+	began := time.Now()
+	path, err := m.NewNetNS(sid)
+	if err != nil {
+		return "", nil, fmt.Errorf("create network namespace: %w", err)
+	}
+	if _, err := m.Connect(ctx, network.DefaultNetwork, network.EndpointOptions{ContainerID: sid, Name: sid, NetNSPath: path}); err != nil {
+		_ = releaseSandbox(context.WithoutCancel(ctx), m, sid, path)
+		return "", nil, err
+	}
+	d.log.Debug("build sandbox", "id", sid, "hostname", hostname, "took", time.Since(began))
+	return path, func() error { return releaseSandbox(context.Background(), m, sid, path) }, nil
+}
+
+// releaseSandbox frees a sandbox's endpoints and removes its namespace,
+// whose destruction deletes the veths. Idempotent.
+func releaseSandbox(ctx context.Context, m Networks, sid, path string) error {
+	return errors.Join(m.ReleaseAll(ctx, sid), network.RemoveNetNS(path))
+}
+
+// RemoveSandboxes removes the build sandboxes an earlier berthd left
+// behind when it died mid-build: their endpoints (addresses, veths) and
+// namespaces. Call it before builds start: at boot, and when the builder
+// starts. It implements build.SandboxCleaner.
+func (d *Daemon) RemoveSandboxes(ctx context.Context) error {
+	entries, err := os.ReadDir(filepath.Join(d.cfg.ExecRoot, "netns"))
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	var errs []error
+	var m Networks
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), buildSandboxPrefix) {
+			continue
+		}
+		if m == nil {
+			if m, err = d.buildNetworks(ctx); err != nil {
+				return err
+			}
+		}
+		d.log.Info("removing a build sandbox left by an earlier berthd", "id", e.Name())
+		errs = append(errs, releaseSandbox(ctx, m, e.Name(), d.netnsPath(e.Name())))
+	}
+	return errors.Join(errs...)
+}
+
+// SandboxHosts are the /etc/hosts lines naming a build sandbox's own
+// addresses, and the embedded resolver's address when its network has one.
+// It implements build.SandboxHosts.
+func (d *Daemon) SandboxHosts(id, hostname string) ([]string, netip.Addr) {
+	sid := buildSandboxPrefix + id
+	var embedded netip.Addr
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m != nil {
+		if eps := m.Endpoints(sid); len(eps) > 0 && eps[0].EmbeddedDNS {
+			embedded = dns.Address
+		}
+	}
+	return d.hostsEntries(sid, hostname), embedded
+}
+
+// HostGatewayIP is the address --add-host name:host-gateway maps to in a
+// build. It implements build.HostGateway.
+func (d *Daemon) HostGatewayIP() string { return d.hostGateway() }
+
+// buildNetworks is the network manager without the events layer: a build
+// step's network comes and goes without docker's network events, as in
+// dockerd.
+func (d *Daemon) buildNetworks(ctx context.Context) (Networks, error) {
+	m, err := d.networks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := m.(*eventNetworks); ok {
+		return e.Networks, nil
+	}
+	return m, nil
+}

@@ -1,0 +1,76 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// releaseErr tolerates the error of unmounting a namespace that the fake
+// network manager never mounted, which only root may attempt.
+func releaseErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && os.Geteuid() == 0 {
+		t.Fatal(err)
+	}
+}
+
+func TestBuildSandbox(t *testing.T) {
+	e := newEnv(t)
+	path, release, err := e.d.NewSandbox(context.Background(), "step1", "buildkitsandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(e.execRoot, "netns", "build-step1"); path != want {
+		t.Errorf("namespace %s, want %s", path, want)
+	}
+	calls := e.nets.calls()
+	if len(calls) != 1 || calls[0].net != "bridge" || calls[0].opts.ContainerID != "build-step1" || calls[0].opts.NetNSPath != path {
+		t.Fatalf("connects: %+v", calls)
+	}
+	if m, _ := e.d.buildNetworks(context.Background()); m != Networks(e.nets) {
+		t.Errorf("build sandboxes go through %T: they would log network events", m)
+	}
+	releaseErr(t, release())
+	if !slices.Contains(e.nets.released, "build-step1") {
+		t.Errorf("released %q", e.nets.released)
+	}
+}
+
+func TestRemoveSandboxes(t *testing.T) {
+	e := newEnv(t)
+	dir := filepath.Join(e.execRoot, "netns")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	container := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, name := range []string{"build-left", container} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o444); err != nil {
+			t.Fatal(err)
+		}
+	}
+	releaseErr(t, e.d.RemoveSandboxes(context.Background()))
+	if !slices.Equal(e.nets.released, []string{"build-left"}) {
+		t.Errorf("released %q, want only the build sandbox", e.nets.released)
+	}
+	if os.Geteuid() == 0 {
+		if _, err := os.Stat(filepath.Join(dir, "build-left")); !os.IsNotExist(err) {
+			t.Errorf("the build sandbox's namespace is still there: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, container)); err != nil {
+		t.Errorf("a container's namespace went: %v", err)
+	}
+}
+
+func TestRemoveSandboxesNone(t *testing.T) {
+	e := newEnv(t)
+	if err := e.d.RemoveSandboxes(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if e.netStarts != 0 {
+		t.Errorf("the network manager started with no sandbox to remove")
+	}
+}
