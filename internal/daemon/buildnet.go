@@ -8,7 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/network/dns"
@@ -110,4 +113,51 @@ func (d *Daemon) buildNetworks(ctx context.Context) (Networks, error) {
 		return e.Networks, nil
 	}
 	return m, nil
+}
+
+// BuildSandboxes hands the daemon's build sandboxes to a builder made
+// before the daemon (the builder is one of its Parts): berthd gives it to
+// build.Config.Sandboxes and calls Set once New returned. Builds start
+// after that; until then every method fails or answers nothing.
+type BuildSandboxes struct{ d atomic.Pointer[Daemon] }
+
+// Set binds s to the daemon d.
+func (s *BuildSandboxes) Set(d *Daemon) { s.d.Store(d) }
+
+var errNoDaemon = errdefs.ErrUnavailable.WithMessage("the daemon is not started")
+
+// NewSandbox is Daemon.NewSandbox.
+func (s *BuildSandboxes) NewSandbox(ctx context.Context, id, hostname string) (string, func() error, error) {
+	d := s.d.Load()
+	if d == nil {
+		return "", nil, errNoDaemon
+	}
+	return d.NewSandbox(ctx, id, hostname)
+}
+
+// RemoveSandboxes is Daemon.RemoveSandboxes.
+func (s *BuildSandboxes) RemoveSandboxes(ctx context.Context) error {
+	d := s.d.Load()
+	if d == nil {
+		return errNoDaemon
+	}
+	return d.RemoveSandboxes(ctx)
+}
+
+// SandboxHosts is Daemon.SandboxHosts.
+func (s *BuildSandboxes) SandboxHosts(id, hostname string) ([]string, netip.Addr) {
+	d := s.d.Load()
+	if d == nil {
+		return nil, netip.Addr{}
+	}
+	return d.SandboxHosts(id, hostname)
+}
+
+// HostGatewayIP is Daemon.HostGatewayIP.
+func (s *BuildSandboxes) HostGatewayIP() string {
+	d := s.d.Load()
+	if d == nil {
+		return ""
+	}
+	return d.HostGatewayIP()
 }

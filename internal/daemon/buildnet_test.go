@@ -74,3 +74,20 @@ func TestRemoveSandboxesNone(t *testing.T) {
 		t.Errorf("the network manager started with no sandbox to remove")
 	}
 }
+
+func TestBuildSandboxesLate(t *testing.T) {
+	var s BuildSandboxes
+	if _, _, err := s.NewSandbox(context.Background(), "x", "h"); err == nil {
+		t.Fatal("a sandbox before the daemon started")
+	}
+	e := newEnv(t)
+	s.Set(e.d)
+	_, release, err := s.NewSandbox(context.Background(), "x", "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseErr(t, release())
+	if lines, _ := s.SandboxHosts("x", "h"); lines != nil {
+		t.Errorf("hosts lines of a fake endpoint: %q", lines)
+	}
+}
