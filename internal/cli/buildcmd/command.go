@@ -51,6 +51,12 @@ type options struct {
 // NewCommand makes the build command (`build`, `image build`, `builder
 // build`) with docker's flags.
 func NewCommand(c *cli.Cli) *cobra.Command {
+	cmd, _ := newCommand(c)
+	return cmd
+}
+
+// newCommand makes the command and the options its flags fill.
+func newCommand(c *cli.Cli) (*cobra.Command, *options) {
 	o := &options{}
 	cmd := &cobra.Command{
 		Use:   "build [OPTIONS] PATH | URL | -",
@@ -104,7 +110,7 @@ func NewCommand(c *cli.Cli) *cobra.Command {
 	_ = flags.MarkHidden("rm")
 	flags.Bool("force-rm", false, "Always remove intermediate containers")
 	_ = flags.MarkHidden("force-rm")
-	return cmd
+	return cmd, o
 }
 
 // exactArgs is docker's "requires exactly n arguments" check.

@@ -203,13 +203,11 @@ func (o *options) setPlatform(attrs map[string]string) error {
 			return invalid("invalid platform %q: %v", s, err)
 		}
 		if !matcher.Match(pl) {
-			return fmt.Errorf("%w: platform %q: berth builds for the host's platform only (%s)",
-				errdefs.ErrNotImplemented, s, hostPlatform())
+			return notImplemented("platform %q is not supported: berth builds for the host's platform only (%s)", s, hostPlatform())
 		}
 	}
 	if len(list) > 1 {
-		return fmt.Errorf("%w: multiple platforms: berth builds for the host's platform only (%s)",
-			errdefs.ErrNotImplemented, hostPlatform())
+		return notImplemented("multiple platforms are not supported: berth builds for the host's platform only (%s)", hostPlatform())
 	}
 	pl, _ := platforms.Parse(list[0])
 	attrs["platform"] = platforms.Format(platforms.Normalize(pl))
@@ -713,3 +711,14 @@ type invalidError struct{ msg string }
 
 func (e invalidError) Error() string      { return e.msg }
 func (invalidError) Is(target error) bool { return target == errdefs.ErrInvalidArgument }
+
+// notImplemented is an unsupported-feature error with a bare message that
+// matches errdefs.ErrNotImplemented.
+func notImplemented(format string, args ...any) error {
+	return notImplementedError{fmt.Sprintf(format, args...)}
+}
+
+type notImplementedError struct{ msg string }
+
+func (e notImplementedError) Error() string      { return e.msg }
+func (notImplementedError) Is(target error) bool { return target == errdefs.ErrNotImplemented }
