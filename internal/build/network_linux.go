@@ -60,7 +60,9 @@ func (b *Builder) networkProviders() (map[pb.NetMode]network.Provider, error) {
 	}, nil
 }
 
-// sandboxProvider gives each step a namespace of its own from Sandboxes.
+// sandboxProvider gives each step a namespace of its own from Sandboxes,
+// on the default bridge or on the user network its hostname stands for
+// (see stepNetworks).
 type sandboxProvider struct {
 	sandboxes Sandboxes
 	files     *etcWriter
@@ -68,7 +70,15 @@ type sandboxProvider struct {
 
 func (p *sandboxProvider) New(ctx context.Context, hostname string, _ network.NamespaceOptions) (network.Namespace, error) {
 	id := identity.NewID()
-	nsPath, release, err := p.sandboxes.NewSandbox(ctx, id, hostname)
+	newSandbox := p.sandboxes.NewSandbox
+	if netID, ok := stepNetworks.Load(hostname); ok {
+		if ns, ok := p.sandboxes.(NetworkSandboxes); ok {
+			newSandbox = func(ctx context.Context, id, hostname string) (string, func() error, error) {
+				return ns.NewSandboxOn(ctx, netID.(string), id, hostname)
+			}
+		}
+	}
+	nsPath, release, err := newSandbox(ctx, id, hostname)
 	if err != nil {
 		return nil, fmt.Errorf("create the build step's network: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/moby/buildkit/util/network"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -17,7 +18,7 @@ import (
 // fakeSandboxes records the sandboxes it hands out.
 type fakeSandboxes struct {
 	mu       sync.Mutex
-	created  []string // "id hostname"
+	created  []string // "id hostname" or "network id hostname"
 	released []string
 	cleaned  int
 	dns      netip.Addr
@@ -33,6 +34,21 @@ func (f *fakeSandboxes) NewSandbox(_ context.Context, id, hostname string) (stri
 		f.released = append(f.released, id)
 		return nil
 	}, nil
+}
+
+func (f *fakeSandboxes) NewSandboxOn(ctx context.Context, netID, id, hostname string) (string, func() error, error) {
+	path, release, err := f.NewSandbox(ctx, id, hostname)
+	f.mu.Lock()
+	f.created[len(f.created)-1] = netID + " " + f.created[len(f.created)-1]
+	f.mu.Unlock()
+	return path, release, err
+}
+
+func (f *fakeSandboxes) BuildNetwork(ref string) (string, error) {
+	if ref != "dev" {
+		return "", errdefs.ErrNotFound.WithMessage("network " + ref + " not found")
+	}
+	return "0123456789abcdef0123456789abcdef", nil
 }
 
 func (f *fakeSandboxes) SandboxHosts(id, hostname string) ([]string, netip.Addr) {
@@ -261,5 +277,53 @@ func TestHostGatewayLabels(t *testing.T) {
 	}
 	if got := New(Config{}).hostGatewayLabels(); got != nil {
 		t.Errorf("labels without Sandboxes: %v", got)
+	}
+}
+
+func TestNetworkModeAttrs(t *testing.T) {
+	sb := &fakeSandboxes{}
+	b := New(Config{ExecRoot: t.TempDir(), Sandboxes: sb})
+	for _, tc := range []struct {
+		mode         string
+		attrs        string
+		entitlements string
+		err          func(error) bool
+	}{
+		{mode: ""}, {mode: "default"}, {mode: "bridge"},
+		{mode: "host", attrs: "force-network-mode=host", entitlements: "network.host"},
+		{mode: "none", attrs: "force-network-mode=none"},
+		{mode: "dev", attrs: "hostname=0123456789ab"},
+		{mode: "nosuch", err: errdefs.IsNotFound},
+		{mode: "container:abc", err: errdefs.IsInvalidArgument},
+	} {
+		attrs, ents, err := b.networkModeAttrs(tc.mode)
+		if tc.err != nil {
+			if !tc.err(err) {
+				t.Errorf("%q: err %v", tc.mode, err)
+			}
+			continue
+		}
+		var got []string
+		for k, v := range attrs {
+			got = append(got, k+"="+v)
+		}
+		if err != nil || strings.Join(got, ",") != tc.attrs || strings.Join(ents, ",") != tc.entitlements {
+			t.Errorf("%q: %v %v %v, want %s %s", tc.mode, got, ents, err, tc.attrs, tc.entitlements)
+		}
+	}
+	// a step of the build on "dev" gets a sandbox on it
+	ps, err := b.networkProviders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hostname := range []string{"0123456789ab", "buildkitsandbox"} {
+		ns, err := ps[pb.NetMode_UNSET].New(context.Background(), hostname, network.NamespaceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = ns.Close()
+	}
+	if len(sb.created) != 2 || !strings.HasPrefix(sb.created[0], "0123456789abcdef0123456789abcdef ") || strings.Count(sb.created[1], " ") != 1 {
+		t.Errorf("sandboxes created: %q", sb.created)
 	}
 }

@@ -30,6 +30,13 @@ const buildSandboxPrefix = "build-"
 // not containers: they log no network events. It implements
 // build.Sandboxes.
 func (d *Daemon) NewSandbox(ctx context.Context, id, hostname string) (nsPath string, release func() error, err error) {
+	return d.NewSandboxOn(ctx, network.DefaultNetwork, id, hostname)
+}
+
+// NewSandboxOn is NewSandbox on network netRef (a bridge network: the
+// default one or a user-defined one, whose embedded DNS the step then
+// resolves names with). It implements build.NetworkSandboxes.
+func (d *Daemon) NewSandboxOn(ctx context.Context, netRef, id, hostname string) (nsPath string, release func() error, err error) {
 	m, err := d.buildNetworks(ctx)
 	if err != nil {
 		return "", nil, err
@@ -40,12 +47,30 @@ func (d *Daemon) NewSandbox(ctx context.Context, id, hostname string) (nsPath st
 	if err != nil {
 		return "", nil, fmt.Errorf("create network namespace: %w", err)
 	}
-	if _, err := m.Connect(ctx, network.DefaultNetwork, network.EndpointOptions{ContainerID: sid, Name: sid, NetNSPath: path}); err != nil {
+	if _, err := m.Connect(ctx, netRef, network.EndpointOptions{ContainerID: sid, Name: sid, NetNSPath: path}); err != nil {
 		_ = releaseSandbox(context.WithoutCancel(ctx), m, sid, path)
 		return "", nil, err
 	}
-	d.log.Debug("build sandbox", "id", sid, "hostname", hostname, "took", time.Since(began))
+	d.log.Debug("build sandbox", "id", sid, "network", netRef, "hostname", hostname, "took", time.Since(began))
 	return path, func() error { return releaseSandbox(context.Background(), m, sid, path) }, nil
+}
+
+// BuildNetwork resolves the network a classic build's networkmode names:
+// a bridge network, whose ID it returns. It implements
+// build.NetworkSandboxes.
+func (d *Daemon) BuildNetwork(ref string) (string, error) {
+	m, err := d.networks(context.Background())
+	if err != nil {
+		return "", err
+	}
+	n, err := m.Get(ref)
+	if err != nil {
+		return "", err
+	}
+	if n.Driver != network.DriverBridge {
+		return "", errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("network mode %q not supported by buildkit", ref))
+	}
+	return n.ID, nil
 }
 
 // releaseSandbox frees a sandbox's endpoints and removes its namespace,
@@ -151,6 +176,24 @@ func (s *BuildSandboxes) SandboxHosts(id, hostname string) ([]string, netip.Addr
 		return nil, netip.Addr{}
 	}
 	return d.SandboxHosts(id, hostname)
+}
+
+// NewSandboxOn is Daemon.NewSandboxOn.
+func (s *BuildSandboxes) NewSandboxOn(ctx context.Context, netRef, id, hostname string) (string, func() error, error) {
+	d := s.d.Load()
+	if d == nil {
+		return "", nil, errNoDaemon
+	}
+	return d.NewSandboxOn(ctx, netRef, id, hostname)
+}
+
+// BuildNetwork is Daemon.BuildNetwork.
+func (s *BuildSandboxes) BuildNetwork(ref string) (string, error) {
+	d := s.d.Load()
+	if d == nil {
+		return "", errNoDaemon
+	}
+	return d.BuildNetwork(ref)
 }
 
 // HostGatewayIP is Daemon.HostGatewayIP.

@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/network"
 )
 
 // releaseErr tolerates the error of unmounting a namespace that the fake
@@ -89,5 +93,29 @@ func TestBuildSandboxesLate(t *testing.T) {
 	releaseErr(t, release())
 	if lines, _ := s.SandboxHosts("x", "h"); lines != nil {
 		t.Errorf("hosts lines of a fake endpoint: %q", lines)
+	}
+}
+
+func TestBuildSandboxOnUserNetwork(t *testing.T) {
+	e := newEnv(t)
+	e.nets.nets["dev"] = &network.Network{ID: "0123456789ab0123456789ab", Name: "dev", Driver: network.DriverBridge}
+	e.nets.nets["hostnet"] = &network.Network{ID: "ffff", Name: "hostnet", Driver: network.DriverHost}
+	id, err := e.d.BuildNetwork("dev")
+	if err != nil || id != "0123456789ab0123456789ab" {
+		t.Fatalf("BuildNetwork(dev) = %q, %v", id, err)
+	}
+	if _, err := e.d.BuildNetwork("hostnet"); !errdefs.IsInvalidArgument(err) {
+		t.Errorf("BuildNetwork of a host network: %v", err)
+	}
+	if _, err := e.d.BuildNetwork("nosuch"); !errdefs.IsNotFound(err) {
+		t.Errorf("BuildNetwork of no network: %v", err)
+	}
+	_, release, err := e.d.NewSandboxOn(context.Background(), "dev", "s2", "0123456789ab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	releaseErr(t, release())
+	if calls := e.nets.calls(); len(calls) != 1 || calls[0].net != "dev" || calls[0].opts.ContainerID != "build-s2" {
+		t.Errorf("connects: %+v", calls)
 	}
 }
