@@ -229,3 +229,45 @@ func buildFailed(t *testing.T, res *testutil.Result) {
 		t.Errorf("the build succeeded: %s", res)
 	}
 }
+
+// TestBuildRunOnUserNetwork: the classic POST /build's networkmode=<user
+// network> (docker build --network with DOCKER_BUILDKIT=0, Compose's
+// build.network) runs the RUN steps on that network, where they resolve
+// its containers by name, as docker's classic builder did. BuildKit
+// clients (buildx, berth build) refuse a user network before asking the
+// daemon, as they do against dockerd.
+func TestBuildRunOnUserNetwork(t *testing.T) {
+	t.Parallel()
+	d := sharedDaemon(t)
+	testutil.RequiresDockerCLI(t)
+	netName := unique("bnet")
+	d.Berth(t, "network", "create", "--subnet", testSubnet(), netName).Success(t)
+	t.Cleanup(func() { d.Berth(t, "network", "rm", netName) })
+	srv := unique("srv")
+	rmOnCleanup(t, d, srv)
+	token := unique("token")
+	d.Berth(t, "run", "-d", "--name", srv, "--network", netName, "busybox", "sh", "-c",
+		"mkdir -p /www && echo "+token+" > /www/f && exec httpd -f -p 8080 -h /www").Success(t)
+	dir := netBuildContext(t, "FROM busybox\n"+fetch("http://"+srv+":8080/f")+"RUN hostname > /hostname\n")
+	img := unique("bnet")
+	t.Cleanup(func() { d.Berth(t, "rmi", "-f", img) })
+	cmd := d.DockerCmd("build", "--no-cache", "--network", netName, "-t", img, dir)
+	cmd.Env = append(cmd.Env, "DOCKER_BUILDKIT=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("DOCKER_BUILDKIT=0 docker build --network %s: %v\n%s", netName, err, out)
+	}
+	if got := d.Berth(t, "run", "--rm", img, "cat", "/got").Success(t).Out(); got != token {
+		t.Errorf("the RUN fetched %q from %s by name, want %q", got, srv, token)
+	}
+	netID := d.Berth(t, "network", "inspect", "-f", "{{.Id}}", netName).Success(t).Out()
+	if got := d.Berth(t, "run", "--rm", img, "cat", "/hostname").Success(t).Out(); got != netID[:12] {
+		t.Errorf("hostname in RUN %q, want the network's short ID %s", got, netID[:12])
+	}
+	noBuildLeftovers(t, d)
+
+	res := d.Berth(t, "build", "--network", netName, dir)
+	if res.ExitCode == 0 || !strings.Contains(res.Stderr, "not supported by buildkit") {
+		t.Errorf("berth build --network <user network>: %s", res)
+	}
+}
