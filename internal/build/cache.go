@@ -36,6 +36,7 @@ func (b *Builder) BuildCachePrune(ctx context.Context, opts backend.BuildCachePr
 	if err != nil || c == nil {
 		return report, err
 	}
+	defer c.Close()
 	ch := make(chan client.UsageInfo)
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
@@ -63,6 +64,7 @@ func (b *Builder) BuildCacheUsage(ctx context.Context) ([]buildtypes.CacheRecord
 	if err != nil || c == nil {
 		return []buildtypes.CacheRecord{}, err
 	}
+	defer c.Close()
 	du, err := c.DiskUsage(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("error getting build cache usage: %w", err)
@@ -72,7 +74,7 @@ func (b *Builder) BuildCacheUsage(ctx context.Context) ([]buildtypes.CacheRecord
 
 // cacheClient is the engine's BuildKit client, or nil when BuildKit has
 // never run here: no state under Root, so no cache, and starting it just
-// to say so would cost the idle engine its memory.
+// to say so would cost the idle engine its memory. The caller closes it.
 func (b *Builder) cacheClient(ctx context.Context) (*client.Client, error) {
 	if !hasState(b.cfg.Root) {
 		return nil, nil
