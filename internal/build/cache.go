@@ -16,12 +16,6 @@ import (
 	"github.com/berth-project/berth/internal/backend"
 )
 
-// BuildCancel cancels the running build with the client-chosen id.
-// (bclassic's: a stub here until their branch moves it.)
-func (b *Builder) BuildCancel(ctx context.Context, id string) error {
-	return errdefs.ErrNotImplemented
-}
-
 // BuildCachePrune removes build cache records, as dockerd's POST
 // /build/prune: the reclaimable records (or, with All, the internal ones
 // too) that match the filters, until the cache fits the space options. A
