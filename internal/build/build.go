@@ -37,6 +37,8 @@ type Builder struct {
 	log *slog.Logger
 
 	mu sync.Mutex
+
+	classic classicBuilds // classic POST /build: running builds by buildid (classic.go)
 }
 
 // New returns a builder that starts BuildKit on first use.

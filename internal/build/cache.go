@@ -9,11 +9,6 @@ import (
 	"github.com/berth-project/berth/internal/backend"
 )
 
-// BuildCancel cancels the running build with the client-chosen id.
-func (b *Builder) BuildCancel(ctx context.Context, id string) error {
-	return errdefs.ErrNotImplemented
-}
-
 // BuildCachePrune removes build cache records.
 func (b *Builder) BuildCachePrune(ctx context.Context, opts backend.BuildCachePruneOptions) (*buildtypes.CachePruneReport, error) {
 	return nil, errdefs.ErrNotImplemented
