@@ -19,8 +19,8 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
-	clitypes "github.com/docker/cli/cli/config/types"
 	"github.com/docker/cli/cli/config/configfile"
+	clitypes "github.com/docker/cli/cli/config/types"
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/identity"
@@ -170,6 +170,9 @@ func (cb *classicBuild) run(ctx context.Context, body io.Reader, out io.Writer) 
 		msgs = newMessageWriter(&limitedWriter{w: quiet, n: quietOutputLimit})
 	}
 	render := newClassicRenderer(plan, msgs)
+	if err := render.start(); err != nil {
+		return err
+	}
 
 	c, err := cb.connect(ctx)
 	if err != nil {
@@ -196,9 +199,6 @@ func (cb *classicBuild) run(ctx context.Context, body io.Reader, out io.Writer) 
 		defer close(sessDone)
 		_ = s.Run(sessCtx, c.Dialer())
 	}()
-	if err := render.start(); err != nil {
-		return err
-	}
 	resp, err := solve(ctx, c, req, func(sr *controlapi.StatusResponse) error {
 		return render.handle(client.NewSolveStatus(sr))
 	})

@@ -50,15 +50,16 @@ func receiveContext(ctx context.Context, root string, body io.Reader, dockerfile
 	if err := os.MkdirAll(parent, 0o700); err != nil {
 		return "", err
 	}
-	dir, err = os.MkdirTemp(parent, "ctx-")
+	made, err := os.MkdirTemp(parent, "ctx-")
 	if err != nil {
 		return "", err
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(dir)
+			os.RemoveAll(made)
 		}
 	}()
+	dir = made
 	r, err := os.OpenRoot(dir)
 	if err != nil {
 		return "", err
@@ -254,7 +255,7 @@ func untarInto(ctx context.Context, r *os.Root, stream io.Reader) error {
 		default:
 			continue
 		}
-		if err := r.Lchown(name, hdr.Uid, hdr.Gid); err != nil {
+		if err := r.Lchown(name, hdr.Uid, hdr.Gid); err != nil && os.Geteuid() == 0 {
 			return fmt.Errorf("extract %s: %w", hdr.Name, err)
 		}
 		if hdr.Typeflag == tar.TypeSymlink {
