@@ -35,9 +35,10 @@ type classicRenderer struct {
 
 // vertexState is what the renderer knows of one vertex.
 type vertexState struct {
-	step int // -1: no step (an internal vertex)
-	name string
-	err  string
+	step   int // -1: no step (an internal vertex)
+	name   string
+	err    string
+	opened bool // its step is printed (without a plan)
 }
 
 // stepState is what has been printed of one step.
@@ -69,6 +70,12 @@ func (r *classicRenderer) handle(ss *client.SolveStatus) error {
 		vs := r.vertex(v.Digest, v.Name)
 		if v.Error != "" {
 			vs.err = v.Error
+		}
+		if r.plan == nil {
+			if err := r.unplanned(vs, v); err != nil {
+				return err
+			}
+			continue
 		}
 		if vs.step < 0 || (v.Started == nil && v.Completed == nil && !v.Cached) {
 			continue
@@ -113,6 +120,21 @@ func (r *classicRenderer) handle(ss *client.SolveStatus) error {
 		}
 	}
 	return nil
+}
+
+// unplanned renders a vertex of a build whose Dockerfile the renderer
+// does not have (a Git or URL context): its steps as BuildKit numbers
+// them per stage.
+func (r *classicRenderer) unplanned(vs *vertexState, v *client.Vertex) error {
+	if vs.opened || v.Started == nil {
+		return nil
+	}
+	m := vertexName.FindStringSubmatch(v.Name)
+	if m == nil {
+		return nil
+	}
+	vs.opened = true
+	return r.msgs.stream("Step " + m[2] + "/" + m[3] + " : " + m[4] + "\n")
 }
 
 // vertex returns the state of a vertex, mapping it to its step when first
