@@ -27,7 +27,7 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/filesync"
-	"github.com/moby/buildkit/util/entitlements"
+	bkentitlements "github.com/moby/buildkit/util/entitlements"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
@@ -43,9 +43,6 @@ import (
 // docker CLI 20.10 with BuildKit) serves the context through its own
 // session and reads BuildKit's progress as "moby.buildkit.trace" messages,
 // as dockerd sends them.
-
-// exporterMoby is the exporter that writes into berth's image store.
-const exporterMoby = "moby"
 
 // classicBuilds tracks the running builds by their client-chosen buildid,
 // for POST /build/cancel.
@@ -325,7 +322,7 @@ func (cb *classicBuild) solveRequest(attrs map[string]string, names []string, se
 		req.ExporterAttrsDeprecated = exporters[0].Attrs
 	}
 	if cb.opts.NetworkMode == "host" {
-		req.Entitlements = append(req.Entitlements, string(entitlements.EntitlementNetworkHost))
+		req.Entitlements = append(req.Entitlements, string(bkentitlements.EntitlementNetworkHost))
 	}
 	return req
 }
