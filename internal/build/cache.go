@@ -73,27 +73,25 @@ func (b *Builder) cacheClient(ctx context.Context) (*client.Client, error) {
 	if !hasState(b.cfg.Root) {
 		return nil, nil
 	}
-	return b.engineClient(ctx)
+	return b.Client(ctx)
 }
 
-// hasState reports whether BuildKit left anything under root.
+// hasState reports whether BuildKit left anything under root (the
+// classic builder's extracted contexts are not BuildKit's).
 func hasState(root string) bool {
 	if root == "" {
 		return false
 	}
 	entries, err := os.ReadDir(root)
-	return err == nil && len(entries) > 0
-}
-
-// engineClient is the engine's in-process BuildKit client (bkcore's
-// Client), starting BuildKit if it does not run yet.
-func (b *Builder) engineClient(ctx context.Context) (*client.Client, error) {
-	if e, ok := any(b).(interface {
-		Client(context.Context) (*client.Client, error)
-	}); ok {
-		return e.Client(ctx)
+	if err != nil {
+		return false
 	}
-	return nil, errdefs.ErrNotImplemented.WithMessage("the engine's BuildKit is not available")
+	for _, e := range entries {
+		if e.Name() != contextsDir {
+			return true
+		}
+	}
+	return false
 }
 
 // cacheRecords turns BuildKit's usage records into the API's.

@@ -98,6 +98,12 @@ func TestCacheWithoutState(t *testing.T) {
 	if _, err := os.Stat(root); !os.IsNotExist(err) {
 		t.Fatalf("state directory made: %v", err)
 	}
+	if err := os.MkdirAll(filepath.Join(root, contextsDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if hasState(root) {
+		t.Fatal("classic contexts taken for BuildKit's state")
+	}
 	if err := os.MkdirAll(filepath.Join(root, "x"), 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ func (c GCConfig) GCPolicy(root string) ([]client.PruneInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		return defaultGCPolicy(root, reserved, maxUsed, minFree), nil
+		return dockerdGCPolicy(root, reserved, maxUsed, minFree), nil
 	}
 	out := make([]client.PruneInfo, 0, len(c.Policy))
 	for _, r := range c.Policy {
@@ -180,9 +180,15 @@ func ruleSpace(reserved, maxUsed, minFree, prefix string) (r, m, f int64, err er
 	return
 }
 
-// defaultGCPolicy is dockerd's default policy (its builder-next worker's
-// DefaultGCPolicy).
-func defaultGCPolicy(root string, reserved, maxUsed, minFree int64) []client.PruneInfo {
+// defaultGCPolicy is dockerd's default policy with the sizes taken from
+// the disk under root (an engine whose daemon.json says nothing).
+func defaultGCPolicy(root string) []client.PruneInfo {
+	return dockerdGCPolicy(root, 0, 0, 0)
+}
+
+// dockerdGCPolicy is dockerd's default policy (its builder-next worker's
+// DefaultGCPolicy) with the given sizes, or the disk's when none is set.
+func dockerdGCPolicy(root string, reserved, maxUsed, minFree int64) []client.PruneInfo {
 	if reserved == 0 && maxUsed == 0 && minFree == 0 {
 		if st, err := disk.GetDiskStat(existingParent(root)); err == nil {
 			reserved = diskPercent(st, 10)

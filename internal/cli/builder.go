@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// addBuilderCommands adds the builder group (prune).
+// addBuilderCommands adds the builder group (build, prune).
 func addBuilderCommands(root *cobra.Command, c *Cli) {
 	cmd := newGroupCommand(c, "builder", "Manage builds")
-	cmd.AddCommand(newBuilderPruneCommand(c))
+	cmd.AddCommand(newBuilderBuildCommand(c), newBuilderPruneCommand(c))
 	root.AddCommand(cmd)
 }
 
