@@ -22,11 +22,11 @@ import (
 	"github.com/berth-project/berth/internal/testutil"
 )
 
-// solveDockerfile builds dockerfile (with an empty context) on d's
+// cacheSolve builds dockerfile (with an empty context) on d's
 // BuildKit through /grpc, as buildx's docker driver does, exporting
 // nothing: what it leaves is build cache. It reports whether the step
 // whose name contains step came from the cache.
-func solveDockerfile(t *testing.T, d *testutil.Daemon, dockerfile, step string) (cached bool) {
+func cacheSolve(t *testing.T, d *testutil.Daemon, dockerfile, step string) (cached bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -131,15 +131,19 @@ func TestBuildCacheIdle(t *testing.T) {
 func TestBuildCache(t *testing.T) {
 	d := ownDaemon(t)
 	eachCLI(t, d, func(t *testing.T, c cli) {
+		// the other CLI's system prune -a took busybox
+		if err := d.ImportBusybox(d.BusyboxTar(t)); err != nil {
+			t.Fatal(err)
+		}
 		b := make([]byte, 6)
 		_, _ = rand.Read(b)
 		tag := hex.EncodeToString(b)
 		// 3 MB of random data in a layer of its own
 		dockerfile := "FROM busybox\nRUN head -c 3000000 /dev/urandom > /big-" + tag + "\n"
-		if solveDockerfile(t, d, dockerfile, "/big-"+tag) {
+		if cacheSolve(t, d, dockerfile, "/big-"+tag) {
 			t.Fatal("first build came from the cache")
 		}
-		if !solveDockerfile(t, d, dockerfile, "/big-"+tag) {
+		if !cacheSolve(t, d, dockerfile, "/big-"+tag) {
 			t.Fatal("second build missed the cache")
 		}
 
@@ -175,7 +179,7 @@ func TestBuildCache(t *testing.T) {
 		if n, size := buildCacheRow(t, c); n != 0 || size != 0 {
 			t.Errorf("after builder prune -af: %d records, %d bytes", n, size)
 		}
-		if solveDockerfile(t, d, dockerfile, "/big-"+tag) {
+		if cacheSolve(t, d, dockerfile, "/big-"+tag) {
 			t.Error("the build after builder prune -af hit the cache")
 		}
 
