@@ -39,7 +39,9 @@ func applyChanges(cfg *dockerspec.DockerOCIImageConfig, changes []string) error 
 	var cmds []instructions.Command
 	for _, n := range res.AST.Children {
 		if !changeCommands[strings.ToLower(n.Value)] {
-			return errdefs.ErrInvalidArgument.WithMessage(n.Value + " is not a valid change command")
+			// dockerd 20.10's words (its parser lower-cased the instruction;
+			// moby's since keep it as written)
+			return errdefs.ErrInvalidArgument.WithMessage(strings.ToLower(n.Value) + " is not a valid change command")
 		}
 		cmd, err := instructions.ParseCommand(n)
 		if err != nil {

@@ -81,17 +81,16 @@ func TestApplyChanges(t *testing.T) {
 }
 
 // TestApplyChangesErrors: bad changes are invalid arguments with the
-// messages dockerd answers (checked against dockerd 20.10 and moby's
-// current builder, whose wording wins where they differ).
+// messages dockerd answers (checked against dockerd 20.10, and moby's
+// current builder for what 20.10 did not accept: STOPSIGNAL).
 func TestApplyChangesErrors(t *testing.T) {
 	tests := []struct{ change, msg string }{
 		{"run echo", "run is not a valid change command"},
-		// dockerd 20.10's parser lower-cased the instruction; BuildKit's, as
-		// dockerd uses it since, keeps it as written.
-		{"RUN echo", "RUN is not a valid change command"},
-		{"FOO bar", "FOO is not a valid change command"},
-		{"FROM x", "FROM is not a valid change command"},
-		{"MAINTAINER x", "MAINTAINER is not a valid change command"},
+		// lower-cased, as dockerd 20.10 answers
+		{"RUN echo", "run is not a valid change command"},
+		{"FOO bar", "foo is not a valid change command"},
+		{"FROM x", "from is not a valid change command"},
+		{"MAINTAINER x", "maintainer is not a valid change command"},
 		{"ENV", "ENV requires at least one argument"},
 		{"ENV A", "ENV must have two arguments"},
 		{"LABEL", "LABEL requires at least one argument"},
