@@ -193,3 +193,38 @@ func TestBuildCache(t *testing.T) {
 		}
 	})
 }
+
+// TestBuildCacheBuildx: the cache a docker build (buildx, docker driver)
+// leaves is what buildx du reads through the control API and what system
+// df counts; docker builder prune, which the docker CLI hands to buildx
+// then, empties it for both.
+func TestBuildCacheBuildx(t *testing.T) {
+	d := ownDaemon(t)
+	d.RequiresBuildx(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN head -c 3000000 /dev/urandom > /big-"+unique("x")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := unique("bxcache")
+	d.Docker(t, "build", "-t", img, dir).Success(t)
+	berth := cli{name: "berth", d: d}
+	n, size := buildCacheRow(t, berth)
+	if n == 0 || size < 3_000_000 {
+		t.Fatalf("system df after a buildx build: %d records, %d bytes", n, size)
+	}
+	du := d.Docker(t, "buildx", "du").Success(t).Out()
+	m := regexp.MustCompile(`(?m)^Total:\s+(\S+)$`).FindStringSubmatch(du)
+	if m == nil {
+		t.Fatalf("buildx du:\n%s", du)
+	}
+	if total, err := units.FromHumanSize(m[1]); err != nil || total < 3_000_000 {
+		t.Errorf("buildx du total %q (%v), want the 3 MB layer at least:\n%s", m[1], err, du)
+	}
+	out := d.Docker(t, "builder", "prune", "-af").Success(t).Combined()
+	if !strings.Contains(out, "Total:") {
+		t.Errorf("docker builder prune -af through buildx:\n%s", out)
+	}
+	if n, _ := buildCacheRow(t, berth); n != 0 {
+		t.Errorf("after docker builder prune -af: %d records\n%s", n, d.Berth(t, "system", "df", "-v").Out())
+	}
+}
