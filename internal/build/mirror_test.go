@@ -235,4 +235,3 @@ func TestMirrorMissesFallThrough(t *testing.T) {
 		t.Errorf("PUT answered %d", resp.StatusCode)
 	}
 }
-
