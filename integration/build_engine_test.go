@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,81 @@ func TestBuildEngine(t *testing.T) {
 	dangling := solveDockerfile(t, c, dir, nil).resp.ExporterResponse["containerimage.config.digest"]
 	if got := d.Berth(t, "image", "inspect", "-f", "{{.Id}} {{len .RepoTags}}", dangling).Success(t).Out(); got != dangling+" 0" {
 		t.Errorf("unnamed build: image inspect = %q, want %s without tags", got, dangling)
+	}
+}
+
+// TestBuildEnginePush builds with push=true to a local (insecure, plain
+// HTTP) registry: the image is stored and pushed. A build FROM the pushed
+// image, once it is no longer local, pulls it from the registry.
+func TestBuildEnginePush(t *testing.T) {
+	testutil.RequiresRegistry(t)
+	reg := testutil.StartRegistry(t)
+	d := testutil.StartDaemon(t)
+	d.LoadBusybox(t)
+	dir := t.TempDir()
+	token := unique("pushed")
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo "+token+" > /pushed.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := reg.Host + "/" + unique("push")
+	c := buildKitClient(t, d)
+	res := solveDockerfile(t, c, dir, map[string]string{"name": repo + ":v1", "push": "true"})
+	id := res.resp.ExporterResponse["containerimage.config.digest"]
+	if got := d.Berth(t, "image", "inspect", "-f", "{{.Id}}", repo+":v1").Success(t).Out(); got != id {
+		t.Errorf("pushed build stored as %q, want %q", got, id)
+	}
+	req, err := http.NewRequest(http.MethodHead, reg.URL()+"/v2/"+strings.TrimPrefix(repo, reg.Host+"/")+"/manifests/v1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := reg.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("registry manifest of %s:v1: %d", repo, resp.StatusCode)
+	}
+
+	d.Berth(t, "rmi", repo+":v1").Success(t)
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+repo+":v1\nRUN cat /pushed.txt > /again.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := unique("frompushed") + ":v1"
+	solveDockerfile(t, c, dir, map[string]string{"name": name})
+	if got := d.Berth(t, "run", "--rm", name, "cat", "/again.txt").Success(t).Out(); got != token {
+		t.Errorf("build FROM the pulled image: %q, want %q", got, token)
+	}
+}
+
+// TestBuildEngineBuildx builds with the docker CLI and buildx's docker
+// driver: `docker buildx build --load` and plain `docker build` (which the
+// docker CLI 28 routes through buildx), FROM the local busybox.
+func TestBuildEngineBuildx(t *testing.T) {
+	testutil.RequiresDockerCLI(t)
+	d := testutil.StartDaemon(t)
+	d.RequiresBuildx(t)
+	d.LoadBusybox(t)
+	dir := t.TempDir()
+	token := unique("buildx")
+	if err := os.WriteFile(filepath.Join(dir, "msg"), []byte(token+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nCOPY msg /msg\nRUN cat /msg > /ran\nCMD [\"cat\", \"/ran\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"buildx", "build", "--load"}, {"build"}} {
+		name := unique("bx") + ":latest"
+		r := d.Docker(t, append(append(args, "-t", name), dir)...).Success(t)
+		if !strings.Contains(r.Stderr, "naming to docker.io/library/"+name) {
+			t.Errorf("docker %s: output lacks the naming line:\n%s", strings.Join(args, " "), r.Stderr)
+		}
+		if got := d.Docker(t, "run", "--rm", name).Success(t).Out(); got != token {
+			t.Errorf("docker %s: the image runs %q, want %q", strings.Join(args, " "), got, token)
+		}
+		if got := d.Berth(t, "images", "--format", "{{.Repository}}:{{.Tag}}", strings.TrimSuffix(name, ":latest")).Success(t).Out(); got != name {
+			t.Errorf("berth images = %q, want %s", got, name)
+		}
 	}
 }
