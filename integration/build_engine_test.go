@@ -206,7 +206,14 @@ func TestBuildEnginePush(t *testing.T) {
 		t.Fatalf("registry manifest of %s:v1: %d", repo, resp.StatusCode)
 	}
 
-	d.Berth(t, "rmi", repo+":v1").Success(t)
+	// the stored image pushes at once (its layers stored uncompressed are
+	// compressed for it) and saves
+	d.Berth(t, "tag", repo+":v1", repo+":v2").Success(t)
+	d.Berth(t, "push", repo+":v2").Success(t)
+	if out := d.Berth(t, "save", "-o", filepath.Join(t.TempDir(), "built.tar"), repo+":v1").Success(t); out.Out() != "" {
+		t.Errorf("save printed %q", out.Out())
+	}
+	d.Berth(t, "rmi", repo+":v1", repo+":v2").Success(t)
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+repo+":v1\nRUN cat /pushed.txt > /again.txt\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
