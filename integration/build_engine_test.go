@@ -49,13 +49,17 @@ type solved struct {
 
 // solveDockerfile builds the Dockerfile in dir (also the context) and
 // exports it with the moby exporter as buildx's docker driver does.
-func solveDockerfile(t *testing.T, c *bkclient.Client, dir string, attrs map[string]string) solved {
+func solveDockerfile(t *testing.T, c *bkclient.Client, dir string, attrs map[string]string, frontendAttrs ...string) solved {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	fs, err := fsutil.NewFS(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	fattrs := map[string]string{"filename": "Dockerfile"}
+	for i := 0; i+1 < len(frontendAttrs); i += 2 {
+		fattrs[frontendAttrs[i]] = frontendAttrs[i+1]
 	}
 	ch := make(chan *bkclient.SolveStatus)
 	out := solved{steps: map[string]bool{}}
@@ -78,7 +82,7 @@ func solveDockerfile(t *testing.T, c *bkclient.Client, dir string, attrs map[str
 	}()
 	resp, err := c.Solve(ctx, nil, bkclient.SolveOpt{
 		Frontend:      "dockerfile.v0",
-		FrontendAttrs: map[string]string{"filename": "Dockerfile"},
+		FrontendAttrs: fattrs,
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		Exports:       []bkclient.ExportEntry{{Type: "moby", Attrs: attrs}},
 	}, ch)
@@ -213,6 +217,22 @@ func TestBuildEnginePush(t *testing.T) {
 	if out := d.Berth(t, "save", "-o", filepath.Join(t.TempDir(), "built.tar"), repo+":v1").Success(t); out.Out() != "" {
 		t.Errorf("save printed %q", out.Out())
 	}
+	// Without --pull the local image is the base, with it the registry's.
+	d.Berth(t, "tag", "busybox", repo+":v2").Success(t)
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+repo+":v2\nRUN if [ -e /pushed.txt ]; then echo registry; else echo local; fi > /from.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, pull := range []bool{false, true} {
+		name, want, attrs := unique("pullmode")+":v1", "local", []string(nil)
+		if pull {
+			want, attrs = "registry", []string{"image-resolve-mode", "pull"}
+		}
+		solveDockerfile(t, c, dir, map[string]string{"name": name}, attrs...)
+		if got := d.Berth(t, "run", "--rm", name, "cat", "/from.txt").Success(t).Out(); got != want {
+			t.Errorf("pull=%v: the base came from %q, want %q", pull, got, want)
+		}
+	}
+
 	d.Berth(t, "rmi", repo+":v1", repo+":v2").Success(t)
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+repo+":v1\nRUN cat /pushed.txt > /again.txt\n"), 0o644); err != nil {
 		t.Fatal(err)

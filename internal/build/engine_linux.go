@@ -118,8 +118,9 @@ func (b *Builder) start() (_ *engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("build: worker: %w", err)
 	}
+	w := &berthWorker{Worker: bw, b: b}
 	wc := &worker.Controller{}
-	if err := wc.Add(&berthWorker{Worker: bw, b: b}); err != nil {
+	if err := wc.Add(w); err != nil {
 		return nil, err
 	}
 	closers = closers[:0] // the worker controller closes the worker's stores

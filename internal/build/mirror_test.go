@@ -235,3 +235,19 @@ func TestMirrorMissesFallThrough(t *testing.T) {
 		t.Errorf("PUT answered %d", resp.StatusCode)
 	}
 }
+
+func TestMirrorForcePullResolvesAtRegistry(t *testing.T) {
+	store := newFakeImages(t)
+	store.add(t, [][]byte{[]byte("x")}, "docker.io/library/busybox:latest")
+	net := &unreachable{}
+	opts := mirrorResolver(newMirror(store), net)
+	desc, _, _ := pull(t, opts, "docker.io/library/busybox:latest")
+	ctx := context.WithValue(context.Background(), forcePullKey{}, true)
+	if _, _, err := docker.NewResolver(*opts).Resolve(ctx, "docker.io/library/busybox:latest"); !errdefs.IsNotFound(err) {
+		t.Errorf("--pull resolved a tag locally: %v", err)
+	}
+	// content pinned by digest is still served: the same bytes
+	if _, got, err := docker.NewResolver(*opts).Resolve(ctx, "docker.io/library/busybox@"+desc.Digest.String()); err != nil || got.Digest != desc.Digest {
+		t.Errorf("--pull by digest: %v %v", got.Digest, err)
+	}
+}
