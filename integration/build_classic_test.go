@@ -301,7 +301,7 @@ func TestBuildClassicDisconnect(t *testing.T) {
 		if err := dec.Decode(&m); err != nil {
 			t.Fatalf("the build ended before its RUN started: %v", err)
 		}
-		if strings.Contains(m.Stream, "started") {
+		if m.Stream == "started\n" {
 			break
 		}
 	}

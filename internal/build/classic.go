@@ -255,9 +255,12 @@ func (cb *classicBuild) runV2(ctx context.Context, attrs map[string]string, name
 		return errdefs.ErrInvalidArgument.WithMessage("multiple outputs not supported")
 	}
 	msgs := newMessageWriter(out)
+	var quiet *bytes.Buffer
 	if cb.opts.Quiet {
-		// The CLI prints the image id from moby.image.id itself.
-		msgs = newMessageWriter(io.Discard)
+		// As dockerd: the progress is kept and sent only if the build
+		// fails; the docker CLI 20.10 takes the stream as the image id.
+		quiet = &bytes.Buffer{}
+		msgs = newMessageWriter(&limitedWriter{w: quiet, n: quietOutputLimit})
 	}
 	c, err := cb.connect(ctx)
 	if err != nil {
@@ -273,6 +276,9 @@ func (cb *classicBuild) runV2(ctx context.Context, attrs map[string]string, name
 		return msgs.aux("moby.buildkit.trace", dt)
 	})
 	if err != nil {
+		if quiet != nil {
+			_, _ = out.Write(quiet.Bytes())
+		}
 		return &wordedError{err: err, msg: cleanMessage(err.Error())}
 	}
 	if t := req.Exporters; len(t) == 0 || (t[0].Type != exporterMoby && t[0].Type != client.ExporterImage) {
@@ -282,7 +288,10 @@ func (cb *classicBuild) runV2(ctx context.Context, attrs map[string]string, name
 	if id == "" {
 		return errors.New("missing image id")
 	}
-	return newMessageWriter(out).aux("moby.image.id", map[string]string{"ID": id.String()})
+	if quiet != nil {
+		return newMessageWriter(out).stream(id.String() + "\n")
+	}
+	return msgs.aux("moby.image.id", map[string]string{"ID": id.String()})
 }
 
 // solveRequest is the request for the dockerfile frontend, exported by
