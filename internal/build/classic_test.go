@@ -342,7 +342,7 @@ func TestFrontendAttrs(t *testing.T) {
 		Labels: map[string]string{"l": "x"}, NoCache: true, Pull: true, Platform: "linux/amd64",
 		NetworkMode: "none", ExtraHosts: []string{"a:1.2.3.4", "b:::1"}, CacheFrom: []string{"c1", "c2"},
 		ShmSize: 1024, Ulimits: []string{"nofile=1:2"},
-	})
+	}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,10 +354,13 @@ func TestFrontendAttrs(t *testing.T) {
 	if !reflect.DeepEqual(attrs, want) {
 		t.Errorf("attrs\n %v\nwant\n %v", attrs, want)
 	}
-	for _, opts := range []backend.BuildOptions{{NetworkMode: "container:x"}, {ExtraHosts: []string{"nocolon"}}} {
-		if _, err := frontendAttrs(opts); !errdefs.IsInvalidArgument(err) {
+	for _, opts := range []backend.BuildOptions{{ExtraHosts: []string{"nocolon"}}, {ExtraHosts: []string{"gw:host-gateway"}}} {
+		if _, err := frontendAttrs(opts, ""); !errdefs.IsInvalidArgument(err) {
 			t.Errorf("%+v: err = %v", opts, err)
 		}
+	}
+	if attrs, err := frontendAttrs(backend.BuildOptions{ExtraHosts: []string{"gw:host-gateway"}}, "172.17.0.1"); err != nil || attrs["add-hosts"] != "gw=172.17.0.1" {
+		t.Errorf("host-gateway: %v %v", attrs, err)
 	}
 	names, err := exportNames([]string{"app", "app:latest", "reg:5000/x/y:2"})
 	if err != nil || !reflect.DeepEqual(names, []string{"docker.io/library/app:latest", "reg:5000/x/y:2"}) {
