@@ -301,7 +301,7 @@ func TestBuildClassicDisconnect(t *testing.T) {
 		if err := dec.Decode(&m); err != nil {
 			t.Fatalf("the build ended before its RUN started: %v", err)
 		}
-		if strings.Contains(m.Stream, "started") {
+		if m.Stream == "started\n" {
 			break
 		}
 	}
@@ -394,5 +394,34 @@ print(img.id)
 	res := testutil.Run(t, cmd, nil).Success(t)
 	if id := inspect(t, d, name, "{{.Id}}"); res.Out() != id {
 		t.Errorf("the SDK returned %q, the image is %s", res.Out(), id)
+	}
+}
+
+// TestBuildClassicNetwork checks networkmode and extrahosts on the RUN
+// steps of a classic build.
+func TestBuildClassicNetwork(t *testing.T) {
+	d := sharedDaemon(t)
+	c := d.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := unique("classic-net")
+	removeImageOnCleanup(t, d, name)
+	res, err := c.ImageBuild(ctx, contextTar(t, map[string]string{
+		"Dockerfile": "FROM busybox\nRUN cat /etc/hosts > /hosts && ls /sys/class/net > /nets\n",
+	}), client.ImageBuildOptions{Tags: []string{name}, NetworkMode: "none", ExtraHosts: []string{"classic-host:10.11.12.13"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range readBuild(t, res.Body) {
+		if m.ErrorDetail != nil {
+			t.Fatalf("build failed: %s", m.ErrorDetail.Message)
+		}
+	}
+	res.Body.Close()
+	if hosts := d.Berth(t, "run", "--rm", name, "cat", "/hosts").Success(t).Out(); !regexp.MustCompile(`(?m)^10\.11\.12\.13\s+classic-host$`).MatchString(hosts) {
+		t.Errorf("extrahosts: /etc/hosts of the RUN:\n%s", hosts)
+	}
+	if nets := d.Berth(t, "run", "--rm", name, "cat", "/nets").Success(t).Out(); nets != "lo" {
+		t.Errorf("networkmode=none: the RUN saw interfaces %q", nets)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"sort"
@@ -98,7 +99,10 @@ func (b *Builder) Build(ctx context.Context, opts backend.BuildOptions, body io.
 			b.log.Warn("remove the contexts of earlier builds", "err", err)
 		}
 	})
-	cb := &classicBuild{opts: opts, root: b.cfg.Root, connect: b.Client}
+	cb := &classicBuild{opts: opts, root: b.cfg.Root, connect: b.Client, network: b.networkModeAttrs}
+	if hg, ok := b.cfg.Sandboxes.(HostGateway); ok {
+		cb.hostGateway = hg.HostGatewayIP()
+	}
 	return cb.run(ctx, body, out)
 }
 
@@ -107,6 +111,14 @@ type classicBuild struct {
 	opts    backend.BuildOptions
 	root    string // where contexts are extracted
 	connect func(context.Context) (*client.Client, error)
+	// network gives the frontend attributes and entitlements of
+	// networkmode (Builder.networkModeAttrs); nil knows only the
+	// default, host and none.
+	network func(mode string) (map[string]string, []string, error)
+	// hostGateway is the address extrahosts' "host-gateway" maps to.
+	hostGateway string
+
+	entitlements []string // those networkmode needs
 }
 
 func (cb *classicBuild) run(ctx context.Context, body io.Reader, out io.Writer) error {
@@ -114,9 +126,20 @@ func (cb *classicBuild) run(ctx context.Context, body io.Reader, out io.Writer) 
 	if err != nil {
 		return err
 	}
-	attrs, err := frontendAttrs(cb.opts)
+	attrs, err := frontendAttrs(cb.opts, cb.hostGateway)
 	if err != nil {
 		return err
+	}
+	if cb.network != nil {
+		netAttrs, ents, err := cb.network(cb.opts.NetworkMode)
+		if err != nil {
+			return err
+		}
+		delete(attrs, "force-network-mode")
+		maps.Copy(attrs, netAttrs)
+		cb.entitlements = ents
+	} else if cb.opts.NetworkMode == "host" {
+		cb.entitlements = []string{string(bkentitlements.EntitlementNetworkHost)}
 	}
 	if cb.opts.Version == "2" {
 		return cb.runV2(ctx, attrs, names, out)
@@ -255,9 +278,12 @@ func (cb *classicBuild) runV2(ctx context.Context, attrs map[string]string, name
 		return errdefs.ErrInvalidArgument.WithMessage("multiple outputs not supported")
 	}
 	msgs := newMessageWriter(out)
+	var quiet *bytes.Buffer
 	if cb.opts.Quiet {
-		// The CLI prints the image id from moby.image.id itself.
-		msgs = newMessageWriter(io.Discard)
+		// As dockerd: the progress is kept and sent only if the build
+		// fails; the docker CLI 20.10 takes the stream as the image id.
+		quiet = &bytes.Buffer{}
+		msgs = newMessageWriter(&limitedWriter{w: quiet, n: quietOutputLimit})
 	}
 	c, err := cb.connect(ctx)
 	if err != nil {
@@ -273,6 +299,9 @@ func (cb *classicBuild) runV2(ctx context.Context, attrs map[string]string, name
 		return msgs.aux("moby.buildkit.trace", dt)
 	})
 	if err != nil {
+		if quiet != nil {
+			_, _ = out.Write(quiet.Bytes())
+		}
 		return &wordedError{err: err, msg: cleanMessage(err.Error())}
 	}
 	if t := req.Exporters; len(t) == 0 || (t[0].Type != exporterMoby && t[0].Type != client.ExporterImage) {
@@ -282,7 +311,10 @@ func (cb *classicBuild) runV2(ctx context.Context, attrs map[string]string, name
 	if id == "" {
 		return errors.New("missing image id")
 	}
-	return newMessageWriter(out).aux("moby.image.id", map[string]string{"ID": id.String()})
+	if quiet != nil {
+		return newMessageWriter(out).stream(id.String() + "\n")
+	}
+	return msgs.aux("moby.image.id", map[string]string{"ID": id.String()})
 }
 
 // solveRequest is the request for the dockerfile frontend, exported by
@@ -321,15 +353,14 @@ func (cb *classicBuild) solveRequest(attrs map[string]string, names []string, se
 		req.ExporterDeprecated = exporters[0].Type
 		req.ExporterAttrsDeprecated = exporters[0].Attrs
 	}
-	if cb.opts.NetworkMode == "host" {
-		req.Entitlements = append(req.Entitlements, string(bkentitlements.EntitlementNetworkHost))
-	}
+	req.Entitlements = append(req.Entitlements, cb.entitlements...)
 	return req
 }
 
 // frontendAttrs are the dockerfile frontend's options for a build's query,
-// as dockerd's builder-next sets them.
-func frontendAttrs(opts backend.BuildOptions) (map[string]string, error) {
+// as dockerd's builder-next sets them; hostGateway is the address of
+// extrahosts' "host-gateway".
+func frontendAttrs(opts backend.BuildOptions, hostGateway string) (map[string]string, error) {
 	attrs := map[string]string{
 		"image-resolve-mode": "default",
 	}
@@ -364,9 +395,6 @@ func frontendAttrs(opts backend.BuildOptions) (map[string]string, error) {
 	switch opts.NetworkMode {
 	case "host", "none":
 		attrs["force-network-mode"] = opts.NetworkMode
-	case "", "default", "bridge":
-	default:
-		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("network mode %q not supported by buildkit", opts.NetworkMode))
 	}
 	if len(opts.ExtraHosts) > 0 {
 		hosts := make([]string, 0, len(opts.ExtraHosts))
@@ -376,7 +404,10 @@ func frontendAttrs(opts backend.BuildOptions) (map[string]string, error) {
 				return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("invalid host %s", h))
 			}
 			if ip == "host-gateway" {
-				return nil, errdefs.ErrInvalidArgument.WithMessage("unable to derive the IP value for host-gateway")
+				if hostGateway == "" {
+					return nil, errdefs.ErrInvalidArgument.WithMessage("unable to derive the IP value for host-gateway")
+				}
+				ip = hostGateway
 			}
 			hosts = append(hosts, host+"="+ip)
 		}

@@ -16,14 +16,12 @@ import (
 // builder does; the API edge puts its code in errorDetail, which the docker
 // CLI exits with.
 type runError struct {
-	cmd  string
+	msg  string
 	code int
 	err  error
 }
 
-func (e *runError) Error() string {
-	return fmt.Sprintf("The command '%s' returned a non-zero code: %d", e.cmd, e.code)
-}
+func (e *runError) Error() string { return e.msg }
 
 // ExitCode is the RUN's exit code.
 func (e *runError) ExitCode() int { return e.code }
@@ -32,32 +30,46 @@ func (e *runError) Unwrap() error { return e.err }
 
 // classicError is a failed solve's error as docker's classic builder
 // words it where it has its own words (a failed RUN, a COPY of a missing
-// file); other errors keep BuildKit's message. Only the error's typed
-// details are read, never its text, except for the path a missing COPY
-// source names.
+// file); other errors keep BuildKit's message. The failure is recognized
+// by the error's typed details (the exit code, the failed vertex, whose
+// step the renderer knows) and the command comes from the Dockerfile;
+// only a missing COPY source's path is read from the message.
 func classicError(err error, r *classicRenderer) error {
 	if errors.Is(err, context.Canceled) {
 		return err
-	}
-	var exit *gwpb.ExitError
-	var solve *errdefs.SolveError
-	if errors.As(err, &exit) && errors.As(err, &solve) {
-		if ex := solve.Op.GetExec(); ex != nil && ex.GetMeta() != nil {
-			return &runError{cmd: strings.Join(ex.GetMeta().GetArgs(), " "), code: int(exit.ExitCode), err: err}
-		}
 	}
 	var ve *errdefs.VertexError
 	var vertex digest.Digest
 	if errors.As(err, &ve) {
 		vertex = digest.Digest(ve.Digest)
 	}
-	if r != nil {
-		if step := r.failedStep(vertex); step >= 0 {
-			kw := r.plan.steps[step].keyword
-			if m := missingSource.FindStringSubmatch(err.Error()); m != nil && (kw == "COPY" || kw == "ADD") {
-				return &wordedError{err: err, msg: fmt.Sprintf("%s failed: file not found in build context or excluded by .dockerignore: stat %s: file does not exist",
-					kw, strings.TrimPrefix(m[1], "/"))}
+	step := -1
+	if r != nil && r.plan != nil {
+		step = r.failedStep(vertex)
+	}
+	var exit *gwpb.ExitError
+	if errors.As(err, &exit) {
+		cmd := ""
+		if step >= 0 {
+			cmd = r.plan.steps[step].runCmd
+		}
+		var solve *errdefs.SolveError
+		if errors.As(err, &solve) && solve.Solve != nil {
+			if ex := solve.Op.GetExec(); ex != nil && ex.GetMeta() != nil {
+				cmd = strings.Join(ex.GetMeta().GetArgs(), " ")
 			}
+		}
+		msg := cleanMessage(err.Error())
+		if cmd != "" {
+			msg = fmt.Sprintf("The command '%s' returned a non-zero code: %d", cmd, exit.ExitCode)
+		}
+		return &runError{msg: msg, code: int(exit.ExitCode), err: err}
+	}
+	if step >= 0 {
+		kw := r.plan.steps[step].keyword
+		if m := missingSource.FindStringSubmatch(err.Error()); m != nil && (kw == "COPY" || kw == "ADD") {
+			return &wordedError{err: err, msg: fmt.Sprintf("%s failed: file not found in build context or excluded by .dockerignore: stat %s: file does not exist",
+				kw, strings.TrimPrefix(m[1], "/"))}
 		}
 	}
 	return &wordedError{err: err, msg: cleanMessage(err.Error())}

@@ -33,6 +33,10 @@ type classicPlan struct {
 type planStep struct {
 	text    string // "RUN make", as written in the Dockerfile
 	keyword string // "RUN"
+	// runCmd is a RUN's command as the classic builder names it when it
+	// fails: "/bin/sh -c make" (the stage's SHELL and the shell form's
+	// line, or the exec form's arguments).
+	runCmd string
 }
 
 // planStage is one build stage's steps.
@@ -76,8 +80,19 @@ func newClassicPlan(name string, dockerfile []byte, target string, labels map[st
 	}
 	for i, st := range stages {
 		ps := &planStage{from: p.add(st.SourceCode)}
+		shell := []string{"/bin/sh", "-c"}
 		for _, cmd := range st.Commands {
 			step := p.add(fmt.Sprint(cmd))
+			switch c := cmd.(type) {
+			case *instructions.ShellCommand:
+				shell = c.Shell
+			case *instructions.RunCommand:
+				args := c.CmdLine
+				if c.PrependShell {
+					args = append(append([]string{}, shell...), strings.Join(c.CmdLine, " "))
+				}
+				p.steps[step].runCmd = strings.Join(args, " ")
+			}
 			switch cmd.(type) {
 			case *instructions.RunCommand, *instructions.CopyCommand, *instructions.AddCommand, *instructions.WorkdirCommand:
 				ps.cmds = append(ps.cmds, step)

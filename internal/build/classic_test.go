@@ -342,7 +342,7 @@ func TestFrontendAttrs(t *testing.T) {
 		Labels: map[string]string{"l": "x"}, NoCache: true, Pull: true, Platform: "linux/amd64",
 		NetworkMode: "none", ExtraHosts: []string{"a:1.2.3.4", "b:::1"}, CacheFrom: []string{"c1", "c2"},
 		ShmSize: 1024, Ulimits: []string{"nofile=1:2"},
-	})
+	}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,10 +354,13 @@ func TestFrontendAttrs(t *testing.T) {
 	if !reflect.DeepEqual(attrs, want) {
 		t.Errorf("attrs\n %v\nwant\n %v", attrs, want)
 	}
-	for _, opts := range []backend.BuildOptions{{NetworkMode: "container:x"}, {ExtraHosts: []string{"nocolon"}}} {
-		if _, err := frontendAttrs(opts); !errdefs.IsInvalidArgument(err) {
+	for _, opts := range []backend.BuildOptions{{ExtraHosts: []string{"nocolon"}}, {ExtraHosts: []string{"gw:host-gateway"}}} {
+		if _, err := frontendAttrs(opts, ""); !errdefs.IsInvalidArgument(err) {
 			t.Errorf("%+v: err = %v", opts, err)
 		}
+	}
+	if attrs, err := frontendAttrs(backend.BuildOptions{ExtraHosts: []string{"gw:host-gateway"}}, "172.17.0.1"); err != nil || attrs["add-hosts"] != "gw=172.17.0.1" {
+		t.Errorf("host-gateway: %v %v", attrs, err)
 	}
 	names, err := exportNames([]string{"app", "app:latest", "reg:5000/x/y:2"})
 	if err != nil || !reflect.DeepEqual(names, []string{"docker.io/library/app:latest", "reg:5000/x/y:2"}) {
@@ -371,18 +374,40 @@ func TestFrontendAttrs(t *testing.T) {
 }
 
 func TestClassicError(t *testing.T) {
+	now := time.Now()
+	// A failed RUN: the exit code from the error's details, the command
+	// from the Dockerfile (the step of the failed vertex), with its SHELL.
+	runPlan, err := newClassicPlan("Dockerfile", []byte("FROM busybox\nSHELL [\"/bin/sh\", \"-ec\"]\nRUN exit 3\nRUN [\"sh\", \"-c\", \"exit 4\"]\n"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := newClassicRenderer(runPlan, newMessageWriter(&bytes.Buffer{}))
+	run3, run4 := digest.FromString("run3"), digest.FromString("run4")
+	rr.handle(&client.SolveStatus{Vertexes: []*client.Vertex{
+		{Digest: run3, Name: "[2/3] RUN exit 3", Started: &now},
+		{Digest: run4, Name: "[3/3] RUN sh -c exit 4", Started: &now},
+	}})
+	for vertex, want := range map[digest.Digest]string{
+		run3: "The command '/bin/sh -ec exit 3' returned a non-zero code: 3",
+		run4: "The command 'sh -c exit 4' returned a non-zero code: 3",
+	} {
+		failed := (&bkerrdefs.Vertex{Digest: vertex.String()}).WrapError(&gwpb.ExitError{ExitCode: 3, Err: errors.New("process did not complete successfully: exit code: 3")})
+		err := classicError(fmt.Errorf("solve: %w", failed), rr)
+		var ec interface{ ExitCode() int }
+		if err.Error() != want || !errors.As(err, &ec) || ec.ExitCode() != 3 {
+			t.Errorf("run: %v, want %q", err, want)
+		}
+	}
+	// Without a known step, the exec op of a SolveError names the command.
 	exec := &pb.Op{Op: &pb.Op_Exec{Exec: &pb.ExecOp{Meta: &pb.Meta{Args: []string{"/bin/sh", "-c", "exit 3"}}}}}
 	runErr := &bkerrdefs.SolveError{Solve: &bkerrdefs.Solve{Op: exec}, Err: &gwpb.ExitError{ExitCode: 3, Err: errors.New(`process "/bin/sh -c exit 3" did not complete successfully: exit code: 3`)}}
-	err := classicError(fmt.Errorf("solve: %w", runErr), nil)
-	var ec interface{ ExitCode() int }
-	if err.Error() != "The command '/bin/sh -c exit 3' returned a non-zero code: 3" || !errors.As(err, &ec) || ec.ExitCode() != 3 {
+	if err := classicError(fmt.Errorf("solve: %w", runErr), nil); err.Error() != "The command '/bin/sh -c exit 3' returned a non-zero code: 3" {
 		t.Errorf("run: %v", err)
 	}
 
 	plan, _ := newClassicPlan("Dockerfile", []byte("FROM busybox\nCOPY nofile /x\n"), "", nil)
 	r := newClassicRenderer(plan, newMessageWriter(&bytes.Buffer{}))
 	cp := digest.FromString("copy")
-	now := time.Now()
 	r.handle(&client.SolveStatus{Vertexes: []*client.Vertex{{Digest: cp, Name: "[2/2] COPY nofile /x", Started: &now, Completed: &now, Error: "not found"}}})
 	copyErr := (&bkerrdefs.Vertex{Digest: cp.String()}).WrapError(errors.New(`failed to calculate checksum of ref abc::def: "/nofile": not found`))
 	err = classicError(copyErr, r)
