@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	ctdsnapshot "github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/plugins/snapshots/native"
@@ -76,6 +77,7 @@ func (b *Builder) start() (_ *engine, err error) {
 		}
 	}()
 	ctx := context.Background()
+	stampVersion()
 
 	sm, err := session.NewManager()
 	if err != nil {
@@ -116,8 +118,9 @@ func (b *Builder) start() (_ *engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("build: worker: %w", err)
 	}
+	w := &berthWorker{Worker: bw, b: b}
 	wc := &worker.Controller{}
-	if err := wc.Add(&berthWorker{Worker: bw, b: b}); err != nil {
+	if err := wc.Add(w); err != nil {
 		return nil, err
 	}
 	closers = closers[:0] // the worker controller closes the worker's stores
@@ -182,6 +185,21 @@ func (b *Builder) start() (_ *engine, err error) {
 	go func() { _ = server.Serve(l) }()
 	b.log.Info("build: BuildKit started", "root", root, "snapshotter", bw.Labels()["org.mobyproject.buildkit.worker.snapshotter"], "version", version.Version)
 	return &engine{controller: ctrl, sessions: sm, worker: bw, server: server, listener: l, stop: stop}, nil
+}
+
+// stampVersion gives BuildKit its module version (buildkitd's is set at
+// link time), which buildx shows and registries see in the user agent.
+func stampVersion() {
+	if version.Version != "v0.0.0+unknown" {
+		return
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == "github.com/moby/buildkit" {
+				version.Version = m.Version
+			}
+		}
+	}
 }
 
 // maxMsgSize bounds gRPC messages as buildkitd does (16 MiB).
