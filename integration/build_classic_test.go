@@ -48,10 +48,16 @@ func writeContext(t *testing.T, files map[string]string) string {
 // contextTar is files as a tar, as ImageBuild sends them.
 func contextTar(t *testing.T, files map[string]string) io.Reader {
 	t.Helper()
+	return contextTarAt(t, files, time.Now())
+}
+
+// contextTarAt is contextTar with every file's mtime set to mtime.
+func contextTarAt(t *testing.T, files map[string]string, mtime time.Time) io.Reader {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for name, content := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg, ModTime: mtime}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := io.WriteString(tw, content); err != nil {
@@ -423,5 +429,37 @@ func TestBuildClassicNetwork(t *testing.T) {
 	}
 	if nets := d.Berth(t, "run", "--rm", name, "cat", "/nets").Success(t).Out(); nets != "lo" {
 		t.Errorf("networkmode=none: the RUN saw interfaces %q", nets)
+	}
+}
+
+// TestBuildClassicContextChange checks that a rebuild sees a file changed
+// at the same size within the same second (the docker CLI sends whole
+// seconds), although the context's snapshot is kept between the builds
+// of one tag.
+func TestBuildClassicContextChange(t *testing.T) {
+	d := sharedDaemon(t)
+	c := d.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := unique("classic-change")
+	removeImageOnCleanup(t, d, name)
+	mtime := time.Now().Truncate(time.Second)
+	for _, content := range []string{"first", "other", "first"} {
+		res, err := c.ImageBuild(ctx, contextTarAt(t, map[string]string{
+			"Dockerfile": "FROM busybox\nCOPY data /data\n",
+			"data":       content,
+		}, mtime), client.ImageBuildOptions{Tags: []string{name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range readBuild(t, res.Body) {
+			if m.ErrorDetail != nil {
+				t.Fatalf("build failed: %s", m.ErrorDetail.Message)
+			}
+		}
+		res.Body.Close()
+		if got := d.Berth(t, "run", "--rm", name, "cat", "/data").Success(t).Out(); got != content {
+			t.Errorf("the image has %q, the context %q", got, content)
+		}
 	}
 }
