@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -461,5 +463,48 @@ func TestBuildClassicContextChange(t *testing.T) {
 		if got := d.Berth(t, "run", "--rm", name, "cat", "/data").Success(t).Out(); got != content {
 			t.Errorf("the image has %q, the context %q", got, content)
 		}
+	}
+}
+
+// TestBuildClassicRemoteContext checks remote=<URL>: a context tar the
+// builder fetches itself, from a server on the host's loopback.
+func TestBuildClassicRemoteContext(t *testing.T) {
+	d := sharedDaemon(t)
+	c := d.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var body bytes.Buffer
+	if _, err := io.Copy(&body, contextTar(t, map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY remote.txt /remote.txt\nRUN cat /remote.txt\n",
+		"remote.txt": "fetched by the builder\n",
+	})); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.Write(body.Bytes())
+	}))
+	defer srv.Close()
+	name := unique("classic-remote")
+	removeImageOnCleanup(t, d, name)
+	res, err := c.ImageBuild(ctx, nil, client.ImageBuildOptions{Tags: []string{name}, RemoteContext: srv.URL + "/context.tar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream strings.Builder
+	for _, m := range readBuild(t, res.Body) {
+		if m.ErrorDetail != nil {
+			t.Fatalf("build failed: %s", m.ErrorDetail.Message)
+		}
+		stream.WriteString(m.Stream)
+	}
+	res.Body.Close()
+	for _, want := range []string{"Step 2/3 : COPY remote.txt /remote.txt\n", "fetched by the builder\n", "Successfully tagged " + name + ":latest\n"} {
+		if !strings.Contains(stream.String(), want) {
+			t.Errorf("stream lacks %q:\n%s", want, stream.String())
+		}
+	}
+	if got := d.Berth(t, "run", "--rm", name, "cat", "/remote.txt").Success(t).Out(); got != "fetched by the builder" {
+		t.Errorf("/remote.txt: %q", got)
 	}
 }
