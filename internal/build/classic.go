@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config/configfile"
 	clitypes "github.com/docker/cli/cli/config/types"
@@ -390,6 +391,9 @@ func frontendAttrs(opts backend.BuildOptions, hostGateway string) (map[string]st
 		attrs["image-resolve-mode"] = "pull"
 	}
 	if opts.Platform != "" {
+		if _, err := platforms.Parse(opts.Platform); err != nil {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		}
 		attrs["platform"] = opts.Platform
 	}
 	switch opts.NetworkMode {

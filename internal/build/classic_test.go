@@ -362,7 +362,7 @@ func TestFrontendAttrs(t *testing.T) {
 	if !reflect.DeepEqual(attrs, want) {
 		t.Errorf("attrs\n %v\nwant\n %v", attrs, want)
 	}
-	for _, opts := range []backend.BuildOptions{{ExtraHosts: []string{"nocolon"}}, {ExtraHosts: []string{"gw:host-gateway"}}} {
+	for _, opts := range []backend.BuildOptions{{ExtraHosts: []string{"nocolon"}}, {ExtraHosts: []string{"gw:host-gateway"}}, {Platform: "linux/amd64/v9/x"}} {
 		if _, err := frontendAttrs(opts, ""); !errdefs.IsInvalidArgument(err) {
 			t.Errorf("%+v: err = %v", opts, err)
 		}
