@@ -508,3 +508,55 @@ func TestBuildClassicRemoteContext(t *testing.T) {
 		t.Errorf("/remote.txt: %q", got)
 	}
 }
+
+// TestBuildClassicCancel checks POST /build/cancel?id= on a build started
+// with buildid=: the build ends with an error, its RUN stops, nothing is
+// tagged.
+func TestBuildClassicCancel(t *testing.T) {
+	d := sharedDaemon(t)
+	c := d.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := unique("classic-cancel")
+	buildID := unique("buildid")
+	res, err := c.ImageBuild(ctx, contextTar(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started && sleep 4322\n"}),
+		client.ImageBuildOptions{Tags: []string{name}, NoCache: true, BuildID: buildID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	dec := json.NewDecoder(res.Body)
+	for {
+		var m buildMessage
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("the build ended before its RUN started: %v", err)
+		}
+		if m.Stream == "started\n" {
+			break
+		}
+	}
+	if _, err := c.BuildCancel(ctx, buildID, client.BuildCancelOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var last buildMessage
+	for {
+		var m buildMessage
+		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		last = m
+	}
+	if last.ErrorDetail == nil {
+		t.Errorf("the cancelled build did not end with an error: %+v", last)
+	}
+	waitFor(t, 20*time.Second, "the cancelled RUN to end", func() bool {
+		out, _ := exec.Command("pgrep", "-f", "sleep 4322").Output()
+		return len(bytes.TrimSpace(out)) == 0
+	})
+	if r := d.Berth(t, "image", "inspect", name); r.ExitCode == 0 {
+		removeImageOnCleanup(t, d, name)
+		t.Errorf("a cancelled build tagged %s", name)
+	}
+}
