@@ -360,6 +360,19 @@ func TestBuildClassicVersion2(t *testing.T) {
 	if id := inspect(t, d, name, "{{.Id}}"); res.Out() != id {
 		t.Errorf("-q printed %q, want %s", res.Out(), id)
 	}
+
+	// `docker build - < context.tar`: the context comes in a second
+	// request (buildid=upload-request:<id>).
+	cmd := exec.Command(debianDocker, "-H", d.Host, "build", "--progress", "plain", "-t", name+":stdin", "-")
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1", "DOCKER_CONFIG="+filepath.Join(d.Root, "docker-config-2010"))
+	res = testutil.Run(t, cmd, contextTar(t, map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY greeting /greeting\nRUN cat /greeting\n",
+		"greeting":   "hello from stdin\n",
+	})).Success(t)
+	removeImageOnCleanup(t, d, name+":stdin")
+	if out := d.Berth(t, "run", "--rm", name+":stdin", "cat", "/greeting").Success(t).Out(); out != "hello from stdin" {
+		t.Errorf("built from stdin: %q\n%s", out, res.Stderr)
+	}
 }
 
 func TestBuildClassicCompose(t *testing.T) {

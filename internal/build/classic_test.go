@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -424,5 +425,38 @@ func TestClassicError(t *testing.T) {
 	}
 	if err := classicError(errors.New("Unknown: something else"), r); err.Error() != "something else" {
 		t.Errorf("other: %v", err)
+	}
+}
+
+// TestUploads pairs a build with the request that uploads its context, in
+// either order.
+func TestUploads(t *testing.T) {
+	var u uploads
+	for _, uploadFirst := range []bool{true, false} {
+		gave := make(chan error, 1)
+		give := func() { gave <- u.give(context.Background(), "b1", strings.NewReader("ctx")) }
+		if uploadFirst {
+			go give()
+			time.Sleep(50 * time.Millisecond)
+		} else {
+			go func() { time.Sleep(50 * time.Millisecond); give() }()
+		}
+		body, done, err := u.wait(context.Background(), "b1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dt, _ := io.ReadAll(body)
+		done(nil)
+		if string(dt) != "ctx" || <-gave != nil {
+			t.Errorf("upload first %v: got %q", uploadFirst, dt)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := u.wait(ctx, "nobody"); err == nil {
+		t.Error("a build waited for an upload that never came")
+	}
+	if len(u.slots) != 0 {
+		t.Errorf("slots left: %v", u.slots)
 	}
 }
