@@ -210,6 +210,9 @@ func TestBuildEnginePush(t *testing.T) {
 		t.Fatalf("registry manifest of %s:v1: %d", repo, resp.StatusCode)
 	}
 
+	if got := d.Berth(t, "image", "inspect", "-f", "{{join .RepoDigests \",\"}}", repo+":v1").Success(t).Out(); !strings.HasPrefix(got, repo+"@sha256:") {
+		t.Errorf("pushed build's repo digests = %q", got)
+	}
 	// the stored image pushes at once (its layers stored uncompressed are
 	// compressed for it) and saves
 	d.Berth(t, "tag", repo+":v1", repo+":v2").Success(t)
