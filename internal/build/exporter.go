@@ -138,6 +138,11 @@ func (e *storeExporter) Resolve(ctx context.Context, id int, opts map[string]str
 		}
 		inner[string(exptypes.OptKeyName)] = strings.Join(rawNames, ",")
 		inner[string(exptypes.OptKeyPush)] = "true"
+		if _, ok := inner["force-compression"]; !ok {
+			// Local bases are served uncompressed: registries get gzip, as
+			// from dockerd.
+			inner["force-compression"] = "true"
+		}
 	} else if _, ok := inner["compression"]; !ok {
 		inner["compression"] = "uncompressed"
 	}
