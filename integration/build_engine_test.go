@@ -152,7 +152,12 @@ func TestBuildEngine(t *testing.T) {
 		t.Errorf("after a restart, run %s printed %q", name, got)
 	}
 	c = buildKitClient(t, d)
+	began := time.Now()
 	again := solveDockerfile(t, c, dir, map[string]string{"name": name})
+	t.Logf("the cached build took %s (through /grpc, after a restart)", time.Since(began))
+	began = time.Now()
+	solveDockerfile(t, c, dir, map[string]string{"name": name})
+	t.Logf("and once more %s", time.Since(began))
 	if got := again.resp.ExporterResponse["containerimage.config.digest"]; got != id {
 		t.Errorf("the same build after a restart made %s, want %s", got, id)
 	}
