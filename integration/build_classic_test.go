@@ -406,15 +406,24 @@ func TestBuildClassicPythonSDK(t *testing.T) {
 	name := unique("pysdk")
 	removeImageOnCleanup(t, d, name)
 	dir := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo from python > /py\n"})
-	script := `import sys, docker
+	// A folder (the SDK tars it, here gzipped), then a bare Dockerfile as
+	// the whole body (custom_context).
+	script := `import io, sys, docker
 c = docker.DockerClient(base_url=sys.argv[1], version="auto")
-img, logs = c.images.build(path=sys.argv[2], tag=sys.argv[3])
+img, logs = c.images.build(path=sys.argv[2], tag=sys.argv[3], gzip=True)
+print(img.id)
+img, logs = c.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN echo bare > /bare\n"), custom_context=True, tag=sys.argv[3] + ":bare")
 print(img.id)
 `
 	cmd := exec.Command("python3", "-c", script, d.Host, dir, name)
 	res := testutil.Run(t, cmd, nil).Success(t)
-	if id := inspect(t, d, name, "{{.Id}}"); res.Out() != id {
-		t.Errorf("the SDK returned %q, the image is %s", res.Out(), id)
+	removeImageOnCleanup(t, d, name+":bare")
+	ids := lines(res.Out())
+	if len(ids) != 2 || ids[0] != inspect(t, d, name, "{{.Id}}") || ids[1] != inspect(t, d, name+":bare", "{{.Id}}") {
+		t.Errorf("the SDK returned %q", ids)
+	}
+	if out := d.Berth(t, "run", "--rm", name+":bare", "cat", "/bare").Success(t).Out(); out != "bare" {
+		t.Errorf("/bare: %q", out)
 	}
 }
 
