@@ -291,9 +291,11 @@ func TestBuildClassicImageBuild(t *testing.T) {
 }
 
 // TestBuildClassicDisconnect checks that a client going away mid-build
-// cancels it: the RUN's process ends and nothing is tagged.
+// cancels it: the RUN's process ends, the extracted context is removed
+// and nothing is tagged. The daemon is its own, so that no other build's
+// context is around.
 func TestBuildClassicDisconnect(t *testing.T) {
-	d := sharedDaemon(t)
+	d := ownDaemon(t)
 	c := d.Client(t)
 	name := unique("disconnect")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -320,9 +322,17 @@ func TestBuildClassicDisconnect(t *testing.T) {
 	if !running() {
 		t.Fatal("the RUN's sleep is not running")
 	}
+	contexts := filepath.Join(d.DataRoot, "buildkit", "classic-contexts")
+	if entries, err := os.ReadDir(contexts); err != nil || len(entries) != 1 {
+		t.Fatalf("the running build's context is not in %s: %v %v", contexts, entries, err)
+	}
 	cancel()
 	res.Body.Close()
 	waitFor(t, 20*time.Second, "the cancelled RUN to end", func() bool { return !running() })
+	waitFor(t, 10*time.Second, "the cancelled build's context to be removed", func() bool {
+		entries, err := os.ReadDir(contexts)
+		return err == nil && len(entries) == 0
+	})
 	if r := d.Berth(t, "image", "inspect", name); r.ExitCode == 0 {
 		removeImageOnCleanup(t, d, name)
 		t.Errorf("a cancelled build tagged %s", name)
