@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +165,11 @@ func TestBuildClassicDockerCLI(t *testing.T) {
 	if !strings.Contains(res.Stdout, " ---> Using cache\n") {
 		t.Errorf("the rebuild did not use the cache:\n%s", res.Stdout)
 	}
+	// --no-cache runs the RUN again.
+	res = classicDocker(t, d, "build", "--no-cache", "-t", name, dir).Success(t)
+	if strings.Contains(res.Stdout, "Using cache") || !strings.Contains(res.Stdout, " ---> Running in ") {
+		t.Errorf("--no-cache used the cache:\n%s", res.Stdout)
+	}
 
 	// A Dockerfile on stdin, -f naming another file, and -q.
 	res = testutil.Run(t, func() *exec.Cmd {
@@ -177,7 +183,7 @@ func TestBuildClassicDockerCLI(t *testing.T) {
 		t.Errorf("-q printed %q, want only the image id", res.Out())
 	}
 	other := writeContext(t, map[string]string{"build/Other.Dockerfile": "FROM busybox\nLABEL from=other\n"})
-	classicDocker(t, d, "build", "-t", name+":other", "-f", filepath.Join(other, "build/Other.Dockerfile"), other).Success(t)
+	classicDocker(t, d, "build", "--platform", "linux/"+runtime.GOARCH, "-t", name+":other", "-f", filepath.Join(other, "build/Other.Dockerfile"), other).Success(t)
 	removeImageOnCleanup(t, d, name+":other")
 	if got := inspect(t, d, name+":other", `{{index .Config.Labels "from"}}`); got != "other" {
 		t.Errorf("-f: label %q", got)
