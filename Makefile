@@ -14,7 +14,7 @@ DEMO_PKGS := runc busybox-static
 TEST_PKGS := $(DEMO_PKGS) docker-registry nftables iproute2 procps
 
 UNIT_TIMEOUT ?= 5m
-INTEGRATION_TIMEOUT ?= 10m
+INTEGRATION_TIMEOUT ?= 25m
 # TESTFLAGS=-v or TESTFLAGS='-run TestRun' narrows or details the integration run.
 TESTFLAGS ?=
 
