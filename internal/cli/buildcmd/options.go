@@ -19,7 +19,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
-	"github.com/moby/buildkit/session/upload/uploadprovider"
+	"github.com/moby/go-archive"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -492,9 +492,27 @@ func (o *options) setInputs(p *plan, stdin io.Reader) error {
 			return fmt.Errorf("failed to peek context header from STDIN: %w", err)
 		}
 		if isArchive(magic) {
-			up := uploadprovider.New()
-			attrs["context"] = up.Add(io.NopCloser(br))
-			so.Session = append(so.Session, up)
+			// Unpacked and sent as a local context, not uploaded as a
+			// remote one: BuildKit applies .dockerignore to local contexts
+			// only, and docker's classic builder applied it to a tar.
+			dir, err := os.MkdirTemp("", "berth-build-context-")
+			if err != nil {
+				return err
+			}
+			p.cleanup = append(p.cleanup, dir)
+			if err := archive.Untar(br, dir, &archive.TarOptions{NoLchown: os.Geteuid() != 0}); err != nil {
+				return fmt.Errorf("unpacking the context from stdin: %w", err)
+			}
+			if err := setLocalMount(so, "context", dir); err != nil {
+				return err
+			}
+			switch dfPath {
+			case "":
+				dockerfileDir = dir
+			default:
+				rel := filepath.Join("/", dfPath) // inside the tar
+				dockerfileDir, dfName = filepath.Join(dir, filepath.Dir(rel)), filepath.Base(rel)
+			}
 			break
 		}
 		if dfPath != "" {
