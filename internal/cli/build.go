@@ -86,6 +86,9 @@ func (c *Cli) execBuildProgram(cmd *cobra.Command, args []string) error {
 	err = child.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return StatusError{StatusCode: 128 + int(ws.Signal())}
+		}
 		return StatusError{StatusCode: exit.ExitCode()}
 	}
 	return err

@@ -290,6 +290,9 @@ func buildError(errw io.Writer, err error) error {
 	}
 	fmt.Fprintf(errw, "ERROR: %v\n", err)
 	code := 1
+	if errors.Is(err, context.Canceled) {
+		code = 130 // interrupted
+	}
 	switch grpcerrors.Code(err) {
 	case codes.Internal:
 		code = 100
