@@ -6,6 +6,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -326,4 +327,35 @@ func TestBuildCLIBadFlags(t *testing.T) {
 			t.Errorf("%v printed usage: %s", tc.args, r)
 		}
 	}
+}
+
+// TestBuildCLIPush: --push stores the image and pushes its tag to the
+// registry (through the daemon, as buildx's docker driver does).
+func TestBuildCLIPush(t *testing.T) {
+	d := buildCLIDaemon(t)
+	reg := testutil.StartRegistry(t)
+	dir := t.TempDir()
+	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo pushed > /p\n"})
+	repo := unique("bcli-push")
+	ref := reg.Host + "/" + repo + ":v1"
+	bcliRmi(t, d, ref)
+	r := bcliBuild(t, d, dir, nil, "--progress", "plain", "--push", "-t", ref, ".").Success(t)
+	if !strings.Contains(r.Stderr, "pushing "+ref+" with docker") {
+		t.Errorf("no push step in the progress:\n%s", r.Stderr)
+	}
+	req, err := http.NewRequest(http.MethodHead, "http://"+reg.Host+"/v2/"+repo+"/manifests/v1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the registry answers %s for %s", resp.Status, ref)
+	}
+	// without a tag there is nothing to push
+	bcliBuild(t, d, dir, nil, "--push", ".").Fails(t, 1, "ERROR: tag is needed when pushing to registry")
 }
