@@ -5,8 +5,10 @@ package integration
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -358,4 +360,40 @@ func TestBuildCLIPush(t *testing.T) {
 	}
 	// without a tag there is nothing to push
 	bcliBuild(t, d, dir, nil, "--push", ".").Fails(t, 1, "ERROR: tag is needed when pushing to registry")
+}
+
+// TestBuildCLIURLContext: a URL context (a tar.gz served on 127.0.0.1) is
+// fetched by the daemon; --build-context adds a second local context.
+func TestBuildCLIURLContext(t *testing.T) {
+	d := buildCLIDaemon(t)
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for name, content := range map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY u.txt /u.txt\nCOPY --from=extra e.txt /e.txt\nCMD [\"cat\", \"/u.txt\", \"/e.txt\"]\n",
+		"u.txt":      "from-url\n",
+	} {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = tw.Write([]byte(content))
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(buf.Bytes())
+	}))
+	defer srv.Close()
+	extra := t.TempDir()
+	bcliWriteFiles(t, extra, map[string]string{"e.txt": "from-extra\n"})
+	name := unique("bcli-url")
+	bcliRmi(t, d, name)
+	bcliBuild(t, d, t.TempDir(), nil, "-q", "-t", name, "--build-context", "extra="+extra, srv.URL+"/ctx.tar.gz").Success(t)
+	if out := d.Berth(t, "run", "--rm", name).Success(t).Out(); out != "from-url\nfrom-extra" {
+		t.Errorf("run output %q", out)
+	}
 }
