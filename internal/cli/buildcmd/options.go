@@ -132,6 +132,9 @@ func (o *options) toPlan(stdin io.Reader, lookup env, stdoutTTY bool) (_ *plan, 
 		attrs["ulimit"] = strings.Join(o.ulimits, ",")
 	}
 
+	if err := o.checkAttestations(); err != nil {
+		return nil, err
+	}
 	if err := o.setPlatform(attrs); err != nil {
 		return nil, err
 	}
@@ -740,3 +743,47 @@ type notImplementedError struct{ msg string }
 
 func (e notImplementedError) Error() string      { return e.msg }
 func (notImplementedError) Is(target error) bool { return target == errdefs.ErrNotImplemented }
+
+// checkAttestations accepts --provenance/--sbom/--attest only when they
+// turn attestations off: berth's image store keeps single-platform images
+// without attestation manifests, as dockerd's docker driver does.
+func (o *options) checkAttestations() error {
+	specs := slices.Clone(o.attests)
+	if o.provenance != "" {
+		specs = append(specs, "type=provenance,"+o.provenance)
+	}
+	if o.sbom != "" {
+		specs = append(specs, "type=sbom,"+o.sbom)
+	}
+	for _, spec := range specs {
+		fields, err := csvFields(spec)
+		if err != nil {
+			return invalid("invalid attestation %q: %v", spec, err)
+		}
+		typ, enabled := "", true
+		for _, f := range fields {
+			k, v, ok := strings.Cut(f, "=")
+			switch {
+			case !ok:
+				b, err := strconv.ParseBool(f)
+				if err != nil {
+					enabled = true // a mode such as "mode=max" shorthand
+				} else {
+					enabled = b
+				}
+			case k == "type":
+				typ = v
+			case k == "disabled":
+				b, _ := strconv.ParseBool(v)
+				enabled = !b
+			}
+		}
+		if typ == "" {
+			return invalid("attestation type not specified: %q", spec)
+		}
+		if enabled {
+			return notImplemented("attestations (%s) are not supported by berth's image store", typ)
+		}
+	}
+	return nil
+}

@@ -368,3 +368,18 @@ func TestIsArchive(t *testing.T) {
 		t.Error("gzip not detected")
 	}
 }
+
+func TestAttestationsOffOnly(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"--provenance=false"}, {"--sbom=false"}, {"--attest", "type=provenance,disabled=true"}} {
+		if _, err := parse(t, append(args, dir)...).toPlan(strings.NewReader(""), noEnv, false); err != nil {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	for _, args := range [][]string{{"--provenance"}, {"--sbom=true"}, {"--provenance=mode=max"}, {"--attest", "type=sbom"}} {
+		_, err := parse(t, append(args, dir)...).toPlan(strings.NewReader(""), noEnv, false)
+		if !errors.Is(err, errdefs.ErrNotImplemented) {
+			t.Errorf("%v: err %v, want not implemented", args, err)
+		}
+	}
+}
