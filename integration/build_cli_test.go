@@ -397,3 +397,29 @@ func TestBuildCLIURLContext(t *testing.T) {
 		t.Errorf("run output %q", out)
 	}
 }
+
+// TestBuildCLINetworkAndHosts: --add-host (an address and host-gateway)
+// lands in a RUN's /etc/hosts; --network none leaves a RUN only loopback.
+func TestBuildCLINetworkAndHosts(t *testing.T) {
+	d := buildCLIDaemon(t)
+	dir := t.TempDir()
+	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox AS b\n" +
+		"RUN cat /etc/hosts > /hosts; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /ifaces\n" +
+		"FROM scratch\nCOPY --from=b /hosts /ifaces /\n"})
+	out := filepath.Join(t.TempDir(), "out")
+	bcliBuild(t, d, dir, nil, "--no-cache", "--add-host", "db.example:10.1.2.3", "--add-host", "gw.example:host-gateway",
+		"--network", "none", "-o", "type=local,dest="+out, ".").Success(t)
+	hosts, err := os.ReadFile(filepath.Join(out, "hosts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^10\.1\.2\.3\s+db\.example$`).Match(hosts) {
+		t.Errorf("/etc/hosts lacks db.example:\n%s", hosts)
+	}
+	if !regexp.MustCompile(`(?m)^\d+\.\d+\.\d+\.\d+\s+gw\.example$`).Match(hosts) {
+		t.Errorf("/etc/hosts lacks gw.example (host-gateway):\n%s", hosts)
+	}
+	if ifaces, _ := os.ReadFile(filepath.Join(out, "ifaces")); strings.TrimSpace(string(ifaces)) != "lo" {
+		t.Errorf("--network none: interfaces %q, want lo alone", ifaces)
+	}
+}
