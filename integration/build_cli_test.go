@@ -211,7 +211,7 @@ func TestBuildCLIStdinContexts(t *testing.T) {
 	})
 	t.Run("both", func(t *testing.T) {
 		bcliBuild(t, d, t.TempDir(), strings.NewReader("FROM busybox\n"), "-f", "-", "-").
-			Fails(t, 1, "ERROR: invalid argument: can't use stdin for both build context and dockerfile")
+			Fails(t, 1, "ERROR: failed to build: invalid argument: can't use stdin for both build context and dockerfile")
 	})
 }
 
@@ -319,10 +319,10 @@ func TestBuildCLIBadFlags(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"--platform", other, "."}, `platform "` + other + `" is not supported: berth builds for the host's platform only`},
-		{[]string{"--network", "bogus", "."}, `network mode "bogus" not supported`},
-		{[]string{filepath.Join(dir, "missing")}, "unable to prepare context: path"},
-		{[]string{"--progress", "fancy", "."}, `invalid progress mode "fancy"`},
+		{[]string{"--platform", other, "."}, `failed to build: platform "` + other + `" is not supported: berth builds for the host's platform only`},
+		{[]string{"--network", "bogus", "."}, `failed to build: network mode "bogus" not supported`},
+		{[]string{filepath.Join(dir, "missing")}, "failed to build: unable to prepare context: path"},
+		{[]string{"--progress", "fancy", "."}, `invalid progress mode fancy`},
 	} {
 		r := bcliBuild(t, d, dir, nil, tc.args...).Fails(t, 1, "ERROR: "+tc.msg)
 		if strings.Contains(r.Stderr, "Usage:") {
@@ -359,7 +359,7 @@ func TestBuildCLIPush(t *testing.T) {
 		t.Errorf("the registry answers %s for %s", resp.Status, ref)
 	}
 	// without a tag there is nothing to push
-	bcliBuild(t, d, dir, nil, "--push", ".").Fails(t, 1, "ERROR: tag is needed when pushing to registry")
+	bcliBuild(t, d, dir, nil, "--push", ".").Fails(t, 1, "ERROR: failed to build: tag is needed when pushing to registry")
 }
 
 // TestBuildCLIURLContext: a URL context (a tar.gz served on 127.0.0.1) is

@@ -132,7 +132,7 @@ func (o *options) toPlan(stdin io.Reader, lookup env, stdoutTTY bool) (_ *plan, 
 		attrs["ulimit"] = strings.Join(o.ulimits, ",")
 	}
 
-	if err := o.checkAttestations(); err != nil {
+	if err := o.setAttestations(attrs); err != nil {
 		return nil, err
 	}
 	if err := o.setPlatform(attrs); err != nil {
@@ -744,45 +744,55 @@ type notImplementedError struct{ msg string }
 func (e notImplementedError) Error() string      { return e.msg }
 func (notImplementedError) Is(target error) bool { return target == errdefs.ErrNotImplemented }
 
-// checkAttestations accepts --provenance/--sbom/--attest only when they
-// turn attestations off: berth's image store keeps single-platform images
-// without attestation manifests, as dockerd's docker driver does.
-func (o *options) checkAttestations() error {
+// setAttestations turns --provenance, --sbom and --attest into the
+// frontend's attest:<type> attributes, as buildx does; a disabled one
+// (--provenance=false) sends nothing. berthd's exporter stores the image
+// with its attestation manifest.
+func (o *options) setAttestations(attrs map[string]string) error {
 	specs := slices.Clone(o.attests)
-	if o.provenance != "" {
-		specs = append(specs, "type=provenance,"+o.provenance)
+	for typ, v := range map[string]string{"provenance": o.provenance, "sbom": o.sbom} {
+		if v == "" {
+			continue
+		}
+		if b, err := strconv.ParseBool(v); err == nil {
+			specs = append(specs, fmt.Sprintf("type=%s,disabled=%t", typ, !b))
+		} else {
+			specs = append(specs, "type="+typ+","+v)
+		}
 	}
-	if o.sbom != "" {
-		specs = append(specs, "type=sbom,"+o.sbom)
-	}
+	seen := map[string]bool{}
 	for _, spec := range specs {
 		fields, err := csvFields(spec)
 		if err != nil {
 			return invalid("invalid attestation %q: %v", spec, err)
 		}
-		typ, enabled := "", true
+		typ, disabled := "", false
+		var rest []string
 		for _, f := range fields {
 			k, v, ok := strings.Cut(f, "=")
-			switch {
-			case !ok:
-				b, err := strconv.ParseBool(f)
-				if err != nil {
-					enabled = true // a mode such as "mode=max" shorthand
-				} else {
-					enabled = b
-				}
-			case k == "type":
+			if !ok {
+				return invalid("invalid value %s", f)
+			}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "type":
 				typ = v
-			case k == "disabled":
-				b, _ := strconv.ParseBool(v)
-				enabled = !b
+			case "disabled":
+				if disabled, err = strconv.ParseBool(v); err != nil {
+					return invalid("invalid value %s", f)
+				}
+			default:
+				rest = append(rest, f)
 			}
 		}
 		if typ == "" {
-			return invalid("attestation type not specified: %q", spec)
+			return invalid("attestation type not specified")
 		}
-		if enabled {
-			return notImplemented("attestations (%s) are not supported by berth's image store", typ)
+		if seen[typ] {
+			continue // the first one wins, as buildx's
+		}
+		seen[typ] = true
+		if !disabled {
+			attrs["attest:"+typ] = strings.Join(append([]string{"type=" + typ}, rest...), ",")
 		}
 	}
 	return nil

@@ -44,33 +44,7 @@ func run(cmd *cobra.Command, c *cli.Cli, o *options) error {
 			return buildError(c.Err, fmt.Errorf("removing image ID file: %w", err))
 		}
 	}
-	p, err := o.toPlan(c.In, os.LookupEnv, isConsole(c.Out))
-	if err != nil {
-		return buildError(c.Err, err)
-	}
-	defer p.Close()
-	attachables, err := o.attachables(cli.CredentialsPath(cmd))
-	if err != nil {
-		return buildError(c.Err, err)
-	}
-	p.solve.Session = append(p.solve.Session, attachables...)
-
-	api, err := c.Client(ctx)
-	if err != nil {
-		return buildError(c.Err, err)
-	}
-	bk, err := dial(ctx, api)
-	if err != nil {
-		return buildError(c.Err, err)
-	}
-	defer bk.Close()
-	if p.needHostGateway {
-		if err := resolveHostGateway(ctx, bk, p.solve.FrontendAttrs); err != nil {
-			return buildError(c.Err, err)
-		}
-	}
-
-	resp, err := solve(ctx, cmd, bk, api, p, mode, c.Err)
+	resp, err := build(ctx, cmd, c, o, mode)
 	if err != nil {
 		return buildError(c.Err, fmt.Errorf("failed to build: %w", err))
 	}
@@ -91,6 +65,35 @@ func run(cmd *cobra.Command, c *cli.Cli, o *options) error {
 	return nil
 }
 
+// build plans, connects and solves.
+func build(ctx context.Context, cmd *cobra.Command, c *cli.Cli, o *options, mode progressui.DisplayMode) (*client.SolveResponse, error) {
+	p, err := o.toPlan(c.In, os.LookupEnv, isConsole(c.Out))
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	attachables, err := o.attachables(cli.CredentialsPath(cmd))
+	if err != nil {
+		return nil, err
+	}
+	p.solve.Session = append(p.solve.Session, attachables...)
+	api, err := c.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bk, err := dial(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	defer bk.Close()
+	if p.needHostGateway {
+		if err := resolveHostGateway(ctx, bk, p.solve.FrontendAttrs); err != nil {
+			return nil, err
+		}
+	}
+	return solve(ctx, cmd, bk, api, p, mode, c.Err)
+}
+
 // displayMode is --progress, with -q (quiet, and the ID on stdout).
 func (o *options) displayMode() (progressui.DisplayMode, error) {
 	mode := o.progress
@@ -103,7 +106,7 @@ func (o *options) displayMode() (progressui.DisplayMode, error) {
 	switch progressui.DisplayMode(mode) {
 	case progressui.AutoMode, progressui.QuietMode, progressui.TtyMode, progressui.PlainMode, progressui.RawJSONMode:
 	default:
-		return "", invalid("invalid progress mode %q (use auto, plain, tty, quiet or rawjson)", o.progress)
+		return "", invalid("invalid progress mode %s", o.progress)
 	}
 	if o.quiet {
 		if mode != string(progressui.AutoMode) && mode != string(progressui.QuietMode) {
