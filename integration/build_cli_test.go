@@ -332,7 +332,7 @@ func TestBuildCLIBadFlags(t *testing.T) {
 }
 
 // TestBuildCLIPush: --push stores the image and pushes its tag to the
-// registry (through the daemon, as buildx's docker driver does).
+// registry.
 func TestBuildCLIPush(t *testing.T) {
 	d := buildCLIDaemon(t)
 	reg := testutil.StartRegistry(t)
@@ -342,7 +342,9 @@ func TestBuildCLIPush(t *testing.T) {
 	ref := reg.Host + "/" + repo + ":v1"
 	bcliRmi(t, d, ref)
 	r := bcliBuild(t, d, dir, nil, "--progress", "plain", "--push", "-t", ref, ".").Success(t)
-	if !strings.Contains(r.Stderr, "pushing "+ref+" with docker") {
+	// berthd's exporter pushes itself; a daemon without a snapshotter
+	// worker pushes through its API after the build
+	if !strings.Contains(r.Stderr, "pushing manifest for "+ref) && !strings.Contains(r.Stderr, "pushing "+ref+" with docker") {
 		t.Errorf("no push step in the progress:\n%s", r.Stderr)
 	}
 	req, err := http.NewRequest(http.MethodHead, "http://"+reg.Host+"/v2/"+repo+"/manifests/v1", nil)

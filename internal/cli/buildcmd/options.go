@@ -48,6 +48,24 @@ type plan struct {
 	cleanup         []string
 }
 
+// pushByExporter has the moby exporter push the tags itself, instead of
+// the daemon's push API after the build.
+func (p *plan) pushByExporter() {
+	for i := range p.solve.Exports {
+		e := &p.solve.Exports[i]
+		if e.Type != exporterMoby {
+			continue
+		}
+		for _, n := range strings.Split(e.Attrs[keyImageName], ",") {
+			if slices.Contains(p.pushNames, n) {
+				e.Attrs[keyPush] = "true"
+				break
+			}
+		}
+	}
+	p.pushNames = nil
+}
+
 // Close removes the plan's temporary directories.
 func (p *plan) Close() {
 	for _, d := range p.cleanup {

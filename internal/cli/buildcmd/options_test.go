@@ -397,3 +397,14 @@ func TestAttestations(t *testing.T) {
 		t.Error("an attestation without a type was accepted")
 	}
 }
+
+func TestPushByExporter(t *testing.T) {
+	p := plan1(t, parse(t, "-t", "reg:5000/a", "-t", "b", "--push", t.TempDir()))
+	if len(p.pushNames) != 2 {
+		t.Fatalf("push names %v", p.pushNames)
+	}
+	p.pushByExporter()
+	if p.pushNames != nil || p.solve.Exports[0].Attrs["push"] != "true" {
+		t.Errorf("after pushByExporter: names %v exports %+v", p.pushNames, p.solve.Exports)
+	}
+}

@@ -30,6 +30,9 @@ import (
 // (dockerd's and berthd's).
 const hostGatewayLabel = "org.mobyproject.buildkit.worker.moby.host-gateway-ip"
 
+// snapshotterLabel marks a worker whose exporter can push (see directPush).
+const snapshotterLabel = "org.mobyproject.buildkit.worker.snapshotter"
+
 // run builds: it plans, connects, solves with progress on stderr, pushes
 // what --push asked for, and prints the image ID for -q. A failure comes
 // back as docker's "ERROR: failed to build: ..." with buildx's exit code.
@@ -86,9 +89,18 @@ func build(ctx context.Context, cmd *cobra.Command, c *cli.Cli, o *options, mode
 		return nil, err
 	}
 	defer bk.Close()
-	if p.needHostGateway {
-		if err := resolveHostGateway(ctx, bk, p.solve.FrontendAttrs); err != nil {
-			return nil, err
+	if p.needHostGateway || len(p.pushNames) > 0 {
+		workers, err := bk.ListWorkers(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing workers: %w", err)
+		}
+		if p.needHostGateway {
+			if err := resolveHostGateway(workers, p.solve.FrontendAttrs); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.pushNames) > 0 && directPush(workers) {
+			p.pushByExporter()
 		}
 	}
 	return solve(ctx, cmd, bk, api, p, mode, c.Err)
@@ -133,11 +145,7 @@ func dial(ctx context.Context, api *mobyclient.Client) (*client.Client, error) {
 
 // resolveHostGateway replaces host-gateway in add-hosts with the address
 // the worker advertises.
-func resolveHostGateway(ctx context.Context, bk *client.Client, attrs map[string]string) error {
-	workers, err := bk.ListWorkers(ctx)
-	if err != nil {
-		return fmt.Errorf("listing workers: %w", err)
-	}
+func resolveHostGateway(workers []*client.WorkerInfo, attrs map[string]string) error {
 	ip := ""
 	for _, w := range workers {
 		if v := w.Labels[hostGatewayLabel]; v != "" && net.ParseIP(v) != nil {
@@ -150,6 +158,18 @@ func resolveHostGateway(ctx context.Context, bk *client.Client, attrs map[string
 	}
 	attrs["add-hosts"] = strings.ReplaceAll(attrs["add-hosts"], "="+hostGatewayName, "="+ip)
 	return nil
+}
+
+// directPush tells whether the daemon's moby exporter pushes itself: a
+// worker on a snapshotter (berthd's, dockerd's with containerd's store)
+// does, as buildx's docker driver decides; else the daemon's push API does.
+func directPush(workers []*client.WorkerInfo) bool {
+	for _, w := range workers {
+		if _, ok := w.Labels[snapshotterLabel]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // solve runs the build with its progress display, then the pushes.
