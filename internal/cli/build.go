@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -75,6 +76,9 @@ func (c *Cli) execBuildProgram(cmd *cobra.Command, args []string) error {
 	argv = append(argv, args...)
 	env := os.Environ()
 	if c.host != "" {
+		// -H wins over an inherited BERTH_HOST (a child's getenv takes the
+		// first entry of a name)
+		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, hostEnv+"=") })
 		env = append(env, hostEnv+"="+c.host)
 	}
 	if c.In == os.Stdin && c.Out == os.Stdout && c.Err == os.Stderr {
