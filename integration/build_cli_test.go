@@ -425,3 +425,24 @@ func TestBuildCLINetworkAndHosts(t *testing.T) {
 		t.Errorf("--network none: interfaces %q, want lo alone", ifaces)
 	}
 }
+
+// TestBuildCLICacheExportImport: --cache-to type=local writes an OCI
+// layout of the cache that --cache-from type=local reads back; inline
+// cache is accepted with the image export.
+func TestBuildCLICacheExportImport(t *testing.T) {
+	d := buildCLIDaemon(t)
+	dir := t.TempDir()
+	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo " + unique("cache") + " > /c\n"})
+	cache := filepath.Join(t.TempDir(), "cache")
+	bcliBuild(t, d, dir, nil, "-q", "--cache-to", "type=local,dest="+cache+",mode=max", ".").Success(t)
+	if _, err := os.Stat(filepath.Join(cache, "index.json")); err != nil {
+		t.Fatalf("no cache written: %v", err)
+	}
+	r := bcliBuild(t, d, dir, nil, "--progress", "plain", "--cache-from", "type=local,src="+cache, ".").Success(t)
+	if !strings.Contains(r.Stderr, "importing cache manifest from local:") {
+		t.Errorf("the cache was not imported:\n%s", r.Stderr)
+	}
+	name := unique("bcli-inline")
+	bcliRmi(t, d, name)
+	bcliBuild(t, d, dir, nil, "-q", "--cache-to", "type=inline", "-t", name, ".").Success(t)
+}
