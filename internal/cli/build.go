@@ -29,11 +29,12 @@ var NewBuildCommand func(c *Cli) *cobra.Command
 // buildShort is the build commands' one-line help.
 const buildShort = "Build an image from a Dockerfile"
 
-// addBuildCommands adds build and image build.
+// addBuildCommands adds build and image build (the builder group adds
+// its own with newBuilderBuildCommand).
 func addBuildCommands(root *cobra.Command, c *Cli) {
 	root.AddCommand(newBuildCommandFor(c))
 	for _, group := range root.Commands() {
-		if group.Name() == "image" || group.Name() == "builder" {
+		if group.Name() == "image" {
 			group.AddCommand(newBuildCommandFor(c))
 		}
 	}
