@@ -20,6 +20,7 @@ import (
 	"github.com/moby/buildkit/util/grpcerrors"
 	"github.com/moby/buildkit/util/progress/progressui"
 	mobyclient "github.com/moby/moby/client"
+	"github.com/morikuni/aec"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -295,11 +296,11 @@ func printWarnings(w io.Writer, warnings []client.VertexWarning, mode progressui
 	if len(warnings) == 0 || mode == progressui.QuietMode || mode == progressui.RawJSONMode {
 		return
 	}
+	head := fmt.Sprintf("%d warnings found (use docker --debug to expand):\n", len(warnings))
 	if len(warnings) == 1 {
-		fmt.Fprintf(w, "\n 1 warning found (use docker --debug to expand):\n")
-	} else {
-		fmt.Fprintf(w, "\n %d warnings found (use docker --debug to expand):\n", len(warnings))
+		head = "1 warning found (use docker --debug to expand):\n"
 	}
+	fmt.Fprint(w, "\n ", aec.Apply(head, aec.YellowF))
 	for _, warn := range warnings {
 		fmt.Fprintf(w, " - %s\n", warn.Short)
 	}
