@@ -1,6 +1,10 @@
 package backend
 
-import "time"
+import (
+	"time"
+
+	"github.com/moby/moby/api/types/registry"
+)
 
 // BuildOptions are the query parameters of the classic POST /build
 // (docker's names in the comments), read by the API edge and run by the
@@ -20,6 +24,9 @@ type BuildOptions struct {
 	Quiet       bool               // q
 	CacheFrom   []string           // cachefrom (JSON)
 	Platform    string             // platform
+	ShmSize     int64              // shmsize, bytes (0: the default)
+	// Ulimits are the ulimits (JSON) as "name=soft:hard".
+	Ulimits []string
 	// Version is "1" (classic, the context tar in the body) or "2"
 	// (BuildKit through a client session: SessionID, and the context
 	// from RemoteContext or the session).
@@ -29,6 +36,9 @@ type BuildOptions struct {
 	BuildID       string // buildid, for POST /build/cancel
 	// Outputs are the exporters of a version 2 build (outputs, JSON).
 	Outputs []BuildOutput
+	// AuthConfigs are the registry credentials of X-Registry-Config, by
+	// registry host, for pulling FROM images in a version 1 build.
+	AuthConfigs map[string]registry.AuthConfig
 }
 
 // BuildOutput is one exporter of a build and its attributes.

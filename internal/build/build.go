@@ -49,6 +49,8 @@ type Builder struct {
 	eng    *engine // nil until started
 	closed bool
 	mirror *mirror // local images as a registry, nil without Images
+
+	classic classicBuilds // classic POST /build: running builds by buildid (classic.go)
 }
 
 // errClosed answers requests that come after Close.
