@@ -29,7 +29,6 @@ type DiskBackend interface {
 func (s *Server) diskRoutes() {
 	s.handle("GET /system/df", s.systemDiskUsage)
 	s.handle("POST /containers/prune", s.containerPrune)
-	s.handle("POST /build/prune", s.buildPrune)
 }
 
 // containerPrune answers POST /containers/prune?filters=.
@@ -43,12 +42,6 @@ func (s *Server) containerPrune(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, report)
-}
-
-// buildPrune answers POST /build/prune: berth keeps no build cache yet, so
-// there is never anything to remove (docker's CLI calls it in system prune).
-func (s *Server) buildPrune(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, build.CachePruneReport{CachesDeleted: []string{}})
 }
 
 // legacyDiskUsage is GET /system/df's answer before API 1.52.
@@ -151,10 +144,7 @@ func diskUsageSummaries(du *backend.DiskUsage, verbose bool) system.DiskUsage {
 		out.VolumeUsage = u
 	}
 	if du.BuildCache != nil {
-		out.BuildCacheUsage = &build.DiskUsage{TotalCount: int64(len(du.BuildCache))}
-		if verbose {
-			out.BuildCacheUsage.Items = du.BuildCache
-		}
+		out.BuildCacheUsage = buildCacheSummary(du.BuildCache, verbose)
 	}
 	return out
 }

@@ -100,7 +100,9 @@ func (b *Builder) start() (_ *engine, err error) {
 	opt.Executor = exe
 	opt.NetworkProviders = np
 	opt.ProxyProvider = nil
-	opt.GCPolicy = defaultGCPolicy(root)
+	if opt.GCPolicy, err = b.cfg.GC.GCPolicy(root); err != nil {
+		return nil, fmt.Errorf("build: gc: %w", err)
+	}
 	opt.BuildkitVersion = client.BuildkitVersion{Package: version.Package, Version: version.Version, Revision: version.Revision}
 	opt.RegistryHosts = b.registryHosts
 	bw, err := base.NewWorker(ctx, opt)

@@ -198,7 +198,7 @@ func systemPruneWarning(all, volumes bool, filters client.Filters) string {
 
 // newSystemPruneCommand makes `system prune`: containers, networks,
 // volumes with --volumes (anonymous ones), images (dangling, or all unused
-// with -a), in docker's order; berth has no build cache to prune.
+// with -a) and the build cache (dangling, or all with -a), in docker's order.
 func newSystemPruneCommand(c *Cli) *cobra.Command {
 	var (
 		all, force, volumes bool
@@ -213,7 +213,7 @@ func newSystemPruneCommand(c *Cli) *cobra.Command {
 			if volumes {
 				pruners = append(pruners, pruneVolumes(false))
 			}
-			pruners = append(pruners, pruneImages(all))
+			pruners = append(pruners, pruneImages(all), pruneBuildCache(all))
 			ran, err := runPrunes(cmd.Context(), c, systemPruneWarning(all, volumes, client.Filters(filters)), force, true, client.Filters(filters), pruners...)
 			if err == nil && !ran {
 				return fmt.Errorf("system prune has been cancelled")

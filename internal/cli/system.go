@@ -593,5 +593,6 @@ func printDfVerbose(w io.Writer, du client.DiskUsageResult) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\n", v.Name, links, units.HumanSize(float64(size)))
 	}
 	fmt.Fprintf(tw, "\nBuild cache usage: %s\n\nCACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n", units.HumanSize(float64(du.BuildCache.TotalSize)))
+	printBuildCacheRows(tw, du.BuildCache.Items, now)
 	return tw.Flush()
 }

@@ -55,10 +55,11 @@ func (d *Daemon) BuildCancel(ctx context.Context, id string) error {
 	return d.builds.BuildCancel(ctx, id)
 }
 
-// BuildCachePrune removes build cache records.
+// BuildCachePrune removes build cache records. An engine without a
+// builder has no cache and prunes nothing (system prune calls it).
 func (d *Daemon) BuildCachePrune(ctx context.Context, opts backend.BuildCachePruneOptions) (*buildtypes.CachePruneReport, error) {
 	if d.builds == nil {
-		return nil, errNoBuilder
+		return &buildtypes.CachePruneReport{CachesDeleted: []string{}}, nil
 	}
 	return d.builds.BuildCachePrune(ctx, opts)
 }

@@ -17,8 +17,9 @@ import (
 
 // SystemDiskUsage answers GET /system/df: images with the size they share
 // with others and the count of containers using each, containers with the
-// size of their rw layer, volumes with their size and reference count;
-// berth has no build cache yet.
+// size of their rw layer, volumes with their size and reference count,
+// and the build cache's records (none, without starting it, when the
+// engine's BuildKit never ran).
 func (d *Daemon) SystemDiskUsage(ctx context.Context, opts backend.DiskUsageOptions) (*backend.DiskUsage, error) {
 	if !opts.Containers && !opts.Images && !opts.Volumes && !opts.BuildCache {
 		opts = backend.DiskUsageOptions{Containers: true, Images: true, Volumes: true, BuildCache: true}
@@ -64,6 +65,15 @@ func (d *Daemon) SystemDiskUsage(ctx context.Context, opts backend.DiskUsageOpti
 	}
 	if opts.BuildCache {
 		du.BuildCache = []buildtypes.CacheRecord{}
+		if d.builds != nil {
+			recs, err := d.builds.BuildCacheUsage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if recs != nil {
+				du.BuildCache = recs
+			}
+		}
 	}
 	return du, nil
 }

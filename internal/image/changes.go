@@ -1,215 +1,178 @@
 package image
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 )
 
+// changeCommands are the Dockerfile instructions docker accepts in
+// import --change and commit --change (dockerd's validCommitCommands).
+var changeCommands = map[string]bool{
+	"cmd": true, "entrypoint": true, "healthcheck": true, "env": true, "expose": true, "label": true,
+	"onbuild": true, "stopsignal": true, "user": true, "volume": true, "workdir": true,
+}
+
 // applyChanges applies Dockerfile instructions to cfg, like docker import
-// --change and commit --change: CMD, ENTRYPOINT, ENV, WORKDIR, EXPOSE, USER,
-// LABEL, VOLUME, STOPSIGNAL, ONBUILD and HEALTHCHECK.
+// --change and commit --change. The changes are joined into one Dockerfile
+// and parsed by BuildKit's Dockerfile parser, then applied as dockerd's
+// builder does: words are expanded against the image's environment, an
+// ENTRYPOINT resets a CMD the changes did not set, and the shell forms run
+// under the image's SHELL. Errors are invalid arguments with dockerd's
+// messages.
 func applyChanges(cfg *dockerspec.DockerOCIImageConfig, changes []string) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	res, err := parser.Parse(strings.NewReader(strings.Join(changes, "\n")))
+	if err != nil {
+		return invalidChange(err)
+	}
+	var cmds []instructions.Command
+	for _, n := range res.AST.Children {
+		if !changeCommands[strings.ToLower(n.Value)] {
+			// dockerd 20.10's words (its parser lower-cased the instruction;
+			// moby's since keep it as written)
+			return errdefs.ErrInvalidArgument.WithMessage(strings.ToLower(n.Value) + " is not a valid change command")
+		}
+		cmd, err := instructions.ParseCommand(n)
+		if err != nil {
+			return invalidChange(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	lex := shell.NewLex(res.EscapeToken)
 	cmdSet := false
-	for _, change := range changes {
-		for _, line := range strings.Split(change, "\n") {
-			line = strings.TrimSpace(line)
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			kw, rest, _ := strings.Cut(line, " ")
-			kw = strings.ToLower(kw)
-			rest = strings.TrimSpace(rest)
-			if err := applyChange(cfg, kw, rest, &cmdSet); err != nil {
-				return errdefs.ErrInvalidArgument.WithMessage(err.Error())
-			}
+	for _, cmd := range cmds {
+		if err := applyChange(cfg, lex, cmd, &cmdSet); err != nil {
+			return invalidChange(err)
 		}
 	}
 	return nil
 }
 
-func applyChange(cfg *dockerspec.DockerOCIImageConfig, kw, rest string, cmdSet *bool) error {
-	name := strings.ToUpper(kw)
-	need := func() error {
-		if rest == "" {
-			return fmt.Errorf("%s requires at least one argument", name)
-		}
-		return nil
+// invalidChange types err as an invalid argument with the parser's bare
+// message (dockerd shows no location for a change).
+func invalidChange(err error) error {
+	var loc *parser.LocationError
+	if errors.As(err, &loc) {
+		err = loc.Unwrap()
 	}
-	switch kw {
-	case "cmd":
-		if err := need(); err != nil {
-			return err
-		}
-		cfg.Cmd = commandArgs(rest)
-		*cmdSet = true
-	case "entrypoint":
-		if err := need(); err != nil {
-			return err
-		}
-		cfg.Entrypoint = commandArgs(rest)
-		if !*cmdSet {
-			cfg.Cmd = nil
-		}
-	case "env", "label":
-		pairs, err := keyValues(name, rest)
+	return errdefs.ErrInvalidArgument.WithMessage(err.Error())
+}
+
+func applyChange(cfg *dockerspec.DockerOCIImageConfig, lex *shell.Lex, cmd instructions.Command, cmdSet *bool) error {
+	envs := shell.EnvsFromSlice(cfg.Env)
+	if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
+		err := ex.Expand(func(word string) (string, error) {
+			w, _, err := lex.ProcessWord(word, envs)
+			return w, err
+		})
 		if err != nil {
 			return err
 		}
-		for _, kv := range pairs {
-			if kw == "env" {
-				cfg.Env = setEnv(cfg.Env, kv[0], kv[1])
-				continue
-			}
-			if cfg.Labels == nil {
-				cfg.Labels = map[string]string{}
-			}
-			cfg.Labels[kv[0]] = kv[1]
+	}
+	switch c := cmd.(type) {
+	case *instructions.CmdCommand:
+		cfg.Cmd = cmdLine(cfg, c.ShellDependantCmdLine)
+		cfg.ArgsEscaped = false
+		if len(c.CmdLine) != 0 {
+			*cmdSet = true
 		}
-	case "workdir":
-		if err := need(); err != nil {
-			return err
+	case *instructions.EntrypointCommand:
+		cfg.Entrypoint = cmdLine(cfg, c.ShellDependantCmdLine)
+		cfg.ArgsEscaped = false
+		if !*cmdSet {
+			cfg.Cmd = nil
 		}
-		dir := unquote(rest)
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			cfg.Env = setEnv(cfg.Env, kv.Key, kv.Value)
+		}
+	case *instructions.LabelCommand:
+		if cfg.Labels == nil {
+			cfg.Labels = map[string]string{}
+		}
+		for _, kv := range c.Labels {
+			cfg.Labels[kv.Key] = kv.Value
+		}
+	case *instructions.WorkdirCommand:
+		dir := c.Path
 		if !path.IsAbs(dir) {
 			dir = path.Join("/", cfg.WorkingDir, dir)
 		}
 		cfg.WorkingDir = path.Clean(dir)
-	case "user":
-		if err := need(); err != nil {
-			return err
-		}
-		cfg.User = unquote(rest)
-	case "expose":
-		if err := need(); err != nil {
-			return err
-		}
-		words, err := splitWords(rest)
-		if err != nil {
-			return err
-		}
-		for _, w := range words {
-			ports, err := exposedPorts(w)
+	case *instructions.UserCommand:
+		cfg.User = c.User
+	case *instructions.ExposeCommand:
+		// EXPOSE alone expands a word into several ($PORTS="80 443").
+		for _, p := range c.Ports {
+			words, err := lex.ProcessWords(p, envs)
 			if err != nil {
 				return err
 			}
-			if cfg.ExposedPorts == nil {
-				cfg.ExposedPorts = map[string]struct{}{}
-			}
-			for _, p := range ports {
-				cfg.ExposedPorts[p] = struct{}{}
-			}
-		}
-	case "volume":
-		vols, ok := jsonArray(rest)
-		if !ok {
-			var err error
-			if vols, err = splitWords(rest); err != nil {
-				return err
+			for _, w := range words {
+				ports, err := exposedPorts(w)
+				if err != nil {
+					return err
+				}
+				if cfg.ExposedPorts == nil {
+					cfg.ExposedPorts = map[string]struct{}{}
+				}
+				for _, p := range ports {
+					cfg.ExposedPorts[p] = struct{}{}
+				}
 			}
 		}
-		if len(vols) == 0 {
-			return fmt.Errorf("VOLUME requires at least one argument")
-		}
-		for _, v := range vols {
-			if strings.TrimSpace(v) == "" {
-				return fmt.Errorf("VOLUME specified can not be an empty string")
+	case *instructions.VolumeCommand:
+		for _, v := range c.Volumes {
+			if v == "" {
+				return errors.New("VOLUME specified can not be an empty string")
 			}
 			if cfg.Volumes == nil {
 				cfg.Volumes = map[string]struct{}{}
 			}
 			cfg.Volumes[v] = struct{}{}
 		}
-	case "stopsignal":
-		sig := unquote(rest)
-		if !validSignal(sig) {
-			return fmt.Errorf("Invalid signal: %s", sig)
+	case *instructions.StopSignalCommand:
+		if !validSignal(c.Signal) {
+			return fmt.Errorf("Invalid signal: %s", c.Signal)
 		}
-		cfg.StopSignal = sig
-	case "onbuild":
-		if err := need(); err != nil {
-			return err
-		}
-		next, _, _ := strings.Cut(rest, " ")
-		switch strings.ToUpper(next) {
-		case "ONBUILD":
-			return fmt.Errorf("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
-		case "FROM", "MAINTAINER":
-			return fmt.Errorf("%s isn't allowed as an ONBUILD trigger", strings.ToUpper(next))
-		}
-		cfg.OnBuild = append(cfg.OnBuild, rest)
-	case "healthcheck":
-		hc, err := healthcheck(rest)
-		if err != nil {
-			return err
-		}
-		cfg.Healthcheck = hc
+		cfg.StopSignal = c.Signal
+	case *instructions.OnbuildCommand:
+		cfg.OnBuild = append(cfg.OnBuild, c.Expression)
+	case *instructions.HealthCheckCommand:
+		cfg.Healthcheck = c.Health
 	default:
-		return fmt.Errorf("%s is not a valid change command", kw)
+		return fmt.Errorf("%s is not a valid change command", strings.ToLower(cmd.Name()))
 	}
 	return nil
 }
 
-// commandArgs is the exec form (a JSON array) or the shell form.
-func commandArgs(rest string) []string {
-	if args, ok := jsonArray(rest); ok {
-		return args
+// cmdLine is the exec form as given, or the shell form under the image's
+// SHELL (/bin/sh -c by default).
+func cmdLine(cfg *dockerspec.DockerOCIImageConfig, c instructions.ShellDependantCmdLine) []string {
+	if !c.PrependShell || c.CmdLine == nil {
+		return c.CmdLine
 	}
-	return []string{"/bin/sh", "-c", rest}
-}
-
-func jsonArray(s string) ([]string, bool) {
-	if !strings.HasPrefix(s, "[") {
-		return nil, false
+	sh := cfg.Shell
+	if len(sh) == 0 {
+		sh = []string{"/bin/sh", "-c"}
 	}
-	var out []string
-	if err := json.Unmarshal([]byte(s), &out); err != nil {
-		return nil, false
-	}
-	return out, true
-}
-
-// keyValues parses "k=v k2='v 2'" or the legacy "k v w" (one pair).
-func keyValues(name, rest string) ([][2]string, error) {
-	words, err := splitWords(rest)
-	if err != nil {
-		return nil, err
-	}
-	if len(words) == 0 {
-		return nil, fmt.Errorf("%s requires at least one argument", name)
-	}
-	if !strings.Contains(words[0], "=") {
-		// Legacy form: the first word is the key, the rest of the line the value.
-		key, value, _ := strings.Cut(rest, " ")
-		value = strings.TrimSpace(value)
-		if value == "" {
-			return nil, fmt.Errorf("%s must have two arguments", name)
-		}
-		return [][2]string{{key, unquote(value)}}, nil
-	}
-	var out [][2]string
-	for _, w := range words {
-		k, v, ok := strings.Cut(w, "=")
-		if !ok {
-			return nil, fmt.Errorf("Syntax error - can't find = in %q. Must be of the form: name=value", w)
-		}
-		if k == "" {
-			return nil, fmt.Errorf("%s names can not be blank", name)
-		}
-		out = append(out, [2]string{k, v})
-	}
-	return out, nil
+	return append(append([]string{}, sh...), c.CmdLine...)
 }
 
 func setEnv(env []string, k, v string) []string {
 	for i, e := range env {
-		if ek, _, _ := strings.Cut(e, "="); ek == k {
+		if ek, _, _ := strings.Cut(e, "="); shell.EqualEnvKeys(ek, k) {
 			env[i] = k + "=" + v
 			return env
 		}
@@ -217,61 +180,15 @@ func setEnv(env []string, k, v string) []string {
 	return append(env, k+"="+v)
 }
 
-// splitWords splits on blanks, honouring quotes and backslash escapes, and
-// removes the quotes.
-func splitWords(s string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped = true
-			inWord = true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '"' || r == '\'':
-			quote = r
-			inWord = true
-		case r == ' ' || r == '\t':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unexpected end of statement while looking for matching %s", map[rune]string{'"': "double-quote", '\'': "single-quote"}[quote])
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
-}
-
-func unquote(s string) string {
-	if w, err := splitWords(s); err == nil && len(w) == 1 {
-		return w[0]
-	}
-	return s
-}
-
-// exposedPorts expands "80", "80/udp" or "8000-8002/tcp" to "port/proto" keys.
+// exposedPorts expands "80", "80/udp", "8000-8002/tcp" or
+// "[ip:][hostport:]port[/proto]" (the mapping is ignored) to "port/proto"
+// keys, with dockerd's messages.
 func exposedPorts(spec string) ([]string, error) {
-	ports, proto, _ := strings.Cut(spec, "/")
+	parts := strings.Split(spec, ":")
+	ports, proto, _ := strings.Cut(parts[len(parts)-1], "/")
+	if ports == "" {
+		return nil, fmt.Errorf("no port specified: %s<empty>", spec)
+	}
 	if proto == "" {
 		proto = "tcp"
 	}
@@ -317,50 +234,4 @@ var signalNames = map[string]bool{
 	"PWR": true, "QUIT": true, "SEGV": true, "STKFLT": true, "STOP": true, "SYS": true, "TERM": true, "TRAP": true,
 	"TSTP": true, "TTIN": true, "TTOU": true, "URG": true, "USR1": true, "USR2": true, "VTALRM": true,
 	"WINCH": true, "XCPU": true, "XFSZ": true, "UNUSED": true,
-}
-
-// healthcheck parses "NONE" or "[--opt=v ...] CMD ...".
-func healthcheck(rest string) (*dockerspec.HealthcheckConfig, error) {
-	if strings.EqualFold(strings.TrimSpace(rest), "NONE") {
-		return &dockerspec.HealthcheckConfig{Test: []string{"NONE"}}, nil
-	}
-	hc := &dockerspec.HealthcheckConfig{}
-	for strings.HasPrefix(rest, "--") {
-		var opt string
-		opt, rest, _ = strings.Cut(rest, " ")
-		rest = strings.TrimSpace(rest)
-		k, v, _ := strings.Cut(strings.TrimPrefix(opt, "--"), "=")
-		var err error
-		switch k {
-		case "interval":
-			hc.Interval, err = time.ParseDuration(v)
-		case "timeout":
-			hc.Timeout, err = time.ParseDuration(v)
-		case "start-period":
-			hc.StartPeriod, err = time.ParseDuration(v)
-		case "start-interval":
-			hc.StartInterval, err = time.ParseDuration(v)
-		case "retries":
-			hc.Retries, err = strconv.Atoi(v)
-		default:
-			return nil, fmt.Errorf("Unknown flag: %s", k)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("invalid value for --%s: %q", k, v)
-		}
-	}
-	kw, args, _ := strings.Cut(rest, " ")
-	if !strings.EqualFold(kw, "CMD") {
-		return nil, fmt.Errorf("Unknown type %q in HEALTHCHECK (try CMD)", kw)
-	}
-	args = strings.TrimSpace(args)
-	if args == "" {
-		return nil, fmt.Errorf("Missing command after HEALTHCHECK CMD")
-	}
-	if exec, ok := jsonArray(args); ok {
-		hc.Test = append([]string{"CMD"}, exec...)
-	} else {
-		hc.Test = []string{"CMD-SHELL", args}
-	}
-	return hc, nil
 }
