@@ -14,7 +14,7 @@ DEMO_PKGS := runc busybox-static
 TEST_PKGS := $(DEMO_PKGS) docker-registry nftables iproute2 procps
 
 UNIT_TIMEOUT ?= 5m
-INTEGRATION_TIMEOUT ?= 10m
+INTEGRATION_TIMEOUT ?= 25m
 # TESTFLAGS=-v or TESTFLAGS='-run TestRun' narrows or details the integration run.
 TESTFLAGS ?=
 
@@ -76,7 +76,7 @@ integration: build buildx
 	BERTH_BUILDX_CACHE=$(BUILDX_CACHE) BERTH_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $(TESTFLAGS) ./integration/...
 
 install: build
-	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/bin $(BIN)/berthd $(BIN)/berth $(BIN)/berth-shim $(BIN)/berth-init
+	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/bin $(BIN)/berthd $(BIN)/berth $(BIN)/berth-build $(BIN)/berth-shim $(BIN)/berth-init
 	install -D -m 0644 contrib/berthd.service $(DESTDIR)/etc/systemd/system/berthd.service
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; \
 		echo "installed; start with: systemctl enable --now berthd"; fi

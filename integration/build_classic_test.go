@@ -9,10 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -48,10 +51,16 @@ func writeContext(t *testing.T, files map[string]string) string {
 // contextTar is files as a tar, as ImageBuild sends them.
 func contextTar(t *testing.T, files map[string]string) io.Reader {
 	t.Helper()
+	return contextTarAt(t, files, time.Now())
+}
+
+// contextTarAt is contextTar with every file's mtime set to mtime.
+func contextTarAt(t *testing.T, files map[string]string, mtime time.Time) io.Reader {
+	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for name, content := range files {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg, ModTime: mtime}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := io.WriteString(tw, content); err != nil {
@@ -156,6 +165,11 @@ func TestBuildClassicDockerCLI(t *testing.T) {
 	if !strings.Contains(res.Stdout, " ---> Using cache\n") {
 		t.Errorf("the rebuild did not use the cache:\n%s", res.Stdout)
 	}
+	// --no-cache runs the RUN again.
+	res = classicDocker(t, d, "build", "--no-cache", "-t", name, dir).Success(t)
+	if strings.Contains(res.Stdout, "Using cache") || !strings.Contains(res.Stdout, " ---> Running in ") {
+		t.Errorf("--no-cache used the cache:\n%s", res.Stdout)
+	}
 
 	// A Dockerfile on stdin, -f naming another file, and -q.
 	res = testutil.Run(t, func() *exec.Cmd {
@@ -169,7 +183,7 @@ func TestBuildClassicDockerCLI(t *testing.T) {
 		t.Errorf("-q printed %q, want only the image id", res.Out())
 	}
 	other := writeContext(t, map[string]string{"build/Other.Dockerfile": "FROM busybox\nLABEL from=other\n"})
-	classicDocker(t, d, "build", "-t", name+":other", "-f", filepath.Join(other, "build/Other.Dockerfile"), other).Success(t)
+	classicDocker(t, d, "build", "--platform", "linux/"+runtime.GOARCH, "-t", name+":other", "-f", filepath.Join(other, "build/Other.Dockerfile"), other).Success(t)
 	removeImageOnCleanup(t, d, name+":other")
 	if got := inspect(t, d, name+":other", `{{index .Config.Labels "from"}}`); got != "other" {
 		t.Errorf("-f: label %q", got)
@@ -283,9 +297,11 @@ func TestBuildClassicImageBuild(t *testing.T) {
 }
 
 // TestBuildClassicDisconnect checks that a client going away mid-build
-// cancels it: the RUN's process ends and nothing is tagged.
+// cancels it: the RUN's process ends, the extracted context is removed
+// and nothing is tagged. The daemon is its own, so that no other build's
+// context is around.
 func TestBuildClassicDisconnect(t *testing.T) {
-	d := sharedDaemon(t)
+	d := ownDaemon(t)
 	c := d.Client(t)
 	name := unique("disconnect")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -312,9 +328,17 @@ func TestBuildClassicDisconnect(t *testing.T) {
 	if !running() {
 		t.Fatal("the RUN's sleep is not running")
 	}
+	contexts := filepath.Join(d.DataRoot, "buildkit", "classic-contexts")
+	if entries, err := os.ReadDir(contexts); err != nil || len(entries) != 1 {
+		t.Fatalf("the running build's context is not in %s: %v %v", contexts, entries, err)
+	}
 	cancel()
 	res.Body.Close()
 	waitFor(t, 20*time.Second, "the cancelled RUN to end", func() bool { return !running() })
+	waitFor(t, 10*time.Second, "the cancelled build's context to be removed", func() bool {
+		entries, err := os.ReadDir(contexts)
+		return err == nil && len(entries) == 0
+	})
 	if r := d.Berth(t, "image", "inspect", name); r.ExitCode == 0 {
 		removeImageOnCleanup(t, d, name)
 		t.Errorf("a cancelled build tagged %s", name)
@@ -352,6 +376,19 @@ func TestBuildClassicVersion2(t *testing.T) {
 	if id := inspect(t, d, name, "{{.Id}}"); res.Out() != id {
 		t.Errorf("-q printed %q, want %s", res.Out(), id)
 	}
+
+	// `docker build - < context.tar`: the context comes in a second
+	// request (buildid=upload-request:<id>).
+	cmd := exec.Command(debianDocker, "-H", d.Host, "build", "--progress", "plain", "-t", name+":stdin", "-")
+	cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1", "DOCKER_CONFIG="+filepath.Join(d.Root, "docker-config-2010"))
+	res = testutil.Run(t, cmd, contextTar(t, map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY greeting /greeting\nRUN cat /greeting\n",
+		"greeting":   "hello from stdin\n",
+	})).Success(t)
+	removeImageOnCleanup(t, d, name+":stdin")
+	if out := d.Berth(t, "run", "--rm", name+":stdin", "cat", "/greeting").Success(t).Out(); out != "hello from stdin" {
+		t.Errorf("built from stdin: %q\n%s", out, res.Stderr)
+	}
 }
 
 func TestBuildClassicCompose(t *testing.T) {
@@ -385,15 +422,24 @@ func TestBuildClassicPythonSDK(t *testing.T) {
 	name := unique("pysdk")
 	removeImageOnCleanup(t, d, name)
 	dir := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo from python > /py\n"})
-	script := `import sys, docker
+	// A folder (the SDK tars it, here gzipped), then a bare Dockerfile as
+	// the whole body (custom_context).
+	script := `import io, sys, docker
 c = docker.DockerClient(base_url=sys.argv[1], version="auto")
-img, logs = c.images.build(path=sys.argv[2], tag=sys.argv[3])
+img, logs = c.images.build(path=sys.argv[2], tag=sys.argv[3], gzip=True)
+print(img.id)
+img, logs = c.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN echo bare > /bare\n"), custom_context=True, tag=sys.argv[3] + ":bare")
 print(img.id)
 `
 	cmd := exec.Command("python3", "-c", script, d.Host, dir, name)
 	res := testutil.Run(t, cmd, nil).Success(t)
-	if id := inspect(t, d, name, "{{.Id}}"); res.Out() != id {
-		t.Errorf("the SDK returned %q, the image is %s", res.Out(), id)
+	removeImageOnCleanup(t, d, name+":bare")
+	ids := lines(res.Out())
+	if len(ids) != 2 || ids[0] != inspect(t, d, name, "{{.Id}}") || ids[1] != inspect(t, d, name+":bare", "{{.Id}}") {
+		t.Errorf("the SDK returned %q", ids)
+	}
+	if out := d.Berth(t, "run", "--rm", name+":bare", "cat", "/bare").Success(t).Out(); out != "bare" {
+		t.Errorf("/bare: %q", out)
 	}
 }
 
@@ -423,5 +469,132 @@ func TestBuildClassicNetwork(t *testing.T) {
 	}
 	if nets := d.Berth(t, "run", "--rm", name, "cat", "/nets").Success(t).Out(); nets != "lo" {
 		t.Errorf("networkmode=none: the RUN saw interfaces %q", nets)
+	}
+}
+
+// TestBuildClassicContextChange checks that a rebuild sees a file changed
+// at the same size within the same second (the docker CLI sends whole
+// seconds), although the context's snapshot is kept between the builds
+// of one tag.
+func TestBuildClassicContextChange(t *testing.T) {
+	d := sharedDaemon(t)
+	c := d.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := unique("classic-change")
+	removeImageOnCleanup(t, d, name)
+	mtime := time.Now().Truncate(time.Second)
+	for _, content := range []string{"first", "other", "first"} {
+		res, err := c.ImageBuild(ctx, contextTarAt(t, map[string]string{
+			"Dockerfile": "FROM busybox\nCOPY data /data\n",
+			"data":       content,
+		}, mtime), client.ImageBuildOptions{Tags: []string{name}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range readBuild(t, res.Body) {
+			if m.ErrorDetail != nil {
+				t.Fatalf("build failed: %s", m.ErrorDetail.Message)
+			}
+		}
+		res.Body.Close()
+		if got := d.Berth(t, "run", "--rm", name, "cat", "/data").Success(t).Out(); got != content {
+			t.Errorf("the image has %q, the context %q", got, content)
+		}
+	}
+}
+
+// TestBuildClassicRemoteContext checks remote=<URL>: a context tar the
+// builder fetches itself, from a server on the host's loopback.
+func TestBuildClassicRemoteContext(t *testing.T) {
+	d := sharedDaemon(t)
+	c := d.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var body bytes.Buffer
+	if _, err := io.Copy(&body, contextTar(t, map[string]string{
+		"Dockerfile": "FROM busybox\nCOPY remote.txt /remote.txt\nRUN cat /remote.txt\n",
+		"remote.txt": "fetched by the builder\n",
+	})); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-tar")
+		w.Write(body.Bytes())
+	}))
+	defer srv.Close()
+	name := unique("classic-remote")
+	removeImageOnCleanup(t, d, name)
+	res, err := c.ImageBuild(ctx, nil, client.ImageBuildOptions{Tags: []string{name}, RemoteContext: srv.URL + "/context.tar"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream strings.Builder
+	for _, m := range readBuild(t, res.Body) {
+		if m.ErrorDetail != nil {
+			t.Fatalf("build failed: %s", m.ErrorDetail.Message)
+		}
+		stream.WriteString(m.Stream)
+	}
+	res.Body.Close()
+	for _, want := range []string{"Step 2/3 : COPY remote.txt /remote.txt\n", "fetched by the builder\n", "Successfully tagged " + name + ":latest\n"} {
+		if !strings.Contains(stream.String(), want) {
+			t.Errorf("stream lacks %q:\n%s", want, stream.String())
+		}
+	}
+	if got := d.Berth(t, "run", "--rm", name, "cat", "/remote.txt").Success(t).Out(); got != "fetched by the builder" {
+		t.Errorf("/remote.txt: %q", got)
+	}
+}
+
+// TestBuildClassicCancel checks POST /build/cancel?id= on a build started
+// with buildid=: the build ends with an error, its RUN stops, nothing is
+// tagged.
+func TestBuildClassicCancel(t *testing.T) {
+	d := sharedDaemon(t)
+	c := d.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	name := unique("classic-cancel")
+	buildID := unique("buildid")
+	res, err := c.ImageBuild(ctx, contextTar(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo started && sleep 4322\n"}),
+		client.ImageBuildOptions{Tags: []string{name}, NoCache: true, BuildID: buildID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	dec := json.NewDecoder(res.Body)
+	for {
+		var m buildMessage
+		if err := dec.Decode(&m); err != nil {
+			t.Fatalf("the build ended before its RUN started: %v", err)
+		}
+		if m.Stream == "started\n" {
+			break
+		}
+	}
+	if _, err := c.BuildCancel(ctx, buildID, client.BuildCancelOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var last buildMessage
+	for {
+		var m buildMessage
+		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		last = m
+	}
+	if last.ErrorDetail == nil {
+		t.Errorf("the cancelled build did not end with an error: %+v", last)
+	}
+	waitFor(t, 20*time.Second, "the cancelled RUN to end", func() bool {
+		out, _ := exec.Command("pgrep", "-f", "sleep 4322").Output()
+		return len(bytes.TrimSpace(out)) == 0
+	})
+	if r := d.Berth(t, "image", "inspect", name); r.ExitCode == 0 {
+		removeImageOnCleanup(t, d, name)
+		t.Errorf("a cancelled build tagged %s", name)
 	}
 }

@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -151,7 +152,12 @@ func TestBuildEngine(t *testing.T) {
 		t.Errorf("after a restart, run %s printed %q", name, got)
 	}
 	c = buildKitClient(t, d)
+	began := time.Now()
 	again := solveDockerfile(t, c, dir, map[string]string{"name": name})
+	t.Logf("the cached build took %s (through /grpc, after a restart)", time.Since(began))
+	began = time.Now()
+	solveDockerfile(t, c, dir, map[string]string{"name": name})
+	t.Logf("and once more %s", time.Since(began))
 	if got := again.resp.ExporterResponse["containerimage.config.digest"]; got != id {
 		t.Errorf("the same build after a restart made %s, want %s", got, id)
 	}
@@ -196,7 +202,7 @@ func TestBuildEnginePush(t *testing.T) {
 	if got := d.Berth(t, "image", "inspect", "-f", "{{.Id}}", repo+":v1").Success(t).Out(); got != id {
 		t.Errorf("pushed build stored as %q, want %q", got, id)
 	}
-	req, err := http.NewRequest(http.MethodHead, reg.URL()+"/v2/"+strings.TrimPrefix(repo, reg.Host+"/")+"/manifests/v1", nil)
+	req, err := http.NewRequest(http.MethodGet, reg.URL()+"/v2/"+strings.TrimPrefix(repo, reg.Host+"/")+"/manifests/v1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,11 +211,23 @@ func TestBuildEnginePush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var man struct {
+		Layers []struct{ MediaType string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&man)
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("registry manifest of %s:v1: %d", repo, resp.StatusCode)
+	if resp.StatusCode != 200 || err != nil {
+		t.Fatalf("registry manifest of %s:v1: %d %v", repo, resp.StatusCode, err)
+	}
+	for _, l := range man.Layers {
+		if !strings.HasSuffix(l.MediaType, "gzip") {
+			t.Errorf("pushed layer of type %s, want gzip", l.MediaType)
+		}
 	}
 
+	if got := d.Berth(t, "image", "inspect", "-f", "{{join .RepoDigests \",\"}}", repo+":v1").Success(t).Out(); !strings.HasPrefix(got, repo+"@sha256:") {
+		t.Errorf("pushed build's repo digests = %q", got)
+	}
 	// the stored image pushes at once (its layers stored uncompressed are
 	// compressed for it) and saves
 	d.Berth(t, "tag", repo+":v1", repo+":v2").Success(t)

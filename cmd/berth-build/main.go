@@ -12,10 +12,14 @@ import (
 
 	"github.com/berth-project/berth/internal/cli"
 	"github.com/berth-project/berth/internal/cli/buildcmd"
+	"github.com/sirupsen/logrus"
 )
 
 func main() {
 	cli.NewBuildCommand = buildcmd.NewCommand
+	// BuildKit's client libraries log through logrus; their notices (such
+	// as a local cache store's fsverity check) are not the build's output.
+	logrus.SetLevel(logrus.ErrorLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

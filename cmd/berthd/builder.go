@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"path/filepath"
 
@@ -24,6 +25,11 @@ func newBuilder(cfg *config, runtimePath string, images daemon.Images, sandboxes
 		Registries: hosts,
 		Logger:     logger,
 	}
+	// a bad policy fails the start, as dockerd's does
+	if _, err := cfg.Builder.GC.GCPolicy(bc.Root); err != nil {
+		return nil, fmt.Errorf("builder.gc: %w", err)
+	}
+	bc.GC = cfg.Builder.GC
 	if store, ok := images.(build.ImageStore); ok {
 		bc.Images = store
 	}

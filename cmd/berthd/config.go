@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/berth-project/berth/internal/build"
 	"github.com/spf13/pflag"
 )
 
@@ -36,7 +37,13 @@ type config struct {
 	Init               bool              `json:"init"`
 	LogDriver          string            `json:"log-driver"`
 	LogOpts            map[string]string `json:"log-opts"` // nil: none configured (berth's rotation defaults)
+	Builder            builderConfig     `json:"builder"`
 	ConfigFile         string            `json:"-"`
+}
+
+// builderConfig is daemon.json's builder section.
+type builderConfig struct {
+	GC build.GCConfig `json:"gc"`
 }
 
 func defaultConfig() *config {

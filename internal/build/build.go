@@ -27,7 +27,10 @@ type Config struct {
 	// Registries says how registry hosts are reached (insecure
 	// registries, certs.d); nil uses docker's defaults.
 	Registries *registry.Hosts
-	Logger     *slog.Logger
+	// GC is the build cache's garbage collection (daemon.json's
+	// builder.gc); its zero value is dockerd's default policy.
+	GC     GCConfig
+	Logger *slog.Logger
 }
 
 // Sandboxes give build steps their network, as containers have theirs

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/docker/cli/cli/config/configfile"
 	clitypes "github.com/docker/cli/cli/config/types"
@@ -52,6 +53,86 @@ type classicBuilds struct {
 	cancels map[string]context.CancelFunc
 	// cleaned is set once the contexts a killed engine left are removed.
 	cleaned sync.Once
+	uploads uploads
+}
+
+// uploadPrefix marks the buildid of a request that only uploads the
+// context of another build (the docker CLI 20.10's `docker build -` with
+// BuildKit).
+const uploadPrefix = "upload-request:"
+
+// uploadWait bounds how long either half of an uploaded build waits for
+// the other, as dockerd.
+const uploadWait = 5 * time.Second
+
+// uploads pairs builds with the requests that upload their contexts.
+type uploads struct {
+	mu    sync.Mutex
+	slots map[string]chan upload
+}
+
+// upload is a context body handed to its build, and how the build says it
+// has read it.
+type upload struct {
+	body io.Reader
+	done chan error
+}
+
+func (u *uploads) slot(id string) chan upload {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.slots == nil {
+		u.slots = make(map[string]chan upload)
+	}
+	ch := u.slots[id]
+	if ch == nil {
+		ch = make(chan upload)
+		u.slots[id] = ch
+	}
+	return ch
+}
+
+func (u *uploads) forget(id string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	delete(u.slots, id)
+}
+
+// give hands body to the build id and waits until it has read it.
+func (u *uploads) give(ctx context.Context, id string, body io.Reader) error {
+	waitCtx, cancel := context.WithTimeout(ctx, uploadWait)
+	defer cancel()
+	up := upload{body: body, done: make(chan error, 1)}
+	select {
+	case u.slot(id) <- up:
+	case <-waitCtx.Done():
+		u.forget(id)
+		return fmt.Errorf("no build %s is waiting for its context: %w", id, waitCtx.Err())
+	}
+	// The build reads the body for as long as it takes.
+	select {
+	case err := <-up.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// wait returns the context uploaded for the build id, and the func that
+// tells the uploader it was read.
+func (u *uploads) wait(ctx context.Context, id string) (io.Reader, func(error), error) {
+	if id == "" {
+		return nil, nil, errdefs.ErrInvalidArgument.WithMessage("an uploaded context needs a buildid")
+	}
+	defer u.forget(id)
+	ctx, cancel := context.WithTimeout(ctx, uploadWait)
+	defer cancel()
+	select {
+	case up := <-u.slot(id):
+		return up.body, func(err error) { up.done <- err }, nil
+	case <-ctx.Done():
+		return nil, nil, fmt.Errorf("the context of build %s was not uploaded: %w", id, ctx.Err())
+	}
 }
 
 // register makes ctx cancellable by id; the returned func forgets it.
@@ -99,7 +180,10 @@ func (b *Builder) Build(ctx context.Context, opts backend.BuildOptions, body io.
 			b.log.Warn("remove the contexts of earlier builds", "err", err)
 		}
 	})
-	cb := &classicBuild{opts: opts, root: b.cfg.Root, connect: b.Client, network: b.networkModeAttrs}
+	if id, ok := strings.CutPrefix(opts.BuildID, uploadPrefix); ok {
+		return b.classic.uploads.give(ctx, id, body)
+	}
+	cb := &classicBuild{opts: opts, root: b.cfg.Root, connect: b.Client, network: b.networkModeAttrs, uploads: &b.classic.uploads}
 	if hg, ok := b.cfg.Sandboxes.(HostGateway); ok {
 		cb.hostGateway = hg.HostGatewayIP()
 	}
@@ -119,6 +203,10 @@ type classicBuild struct {
 	hostGateway string
 
 	entitlements []string // those networkmode needs
+	// uploads pairs a version 2 build with the request that uploads its
+	// context; ownDirs is that context, served by the build's session.
+	uploads *uploads
+	ownDirs filesync.StaticDirSource
 }
 
 func (cb *classicBuild) run(ctx context.Context, body io.Reader, out io.Writer) error {
@@ -199,32 +287,15 @@ func (cb *classicBuild) run(ctx context.Context, body io.Reader, out io.Writer) 
 		return err
 	}
 	defer c.Close()
-	s, err := session.NewSession(ctx, sharedKey)
+	sessionID, stopSession, err := cb.startSession(ctx, c, sharedKey, dirs)
 	if err != nil {
 		return err
 	}
-	if len(dirs) > 0 {
-		s.Allow(filesync.NewFSSyncProvider(dirs))
-	}
-	if len(cb.opts.AuthConfigs) > 0 {
-		s.Allow(authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authprovider.LoadAuthConfig(authConfigFile(cb.opts)),
-		}))
-	}
-
-	req := cb.solveRequest(attrs, names, s.ID())
-	sessCtx, stopSession := context.WithCancel(ctx)
-	sessDone := make(chan struct{})
-	go func() {
-		defer close(sessDone)
-		_ = s.Run(sessCtx, c.Dialer())
-	}()
+	req := cb.solveRequest(attrs, names, sessionID)
 	resp, err := solve(ctx, c, req, func(sr *controlapi.StatusResponse) error {
 		return render.handle(client.NewSolveStatus(sr))
 	})
-	s.Close()
 	stopSession()
-	<-sessDone
 	if err != nil {
 		err = classicError(err, render)
 		if quiet != nil {
@@ -259,6 +330,34 @@ func (cb *classicBuild) run(ctx context.Context, body io.Reader, out io.Writer) 
 	return nil
 }
 
+// startSession opens the build's own session, which serves dirs (the
+// extracted context) and X-Registry-Config's credentials; stop ends it.
+func (cb *classicBuild) startSession(ctx context.Context, c *client.Client, sharedKey string, dirs filesync.StaticDirSource) (id string, stop func(), err error) {
+	s, err := session.NewSession(ctx, sharedKey)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(dirs) > 0 {
+		s.Allow(filesync.NewFSSyncProvider(dirs))
+	}
+	if len(cb.opts.AuthConfigs) > 0 {
+		s.Allow(authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+			AuthConfigProvider: authprovider.LoadAuthConfig(authConfigFile(cb.opts)),
+		}))
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = s.Run(runCtx, c.Dialer())
+	}()
+	return s.ID(), func() {
+		s.Close()
+		cancel()
+		<-done
+	}, nil
+}
+
 // runV2 is a build whose client serves the context through its session
 // (the docker CLI 20.10 with DOCKER_BUILDKIT=1): BuildKit's progress goes
 // to the client as is, in "moby.buildkit.trace" messages it renders
@@ -270,7 +369,29 @@ func (cb *classicBuild) runV2(ctx context.Context, attrs map[string]string, name
 			return errdefs.ErrInvalidArgument.WithMessage("a version 2 build needs the session of its client")
 		}
 	case "upload-request":
-		return errdefs.ErrNotImplemented.WithMessage("a build context uploaded by a separate request (upload-request) is not supported: send the context with the build")
+		// docker build - < context.tar: the context comes in a second
+		// request (buildid=upload-request:<id>); it is served from this
+		// build's own session, like a version 1 context.
+		body, done, err := cb.uploads.wait(ctx, cb.opts.BuildID)
+		if err != nil {
+			return err
+		}
+		dir, err := receiveContext(ctx, cb.root, body, cb.opts.Dockerfile)
+		done(err)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		name, _, err := readDockerfile(dir, cb.opts.Dockerfile)
+		if err != nil {
+			return err
+		}
+		attrs["filename"] = name
+		fsys, err := fsutil.NewFS(dir)
+		if err != nil {
+			return err
+		}
+		cb.ownDirs = filesync.StaticDirSource{"context": fsys, "dockerfile": fsys}
 	default:
 		attrs["context"] = remote
 	}
@@ -290,7 +411,16 @@ func (cb *classicBuild) runV2(ctx context.Context, attrs map[string]string, name
 		return err
 	}
 	defer c.Close()
-	req := cb.solveRequest(attrs, names, cb.opts.SessionID)
+	sessionID := cb.opts.SessionID
+	if cb.ownDirs != nil {
+		id, stop, err := cb.startSession(ctx, c, identity.NewID(), cb.ownDirs)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		sessionID = id
+	}
+	req := cb.solveRequest(attrs, names, sessionID)
 	resp, err := solve(ctx, c, req, func(sr *controlapi.StatusResponse) error {
 		dt, err := sr.MarshalVT()
 		if err != nil {
@@ -390,6 +520,9 @@ func frontendAttrs(opts backend.BuildOptions, hostGateway string) (map[string]st
 		attrs["image-resolve-mode"] = "pull"
 	}
 	if opts.Platform != "" {
+		if _, err := platforms.Parse(opts.Platform); err != nil {
+			return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		}
 		attrs["platform"] = opts.Platform
 	}
 	switch opts.NetworkMode {

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -230,7 +231,9 @@ func untarInto(ctx context.Context, r *os.Root, stream io.Reader) error {
 			if err != nil {
 				return fmt.Errorf("extract %s: %w", hdr.Name, err)
 			}
-			_, err = io.Copy(f, tr)
+			sum := crc32.New(crcTable)
+			_, err = io.Copy(io.MultiWriter(f, sum), tr)
+			hdr.ModTime = distinctMtime(hdr.ModTime, sum.Sum32())
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -276,6 +279,21 @@ func untarInto(ctx context.Context, r *os.Root, stream io.Reader) error {
 		}
 	}
 	return nil
+}
+
+// crcTable is the CRC-32C table, computed by the CPU where it can.
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// distinctMtime gives a file whose tar mtime has no fraction of a second
+// (the docker CLI truncates them) a fraction from its content's checksum.
+// The context's snapshot is kept between builds and updated by comparing
+// size and mtime only, so without it a file rewritten within the same
+// second at the same size would keep its old content in the next build.
+func distinctMtime(mtime time.Time, sum uint32) time.Time {
+	if mtime.Nanosecond() != 0 {
+		return mtime
+	}
+	return mtime.Add(time.Duration(sum % uint32(time.Second)))
 }
 
 // replace removes what a later tar entry of the same name replaces.

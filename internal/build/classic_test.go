@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -272,8 +273,16 @@ func TestReceiveContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o755 || !fi.ModTime().Equal(mtime) {
+	// A whole-second mtime gains a fraction from the content, so that the
+	// kept snapshot of the context sees a same-second, same-size rewrite.
+	if fi.Mode().Perm() != 0o755 || !fi.ModTime().Truncate(time.Second).Equal(mtime) || fi.ModTime().Equal(mtime) {
 		t.Errorf("x.sh: mode %v mtime %v", fi.Mode(), fi.ModTime())
+	}
+	if a, b := distinctMtime(mtime, 1), distinctMtime(mtime, 2); a.Equal(b) {
+		t.Error("two contents, one mtime")
+	}
+	if precise := mtime.Add(5); !distinctMtime(precise, 1).Equal(precise) {
+		t.Error("a precise mtime was changed")
 	}
 	if fi, err := os.Stat(filepath.Join(dir, "dir")); err != nil || fi.Mode().Perm() != 0o750 || !fi.ModTime().Equal(mtime) {
 		t.Errorf("dir: %v %v", fi.Mode(), err)
@@ -354,7 +363,7 @@ func TestFrontendAttrs(t *testing.T) {
 	if !reflect.DeepEqual(attrs, want) {
 		t.Errorf("attrs\n %v\nwant\n %v", attrs, want)
 	}
-	for _, opts := range []backend.BuildOptions{{ExtraHosts: []string{"nocolon"}}, {ExtraHosts: []string{"gw:host-gateway"}}} {
+	for _, opts := range []backend.BuildOptions{{ExtraHosts: []string{"nocolon"}}, {ExtraHosts: []string{"gw:host-gateway"}}, {Platform: "linux/amd64/v9/x"}} {
 		if _, err := frontendAttrs(opts, ""); !errdefs.IsInvalidArgument(err) {
 			t.Errorf("%+v: err = %v", opts, err)
 		}
@@ -416,5 +425,38 @@ func TestClassicError(t *testing.T) {
 	}
 	if err := classicError(errors.New("Unknown: something else"), r); err.Error() != "something else" {
 		t.Errorf("other: %v", err)
+	}
+}
+
+// TestUploads pairs a build with the request that uploads its context, in
+// either order.
+func TestUploads(t *testing.T) {
+	var u uploads
+	for _, uploadFirst := range []bool{true, false} {
+		gave := make(chan error, 1)
+		give := func() { gave <- u.give(context.Background(), "b1", strings.NewReader("ctx")) }
+		if uploadFirst {
+			go give()
+			time.Sleep(50 * time.Millisecond)
+		} else {
+			go func() { time.Sleep(50 * time.Millisecond); give() }()
+		}
+		body, done, err := u.wait(context.Background(), "b1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dt, _ := io.ReadAll(body)
+		done(nil)
+		if string(dt) != "ctx" || <-gave != nil {
+			t.Errorf("upload first %v: got %q", uploadFirst, dt)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, _, err := u.wait(ctx, "nobody"); err == nil {
+		t.Error("a build waited for an upload that never came")
+	}
+	if len(u.slots) != 0 {
+		t.Errorf("slots left: %v", u.slots)
 	}
 }

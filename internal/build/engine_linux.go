@@ -38,17 +38,6 @@ import (
 	"google.golang.org/grpc"
 )
 
-// engine is a started BuildKit: a controller with one runc worker, served
-// over gRPC on in-process connections.
-type engine struct {
-	controller *control.Controller
-	sessions   *session.Manager
-	worker     *base.Worker
-	server     *grpc.Server
-	listener   *pipeListener
-	stop       chan struct{} // closed on close: BuildKit's graceful stop
-}
-
 // Entitlements builds may ask for: host networking, as dockerd allows by
 // default; security.insecure is not granted.
 var entitlements = []string{"network.host"}
@@ -111,7 +100,9 @@ func (b *Builder) start() (_ *engine, err error) {
 	opt.Executor = exe
 	opt.NetworkProviders = np
 	opt.ProxyProvider = nil
-	opt.GCPolicy = defaultGCPolicy(root)
+	if opt.GCPolicy, err = b.cfg.GC.GCPolicy(root); err != nil {
+		return nil, fmt.Errorf("build: gc: %w", err)
+	}
 	opt.BuildkitVersion = client.BuildkitVersion{Package: version.Package, Version: version.Version, Revision: version.Revision}
 	opt.RegistryHosts = b.registryHosts
 	bw, err := base.NewWorker(ctx, opt)
@@ -184,7 +175,12 @@ func (b *Builder) start() (_ *engine, err error) {
 	l := newPipeListener()
 	go func() { _ = server.Serve(l) }()
 	b.log.Info("build: BuildKit started", "root", root, "snapshotter", bw.Labels()["org.mobyproject.buildkit.worker.snapshotter"], "version", version.Version)
-	return &engine{controller: ctrl, sessions: sm, worker: bw, server: server, listener: l, stop: stop}, nil
+	return &engine{sessions: sm, listener: l, close: func() error {
+		close(stop)
+		server.Stop()
+		l.Close()
+		return ctrl.Close()
+	}}, nil
 }
 
 // stampVersion gives BuildKit its module version (buildkitd's is set at
@@ -214,12 +210,4 @@ func snapshotterFactory(root string) runc.SnapshotterFactory {
 		}}
 	}
 	return runc.SnapshotterFactory{Name: "native", New: native.NewSnapshotter}
-}
-
-// close stops serving, ends running builds and closes BuildKit's stores.
-func (e *engine) close() error {
-	close(e.stop)
-	e.server.Stop()
-	e.listener.Close()
-	return e.controller.Close()
 }

@@ -41,6 +41,7 @@ type ImageStore interface {
 	LayerByChainID(chainID digest.Digest) (image.Layer, bool)
 	LinkBlob(ctx context.Context, src string, d digest.Digest) error
 	RecordBuild(ctx context.Context, config []byte, layers []image.Layer, names []reference.NamedTagged) (digest.Digest, error)
+	RecordPush(ctx context.Context, ref reference.Named, id digest.Digest, raw []byte, desc ocispec.Descriptor) error
 }
 
 // exporterMoby is the exporter buildx's docker driver asks for.
@@ -137,6 +138,11 @@ func (e *storeExporter) Resolve(ctx context.Context, id int, opts map[string]str
 		}
 		inner[string(exptypes.OptKeyName)] = strings.Join(rawNames, ",")
 		inner[string(exptypes.OptKeyPush)] = "true"
+		if _, ok := inner["force-compression"]; !ok {
+			// Local bases are served uncompressed: registries get gzip, as
+			// from dockerd.
+			inner["force-compression"] = "true"
+		}
 	} else if _, ok := inner["compression"]; !ok {
 		inner["compression"] = "uncompressed"
 	}
@@ -200,6 +206,25 @@ func (i *storeInstance) Export(ctx context.Context, src *exporter.Source, info e
 			names = append(names, n.String())
 		}
 		resp[exptypes.ExporterImageNameKey] = strings.Join(names, ",")
+	}
+	if top := ref.Descriptor(); finalize != nil && images.IsManifestType(top.MediaType) {
+		// Once pushed, the manifest is the image's repository digest.
+		push := finalize
+		finalize = func(ctx context.Context) error {
+			if err := push(ctx); err != nil {
+				return err
+			}
+			raw, err := content.ReadBlob(ctx, i.e.cs, top)
+			if err != nil {
+				return err
+			}
+			for _, n := range i.names {
+				if err := i.e.b.cfg.Images.RecordPush(ctx, n, id, raw, top); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	}
 	return resp, finalize, ref, nil
 }

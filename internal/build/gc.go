@@ -180,12 +180,6 @@ func ruleSpace(reserved, maxUsed, minFree, prefix string) (r, m, f int64, err er
 	return
 }
 
-// defaultGCPolicy is dockerd's default policy with the sizes taken from
-// the disk under root (an engine whose daemon.json says nothing).
-func defaultGCPolicy(root string) []client.PruneInfo {
-	return dockerdGCPolicy(root, 0, 0, 0)
-}
-
 // dockerdGCPolicy is dockerd's default policy (its builder-next worker's
 // DefaultGCPolicy) with the given sizes, or the disk's when none is set.
 func dockerdGCPolicy(root string, reserved, maxUsed, minFree int64) []client.PruneInfo {

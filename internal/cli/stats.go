@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/errdefs"
+
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
@@ -122,6 +124,9 @@ func runStats(ctx context.Context, c *Cli, o *statsOptions, names []string) erro
 		var rows []any
 		for _, t := range order {
 			s, err := t.get()
+			if err != nil && listed && errdefs.IsNotFound(err) {
+				continue // removed since it was listed
+			}
 			if err != nil {
 				errs = append(errs, err)
 				continue

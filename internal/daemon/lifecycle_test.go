@@ -466,6 +466,33 @@ func TestWaitRemovedWaitsForRemoval(t *testing.T) {
 	waitResult(t, ch)
 }
 
+// A waiter for the removal that woke for the start, and next reads the
+// container once it has exited and been removed (a short run --rm on a busy
+// host), reports the exit, not the start's state.
+func TestWaitRemovedReportsTheExitNotTheStart(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(t, "web", nil)
+	ch, err := e.d.ContainerWait(bg, id, containertypes.WaitConditionRemoved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notYet(t, ch)
+	c, _ := e.d.lookup(id)
+	c.Lock()
+	running := c.State
+	e.d.notify(id, &running)
+	time.Sleep(50 * time.Millisecond) // the waiter wakes and waits for the lock
+	if err := c.State.SetExited(7, time.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	e.d.containers.Delete(id)
+	c.Unlock()
+	e.d.notify(id, nil)
+	if r := waitResult(t, ch); r.StatusCode != 7 {
+		t.Errorf("status %d, want 7 (the exit before the removal)", r.StatusCode)
+	}
+}
+
 func TestWaitReturnsExitOfRestartedContainer(t *testing.T) {
 	for _, cond := range []containertypes.WaitCondition{containertypes.WaitConditionNotRunning, containertypes.WaitConditionNextExit} {
 		e := newEnv(t)

@@ -26,8 +26,10 @@ func (d *Daemon) ContainerWait(ctx context.Context, name string, condition conta
 		exited := !st.FinishedAt.Equal(lastExit)
 		switch condition {
 		case containertypes.WaitConditionRemoved:
+			// a state of the run (a start that woke the waiter) is not
+			// the exit the removal followed
 			_, err := d.containers.Get(c.ID)
-			return err != nil
+			return err != nil && !isActive(st.Status)
 		case containertypes.WaitConditionNextExit:
 			return exited
 		default:

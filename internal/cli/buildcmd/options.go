@@ -19,7 +19,7 @@ import (
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
-	"github.com/moby/buildkit/session/upload/uploadprovider"
+	"github.com/moby/go-archive"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -46,6 +46,24 @@ type plan struct {
 	// worker's label resolves.
 	needHostGateway bool
 	cleanup         []string
+}
+
+// pushByExporter has the moby exporter push the tags itself, instead of
+// the daemon's push API after the build.
+func (p *plan) pushByExporter() {
+	for i := range p.solve.Exports {
+		e := &p.solve.Exports[i]
+		if e.Type != exporterMoby {
+			continue
+		}
+		for _, n := range strings.Split(e.Attrs[keyImageName], ",") {
+			if slices.Contains(p.pushNames, n) {
+				e.Attrs[keyPush] = "true"
+				break
+			}
+		}
+	}
+	p.pushNames = nil
 }
 
 // Close removes the plan's temporary directories.
@@ -132,6 +150,9 @@ func (o *options) toPlan(stdin io.Reader, lookup env, stdoutTTY bool) (_ *plan, 
 		attrs["ulimit"] = strings.Join(o.ulimits, ",")
 	}
 
+	if err := o.setAttestations(attrs); err != nil {
+		return nil, err
+	}
 	if err := o.setPlatform(attrs); err != nil {
 		return nil, err
 	}
@@ -492,9 +513,27 @@ func (o *options) setInputs(p *plan, stdin io.Reader) error {
 			return fmt.Errorf("failed to peek context header from STDIN: %w", err)
 		}
 		if isArchive(magic) {
-			up := uploadprovider.New()
-			attrs["context"] = up.Add(io.NopCloser(br))
-			so.Session = append(so.Session, up)
+			// Unpacked and sent as a local context, not uploaded as a
+			// remote one: BuildKit applies .dockerignore to local contexts
+			// only, and docker's classic builder applied it to a tar.
+			dir, err := os.MkdirTemp("", "berth-build-context-")
+			if err != nil {
+				return err
+			}
+			p.cleanup = append(p.cleanup, dir)
+			if err := archive.Untar(br, dir, &archive.TarOptions{NoLchown: os.Geteuid() != 0}); err != nil {
+				return fmt.Errorf("unpacking the context from stdin: %w", err)
+			}
+			if err := setLocalMount(so, "context", dir); err != nil {
+				return err
+			}
+			switch dfPath {
+			case "":
+				dockerfileDir = dir
+			default:
+				rel := filepath.Join("/", dfPath) // inside the tar
+				dockerfileDir, dfName = filepath.Join(dir, filepath.Dir(rel)), filepath.Base(rel)
+			}
 			break
 		}
 		if dfPath != "" {
@@ -722,3 +761,57 @@ type notImplementedError struct{ msg string }
 
 func (e notImplementedError) Error() string      { return e.msg }
 func (notImplementedError) Is(target error) bool { return target == errdefs.ErrNotImplemented }
+
+// setAttestations turns --provenance, --sbom and --attest into the
+// frontend's attest:<type> attributes, as buildx does; a disabled one
+// (--provenance=false) sends nothing. berthd's exporter stores the image
+// with its attestation manifest.
+func (o *options) setAttestations(attrs map[string]string) error {
+	specs := slices.Clone(o.attests)
+	for typ, v := range map[string]string{"provenance": o.provenance, "sbom": o.sbom} {
+		if v == "" {
+			continue
+		}
+		if b, err := strconv.ParseBool(v); err == nil {
+			specs = append(specs, fmt.Sprintf("type=%s,disabled=%t", typ, !b))
+		} else {
+			specs = append(specs, "type="+typ+","+v)
+		}
+	}
+	seen := map[string]bool{}
+	for _, spec := range specs {
+		fields, err := csvFields(spec)
+		if err != nil {
+			return invalid("invalid attestation %q: %v", spec, err)
+		}
+		typ, disabled := "", false
+		var rest []string
+		for _, f := range fields {
+			k, v, ok := strings.Cut(f, "=")
+			if !ok {
+				return invalid("invalid value %s", f)
+			}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "type":
+				typ = v
+			case "disabled":
+				if disabled, err = strconv.ParseBool(v); err != nil {
+					return invalid("invalid value %s", f)
+				}
+			default:
+				rest = append(rest, f)
+			}
+		}
+		if typ == "" {
+			return invalid("attestation type not specified")
+		}
+		if seen[typ] {
+			continue // the first one wins, as buildx's
+		}
+		seen[typ] = true
+		if !disabled {
+			attrs["attest:"+typ] = strings.Join(append([]string{"type=" + typ}, rest...), ",")
+		}
+	}
+	return nil
+}
