@@ -277,3 +277,42 @@ func TestBuildRunOnUserNetwork(t *testing.T) {
 		t.Errorf("berth build --network <user network>: %s", res)
 	}
 }
+
+// TestBuildNetworkAfterKill: a berthd killed while a RUN runs leaves its
+// sandbox behind; the next berthd removes it (its endpoint, namespace and
+// veth) before its first build runs a step.
+func TestBuildNetworkAfterKill(t *testing.T) {
+	t.Parallel()
+	d := ownDaemon(t)
+	dir := netBuildContext(t, "FROM busybox\nRUN sleep 4\n")
+	cmd := d.BerthCmd("build", "--no-cache", "-t", unique("bnet"), dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "the RUN's sandbox", func() bool {
+		entries, _ := os.ReadDir(filepath.Join(d.ExecRoot, "netns"))
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "build-") {
+				return true
+			}
+		}
+		return false
+	})
+	if err := d.Kill9(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	time.Sleep(5 * time.Second) // the orphaned step ends, its namespace stays mounted
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_, res := netBuild(t, cli{name: "berth", d: d}, netBuildContext(t, "FROM busybox\nRUN true\n"))
+	res.Success(t)
+	if !strings.Contains(d.Log(), "removing a build sandbox left by an earlier berthd") {
+		t.Error("the restarted berthd did not remove the killed build's sandbox")
+	}
+	noBuildLeftovers(t, d)
+	waitFor(t, 10*time.Second, "the killed build's veth to go", func() bool {
+		return len(bridgePorts(t, d.Net.Bridge)) == 0
+	})
+}
