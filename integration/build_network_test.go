@@ -72,15 +72,15 @@ func httpdOnBridge(t *testing.T, d *testutil.Daemon, network string) (ip, token 
 	return netIP(t, d, name, nw), token
 }
 
-// fetch is a RUN that fetches http://host:port/path into /got (the body's
+// netFetch is a RUN that fetches http://host:port/path into /got (the body's
 // last line), retrying while the server starts. It speaks HTTP through
 // nc: the static busybox's wget crashes on some hosts.
-func fetch(host, port, path string) string {
+func netFetch(host, port, path string) string {
 	return fmt.Sprintf("RUN for i in 1 2 3 4 5 6 7 8 9 10; do printf 'GET %s HTTP/1.0\\r\\n\\r\\n' | nc -w 3 %s %s > /resp && grep -q ' 200 ' /resp && break; sleep 0.5; done; tail -n 1 /resp > /got; cat /got\n", path, host, port)
 }
 
-// unreachable is a RUN that succeeds when http://host:port is out of reach.
-func unreachable(host, port string) string {
+// netUnreachable is a RUN that succeeds when http://host:port is out of reach.
+func netUnreachable(host, port string) string {
 	return fmt.Sprintf("! printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 %s %s", host, port)
 }
 
@@ -89,7 +89,7 @@ func TestBuildRunReachesBridgeContainer(t *testing.T) {
 	d := sharedDaemon(t)
 	ip, token := httpdOnBridge(t, d, "")
 	eachBuildCLI(t, d, func(t *testing.T, c cli) {
-		dir := netBuildContext(t, "FROM busybox\nARG IP\n"+fetch("$IP", "8080", "/f")+
+		dir := netBuildContext(t, "FROM busybox\nARG IP\n"+netFetch("$IP", "8080", "/f")+
 			"RUN cat /etc/resolv.conf > /resolv.conf && cat /etc/hosts > /hosts && hostname > /hostname\n")
 		img, res := netBuild(t, c, dir, "--build-arg", "IP="+ip)
 		res.Success(t)
@@ -116,7 +116,7 @@ func TestBuildRunNetworkNone(t *testing.T) {
 	ip, _ := httpdOnBridge(t, d, "")
 	eachBuildCLI(t, d, func(t *testing.T, c cli) {
 		// RUN --network=none cannot reach it
-		dir := netBuildContext(t, "FROM busybox\nARG IP\nRUN --network=none ip -o link show > /links; "+unreachable("$IP", "8080")+"\n")
+		dir := netBuildContext(t, "FROM busybox\nARG IP\nRUN --network=none ip -o link show > /links; "+netUnreachable("$IP", "8080")+"\n")
 		img, res := netBuild(t, c, dir, "--build-arg", "IP="+ip)
 		res.Success(t)
 		if links := d.Berth(t, "run", "--rm", img, "cat", "/links").Success(t).Out(); len(lines(links)) != 1 || !strings.Contains(links, "lo:") {
@@ -125,7 +125,7 @@ func TestBuildRunNetworkNone(t *testing.T) {
 		// nor does any RUN of build --network none
 		dir = netBuildContext(t, "FROM busybox\nARG IP\nRUN printf 'GET /f HTTP/1.0\\r\\n\\r\\n' | nc -w 3 $IP 8080\n")
 		_, res = netBuild(t, c, dir, "--network", "none", "--build-arg", "IP="+ip)
-		buildFailed(t, res)
+		netBuildFailed(t, res)
 	})
 }
 
@@ -142,7 +142,7 @@ func TestBuildNetworkHost(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	port := fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)
 	eachBuildCLI(t, d, func(t *testing.T, c cli) {
-		dir := netBuildContext(t, "FROM busybox\n"+fetch("127.0.0.1", port, "/"))
+		dir := netBuildContext(t, "FROM busybox\n"+netFetch("127.0.0.1", port, "/"))
 		img, res := netBuild(t, c, dir, "--network", "host")
 		res.Success(t)
 		if got := d.Berth(t, "run", "--rm", img, "cat", "/got").Success(t).Out(); got != token {
@@ -151,7 +151,7 @@ func TestBuildNetworkHost(t *testing.T) {
 		// without host networking, the host's loopback is out of reach
 		dir = netBuildContext(t, "FROM busybox\nRUN printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 127.0.0.1 "+port+"\n")
 		_, res = netBuild(t, c, dir)
-		buildFailed(t, res)
+		netBuildFailed(t, res)
 	})
 }
 
@@ -161,7 +161,7 @@ func TestBuildAddHost(t *testing.T) {
 	ip, token := httpdOnBridge(t, d, "")
 	gateway := strings.Split(d.Net.BIP, "/")[0]
 	eachBuildCLI(t, d, func(t *testing.T, c cli) {
-		dir := netBuildContext(t, "FROM busybox\n"+fetch("web.bnet.test", "8080", "/f")+
+		dir := netBuildContext(t, "FROM busybox\n"+netFetch("web.bnet.test", "8080", "/f")+
 			"RUN cat /etc/hosts > /hosts\n")
 		img, res := netBuild(t, c, dir, "--add-host", "web.bnet.test:"+ip, "--add-host", "gw.bnet.test:host-gateway")
 		res.Success(t)
@@ -192,7 +192,7 @@ func TestBuildNoNetworkLeftovers(t *testing.T) {
 	}
 	// a failing RUN releases its network too
 	_, res := netBuild(t, cli{name: "berth", d: d}, netBuildContext(t, "FROM busybox\nRUN exit 3\n"))
-	buildFailed(t, res)
+	netBuildFailed(t, res)
 	noBuildLeftovers(t, d)
 	// the kernel deletes the veths of destroyed namespaces in the background
 	var veths []string
@@ -228,8 +228,8 @@ func noBuildLeftovers(t *testing.T, d *testutil.Daemon) {
 	}
 }
 
-// buildFailed fails t unless the build failed.
-func buildFailed(t *testing.T, res *testutil.Result) {
+// netBuildFailed fails t unless the build failed.
+func netBuildFailed(t *testing.T, res *testutil.Result) {
 	t.Helper()
 	if res.ExitCode == 0 {
 		t.Errorf("the build succeeded: %s", res)
@@ -254,7 +254,7 @@ func TestBuildRunOnUserNetwork(t *testing.T) {
 	token := unique("token")
 	d.Berth(t, "run", "-d", "--name", srv, "--network", netName, "busybox", "sh", "-c",
 		"mkdir -p /www && echo "+token+" > /www/f && exec httpd -f -p 8080 -h /www").Success(t)
-	dir := netBuildContext(t, "FROM busybox\n"+fetch(srv, "8080", "/f")+"RUN hostname > /hostname\n")
+	dir := netBuildContext(t, "FROM busybox\n"+netFetch(srv, "8080", "/f")+"RUN hostname > /hostname\n")
 	img := unique("bnet")
 	t.Cleanup(func() { d.Berth(t, "rmi", "-f", img) })
 	cmd := d.DockerCmd("build", "--no-cache", "--network", netName, "-t", img, dir)
