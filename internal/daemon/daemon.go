@@ -143,6 +143,10 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 	if err := d.restore(ctx); err != nil {
 		return nil, err
 	}
+	// a berthd killed mid-build left its RUN steps' sandboxes
+	if err := d.RemoveSandboxes(ctx); err != nil {
+		d.log.Warn("remove build sandboxes", "err", err)
+	}
 	d.seedLifecycle() // the runs re-adopted above were started by an earlier berthd: no start event
 	d.tasks.StartOnBoot(ctx, d.containers.List())
 	return d, nil
