@@ -91,6 +91,7 @@ bench: deps build
 	$(GO) run ./bench/network -bin $(BIN)
 	$(GO) run ./bench/toolbox -bin $(BIN)
 	$(GO) run ./bench/health -bin $(BIN)
+	$(GO) run ./bench/build -bin $(BIN)
 
 clean:
 	rm -rf $(BIN)

@@ -58,5 +58,5 @@ func logrusLevel(l slog.Level) logrus.Level {
 	case l >= slog.LevelInfo:
 		return logrus.InfoLevel
 	}
-	return logrus.TraceLevel
+	return logrus.DebugLevel // trace makes BuildKit log a stack per cache ref
 }

@@ -84,6 +84,13 @@ func run(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
+	sandboxes := &lateSandboxes{}
+	builder, err := newBuilder(cfg, runtimePath, parts.Images, sandboxes, logger)
+	if err != nil {
+		return err
+	}
+	defer builder.Close()
+	parts.Builds = builder
 	logConfig, err := daemon.DefaultLogConfig(cfg.LogDriver, cfg.LogOpts)
 	if err != nil {
 		return err
@@ -103,6 +110,7 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer d.Close()
+	sandboxes.set(d)
 
 	debugf := func(format string, args ...any) { logger.Debug(fmt.Sprintf(format, args...)) }
 	opts := api.Options{Version: apiVersion, MinVersion: minAPIVersion, Logf: debugf}

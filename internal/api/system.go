@@ -17,7 +17,7 @@ func (s *Server) ping(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Cache-Control", "no-cache, no-store, must-revalidate")
 	h.Set("Pragma", "no-cache")
-	h.Set("Builder-Version", "1")
+	h.Set("Builder-Version", "2") // BuildKit is embedded
 	h.Set("Swarm", "inactive")
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	if r.Method == http.MethodHead {

@@ -63,7 +63,7 @@ func TestPing(t *testing.T) {
 				t.Errorf("%s %s: body %q, want %q", method, path, body, wantBody)
 			}
 			for k, v := range map[string]string{
-				"Builder-Version": "1",
+				"Builder-Version": "2",
 				"Cache-Control":   "no-cache, no-store, must-revalidate",
 				"Pragma":          "no-cache",
 			} {
@@ -77,7 +77,7 @@ func TestPing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ping.APIVersion != "1.56" || ping.OSType != "linux" || ping.Experimental || ping.BuilderVersion != "1" {
+	if ping.APIVersion != "1.56" || ping.OSType != "linux" || ping.Experimental || ping.BuilderVersion != "2" {
 		t.Errorf("ping = %+v", ping)
 	}
 }

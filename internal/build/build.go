@@ -2,8 +2,11 @@ package build
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
+
+	"github.com/berth-project/berth/internal/registry"
 )
 
 // Config says where the builder keeps its state and what of the engine it
@@ -18,7 +21,13 @@ type Config struct {
 	Runtime string
 	// Sandboxes give RUN steps their network; nil gives them none.
 	Sandboxes Sandboxes
-	Logger    *slog.Logger
+	// Images is berth's image store: built images land in it, and FROM
+	// finds its images without a registry. Nil builds without either.
+	Images ImageStore
+	// Registries says how registry hosts are reached (insecure
+	// registries, certs.d); nil uses docker's defaults.
+	Registries *registry.Hosts
+	Logger     *slog.Logger
 }
 
 // Sandboxes give build steps their network, as containers have theirs
@@ -36,13 +45,56 @@ type Builder struct {
 	cfg Config
 	log *slog.Logger
 
-	mu sync.Mutex
+	mu     sync.Mutex
+	eng    *engine // nil until started
+	closed bool
+	mirror *mirror // local images as a registry, nil without Images
 }
+
+// errClosed answers requests that come after Close.
+var errClosed = errors.New("builder is shut down")
 
 // New returns a builder that starts BuildKit on first use.
 func New(cfg Config) *Builder {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Builder{cfg: cfg, log: cfg.Logger}
+	b := &Builder{cfg: cfg, log: cfg.Logger}
+	if cfg.Images != nil {
+		b.mirror = newMirror(cfg.Images)
+	}
+	return b
+}
+
+// running returns the started engine, starting it on first use. A failed
+// start returns its error and the next call tries again.
+func (b *Builder) running() (*engine, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return nil, errClosed
+	}
+	if b.eng != nil {
+		return b.eng, nil
+	}
+	e, err := b.start()
+	if err != nil {
+		b.log.Error("build: start BuildKit", "error", err)
+		return nil, err
+	}
+	b.eng = e
+	return e, nil
+}
+
+// Close stops BuildKit if it was started. Builds still running fail.
+func (b *Builder) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	if b.eng == nil {
+		return nil
+	}
+	err := b.eng.close()
+	b.eng = nil
+	return err
 }

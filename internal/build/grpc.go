@@ -3,18 +3,114 @@ package build
 import (
 	"context"
 	"net"
+	"sync"
 
-	"github.com/containerd/errdefs"
+	"github.com/moby/buildkit/client"
 )
 
 // ServeBuildKit serves BuildKit's gRPC control API over conn, an h2c
-// connection hijacked from POST /grpc, until it closes.
+// connection hijacked from POST /grpc, until it closes. It starts BuildKit
+// on first use.
 func (b *Builder) ServeBuildKit(ctx context.Context, conn net.Conn) error {
-	return errdefs.ErrNotImplemented
+	e, err := b.running()
+	if err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	c := &closeNotifyConn{Conn: conn, done: done}
+	if err := e.listener.push(c); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		conn.Close()
+	}
+	return nil
 }
 
 // ServeBuildSession serves a client's session over conn, hijacked from
 // POST /session.
 func (b *Builder) ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error {
-	return errdefs.ErrNotImplemented
+	e, err := b.running()
+	if err != nil {
+		return err
+	}
+	return e.sessions.HandleConn(ctx, conn, header)
+}
+
+// Client returns a BuildKit client connected in-process to the controller,
+// starting BuildKit on first use. The caller closes it.
+func (b *Builder) Client(ctx context.Context) (*client.Client, error) {
+	e, err := b.running()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(ctx, "", client.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+		here, there := net.Pipe()
+		if err := e.listener.push(there); err != nil {
+			here.Close()
+			return nil, err
+		}
+		return here, nil
+	}))
+}
+
+// pipeListener hands in-process and hijacked connections to the gRPC
+// server.
+type pipeListener struct {
+	conns  chan net.Conn
+	once   sync.Once
+	closed chan struct{}
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+// push gives the server a connection.
+func (l *pipeListener) push(c net.Conn) error {
+	select {
+	case l.conns <- c:
+		return nil
+	case <-l.closed:
+		return errClosed
+	}
+}
+
+// Accept implements net.Listener.
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close implements net.Listener.
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+// Addr implements net.Listener.
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "berthd-buildkit" }
+
+// closeNotifyConn tells when the server closed the connection.
+type closeNotifyConn struct {
+	net.Conn
+	once sync.Once
+	done chan struct{}
+}
+
+func (c *closeNotifyConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { close(c.done) })
+	return err
 }

@@ -1,0 +1,207 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	ctdsnapshot "github.com/containerd/containerd/v2/core/snapshots"
+	"github.com/containerd/containerd/v2/plugins/snapshots/native"
+	"github.com/containerd/containerd/v2/plugins/snapshots/overlay"
+	"github.com/containerd/containerd/v2/plugins/snapshots/overlay/overlayutils"
+	"github.com/moby/buildkit/cache/remotecache"
+	inlineremotecache "github.com/moby/buildkit/cache/remotecache/inline"
+	localremotecache "github.com/moby/buildkit/cache/remotecache/local"
+	registryremotecache "github.com/moby/buildkit/cache/remotecache/registry"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/control"
+	"github.com/moby/buildkit/executor/oci"
+	"github.com/moby/buildkit/executor/runcexecutor"
+	"github.com/moby/buildkit/frontend"
+	dockerfile "github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/frontend/gateway"
+	"github.com/moby/buildkit/frontend/gateway/forwarder"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/solver"
+	"github.com/moby/buildkit/solver/bboltcachestorage"
+	"github.com/moby/buildkit/util/db/boltutil"
+	"github.com/moby/buildkit/util/grpcerrors"
+	"github.com/moby/buildkit/util/network/netproviders"
+	"github.com/moby/buildkit/version"
+	"github.com/moby/buildkit/worker"
+	"github.com/moby/buildkit/worker/base"
+	"github.com/moby/buildkit/worker/runc"
+	bolt "go.etcd.io/bbolt"
+	"google.golang.org/grpc"
+)
+
+// engine is a started BuildKit: a controller with one runc worker, served
+// over gRPC on in-process connections.
+type engine struct {
+	controller *control.Controller
+	sessions   *session.Manager
+	worker     *base.Worker
+	server     *grpc.Server
+	listener   *pipeListener
+	stop       chan struct{} // closed on close: BuildKit's graceful stop
+}
+
+// Entitlements builds may ask for: host networking, as dockerd allows by
+// default; security.insecure is not granted.
+var entitlements = []string{"network.host"}
+
+// start assembles BuildKit as buildkitd's OCI worker does, with berth's
+// runtime, state folders, network and image store.
+func (b *Builder) start() (_ *engine, err error) {
+	if b.cfg.Root == "" || b.cfg.ExecRoot == "" {
+		return nil, errors.New("build: Root and ExecRoot must be set")
+	}
+	root, err := filepath.Abs(b.cfg.Root)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range []string{root, b.cfg.ExecRoot} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return nil, fmt.Errorf("build: %w", err)
+		}
+	}
+	var closers []func() error
+	defer func() {
+		if err != nil {
+			for i := len(closers) - 1; i >= 0; i-- {
+				_ = closers[i]()
+			}
+		}
+	}()
+	ctx := context.Background()
+
+	sm, err := session.NewManager()
+	if err != nil {
+		return nil, err
+	}
+	np, err := b.networkProviders()
+	if err != nil {
+		return nil, fmt.Errorf("build: network: %w", err)
+	}
+	// The worker's own executor (whose network is buildkitd's) is replaced
+	// below by one on berth's runtime, state folder and network.
+	opt, err := runc.NewWorkerOpt(root, snapshotterFactory(root), false, oci.ProcessSandbox, nil, nil,
+		netproviders.Opt{Mode: "host"}, nil, b.cfg.Runtime, "", false, nil, "", "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("build: worker: %w", err)
+	}
+	closers = append(closers, opt.MetadataStore.Close, opt.ContentMetadata.Close)
+	var candidates []string
+	if b.cfg.Runtime != "" {
+		candidates = []string{b.cfg.Runtime}
+	}
+	exe, err := runcexecutor.New(runcexecutor.Opt{
+		Root:              b.cfg.ExecRoot,
+		CommandCandidates: candidates,
+		ProcessMode:       oci.ProcessSandbox,
+		ResourceMonitor:   opt.ResourceMonitor,
+	}, np)
+	if err != nil {
+		return nil, fmt.Errorf("build: executor: %w", err)
+	}
+	opt.Executor = exe
+	opt.NetworkProviders = np
+	opt.ProxyProvider = nil
+	opt.GCPolicy = defaultGCPolicy(root)
+	opt.BuildkitVersion = client.BuildkitVersion{Package: version.Package, Version: version.Version, Revision: version.Revision}
+	opt.RegistryHosts = b.registryHosts
+	bw, err := base.NewWorker(ctx, opt)
+	if err != nil {
+		return nil, fmt.Errorf("build: worker: %w", err)
+	}
+	wc := &worker.Controller{}
+	if err := wc.Add(&berthWorker{Worker: bw, b: b}); err != nil {
+		return nil, err
+	}
+	closers = closers[:0] // the worker controller closes the worker's stores
+	closers = append(closers, wc.Close)
+
+	gw, err := gateway.NewGatewayFrontend(wc.Infos(), nil)
+	if err != nil {
+		return nil, err
+	}
+	frontends := map[string]frontend.Frontend{
+		"dockerfile.v0": forwarder.NewGatewayForwarder(wc.Infos(), dockerfile.Build),
+		"gateway.v0":    gw,
+	}
+	cacheStorage, err := bboltcachestorage.NewStore(filepath.Join(root, "cache.db"))
+	if err != nil {
+		return nil, err
+	}
+	historyDB, err := boltutil.SafeOpen(filepath.Join(root, "history.db"), 0o600, &bolt.Options{
+		FreelistType:   bolt.FreelistMapType,
+		NoFreelistSync: true,
+	})
+	if err != nil {
+		_ = cacheStorage.Close()
+		return nil, err
+	}
+	stop := make(chan struct{})
+	ctrl, err := control.NewController(control.Opt{
+		SessionManager:   sm,
+		WorkerController: wc,
+		Frontends:        frontends,
+		ResolveCacheExporterFuncs: map[string]remotecache.ResolveCacheExporterFunc{
+			"registry": registryremotecache.ResolveCacheExporterFunc(sm, b.registryHosts),
+			"local":    localremotecache.ResolveCacheExporterFunc(sm),
+			"inline":   inlineremotecache.ResolveCacheExporterFunc(),
+		},
+		ResolveCacheImporterFuncs: map[string]remotecache.ResolveCacheImporterFunc{
+			"registry": registryremotecache.ResolveCacheImporterFunc(sm, bw.ContentStore(), b.registryHosts),
+			"local":    localremotecache.ResolveCacheImporterFunc(sm),
+		},
+		CacheManager:   solver.NewCacheManager(ctx, "local", cacheStorage, worker.NewCacheResultStorage(wc)),
+		Entitlements:   entitlements,
+		HistoryDB:      historyDB,
+		CacheStore:     cacheStorage,
+		LeaseManager:   bw.LeaseManager(),
+		ContentStore:   bw.ContentStore(),
+		GarbageCollect: bw.GarbageCollect,
+		GracefulStop:   stop,
+	})
+	if err != nil {
+		_ = historyDB.Close()
+		_ = cacheStorage.Close()
+		return nil, fmt.Errorf("build: controller: %w", err)
+	}
+	server := grpc.NewServer(
+		grpc.UnaryInterceptor(grpcerrors.UnaryServerInterceptor),
+		grpc.StreamInterceptor(grpcerrors.StreamServerInterceptor),
+		grpc.MaxRecvMsgSize(maxMsgSize),
+		grpc.MaxSendMsgSize(maxMsgSize),
+	)
+	ctrl.Register(server)
+	l := newPipeListener()
+	go func() { _ = server.Serve(l) }()
+	b.log.Info("build: BuildKit started", "root", root, "snapshotter", bw.Labels()["org.mobyproject.buildkit.worker.snapshotter"], "version", version.Version)
+	return &engine{controller: ctrl, sessions: sm, worker: bw, server: server, listener: l, stop: stop}, nil
+}
+
+// maxMsgSize bounds gRPC messages as buildkitd does (16 MiB).
+const maxMsgSize = 16 << 20
+
+// snapshotterFactory picks overlayfs, or the native (copying) snapshotter
+// where overlayfs is unavailable.
+func snapshotterFactory(root string) runc.SnapshotterFactory {
+	if err := overlayutils.Supported(root); err == nil {
+		return runc.SnapshotterFactory{Name: "overlayfs", New: func(root string) (ctdsnapshot.Snapshotter, error) {
+			return overlay.NewSnapshotter(root, overlay.AsynchronousRemove)
+		}}
+	}
+	return runc.SnapshotterFactory{Name: "native", New: native.NewSnapshotter}
+}
+
+// close stops serving, ends running builds and closes BuildKit's stores.
+func (e *engine) close() error {
+	close(e.stop)
+	e.server.Stop()
+	e.listener.Close()
+	return e.controller.Close()
+}
