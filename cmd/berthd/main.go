@@ -84,7 +84,7 @@ func run(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
-	sandboxes := &lateSandboxes{}
+	sandboxes := &daemon.BuildSandboxes{} // the daemon, once it exists
 	builder, err := newBuilder(cfg, runtimePath, parts.Images, sandboxes, logger)
 	if err != nil {
 		return err
@@ -110,7 +110,7 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer d.Close()
-	sandboxes.set(d)
+	sandboxes.Set(d)
 
 	debugf := func(format string, args ...any) { logger.Debug(fmt.Sprintf(format, args...)) }
 	opts := api.Options{Version: apiVersion, MinVersion: minAPIVersion, Logf: debugf}

@@ -98,7 +98,7 @@ func (b *Builder) start() (_ *engine, err error) {
 		candidates = []string{b.cfg.Runtime}
 	}
 	exe, err := runcexecutor.New(runcexecutor.Opt{
-		Root:              b.cfg.ExecRoot,
+		Root:              filepath.Join(b.cfg.ExecRoot, "executor"),
 		CommandCandidates: candidates,
 		ProcessMode:       oci.ProcessSandbox,
 		ResourceMonitor:   opt.ResourceMonitor,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,14 @@ const exporterMoby = "moby"
 type berthWorker struct {
 	*base.Worker
 	b *Builder
+}
+
+// Labels implements worker.Worker: the worker's, with the host-gateway
+// address buildx and berth build read for --add-host x:host-gateway.
+func (w *berthWorker) Labels() map[string]string {
+	l := maps.Clone(w.Worker.Labels())
+	maps.Copy(l, w.b.hostGatewayLabels())
+	return l
 }
 
 // Exporter implements worker.Worker.
