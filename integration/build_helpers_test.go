@@ -283,8 +283,16 @@ func checkConfig(t testing.TB, b builderCLI, ref string, want map[string]string)
 // history returns the created-by lines of ref's history, newest first.
 func history(t testing.TB, b builderCLI, ref string) []string {
 	t.Helper()
-	out := b.ok(t, "history", "--no-trunc", "--format", "{{.CreatedBy}}", ref)
-	return strings.Split(strings.TrimRight(out, "\n"), "\n")
+	out := b.ok(t, "history", "--no-trunc", "--format", "{{json .CreatedBy}}", ref)
+	var got []string
+	for _, l := range lines(out) {
+		var s string
+		if err := json.Unmarshal([]byte(l), &s); err != nil {
+			t.Fatalf("history of %s: line %q: %v", ref, l, err)
+		}
+		got = append(got, s)
+	}
+	return got
 }
 
 // checkHistory compares the newest len(want) created-by lines with want,

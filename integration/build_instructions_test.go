@@ -44,8 +44,9 @@ type dfCase struct {
 	// modern: the case needs Dockerfile syntax 1.4 or later (heredocs,
 	// --link, --checksum, --parents, --exclude), which the BuildKit of
 	// Debian's dockerd 20.10 lacks: skipped against it.
-	modern  bool
-	config  map[string]string // configKeys -> JSON; unstated keys must be empty
+	modern bool
+	config map[string]string // configKeys -> JSON; unstated keys must be empty
+	// history: nil is not checked; empty means the Dockerfile adds no line
 	author  string
 	history []string // the created-by lines the Dockerfile adds, oldest first
 	// oldHistory replaces history against dockerd 20.10 (BuildKit v0.8),
@@ -63,8 +64,9 @@ var instructionCases = []dfCase{
 		name:       "from-scratch",
 		dockerfile: "FROM scratch\nCOPY hello.txt /hello.txt\n",
 		files:      map[string]string{"hello.txt": "hello from scratch\n"},
-		config:     map[string]string{"Env": defaultEnv},
-		history:    []string{"COPY hello.txt /hello.txt # buildkit"},
+		// BuildKit's empty image: PATH and WorkingDir "/"
+		config:  map[string]string{"Env": defaultEnv, "WorkingDir": `"/"`},
+		history: []string{"COPY hello.txt /hello.txt # buildkit"},
 		then: func(t *testing.T, b builderCLI, ref string) {
 			files := exportImage(t, b, ref)
 			if got := files["hello.txt"]; got != "hello from scratch\n" {
@@ -102,6 +104,12 @@ RUN echo "$BUILDPLATFORM $TARGETPLATFORM" > /platforms
 		history: []string{
 			"ARG TARGETPLATFORM=linux/" + runtime.GOARCH,
 			"ARG BUILDPLATFORM=linux/" + runtime.GOARCH,
+			`RUN |2 TARGETPLATFORM=linux/` + runtime.GOARCH + ` BUILDPLATFORM=linux/` + runtime.GOARCH + ` /bin/sh -c echo "$BUILDPLATFORM $TARGETPLATFORM" > /platforms # buildkit`,
+		},
+		// BuildKit v0.8 left the automatic platform args' values out
+		oldHistory: []string{
+			"ARG TARGETPLATFORM",
+			"ARG BUILDPLATFORM",
 			`RUN |2 TARGETPLATFORM=linux/` + runtime.GOARCH + ` BUILDPLATFORM=linux/` + runtime.GOARCH + ` /bin/sh -c echo "$BUILDPLATFORM $TARGETPLATFORM" > /platforms # buildkit`,
 		},
 		check: "cat /platforms",
@@ -222,7 +230,8 @@ RUN --mount=type=ssh sh -c 'echo "$SSH_AUTH_SOCK"; test -S "$SSH_AUTH_SOCK" && e
 		want:   "/run/buildkit/ssh_agent.0\nsocket",
 	},
 	{
-		name: "run-network-none",
+		name:   "run-network-none",
+		modern: true, // RUN --network is Dockerfile 1.3
 		dockerfile: `FROM busybox
 RUN --network=none sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " > /ifaces'
 `,
@@ -565,9 +574,10 @@ WORKDIR $D
 ONBUILD RUN echo triggered > /onbuild
 ONBUILD COPY a.txt /from-child-context.txt
 `,
-		files:   map[string]string{"a.txt": "parent context\n"},
-		config:  map[string]string{"Env": defaultEnv, "OnBuild": `["RUN echo triggered > /onbuild","COPY a.txt /from-child-context.txt"]`},
-		history: []string{"ONBUILD RUN echo triggered > /onbuild", "ONBUILD COPY a.txt /from-child-context.txt"},
+		files:  map[string]string{"a.txt": "parent context\n"},
+		config: map[string]string{"Env": defaultEnv, "OnBuild": `["RUN echo triggered > /onbuild","COPY a.txt /from-child-context.txt"]`},
+		// BuildKit writes no history line for ONBUILD
+		history: []string{},
 		// the triggers did not run in the parent
 		check: "ls /onbuild /from-child-context.txt 2>/dev/null | wc -l",
 		want:  "0",
@@ -650,6 +660,12 @@ func runDFCase(t *testing.T, b builderCLI, fx *buildFixtures, tc dfCase) {
 	}
 	if want != nil {
 		checkHistory(t, b, ref, want)
+		if !strings.HasPrefix(tc.dockerfile, "FROM scratch") {
+			base := len(history(t, b, "busybox"))
+			if got := history(t, b, ref); len(got) != base+len(want) {
+				t.Errorf("history of %s has %d lines, want busybox's %d and the Dockerfile's %d:\n%s", ref, len(got), base, len(want), strings.Join(got, "\n"))
+			}
+		}
 	}
 	if tc.check != "" {
 		if got := runIn(t, b, ref, tc.check); got != tc.want {
