@@ -4,7 +4,9 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,13 +50,17 @@ type solved struct {
 
 // solveDockerfile builds the Dockerfile in dir (also the context) and
 // exports it with the moby exporter as buildx's docker driver does.
-func solveDockerfile(t *testing.T, c *bkclient.Client, dir string, attrs map[string]string) solved {
+func solveDockerfile(t *testing.T, c *bkclient.Client, dir string, attrs map[string]string, frontendAttrs ...string) solved {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	fs, err := fsutil.NewFS(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	fattrs := map[string]string{"filename": "Dockerfile"}
+	for i := 0; i+1 < len(frontendAttrs); i += 2 {
+		fattrs[frontendAttrs[i]] = frontendAttrs[i+1]
 	}
 	ch := make(chan *bkclient.SolveStatus)
 	out := solved{steps: map[string]bool{}}
@@ -77,7 +83,7 @@ func solveDockerfile(t *testing.T, c *bkclient.Client, dir string, attrs map[str
 	}()
 	resp, err := c.Solve(ctx, nil, bkclient.SolveOpt{
 		Frontend:      "dockerfile.v0",
-		FrontendAttrs: map[string]string{"filename": "Dockerfile"},
+		FrontendAttrs: fattrs,
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		Exports:       []bkclient.ExportEntry{{Type: "moby", Attrs: attrs}},
 	}, ch)
@@ -146,7 +152,12 @@ func TestBuildEngine(t *testing.T) {
 		t.Errorf("after a restart, run %s printed %q", name, got)
 	}
 	c = buildKitClient(t, d)
+	began := time.Now()
 	again := solveDockerfile(t, c, dir, map[string]string{"name": name})
+	t.Logf("the cached build took %s (through /grpc, after a restart)", time.Since(began))
+	began = time.Now()
+	solveDockerfile(t, c, dir, map[string]string{"name": name})
+	t.Logf("and once more %s", time.Since(began))
 	if got := again.resp.ExporterResponse["containerimage.config.digest"]; got != id {
 		t.Errorf("the same build after a restart made %s, want %s", got, id)
 	}
@@ -168,5 +179,116 @@ func TestBuildEngine(t *testing.T) {
 	dangling := solveDockerfile(t, c, dir, nil).resp.ExporterResponse["containerimage.config.digest"]
 	if got := d.Berth(t, "image", "inspect", "-f", "{{.Id}} {{len .RepoTags}}", dangling).Success(t).Out(); got != dangling+" 0" {
 		t.Errorf("unnamed build: image inspect = %q, want %s without tags", got, dangling)
+	}
+}
+
+// TestBuildEnginePush builds with push=true to a local (insecure, plain
+// HTTP) registry: the image is stored and pushed. A build FROM the pushed
+// image, once it is no longer local, pulls it from the registry.
+func TestBuildEnginePush(t *testing.T) {
+	testutil.RequiresRegistry(t)
+	reg := testutil.StartRegistry(t)
+	d := testutil.StartDaemon(t)
+	d.LoadBusybox(t)
+	dir := t.TempDir()
+	token := unique("pushed")
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo "+token+" > /pushed.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo := reg.Host + "/" + unique("push")
+	c := buildKitClient(t, d)
+	res := solveDockerfile(t, c, dir, map[string]string{"name": repo + ":v1", "push": "true"})
+	id := res.resp.ExporterResponse["containerimage.config.digest"]
+	if got := d.Berth(t, "image", "inspect", "-f", "{{.Id}}", repo+":v1").Success(t).Out(); got != id {
+		t.Errorf("pushed build stored as %q, want %q", got, id)
+	}
+	req, err := http.NewRequest(http.MethodGet, reg.URL()+"/v2/"+strings.TrimPrefix(repo, reg.Host+"/")+"/manifests/v1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json")
+	resp, err := reg.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man struct {
+		Layers []struct{ MediaType string }
+	}
+	err = json.NewDecoder(resp.Body).Decode(&man)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || err != nil {
+		t.Fatalf("registry manifest of %s:v1: %d %v", repo, resp.StatusCode, err)
+	}
+	for _, l := range man.Layers {
+		if !strings.HasSuffix(l.MediaType, "gzip") {
+			t.Errorf("pushed layer of type %s, want gzip", l.MediaType)
+		}
+	}
+
+	if got := d.Berth(t, "image", "inspect", "-f", "{{join .RepoDigests \",\"}}", repo+":v1").Success(t).Out(); !strings.HasPrefix(got, repo+"@sha256:") {
+		t.Errorf("pushed build's repo digests = %q", got)
+	}
+	// the stored image pushes at once (its layers stored uncompressed are
+	// compressed for it) and saves
+	d.Berth(t, "tag", repo+":v1", repo+":v2").Success(t)
+	d.Berth(t, "push", repo+":v2").Success(t)
+	if out := d.Berth(t, "save", "-o", filepath.Join(t.TempDir(), "built.tar"), repo+":v1").Success(t); out.Out() != "" {
+		t.Errorf("save printed %q", out.Out())
+	}
+	// Without --pull the local image is the base, with it the registry's.
+	d.Berth(t, "tag", "busybox", repo+":v2").Success(t)
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+repo+":v2\nRUN if [ -e /pushed.txt ]; then echo registry; else echo local; fi > /from.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, pull := range []bool{false, true} {
+		name, want, attrs := unique("pullmode")+":v1", "local", []string(nil)
+		if pull {
+			want, attrs = "registry", []string{"image-resolve-mode", "pull"}
+		}
+		solveDockerfile(t, c, dir, map[string]string{"name": name}, attrs...)
+		if got := d.Berth(t, "run", "--rm", name, "cat", "/from.txt").Success(t).Out(); got != want {
+			t.Errorf("pull=%v: the base came from %q, want %q", pull, got, want)
+		}
+	}
+
+	d.Berth(t, "rmi", repo+":v1", repo+":v2").Success(t)
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+repo+":v1\nRUN cat /pushed.txt > /again.txt\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	name := unique("frompushed") + ":v1"
+	solveDockerfile(t, c, dir, map[string]string{"name": name})
+	if got := d.Berth(t, "run", "--rm", name, "cat", "/again.txt").Success(t).Out(); got != token {
+		t.Errorf("build FROM the pulled image: %q, want %q", got, token)
+	}
+}
+
+// TestBuildEngineBuildx builds with the docker CLI and buildx's docker
+// driver: `docker buildx build --load` and plain `docker build` (which the
+// docker CLI 28 routes through buildx), FROM the local busybox.
+func TestBuildEngineBuildx(t *testing.T) {
+	testutil.RequiresDockerCLI(t)
+	d := testutil.StartDaemon(t)
+	d.RequiresBuildx(t)
+	d.LoadBusybox(t)
+	dir := t.TempDir()
+	token := unique("buildx")
+	if err := os.WriteFile(filepath.Join(dir, "msg"), []byte(token+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nCOPY msg /msg\nRUN cat /msg > /ran\nCMD [\"cat\", \"/ran\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"buildx", "build", "--load"}, {"build"}} {
+		name := unique("bx") + ":latest"
+		r := d.Docker(t, append(append(args, "-t", name), dir)...).Success(t)
+		if !strings.Contains(r.Stderr, "naming to docker.io/library/"+name) {
+			t.Errorf("docker %s: output lacks the naming line:\n%s", strings.Join(args, " "), r.Stderr)
+		}
+		if got := d.Docker(t, "run", "--rm", name).Success(t).Out(); got != token {
+			t.Errorf("docker %s: the image runs %q, want %q", strings.Join(args, " "), got, token)
+		}
+		if got := d.Berth(t, "images", "--format", "{{.Repository}}:{{.Tag}}", strings.TrimSuffix(name, ":latest")).Success(t).Out(); got != name {
+			t.Errorf("berth images = %q, want %s", got, name)
+		}
 	}
 }

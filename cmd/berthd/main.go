@@ -128,6 +128,7 @@ func run(ctx context.Context, cfg *config) error {
 		go func() { errc <- srv.Serve(l) }()
 	}
 	logger.Info("berthd started", "version", daemon.Version, "data-root", cfg.DataRoot)
+	releaseStartupPages()
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down; containers keep running")

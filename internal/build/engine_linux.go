@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	ctdsnapshot "github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/plugins/snapshots/native"
@@ -37,17 +38,6 @@ import (
 	"google.golang.org/grpc"
 )
 
-// engine is a started BuildKit: a controller with one runc worker, served
-// over gRPC on in-process connections.
-type engine struct {
-	controller *control.Controller
-	sessions   *session.Manager
-	worker     *base.Worker
-	server     *grpc.Server
-	listener   *pipeListener
-	stop       chan struct{} // closed on close: BuildKit's graceful stop
-}
-
 // Entitlements builds may ask for: host networking, as dockerd allows by
 // default; security.insecure is not granted.
 var entitlements = []string{"network.host"}
@@ -76,6 +66,7 @@ func (b *Builder) start() (_ *engine, err error) {
 		}
 	}()
 	ctx := context.Background()
+	stampVersion()
 
 	sm, err := session.NewManager()
 	if err != nil {
@@ -116,8 +107,9 @@ func (b *Builder) start() (_ *engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("build: worker: %w", err)
 	}
+	w := &berthWorker{Worker: bw, b: b}
 	wc := &worker.Controller{}
-	if err := wc.Add(&berthWorker{Worker: bw, b: b}); err != nil {
+	if err := wc.Add(w); err != nil {
 		return nil, err
 	}
 	closers = closers[:0] // the worker controller closes the worker's stores
@@ -181,7 +173,27 @@ func (b *Builder) start() (_ *engine, err error) {
 	l := newPipeListener()
 	go func() { _ = server.Serve(l) }()
 	b.log.Info("build: BuildKit started", "root", root, "snapshotter", bw.Labels()["org.mobyproject.buildkit.worker.snapshotter"], "version", version.Version)
-	return &engine{controller: ctrl, sessions: sm, worker: bw, server: server, listener: l, stop: stop}, nil
+	return &engine{sessions: sm, listener: l, close: func() error {
+		close(stop)
+		server.Stop()
+		l.Close()
+		return ctrl.Close()
+	}}, nil
+}
+
+// stampVersion gives BuildKit its module version (buildkitd's is set at
+// link time), which buildx shows and registries see in the user agent.
+func stampVersion() {
+	if version.Version != "v0.0.0+unknown" {
+		return
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == "github.com/moby/buildkit" {
+				version.Version = m.Version
+			}
+		}
+	}
 }
 
 // maxMsgSize bounds gRPC messages as buildkitd does (16 MiB).
@@ -196,12 +208,4 @@ func snapshotterFactory(root string) runc.SnapshotterFactory {
 		}}
 	}
 	return runc.SnapshotterFactory{Name: "native", New: native.NewSnapshotter}
-}
-
-// close stops serving, ends running builds and closes BuildKit's stores.
-func (e *engine) close() error {
-	close(e.stop)
-	e.server.Stop()
-	e.listener.Close()
-	return e.controller.Close()
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +39,9 @@ type ImageStore interface {
 	ApplyLayer(ctx context.Context, parent digest.Digest, tar io.Reader, diffID digest.Digest) (snapshot.Info, error)
 	Lease(blobs, chainIDs []digest.Digest) (*image.Lease, error)
 	LayerByChainID(chainID digest.Digest) (image.Layer, bool)
+	LinkBlob(ctx context.Context, src string, d digest.Digest) error
 	RecordBuild(ctx context.Context, config []byte, layers []image.Layer, names []reference.NamedTagged) (digest.Digest, error)
+	RecordPush(ctx context.Context, ref reference.Named, id digest.Digest, raw []byte, desc ocispec.Descriptor) error
 }
 
 // exporterMoby is the exporter buildx's docker driver asks for.
@@ -65,7 +69,7 @@ func (w *berthWorker) Exporter(name string, sm *session.Manager) (exporter.Expor
 		if err != nil {
 			return nil, err
 		}
-		return &storeExporter{inner: inner, b: w.b, cs: w.Worker.ContentStore(), moby: name == exporterMoby}, nil
+		return &storeExporter{inner: inner, b: w.b, cs: w.Worker.ContentStore(), blobs: filepath.Join(w.Worker.Root, "content", "blobs"), moby: name == exporterMoby}, nil
 	}
 	return w.Worker.Exporter(name, sm)
 }
@@ -81,6 +85,7 @@ type storeExporter struct {
 	inner exporter.Exporter
 	b     *Builder
 	cs    content.Provider
+	blobs string // where the worker's content store keeps its blob files
 	moby  bool
 }
 
@@ -133,6 +138,11 @@ func (e *storeExporter) Resolve(ctx context.Context, id int, opts map[string]str
 		}
 		inner[string(exptypes.OptKeyName)] = strings.Join(rawNames, ",")
 		inner[string(exptypes.OptKeyPush)] = "true"
+		if _, ok := inner["force-compression"]; !ok {
+			// Local bases are served uncompressed: registries get gzip, as
+			// from dockerd.
+			inner["force-compression"] = "true"
+		}
 	} else if _, ok := inner["compression"]; !ok {
 		inner["compression"] = "uncompressed"
 	}
@@ -173,7 +183,7 @@ func (i *storeInstance) Export(ctx context.Context, src *exporter.Source, info e
 		return nil, nil, nil, err
 	}
 	done := progress.OneOff(ctx, "writing image "+man.Config.Digest.String())
-	id, err := i.e.b.storeBuilt(ctx, i.e.cs, man, cfgRaw, i.names)
+	id, err := i.e.b.storeBuilt(ctx, i.e.cs, i.e.blobs, man, cfgRaw, i.names)
 	if done(err) != nil {
 		_ = ref.Release()
 		return nil, nil, nil, err
@@ -196,6 +206,25 @@ func (i *storeInstance) Export(ctx context.Context, src *exporter.Source, info e
 			names = append(names, n.String())
 		}
 		resp[exptypes.ExporterImageNameKey] = strings.Join(names, ",")
+	}
+	if top := ref.Descriptor(); finalize != nil && images.IsManifestType(top.MediaType) {
+		// Once pushed, the manifest is the image's repository digest.
+		push := finalize
+		finalize = func(ctx context.Context) error {
+			if err := push(ctx); err != nil {
+				return err
+			}
+			raw, err := content.ReadBlob(ctx, i.e.cs, top)
+			if err != nil {
+				return err
+			}
+			for _, n := range i.names {
+				if err := i.e.b.cfg.Images.RecordPush(ctx, n, id, raw, top); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	}
 	return resp, finalize, ref, nil
 }
@@ -239,7 +268,7 @@ func readImage(ctx context.Context, cs content.Provider, desc ocispec.Descriptor
 }
 
 // storeBuilt ingests a built image into berth's store and names it.
-func (b *Builder) storeBuilt(ctx context.Context, cs content.Provider, man ocispec.Manifest, cfgRaw []byte, names []reference.NamedTagged) (digest.Digest, error) {
+func (b *Builder) storeBuilt(ctx context.Context, cs content.Provider, blobDir string, man ocispec.Manifest, cfgRaw []byte, names []reference.NamedTagged) (digest.Digest, error) {
 	store := b.cfg.Images
 	var cfg ocispec.Image
 	if err := json.Unmarshal(cfgRaw, &cfg); err != nil {
@@ -263,7 +292,7 @@ func (b *Builder) storeBuilt(ctx context.Context, cs content.Provider, man ocisp
 	for n, diffID := range diffIDs {
 		l, ok := store.LayerByChainID(chains[n])
 		if !ok {
-			if l, err = ingestLayer(ctx, store, cs, man.Layers[n], parent, diffID); err != nil {
+			if l, err = ingestLayer(ctx, store, cs, blobDir, man.Layers[n], parent, diffID); err != nil {
 				lease.Discard(ctx)
 				return "", fmt.Errorf("store layer %s: %w", diffID, err)
 			}
@@ -280,9 +309,50 @@ func (b *Builder) storeBuilt(ctx context.Context, cs content.Provider, man ocisp
 	return id, nil
 }
 
-// ingestLayer copies a layer blob into berth's content store and unpacks
+// ingestLayer makes a built layer berth's: its blob hard-linked from the
+// worker's content store (copied where linking fails) and unpacked on
+// parent.
+func ingestLayer(ctx context.Context, store ImageStore, cs content.Provider, blobDir string, desc ocispec.Descriptor, parent, diffID digest.Digest) (image.Layer, error) {
+	src := filepath.Join(blobDir, desc.Digest.Algorithm().String(), desc.Digest.Encoded())
+	if st, err := os.Stat(src); blobDir == "" || err != nil || st.Size() != desc.Size {
+		return copyLayer(ctx, store, cs, desc, parent, diffID)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return copyLayer(ctx, store, cs, desc, parent, diffID)
+	}
+	defer f.Close()
+	var tar io.Reader = f
+	if desc.Digest != diffID {
+		ds, err := compression.DecompressStream(f)
+		if err != nil {
+			return image.Layer{}, err
+		}
+		defer ds.Close()
+		tar = ds
+	}
+	info, err := store.ApplyLayer(ctx, parent, tar, diffID)
+	if err != nil {
+		return image.Layer{}, err
+	}
+	if err := store.LinkBlob(ctx, src, desc.Digest); err != nil {
+		return copyLayer(ctx, store, cs, desc, parent, diffID)
+	}
+	return builtLayer(desc, diffID, info), nil
+}
+
+// builtLayer is the record of a stored built layer.
+func builtLayer(desc ocispec.Descriptor, diffID digest.Digest, info snapshot.Info) image.Layer {
+	mt := desc.MediaType
+	if desc.Digest == diffID {
+		mt = ocispec.MediaTypeImageLayer
+	}
+	return image.Layer{Blob: desc.Digest, MediaType: mt, BlobSize: desc.Size, Snapshot: info}
+}
+
+// copyLayer copies a layer blob into berth's content store and unpacks
 // it on parent, in one pass.
-func ingestLayer(ctx context.Context, store ImageStore, cs content.Provider, desc ocispec.Descriptor, parent, diffID digest.Digest) (image.Layer, error) {
+func copyLayer(ctx context.Context, store ImageStore, cs content.Provider, desc ocispec.Descriptor, parent, diffID digest.Digest) (image.Layer, error) {
 	ra, err := cs.ReaderAt(ctx, desc)
 	if err != nil {
 		return image.Layer{}, err
@@ -310,13 +380,8 @@ func ingestLayer(ctx context.Context, store ImageStore, cs content.Provider, des
 	if _, err := io.Copy(io.Discard, raw); err != nil {
 		return image.Layer{}, err
 	}
-	blob, err := w.Commit(ctx, desc.Size, desc.Digest)
-	if err != nil {
+	if _, err := w.Commit(ctx, desc.Size, desc.Digest); err != nil {
 		return image.Layer{}, err
 	}
-	mt := desc.MediaType
-	if blob == diffID {
-		mt = ocispec.MediaTypeImageLayer
-	}
-	return image.Layer{Blob: blob, MediaType: mt, BlobSize: desc.Size, Snapshot: info}, nil
+	return builtLayer(desc, diffID, info), nil
 }

@@ -123,6 +123,9 @@ func (m *mirror) manifest(req *http.Request, repo, ref string) *http.Response {
 		}
 		d = parsed
 	} else {
+		if forcePull(ctx) {
+			return notFoundResponse(req, "MANIFEST_UNKNOWN")
+		}
 		img, err := m.store.Distributable(ctx, repo+":"+ref)
 		if err != nil {
 			return notFoundResponse(req, "MANIFEST_UNKNOWN")

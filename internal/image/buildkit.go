@@ -2,6 +2,9 @@ package image
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 
 	"github.com/distribution/reference"
 	"github.com/opencontainers/go-digest"
@@ -85,4 +88,23 @@ func (s *Store) RecordBuild(ctx context.Context, config []byte, layers []Layer, 
 		return "", err
 	}
 	return rec.ID, nil
+}
+
+// LinkBlob makes the file at src, a blob that another digest-verified
+// content store holds (BuildKit's, on the same filesystem), blob d of this
+// store by hard-linking it: no copy. The caller holds a Lease naming d.
+// Files are immutable in both stores, so sharing the inode is safe; it
+// fails (for the caller to copy instead) across filesystems.
+func (s *Store) LinkBlob(ctx context.Context, src string, d digest.Digest) error {
+	if s.content.Exists(ctx, d) {
+		return nil
+	}
+	dst, err := s.content.Path(d)
+	if err != nil {
+		return err
+	}
+	if err := os.Link(src, dst); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
 }

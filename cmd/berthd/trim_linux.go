@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// releaseStartupPages drops from berthd's resident set the pages of its own
+// binary that only start-up touched. Package initialisation (BuildKit,
+// gRPC and protobuf registrations among them) reads code and read-only data
+// all over the binary, and the kernel maps each fault's neighbours too; for
+// an idle daemon that is most of its resident set, yet none of it is
+// needed again until a build. The binary's read-only mappings are
+// unmapped page by page (MADV_DONTNEED): the pages stay in the page cache
+// and come back on the next access. Writable mappings are left alone.
+func releaseStartupPages() {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return
+	}
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	var ranges [][2]uintptr
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || fields[5] != exe || strings.Contains(fields[1], "w") {
+			continue
+		}
+		from, to, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(from, 16, 64)
+		end, err2 := strconv.ParseUint(to, 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		ranges = append(ranges, [2]uintptr{uintptr(start), uintptr(end)})
+	}
+	for _, r := range ranges {
+		_, _, _ = unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
+	}
+}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package main
+
+// releaseStartupPages is a Linux optimisation.
+func releaseStartupPages() {}

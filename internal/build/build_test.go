@@ -1,0 +1,39 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestStartRetriesAndClose checks the engine's life cycle without starting
+// BuildKit: a failed start returns its error every time it is tried (it is
+// not remembered), nothing starts at New, and after Close every request
+// is refused.
+func TestStartRetriesAndClose(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Root under a regular file cannot be created.
+	b := New(Config{Root: filepath.Join(file, "buildkit"), ExecRoot: filepath.Join(file, "exec")})
+	if b.eng != nil {
+		t.Fatal("New started the engine")
+	}
+	for i := range 2 {
+		if _, err := b.Client(context.Background()); err == nil {
+			t.Fatalf("attempt %d: start under a file succeeded", i)
+		}
+		if b.eng != nil {
+			t.Fatalf("attempt %d: a failed start left an engine", i)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close of a never-started builder: %v", err)
+	}
+	if err := b.ServeBuildKit(context.Background(), nil); !errors.Is(err, errClosed) {
+		t.Errorf("after Close: %v, want %v", err, errClosed)
+	}
+}
