@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -28,11 +29,12 @@ var NewBuildCommand func(c *Cli) *cobra.Command
 // buildShort is the build commands' one-line help.
 const buildShort = "Build an image from a Dockerfile"
 
-// addBuildCommands adds build and image build.
+// addBuildCommands adds build and image build (the builder group adds
+// its own with newBuilderBuildCommand).
 func addBuildCommands(root *cobra.Command, c *Cli) {
 	root.AddCommand(newBuildCommandFor(c))
 	for _, group := range root.Commands() {
-		if group.Name() == "image" || group.Name() == "builder" {
+		if group.Name() == "image" {
 			group.AddCommand(newBuildCommandFor(c))
 		}
 	}
@@ -75,6 +77,9 @@ func (c *Cli) execBuildProgram(cmd *cobra.Command, args []string) error {
 	argv = append(argv, args...)
 	env := os.Environ()
 	if c.host != "" {
+		// -H wins over an inherited BERTH_HOST (a child's getenv takes the
+		// first entry of a name)
+		env = slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, hostEnv+"=") })
 		env = append(env, hostEnv+"="+c.host)
 	}
 	if c.In == os.Stdin && c.Out == os.Stdout && c.Err == os.Stderr {

@@ -25,9 +25,9 @@ func TestBuildCommandsExecBuildProgram(t *testing.T) {
 		want string
 	}{
 		{[]string{"-H", "unix:///x.sock", "build", "-t", "a", "--no-cache", "."}, "unix:///x.sock\nbuild\n-t\na\n--no-cache\n.\n"},
-		{[]string{"--config", "/cfg", "image", "build", "--help"}, "\n--config\n/cfg\nimage\nbuild\n--help\n"},
+		{[]string{"--config", "/cfg", "image", "build", "--help"}, "unix:///inherited.sock\n--config\n/cfg\nimage\nbuild\n--help\n"},
 	} {
-		t.Setenv("BERTH_HOST", "")
+		t.Setenv("BERTH_HOST", "unix:///inherited.sock")
 		var out, errb bytes.Buffer
 		code := Execute(t.Context(), tc.args, nil, &out, &errb)
 		if code != 7 {

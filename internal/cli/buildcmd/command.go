@@ -46,6 +46,9 @@ type options struct {
 	shmSize       string
 	ulimits       []string
 	cgroupParent  string
+	provenance    string
+	sbom          string
+	attests       []string
 }
 
 // NewCommand makes the build command (`build`, `image build`, `builder
@@ -103,6 +106,11 @@ func newCommand(c *cli.Cli) (*cobra.Command, *options) {
 	flags.StringArrayVarP(&o.tags, "tag", "t", nil, `Name and optionally a tag (format: "name:tag")`)
 	flags.StringVar(&o.target, "target", "", "Set the target build stage to build")
 	flags.StringArrayVar(&o.ulimits, "ulimit", nil, "Ulimit options")
+	flags.StringVar(&o.provenance, "provenance", "", `Shorthand for "--attest=type=provenance"`)
+	flags.Lookup("provenance").NoOptDefVal = "true"
+	flags.StringVar(&o.sbom, "sbom", "", `Shorthand for "--attest=type=sbom"`)
+	flags.Lookup("sbom").NoOptDefVal = "true"
+	flags.StringArrayVar(&o.attests, "attest", nil, `Attestation parameters (format: "type=sbom,generator=image")`)
 	// accepted for docker's sake, as buildx accepts them
 	flags.Bool("disable-content-trust", true, "Skip image verification")
 	_ = flags.MarkHidden("disable-content-trust")

@@ -48,6 +48,24 @@ type plan struct {
 	cleanup         []string
 }
 
+// pushByExporter has the moby exporter push the tags itself, instead of
+// the daemon's push API after the build.
+func (p *plan) pushByExporter() {
+	for i := range p.solve.Exports {
+		e := &p.solve.Exports[i]
+		if e.Type != exporterMoby {
+			continue
+		}
+		for _, n := range strings.Split(e.Attrs[keyImageName], ",") {
+			if slices.Contains(p.pushNames, n) {
+				e.Attrs[keyPush] = "true"
+				break
+			}
+		}
+	}
+	p.pushNames = nil
+}
+
 // Close removes the plan's temporary directories.
 func (p *plan) Close() {
 	for _, d := range p.cleanup {
@@ -132,6 +150,9 @@ func (o *options) toPlan(stdin io.Reader, lookup env, stdoutTTY bool) (_ *plan, 
 		attrs["ulimit"] = strings.Join(o.ulimits, ",")
 	}
 
+	if err := o.setAttestations(attrs); err != nil {
+		return nil, err
+	}
 	if err := o.setPlatform(attrs); err != nil {
 		return nil, err
 	}
@@ -740,3 +761,57 @@ type notImplementedError struct{ msg string }
 
 func (e notImplementedError) Error() string      { return e.msg }
 func (notImplementedError) Is(target error) bool { return target == errdefs.ErrNotImplemented }
+
+// setAttestations turns --provenance, --sbom and --attest into the
+// frontend's attest:<type> attributes, as buildx does; a disabled one
+// (--provenance=false) sends nothing. berthd's exporter stores the image
+// with its attestation manifest.
+func (o *options) setAttestations(attrs map[string]string) error {
+	specs := slices.Clone(o.attests)
+	for typ, v := range map[string]string{"provenance": o.provenance, "sbom": o.sbom} {
+		if v == "" {
+			continue
+		}
+		if b, err := strconv.ParseBool(v); err == nil {
+			specs = append(specs, fmt.Sprintf("type=%s,disabled=%t", typ, !b))
+		} else {
+			specs = append(specs, "type="+typ+","+v)
+		}
+	}
+	seen := map[string]bool{}
+	for _, spec := range specs {
+		fields, err := csvFields(spec)
+		if err != nil {
+			return invalid("invalid attestation %q: %v", spec, err)
+		}
+		typ, disabled := "", false
+		var rest []string
+		for _, f := range fields {
+			k, v, ok := strings.Cut(f, "=")
+			if !ok {
+				return invalid("invalid value %s", f)
+			}
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "type":
+				typ = v
+			case "disabled":
+				if disabled, err = strconv.ParseBool(v); err != nil {
+					return invalid("invalid value %s", f)
+				}
+			default:
+				rest = append(rest, f)
+			}
+		}
+		if typ == "" {
+			return invalid("attestation type not specified")
+		}
+		if seen[typ] {
+			continue // the first one wins, as buildx's
+		}
+		seen[typ] = true
+		if !disabled {
+			attrs["attest:"+typ] = strings.Join(append([]string{"type=" + typ}, rest...), ",")
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -366,5 +367,44 @@ func TestIsArchive(t *testing.T) {
 	}
 	if !isArchive([]byte{0x1f, 0x8b, 0x08, 0}) {
 		t.Error("gzip not detected")
+	}
+}
+
+func TestAttestations(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want map[string]string
+	}{
+		{[]string{"--provenance=false", "--sbom=false"}, map[string]string{}},
+		{[]string{"--provenance"}, map[string]string{"attest:provenance": "type=provenance"}},
+		{[]string{"--provenance=mode=max"}, map[string]string{"attest:provenance": "type=provenance,mode=max"}},
+		{[]string{"--attest", "type=sbom,generator=img", "--sbom=false"}, map[string]string{"attest:sbom": "type=sbom,generator=img"}},
+		{[]string{"--attest", "type=provenance,disabled=true"}, map[string]string{}},
+	} {
+		p := plan1(t, parse(t, append(tc.args, dir)...))
+		got := map[string]string{}
+		for k, v := range p.solve.FrontendAttrs {
+			if strings.HasPrefix(k, "attest:") {
+				got[k] = v
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%v: %v, want %v", tc.args, got, tc.want)
+		}
+	}
+	if _, err := parse(t, "--attest", "mode=max", dir).toPlan(strings.NewReader(""), noEnv, false); err == nil {
+		t.Error("an attestation without a type was accepted")
+	}
+}
+
+func TestPushByExporter(t *testing.T) {
+	p := plan1(t, parse(t, "-t", "reg:5000/a", "-t", "b", "--push", t.TempDir()))
+	if len(p.pushNames) != 2 {
+		t.Fatalf("push names %v", p.pushNames)
+	}
+	p.pushByExporter()
+	if p.pushNames != nil || p.solve.Exports[0].Attrs["push"] != "true" {
+		t.Errorf("after pushByExporter: names %v exports %+v", p.pushNames, p.solve.Exports)
 	}
 }

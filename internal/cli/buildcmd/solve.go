@@ -20,6 +20,7 @@ import (
 	"github.com/moby/buildkit/util/grpcerrors"
 	"github.com/moby/buildkit/util/progress/progressui"
 	mobyclient "github.com/moby/moby/client"
+	"github.com/morikuni/aec"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -29,6 +30,9 @@ import (
 // hostGatewayLabel is the worker label holding host-gateway's address
 // (dockerd's and berthd's).
 const hostGatewayLabel = "org.mobyproject.buildkit.worker.moby.host-gateway-ip"
+
+// snapshotterLabel marks a worker whose exporter can push (see directPush).
+const snapshotterLabel = "org.mobyproject.buildkit.worker.snapshotter"
 
 // run builds: it plans, connects, solves with progress on stderr, pushes
 // what --push asked for, and prints the image ID for -q. A failure comes
@@ -44,33 +48,7 @@ func run(cmd *cobra.Command, c *cli.Cli, o *options) error {
 			return buildError(c.Err, fmt.Errorf("removing image ID file: %w", err))
 		}
 	}
-	p, err := o.toPlan(c.In, os.LookupEnv, isConsole(c.Out))
-	if err != nil {
-		return buildError(c.Err, err)
-	}
-	defer p.Close()
-	attachables, err := o.attachables(cli.CredentialsPath(cmd))
-	if err != nil {
-		return buildError(c.Err, err)
-	}
-	p.solve.Session = append(p.solve.Session, attachables...)
-
-	api, err := c.Client(ctx)
-	if err != nil {
-		return buildError(c.Err, err)
-	}
-	bk, err := dial(ctx, api)
-	if err != nil {
-		return buildError(c.Err, err)
-	}
-	defer bk.Close()
-	if p.needHostGateway {
-		if err := resolveHostGateway(ctx, bk, p.solve.FrontendAttrs); err != nil {
-			return buildError(c.Err, err)
-		}
-	}
-
-	resp, err := solve(ctx, cmd, bk, api, p, mode, c.Err)
+	resp, err := build(ctx, cmd, c, o, mode)
 	if err != nil {
 		return buildError(c.Err, fmt.Errorf("failed to build: %w", err))
 	}
@@ -91,6 +69,44 @@ func run(cmd *cobra.Command, c *cli.Cli, o *options) error {
 	return nil
 }
 
+// build plans, connects and solves.
+func build(ctx context.Context, cmd *cobra.Command, c *cli.Cli, o *options, mode progressui.DisplayMode) (*client.SolveResponse, error) {
+	p, err := o.toPlan(c.In, os.LookupEnv, isConsole(c.Out))
+	if err != nil {
+		return nil, err
+	}
+	defer p.Close()
+	attachables, err := o.attachables(cli.CredentialsPath(cmd))
+	if err != nil {
+		return nil, err
+	}
+	p.solve.Session = append(p.solve.Session, attachables...)
+	api, err := c.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bk, err := dial(ctx, api)
+	if err != nil {
+		return nil, err
+	}
+	defer bk.Close()
+	if p.needHostGateway || len(p.pushNames) > 0 {
+		workers, err := bk.ListWorkers(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing workers: %w", err)
+		}
+		if p.needHostGateway {
+			if err := resolveHostGateway(workers, p.solve.FrontendAttrs); err != nil {
+				return nil, err
+			}
+		}
+		if len(p.pushNames) > 0 && directPush(workers) {
+			p.pushByExporter()
+		}
+	}
+	return solve(ctx, cmd, bk, api, p, mode, c.Err)
+}
+
 // displayMode is --progress, with -q (quiet, and the ID on stdout).
 func (o *options) displayMode() (progressui.DisplayMode, error) {
 	mode := o.progress
@@ -103,7 +119,7 @@ func (o *options) displayMode() (progressui.DisplayMode, error) {
 	switch progressui.DisplayMode(mode) {
 	case progressui.AutoMode, progressui.QuietMode, progressui.TtyMode, progressui.PlainMode, progressui.RawJSONMode:
 	default:
-		return "", invalid("invalid progress mode %q (use auto, plain, tty, quiet or rawjson)", o.progress)
+		return "", invalid("invalid progress mode %s", o.progress)
 	}
 	if o.quiet {
 		if mode != string(progressui.AutoMode) && mode != string(progressui.QuietMode) {
@@ -130,11 +146,7 @@ func dial(ctx context.Context, api *mobyclient.Client) (*client.Client, error) {
 
 // resolveHostGateway replaces host-gateway in add-hosts with the address
 // the worker advertises.
-func resolveHostGateway(ctx context.Context, bk *client.Client, attrs map[string]string) error {
-	workers, err := bk.ListWorkers(ctx)
-	if err != nil {
-		return fmt.Errorf("listing workers: %w", err)
-	}
+func resolveHostGateway(workers []*client.WorkerInfo, attrs map[string]string) error {
 	ip := ""
 	for _, w := range workers {
 		if v := w.Labels[hostGatewayLabel]; v != "" && net.ParseIP(v) != nil {
@@ -147,6 +159,18 @@ func resolveHostGateway(ctx context.Context, bk *client.Client, attrs map[string
 	}
 	attrs["add-hosts"] = strings.ReplaceAll(attrs["add-hosts"], "="+hostGatewayName, "="+ip)
 	return nil
+}
+
+// directPush tells whether the daemon's moby exporter pushes itself: a
+// worker on a snapshotter (berthd's, dockerd's with containerd's store)
+// does, as buildx's docker driver decides; else the daemon's push API does.
+func directPush(workers []*client.WorkerInfo) bool {
+	for _, w := range workers {
+		if _, ok := w.Labels[snapshotterLabel]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // solve runs the build with its progress display, then the pushes.
@@ -272,11 +296,11 @@ func printWarnings(w io.Writer, warnings []client.VertexWarning, mode progressui
 	if len(warnings) == 0 || mode == progressui.QuietMode || mode == progressui.RawJSONMode {
 		return
 	}
+	head := fmt.Sprintf("%d warnings found (use docker --debug to expand):\n", len(warnings))
 	if len(warnings) == 1 {
-		fmt.Fprintf(w, "\n 1 warning found (use docker --debug to expand):\n")
-	} else {
-		fmt.Fprintf(w, "\n %d warnings found (use docker --debug to expand):\n", len(warnings))
+		head = "1 warning found (use docker --debug to expand):\n"
 	}
+	fmt.Fprint(w, "\n ", aec.Apply(head, aec.YellowF))
 	for _, warn := range warnings {
 		fmt.Fprintf(w, " - %s\n", warn.Short)
 	}
