@@ -5,6 +5,7 @@ package integration
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -158,8 +159,8 @@ func TestBuildPush(t *testing.T) {
 		ref := reg.Host + "/" + path + ":v1"
 		t.Cleanup(func() { b.run(t, "rmi", "-f", ref) })
 		b.buildOK(t, dir, "-t", ref, "--push")
-		dgst := registryDigest(t, reg, path, "v1")
-		if !strings.HasPrefix(dgst, "sha256:") {
+		// buildx pushes an index (the image and its provenance attestation)
+		if dgst := manifestOrIndexDigest(t, reg, path, "v1"); !strings.HasPrefix(dgst, "sha256:") {
 			t.Fatalf("the registry has no manifest for %s", ref)
 		}
 		b.ok(t, "rmi", "-f", ref)
@@ -168,4 +169,26 @@ func TestBuildPush(t *testing.T) {
 			t.Errorf("run of the pushed image: %q, want %q", got, tok)
 		}
 	})
+}
+
+// manifestOrIndexDigest asks the registry which digest a tag has, accepting
+// a single manifest or an index.
+func manifestOrIndexDigest(t testing.TB, r *testutil.Registry, repoPath, tag string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodHead, r.URL()+"/v2/"+repoPath+"/manifests/"+tag, nil)
+	req.Header.Set("Accept", strings.Join([]string{
+		"application/vnd.docker.distribution.manifest.v2+json",
+		"application/vnd.docker.distribution.manifest.list.v2+json",
+		"application/vnd.oci.image.manifest.v1+json",
+		"application/vnd.oci.image.index.v1+json",
+	}, ", "))
+	resp, err := r.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("registry HEAD %s:%s: %s", repoPath, tag, resp.Status)
+	}
+	return resp.Header.Get("Docker-Content-Digest")
 }
