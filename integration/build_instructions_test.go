@@ -620,11 +620,13 @@ RUN exit 9
 // with berth build and with the docker CLI through buildx, and compares the
 // image's config, author, history and files with docker's semantics.
 func TestBuildInstructions(t *testing.T) {
+	t.Parallel()
 	tg := buildTargetFor(t)
 	fx := newBuildFixtures(t)
 	eachBuilder(t, tg, func(t *testing.T, b builderCLI) {
 		for _, tc := range instructionCases {
 			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
 				if tc.modern && tg.old() {
 					t.Skipf("skipping: needs Dockerfile syntax 1.4+, which dockerd %s's BuildKit lacks", tg.dockerVersion)
 				}

@@ -41,6 +41,7 @@ func layerSteps(out string) map[string]bool {
 // and changing files: only the steps that depend on changed content run
 // again.
 func TestBuildCacheHitsAndMisses(t *testing.T) {
+	t.Parallel()
 	tg := buildTargetFor(t)
 	eachBuilder(t, tg, func(t *testing.T, b builderCLI) {
 		tok := token()
@@ -117,6 +118,7 @@ func slicesContains(list []string, s string) bool { return contains(list, s) }
 // TestBuildCacheMountPersists checks that a RUN --mount=type=cache sees what
 // earlier builds left there, also after berthd restarts.
 func TestBuildCacheMountPersists(t *testing.T) {
+	t.Parallel()
 	tg := buildTargetFor(t)
 	if tg.d != nil {
 		tg = ownBuildTarget(t)
@@ -148,6 +150,7 @@ func TestBuildCacheMountPersists(t *testing.T) {
 // TestBuildPush builds and pushes to a local registry in one go, then pulls
 // the image back and runs it.
 func TestBuildPush(t *testing.T) {
+	t.Parallel()
 	reg := testutil.StartRegistry(t)
 	tg := buildTargetFor(t)
 	eachBuilder(t, tg, func(t *testing.T, b builderCLI) {
