@@ -33,6 +33,10 @@ const pathEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 // defaultEnv is the Env of an image built FROM busybox that sets no ENV.
 const defaultEnv = `["` + pathEnv + `"]`
 
+// runLine is the created-by line of a shell-form RUN (its --mount and
+// --network flags are not part of it).
+func runLine(cmd string) string { return "RUN /bin/sh -c " + cmd + " # buildkit" }
+
 // dfCase is one Dockerfile of the instruction table: built by each client,
 // then the image's config, history and files are compared with what docker
 // documents.
@@ -194,19 +198,21 @@ FROM busybox
 RUN --mount=type=bind,source=data.txt,target=/mnt/data.txt --mount=type=bind,from=src,source=/made,target=/mnt/made cat /mnt/data.txt /mnt/made > /copied
 RUN --mount=type=bind,target=/ctx sh -c 'ls /ctx > /ctx-list; touch /ctx/new 2>/dev/null && echo writable > /ro || echo read-only > /ro'
 `,
-		files:  map[string]string{"data.txt": "from-context\n"},
-		config: map[string]string{"Env": defaultEnv},
-		check:  "cat /copied /ro /ctx-list; cat /mnt/data.txt 2>/dev/null | wc -c",
-		want:   "from-context\nfrom-stage\nread-only\nDockerfile\ndata.txt\n0",
+		files:   map[string]string{"data.txt": "from-context\n"},
+		config:  map[string]string{"Env": defaultEnv},
+		history: []string{runLine(`cat /mnt/data.txt /mnt/made > /copied`), runLine(`sh -c 'ls /ctx > /ctx-list; touch /ctx/new 2>/dev/null && echo writable > /ro || echo read-only > /ro'`)},
+		check:   "cat /copied /ro /ctx-list; cat /mnt/data.txt 2>/dev/null | wc -c",
+		want:    "from-context\nfrom-stage\nread-only\nDockerfile\ndata.txt\n0",
 	},
 	{
 		name: "run-mount-tmpfs",
 		dockerfile: `FROM busybox
 RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/f && awk "\$2 == \"/scratch\" { print \$3 }" /proc/mounts > /fstype'
 `,
-		config: map[string]string{"Env": defaultEnv},
-		check:  "cat /fstype; ls -A /scratch | wc -l",
-		want:   "tmpfs\n0",
+		config:  map[string]string{"Env": defaultEnv},
+		history: []string{runLine(`sh -c 'echo x > /scratch/f && awk "\$2 == \"/scratch\" { print \$3 }" /proc/mounts > /fstype'`)},
+		check:   "cat /fstype; ls -A /scratch | wc -l",
+		want:    "tmpfs\n0",
 	},
 	{
 		name: "run-mount-secret",
@@ -216,18 +222,20 @@ RUN --mount=type=secret,id=tok,required=true sh -c 'test "$(cat /run/secrets/tok
 		args:   []string{"--secret", "id=tok,src={secret}"},
 		config: map[string]string{"Env": defaultEnv},
 		// the secret is mounted for the step alone: it is in no layer
-		check: "cat /secret-ok; cat /run/secrets/tok 2>/dev/null | wc -c",
-		want:  "match\n0",
+		history: []string{runLine(`sh -c 'test "$(cat /run/secrets/tok)" = s3cret && echo match > /secret-ok'`)},
+		check:   "cat /secret-ok; cat /run/secrets/tok 2>/dev/null | wc -c",
+		want:    "match\n0",
 	},
 	{
 		name: "run-mount-ssh",
 		dockerfile: `FROM busybox
 RUN --mount=type=ssh sh -c 'echo "$SSH_AUTH_SOCK"; test -S "$SSH_AUTH_SOCK" && echo socket' > /ssh
 `,
-		args:   []string{"--ssh", "default={sshkey}"},
-		config: map[string]string{"Env": defaultEnv},
-		check:  "cat /ssh",
-		want:   "/run/buildkit/ssh_agent.0\nsocket",
+		args:    []string{"--ssh", "default={sshkey}"},
+		config:  map[string]string{"Env": defaultEnv},
+		history: []string{runLine(`sh -c 'echo "$SSH_AUTH_SOCK"; test -S "$SSH_AUTH_SOCK" && echo socket' > /ssh`)},
+		check:   "cat /ssh",
+		want:    "/run/buildkit/ssh_agent.0\nsocket",
 	},
 	{
 		name:   "run-network-none",
@@ -235,9 +243,10 @@ RUN --mount=type=ssh sh -c 'echo "$SSH_AUTH_SOCK"; test -S "$SSH_AUTH_SOCK" && e
 		dockerfile: `FROM busybox
 RUN --network=none sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " > /ifaces'
 `,
-		config: map[string]string{"Env": defaultEnv},
-		check:  "cat /ifaces",
-		want:   "lo",
+		config:  map[string]string{"Env": defaultEnv},
+		history: []string{runLine(`sh -c 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " > /ifaces'`)},
+		check:   "cat /ifaces",
+		want:    "lo",
 	},
 	{
 		name:       "cmd-exec-form",
