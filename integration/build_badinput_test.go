@@ -104,7 +104,7 @@ func TestBuildBadInput(t *testing.T) {
 				for k, v := range tc.files {
 					files[k] = v
 				}
-				dir := writeContext(t, files)
+				dir := buildContext(t, files)
 				ref := b.tag(t, tc.name)
 				before := leftovers(t, b)
 				res := b.build(t, dir, "-t", ref)
@@ -168,7 +168,7 @@ func TestBuildClientDisconnects(t *testing.T) {
 	}
 	eachBuilder(t, tg, func(t *testing.T, b builderCLI) {
 		tok := token()
-		dir := writeContext(t, map[string]string{
+		dir := buildContext(t, map[string]string{
 			"Dockerfile": "FROM busybox\nRUN echo started-" + tok + " && sleep 120 && echo done-" + tok + "\n",
 		})
 		ref := b.tag(t, "disconnect")
@@ -255,7 +255,7 @@ func TestBuildLargeContextStreamed(t *testing.T) {
 	}
 	const size = 384 << 20
 	eachBuilder(t, tg, func(t *testing.T, b builderCLI) {
-		dir := writeContext(t, map[string]string{
+		dir := buildContext(t, map[string]string{
 			"Dockerfile": "FROM busybox\nRUN --mount=type=bind,target=/ctx stat -c %s /ctx/big > /size\n",
 		})
 		f, err := os.Create(filepath.Join(dir, "big"))

@@ -198,9 +198,9 @@ func requireBerthBuild(t *testing.T, tg *buildTarget) {
 	}
 }
 
-// writeContext writes files (path -> content; a path ending in / is a
+// buildContext writes files (path -> content; a path ending in / is a
 // directory) into a fresh directory and returns it.
-func writeContext(t testing.TB, files map[string]string) string {
+func buildContext(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {

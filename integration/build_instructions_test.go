@@ -43,7 +43,7 @@ func runLine(cmd string) string { return "RUN /bin/sh -c " + cmd + " # buildkit"
 type dfCase struct {
 	name       string
 	dockerfile string
-	files      map[string]string // the context (see writeContext)
+	files      map[string]string // the context (see buildContext)
 	args       []string          // build flags; {secret}, {sshkey}, {url}, {sum} are replaced
 	// modern: the case needs Dockerfile syntax 1.4 or later (heredocs,
 	// --link, --checksum, --parents, --exclude), which the BuildKit of
@@ -593,7 +593,7 @@ ONBUILD COPY a.txt /from-child-context.txt
 		check: "ls /onbuild /from-child-context.txt 2>/dev/null | wc -l",
 		want:  "0",
 		then: func(t *testing.T, b builderCLI, parent string) {
-			dir := writeContext(t, map[string]string{
+			dir := buildContext(t, map[string]string{
 				"Dockerfile": "FROM " + parent + "\nRUN cat /onbuild /from-child-context.txt > /child\n",
 				"a.txt":      "child context\n",
 			})
@@ -651,7 +651,7 @@ func runDFCase(t *testing.T, b builderCLI, fx *buildFixtures, tc dfCase) {
 	for k, v := range tc.files {
 		files[k] = v
 	}
-	dir := writeContext(t, files)
+	dir := buildContext(t, files)
 	for name, content := range tc.files {
 		if content == "{tgz}" {
 			writeTarGz(t, filepath.Join(dir, name), map[string]string{"x/in-tar.txt": "in tar\n"})

@@ -45,7 +45,7 @@ func TestBuildCacheHitsAndMisses(t *testing.T) {
 	tg := buildTargetFor(t)
 	eachBuilder(t, tg, func(t *testing.T, b builderCLI) {
 		tok := token()
-		dir := writeContext(t, map[string]string{
+		dir := buildContext(t, map[string]string{
 			"Dockerfile":    "FROM busybox\nCOPY a.txt /a\nRUN cat /a > /ra\nCOPY b.txt /b\nRUN cat /b > /rb\nCOPY . /all/\n",
 			"a.txt":         "a " + tok + "\n",
 			"b.txt":         "b " + tok + "\n",
@@ -125,7 +125,7 @@ func TestBuildCacheMountPersists(t *testing.T) {
 	}
 	eachBuilder(t, tg, func(t *testing.T, b builderCLI) {
 		id := "it-cache-" + token()
-		dir := writeContext(t, map[string]string{
+		dir := buildContext(t, map[string]string{
 			"Dockerfile": "FROM busybox\nARG N\nRUN --mount=type=cache,id=" + id + ",target=/c sh -c 'echo $N >> /c/log; cat /c/log > /seen'\n",
 		})
 		ref := b.tag(t, "cachemount")
@@ -155,7 +155,7 @@ func TestBuildPush(t *testing.T) {
 	tg := buildTargetFor(t)
 	eachBuilder(t, tg, func(t *testing.T, b builderCLI) {
 		tok := token()
-		dir := writeContext(t, map[string]string{
+		dir := buildContext(t, map[string]string{
 			"Dockerfile": "FROM busybox\nRUN echo " + tok + " > /pushed\nCMD [\"cat\", \"/pushed\"]\n",
 		})
 		path := unique("pushed-" + b.name)
