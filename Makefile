@@ -70,7 +70,7 @@ buildx:
 	GOBIN=$(BUILDX_CACHE) CGO_ENABLED=0 GOFLAGS=-buildvcs=false $(GO) install \
 		-ldflags "-X github.com/docker/buildx/version.Version=$(BUILDX_VERSION)" \
 		github.com/docker/buildx/cmd/buildx@$(BUILDX_VERSION)' \
-	|| { echo "buildx $(BUILDX_VERSION) could not be built: the buildx tests will skip" >&2; [ -z "$$CI" ]; }
+	|| { echo "buildx $(BUILDX_VERSION) could not be built: the buildx tests will skip (on CI, this fails)" >&2; [ -z "$$CI" ]; }
 
 integration: build buildx
 	BERTH_BUILDX_CACHE=$(BUILDX_CACHE) BERTH_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $(TESTFLAGS) ./integration/...
