@@ -8,11 +8,15 @@ import (
 	"github.com/moby/buildkit/client"
 )
 
-// ServeBuildKit serves BuildKit's gRPC control API over conn, an h2c
-// connection hijacked from POST /grpc, until it closes. It starts BuildKit
-// on first use.
-func (b *Builder) ServeBuildKit(ctx context.Context, conn net.Conn) error {
+// ServeBuildKit serves BuildKit's gRPC control API over the h2c
+// connection upgrade hijacks from POST /grpc, until it closes. It starts
+// BuildKit on first use; a failed start is returned before the upgrade.
+func (b *Builder) ServeBuildKit(ctx context.Context, upgrade func() (net.Conn, error)) error {
 	e, err := b.running()
+	if err != nil {
+		return err
+	}
+	conn, err := upgrade()
 	if err != nil {
 		return err
 	}
@@ -29,10 +33,14 @@ func (b *Builder) ServeBuildKit(ctx context.Context, conn net.Conn) error {
 	return nil
 }
 
-// ServeBuildSession serves a client's session over conn, hijacked from
-// POST /session.
-func (b *Builder) ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error {
+// ServeBuildSession serves a client's session over the connection upgrade
+// hijacks from POST /session.
+func (b *Builder) ServeBuildSession(ctx context.Context, upgrade func() (net.Conn, error), header map[string][]string) error {
 	e, err := b.running()
+	if err != nil {
+		return err
+	}
+	conn, err := upgrade()
 	if err != nil {
 		return err
 	}
@@ -114,3 +122,4 @@ func (c *closeNotifyConn) Close() error {
 	c.once.Do(func() { close(c.done) })
 	return err
 }
+
