@@ -246,3 +246,68 @@ func eventually(timeout time.Duration, cond func() bool) bool {
 	}
 	return cond()
 }
+
+// TestBuildEngineShutdownDuringBuild: SIGTERM while a RUN runs (one build
+// through /grpc, one classic POST /build) ends berthd within its shutdown
+// timeout, cleanly: the builds fail, their processes, mounts and
+// namespaces go, nothing in the log says a store was used after close,
+// and the restarted engine builds again.
+func TestBuildEngineShutdownDuringBuild(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	d.LoadBusybox(t)
+	marker := strconv.Itoa(800000 + int(time.Now().UnixNano()%100000))
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN sleep "+marker+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := buildKitClient(t, d)
+	fs, err := fsutil.NewFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Solve(context.Background(), nil, bkclient.SolveOpt{
+			Frontend:      "dockerfile.v0",
+			FrontendAttrs: map[string]string{"filename": "Dockerfile"},
+			LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+			Exports:       []bkclient.ExportEntry{{Type: "moby", Attrs: map[string]string{"name": unique("shutdown")}}},
+		}, nil)
+		done <- err
+	}()
+	waitRunning(t, marker)
+	began := time.Now()
+	if err := d.Stop(); err != nil {
+		t.Fatalf("SIGTERM during a build: %v", err)
+	}
+	t.Logf("berthd stopped %s after SIGTERM", time.Since(began).Round(time.Millisecond))
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("the build outlived berthd")
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("the client's Solve did not end with berthd")
+	}
+	var left []string
+	eventually(30*time.Second, func() bool {
+		left = buildLeftovers(d, "sleep "+marker)
+		return len(left) == 0
+	})
+	if len(left) > 0 {
+		t.Errorf("left after berthd stopped: %v", left)
+	}
+	for _, bad := range []string{"panic", "database not open", "closed"} {
+		if log := d.Log(); strings.Contains(log, bad) {
+			t.Errorf("berthd's log says %q:\n%s", bad, d.LogTail(40))
+			break
+		}
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN echo again\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	solveDockerfile(t, buildKitClient(t, d), dir, map[string]string{})
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	ctdsnapshot "github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/plugins/snapshots/native"
@@ -170,6 +171,9 @@ func (b *Builder) start() (_ *engine, err error) {
 		grpc.StreamInterceptor(grpcerrors.StreamServerInterceptor),
 		grpc.MaxRecvMsgSize(maxMsgSize),
 		grpc.MaxSendMsgSize(maxMsgSize),
+		// Stop waits for the builds it cancels, so that their RUN
+		// processes, mounts and sandboxes are gone when the engine closes.
+		grpc.WaitForHandlers(true),
 	)
 	ctrl.Register(server)
 	l := newPipeListener()
@@ -177,10 +181,30 @@ func (b *Builder) start() (_ *engine, err error) {
 	b.log.Info("build: BuildKit started", "root", root, "snapshotter", bw.Labels()["org.mobyproject.buildkit.worker.snapshotter"], "version", version.Version)
 	return &engine{sessions: sm, listener: l, close: func() error {
 		close(stop)
-		server.Stop()
+		b.stopServer(server)
 		l.Close()
 		return ctrl.Close()
 	}}, nil
+}
+
+// buildsStopTimeout bounds how long closing the engine waits for the builds
+// it cancels to clean up (kill their RUN processes, unmount, release their
+// sandboxes); berthd's own shutdown allows 10s for its requests.
+const buildsStopTimeout = 10 * time.Second
+
+// stopServer ends every gRPC call (so every build) and waits, within
+// buildsStopTimeout, for their handlers to return.
+func (b *Builder) stopServer(server *grpc.Server) {
+	stopped := make(chan struct{})
+	go func() {
+		server.Stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(buildsStopTimeout):
+		b.log.Warn("build: builds still running after " + buildsStopTimeout.String() + "; closing BuildKit under them")
+	}
 }
 
 // stampVersion gives BuildKit its module version (buildkitd's is set at
