@@ -311,3 +311,32 @@ func TestBuildEngineShutdownDuringBuild(t *testing.T) {
 	}
 	solveDockerfile(t, buildKitClient(t, d), dir, map[string]string{})
 }
+
+// TestBuildEngineConcurrentFirstBuilds: two builds that arrive together
+// on an engine that never built both succeed, and BuildKit starts once.
+func TestBuildEngineConcurrentFirstBuilds(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	d.LoadBusybox(t)
+	errs := make(chan string, 2)
+	for i := range 2 {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(fmt.Sprintf("FROM busybox\nRUN echo %d > /n\n", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			var id string
+			// solveDockerfile fails the test with t.Fatal: still report
+			defer func() { errs <- id }()
+			res := solveDockerfile(t, buildKitClient(t, d), dir, map[string]string{"name": unique("first")})
+			id = res.resp.ExporterResponse["containerimage.digest"]
+		}()
+	}
+	for range 2 {
+		if id := <-errs; !strings.HasPrefix(id, "sha256:") {
+			t.Errorf("a first build exported %q", id)
+		}
+	}
+	if n := strings.Count(d.Log(), "BuildKit started"); n != 1 {
+		t.Errorf("BuildKit started %d times", n)
+	}
+}
