@@ -51,7 +51,7 @@ func (b *Builder) start() (_ *engine, err error) {
 	}
 	root, err := filepath.Abs(b.cfg.Root)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: %w", err)
 	}
 	for _, d := range []string{root, b.cfg.ExecRoot} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
@@ -71,7 +71,7 @@ func (b *Builder) start() (_ *engine, err error) {
 
 	sm, err := session.NewManager()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: sessions: %w", err)
 	}
 	np, err := b.networkProviders()
 	if err != nil {
@@ -113,14 +113,14 @@ func (b *Builder) start() (_ *engine, err error) {
 	w := &berthWorker{Worker: bw, b: b}
 	wc := &worker.Controller{}
 	if err := wc.Add(w); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: worker: %w", err)
 	}
 	closers = closers[:0] // the worker controller closes the worker's stores
 	closers = append(closers, wc.Close)
 
 	gw, err := gateway.NewGatewayFrontend(wc.Infos(), nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: gateway frontend: %w", err)
 	}
 	frontends := map[string]frontend.Frontend{
 		"dockerfile.v0": forwarder.NewGatewayForwarder(wc.Infos(), dockerfile.Build),
@@ -128,7 +128,7 @@ func (b *Builder) start() (_ *engine, err error) {
 	}
 	cacheStorage, err := bboltcachestorage.NewStore(filepath.Join(root, "cache.db"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: cache store: %w", err)
 	}
 	historyDB, err := boltutil.SafeOpen(filepath.Join(root, "history.db"), 0o600, &bolt.Options{
 		FreelistType:   bolt.FreelistMapType,
@@ -136,7 +136,7 @@ func (b *Builder) start() (_ *engine, err error) {
 	})
 	if err != nil {
 		_ = cacheStorage.Close()
-		return nil, err
+		return nil, fmt.Errorf("build: history: %w", err)
 	}
 	stop := make(chan struct{})
 	ctrl, err := control.NewController(control.Opt{
