@@ -110,6 +110,9 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer d.Close()
+	// The builder closes before the daemon: builds it cancels release their
+	// sandboxes through it.
+	defer builder.Close()
 	sandboxes.Set(d)
 
 	debugf := func(format string, args ...any) { logger.Debug(fmt.Sprintf(format, args...)) }

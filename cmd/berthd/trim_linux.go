@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -22,16 +23,42 @@ func releaseStartupPages() {
 	if err != nil {
 		return
 	}
-	f, err := os.Open("/proc/self/maps")
+	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return
 	}
-	defer f.Close()
+	ranges := cleanFileRanges(f, exe)
+	f.Close()
+	for _, r := range ranges {
+		_, _, _ = unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
+	}
+}
+
+// cleanFileRanges reads smaps and returns exe's read-only mappings that
+// hold no anonymous pages, so that dropping their pages loses nothing: a
+// read-only mapping was written to before it was made read-only when it
+// holds anonymous (copied-on-write) pages, as a position-independent
+// binary's relocated data (RELRO) does, and those pages would come back
+// from the file unrelocated.
+func cleanFileRanges(smaps io.Reader, exe string) [][2]uintptr {
 	var ranges [][2]uintptr
-	sc := bufio.NewScanner(f)
+	inExe := false // the last range is the mapping being read
+	sc := bufio.NewScanner(smaps)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || fields[5] != exe || strings.Contains(fields[1], "w") {
+		if len(fields) == 0 {
+			continue
+		}
+		if key, ok := strings.CutSuffix(fields[0], ":"); ok {
+			if key == "Anonymous" && inExe && len(fields) > 1 && fields[1] != "0" {
+				inExe = false
+				ranges = ranges[:len(ranges)-1]
+			}
+			continue
+		}
+		// a mapping's first line: range, perms, offset, dev, inode, path
+		inExe = false
+		if len(fields) < 6 || strings.Join(fields[5:], " ") != exe || strings.Contains(fields[1], "w") {
 			continue
 		}
 		from, to, ok := strings.Cut(fields[0], "-")
@@ -44,8 +71,7 @@ func releaseStartupPages() {
 			continue
 		}
 		ranges = append(ranges, [2]uintptr{uintptr(start), uintptr(end)})
+		inExe = true
 	}
-	for _, r := range ranges {
-		_, _, _ = unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
-	}
+	return ranges
 }

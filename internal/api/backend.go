@@ -173,13 +173,15 @@ type NetworkBackend interface {
 // cache. Every method runs on the engine's embedded BuildKit, which starts
 // on first use.
 type BuildBackend interface {
-	// ServeBuildKit serves BuildKit's gRPC control API over conn, the
-	// HTTP/2 (h2c) connection hijacked from POST /grpc, until it closes.
-	ServeBuildKit(ctx context.Context, conn net.Conn) error
+	// ServeBuildKit serves BuildKit's gRPC control API over the HTTP/2
+	// (h2c) connection upgrade hijacks from POST /grpc, until it closes.
+	// An error returned before calling upgrade is the request's answer.
+	ServeBuildKit(ctx context.Context, upgrade func() (net.Conn, error)) error
 	// ServeBuildSession serves a client's session (files, auth, secrets,
-	// ssh) over conn, hijacked from POST /session; header holds the
-	// request's X-Docker-Expose-Session-* metadata.
-	ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error
+	// ssh) over the connection upgrade hijacks from POST /session; header
+	// holds the request's X-Docker-Expose-Session-* metadata. A session
+	// id already in use is refused before the upgrade.
+	ServeBuildSession(ctx context.Context, upgrade func() (net.Conn, error), header map[string][]string) error
 	// Build runs a classic POST /build: the context is the tar in body
 	// (version 1) or comes through the session (version 2); docker's JSON
 	// message stream is written to out.

@@ -11,11 +11,11 @@ import (
 
 // The fake engine has no builder, only a build cache.
 
-func (b *fakeBackend) ServeBuildKit(ctx context.Context, conn net.Conn) error {
+func (b *fakeBackend) ServeBuildKit(ctx context.Context, upgrade func() (net.Conn, error)) error {
 	return errdefs.ErrNotImplemented
 }
 
-func (b *fakeBackend) ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error {
+func (b *fakeBackend) ServeBuildSession(ctx context.Context, upgrade func() (net.Conn, error), header map[string][]string) error {
 	return errdefs.ErrNotImplemented
 }
 

@@ -29,7 +29,8 @@ type Config struct {
 	Registries *registry.Hosts
 	// GC is the build cache's garbage collection (daemon.json's
 	// builder.gc); its zero value is dockerd's default policy.
-	GC     GCConfig
+	GC GCConfig
+	// Logger receives the engine's own messages; nil is slog's default.
 	Logger *slog.Logger
 }
 

@@ -3,6 +3,7 @@ package build
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -33,7 +34,7 @@ func TestStartRetriesAndClose(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close of a never-started builder: %v", err)
 	}
-	if err := b.ServeBuildKit(context.Background(), nil); !errors.Is(err, errClosed) {
+	if err := b.ServeBuildKit(context.Background(), func() (net.Conn, error) { panic("upgraded after Close") }); !errors.Is(err, errClosed) {
 		t.Errorf("after Close: %v, want %v", err, errClosed)
 	}
 }

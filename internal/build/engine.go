@@ -6,7 +6,9 @@ import "github.com/moby/buildkit/session"
 // server fed in-process and hijacked connections.
 type engine struct {
 	sessions *session.Manager
-	listener *pipeListener
+	// sessionIDs keeps two clients from serving one session id.
+	sessionIDs sessionIDs
+	listener   *pipeListener
 	// close stops serving, ends running builds and closes BuildKit's
 	// stores.
 	close func() error

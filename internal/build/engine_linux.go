@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	ctdsnapshot "github.com/containerd/containerd/v2/core/snapshots"
 	"github.com/containerd/containerd/v2/plugins/snapshots/native"
@@ -50,7 +51,7 @@ func (b *Builder) start() (_ *engine, err error) {
 	}
 	root, err := filepath.Abs(b.cfg.Root)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: %w", err)
 	}
 	for _, d := range []string{root, b.cfg.ExecRoot} {
 		if err := os.MkdirAll(d, 0o711); err != nil {
@@ -70,7 +71,7 @@ func (b *Builder) start() (_ *engine, err error) {
 
 	sm, err := session.NewManager()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: sessions: %w", err)
 	}
 	np, err := b.networkProviders()
 	if err != nil {
@@ -112,14 +113,14 @@ func (b *Builder) start() (_ *engine, err error) {
 	w := &berthWorker{Worker: bw, b: b}
 	wc := &worker.Controller{}
 	if err := wc.Add(w); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: worker: %w", err)
 	}
 	closers = closers[:0] // the worker controller closes the worker's stores
 	closers = append(closers, wc.Close)
 
 	gw, err := gateway.NewGatewayFrontend(wc.Infos(), nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: gateway frontend: %w", err)
 	}
 	frontends := map[string]frontend.Frontend{
 		"dockerfile.v0": forwarder.NewGatewayForwarder(wc.Infos(), dockerfile.Build),
@@ -127,7 +128,7 @@ func (b *Builder) start() (_ *engine, err error) {
 	}
 	cacheStorage, err := bboltcachestorage.NewStore(filepath.Join(root, "cache.db"))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("build: cache store: %w", err)
 	}
 	historyDB, err := boltutil.SafeOpen(filepath.Join(root, "history.db"), 0o600, &bolt.Options{
 		FreelistType:   bolt.FreelistMapType,
@@ -135,7 +136,7 @@ func (b *Builder) start() (_ *engine, err error) {
 	})
 	if err != nil {
 		_ = cacheStorage.Close()
-		return nil, err
+		return nil, fmt.Errorf("build: history: %w", err)
 	}
 	stop := make(chan struct{})
 	ctrl, err := control.NewController(control.Opt{
@@ -170,6 +171,9 @@ func (b *Builder) start() (_ *engine, err error) {
 		grpc.StreamInterceptor(grpcerrors.StreamServerInterceptor),
 		grpc.MaxRecvMsgSize(maxMsgSize),
 		grpc.MaxSendMsgSize(maxMsgSize),
+		// Stop waits for the builds it cancels, so that their RUN
+		// processes, mounts and sandboxes are gone when the engine closes.
+		grpc.WaitForHandlers(true),
 	)
 	ctrl.Register(server)
 	l := newPipeListener()
@@ -177,10 +181,30 @@ func (b *Builder) start() (_ *engine, err error) {
 	b.log.Info("build: BuildKit started", "root", root, "snapshotter", bw.Labels()["org.mobyproject.buildkit.worker.snapshotter"], "version", version.Version)
 	return &engine{sessions: sm, listener: l, close: func() error {
 		close(stop)
-		server.Stop()
+		b.stopServer(server)
 		l.Close()
 		return ctrl.Close()
 	}}, nil
+}
+
+// buildsStopTimeout bounds how long closing the engine waits for the builds
+// it cancels to clean up (kill their RUN processes, unmount, release their
+// sandboxes); berthd's own shutdown allows 10s for its requests.
+const buildsStopTimeout = 10 * time.Second
+
+// stopServer ends every gRPC call (so every build) and waits, within
+// buildsStopTimeout, for their handlers to return.
+func (b *Builder) stopServer(server *grpc.Server) {
+	stopped := make(chan struct{})
+	go func() {
+		server.Stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(buildsStopTimeout):
+		b.log.Warn("build: builds still running after " + buildsStopTimeout.String() + "; closing BuildKit under them")
+	}
 }
 
 // stampVersion gives BuildKit its module version (buildkitd's is set at

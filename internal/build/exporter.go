@@ -322,16 +322,7 @@ func ingestLayer(ctx context.Context, store ImageStore, cs content.Provider, blo
 		return copyLayer(ctx, store, cs, desc, parent, diffID)
 	}
 	defer f.Close()
-	var tar io.Reader = f
-	if desc.Digest != diffID {
-		ds, err := compression.DecompressStream(f)
-		if err != nil {
-			return image.Layer{}, err
-		}
-		defer ds.Close()
-		tar = ds
-	}
-	info, err := store.ApplyLayer(ctx, parent, tar, diffID)
+	info, err := applyBlob(ctx, store, f, desc, parent, diffID)
 	if err != nil {
 		return image.Layer{}, err
 	}
@@ -364,16 +355,7 @@ func copyLayer(ctx context.Context, store ImageStore, cs content.Provider, desc 
 	}
 	defer w.Abort()
 	raw := io.TeeReader(content.NewReader(ra), w)
-	tar := raw
-	if desc.Digest != diffID {
-		ds, err := compression.DecompressStream(raw)
-		if err != nil {
-			return image.Layer{}, err
-		}
-		defer ds.Close()
-		tar = ds
-	}
-	info, err := store.ApplyLayer(ctx, parent, tar, diffID)
+	info, err := applyBlob(ctx, store, raw, desc, parent, diffID)
 	if err != nil {
 		return image.Layer{}, err
 	}
@@ -384,4 +366,19 @@ func copyLayer(ctx context.Context, store ImageStore, cs content.Provider, desc 
 		return image.Layer{}, err
 	}
 	return builtLayer(desc, diffID, info), nil
+}
+
+// applyBlob unpacks the layer blob desc on parent, decompressing it unless
+// it is the tar itself (its digest is its diffID: BuildKit's uncompressed
+// layers).
+func applyBlob(ctx context.Context, store ImageStore, blob io.Reader, desc ocispec.Descriptor, parent, diffID digest.Digest) (snapshot.Info, error) {
+	if desc.Digest == diffID {
+		return store.ApplyLayer(ctx, parent, blob, diffID)
+	}
+	tar, err := compression.DecompressStream(blob)
+	if err != nil {
+		return snapshot.Info{}, fmt.Errorf("decompress layer %s: %w", desc.Digest, err)
+	}
+	defer tar.Close()
+	return store.ApplyLayer(ctx, parent, tar, diffID)
 }

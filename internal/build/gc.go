@@ -29,10 +29,11 @@ type GCConfig struct {
 	// Enabled is nil (on) unless daemon.json says otherwise.
 	Enabled *bool `json:",omitempty"`
 	// Policy replaces the default policy when set.
-	Policy               []GCRule `json:",omitempty"`
-	DefaultReservedSpace string   `json:",omitempty"`
-	DefaultMaxUsedSpace  string   `json:",omitempty"`
-	DefaultMinFreeSpace  string   `json:",omitempty"`
+	Policy []GCRule `json:",omitempty"`
+	// The default policy's sizes ("20GB"); empty ones are dockerd's.
+	DefaultReservedSpace string `json:",omitempty"`
+	DefaultMaxUsedSpace  string `json:",omitempty"`
+	DefaultMinFreeSpace  string `json:",omitempty"`
 }
 
 // GCRule is one rule of a GC policy.

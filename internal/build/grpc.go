@@ -2,17 +2,25 @@ package build
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"net/http"
 	"sync"
+
+	"github.com/containerd/errdefs"
 
 	"github.com/moby/buildkit/client"
 )
 
-// ServeBuildKit serves BuildKit's gRPC control API over conn, an h2c
-// connection hijacked from POST /grpc, until it closes. It starts BuildKit
-// on first use.
-func (b *Builder) ServeBuildKit(ctx context.Context, conn net.Conn) error {
+// ServeBuildKit serves BuildKit's gRPC control API over the h2c
+// connection upgrade hijacks from POST /grpc, until it closes. It starts
+// BuildKit on first use; a failed start is returned before the upgrade.
+func (b *Builder) ServeBuildKit(ctx context.Context, upgrade func() (net.Conn, error)) error {
 	e, err := b.running()
+	if err != nil {
+		return err
+	}
+	conn, err := upgrade()
 	if err != nil {
 		return err
 	}
@@ -29,10 +37,27 @@ func (b *Builder) ServeBuildKit(ctx context.Context, conn net.Conn) error {
 	return nil
 }
 
-// ServeBuildSession serves a client's session over conn, hijacked from
-// POST /session.
-func (b *Builder) ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error {
+// headerSessionID is the request header naming a session
+// (BuildKit's session package keeps its constant unexported).
+const headerSessionID = "X-Docker-Expose-Session-Uuid"
+
+// ServeBuildSession serves a client's session over the connection upgrade
+// hijacks from POST /session. A session id already being served is
+// refused before the upgrade, as dockerd does: BuildKit's manager would
+// otherwise let the second replace the first, and forget both when either
+// ends.
+func (b *Builder) ServeBuildSession(ctx context.Context, upgrade func() (net.Conn, error), header map[string][]string) error {
 	e, err := b.running()
+	if err != nil {
+		return err
+	}
+	id := http.Header(header).Get(headerSessionID)
+	release, err := e.reserveSession(id)
+	if err != nil {
+		return err
+	}
+	defer release()
+	conn, err := upgrade()
 	if err != nil {
 		return err
 	}
@@ -113,4 +138,29 @@ func (c *closeNotifyConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() { close(c.done) })
 	return err
+}
+
+// sessionIDs are the ids of the sessions being served.
+type sessionIDs struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+// reserveSession claims id for one session until release.
+func (e *engine) reserveSession(id string) (release func(), err error) {
+	s := &e.sessionIDs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.ids[id]; ok {
+		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("session %s already exists", id))
+	}
+	if s.ids == nil {
+		s.ids = make(map[string]struct{})
+	}
+	s.ids[id] = struct{}{}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.ids, id)
+	}, nil
 }

@@ -37,14 +37,6 @@ func (b *Builder) registryHosts(host string) ([]docker.RegistryHost, error) {
 	if b.mirror == nil {
 		return []docker.RegistryHost{real}, nil
 	}
-	local := docker.RegistryHost{
-		// Token requests made with this (first) host's client reach the
-		// real transport: the mirror only answers /v2/ on its own host.
-		Client:       &http.Client{Transport: &mirrorTransport{m: b.mirror, host: mirrorHost(host), next: ep.Transport()}},
-		Host:         mirrorHost(host),
-		Scheme:       "http",
-		Path:         "/v2",
-		Capabilities: docker.HostCapabilityPull | docker.HostCapabilityResolve,
-	}
+	local := b.mirror.registryHost(host, ep.Transport())
 	return []docker.RegistryHost{local, real}, nil
 }

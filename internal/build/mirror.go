@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -52,8 +53,19 @@ func newMirror(store localImages) *mirror {
 	return &mirror{store: store, served: map[digest.Digest]servedManifest{}}
 }
 
-// mirrorHost is the host name the mirror answers for registry host.
-func mirrorHost(host string) string { return host }
+// registryHost is the mirror as BuildKit's first host for registry host:
+// plain HTTP to the registry's own name, whose /v2/ requests the mirror
+// answers; the others (token requests, made with the first host's
+// client) go to next, the registry's real transport.
+func (m *mirror) registryHost(host string, next http.RoundTripper) docker.RegistryHost {
+	return docker.RegistryHost{
+		Client:       &http.Client{Transport: &mirrorTransport{m: m, host: host, next: next}},
+		Host:         host,
+		Scheme:       "http",
+		Path:         "/v2",
+		Capabilities: docker.HostCapabilityPull | docker.HostCapabilityResolve,
+	}
+}
 
 // mirrorTransport routes the mirror's own requests (plain HTTP to its
 // host under /v2/) to the mirror and everything else (token servers) to

@@ -118,13 +118,7 @@ func (u *unreachable) RoundTrip(req *http.Request) (*http.Response, error) {
 // uses it) with the mirror as its only host.
 func mirrorResolver(m *mirror, next http.RoundTripper) *docker.ResolverOptions {
 	return &docker.ResolverOptions{Hosts: func(host string) ([]docker.RegistryHost, error) {
-		return []docker.RegistryHost{{
-			Client:       &http.Client{Transport: &mirrorTransport{m: m, host: mirrorHost(host), next: next}},
-			Host:         mirrorHost(host),
-			Scheme:       "http",
-			Path:         "/v2",
-			Capabilities: docker.HostCapabilityPull | docker.HostCapabilityResolve,
-		}}, nil
+		return []docker.RegistryHost{m.registryHost(host, next)}, nil
 	}}
 }
 

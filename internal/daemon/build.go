@@ -13,8 +13,8 @@ import (
 
 // Builds is the embedded builder as the daemon uses it (*build.Builder).
 type Builds interface {
-	ServeBuildKit(ctx context.Context, conn net.Conn) error
-	ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error
+	ServeBuildKit(ctx context.Context, upgrade func() (net.Conn, error)) error
+	ServeBuildSession(ctx context.Context, upgrade func() (net.Conn, error), header map[string][]string) error
 	Build(ctx context.Context, opts backend.BuildOptions, body io.Reader, out io.Writer) error
 	BuildCancel(ctx context.Context, id string) error
 	BuildCachePrune(ctx context.Context, opts backend.BuildCachePruneOptions) (*buildtypes.CachePruneReport, error)
@@ -24,19 +24,19 @@ type Builds interface {
 var errNoBuilder = errdefs.ErrNotImplemented.WithMessage("this engine has no builder")
 
 // ServeBuildKit serves BuildKit's control API over a hijacked connection.
-func (d *Daemon) ServeBuildKit(ctx context.Context, conn net.Conn) error {
+func (d *Daemon) ServeBuildKit(ctx context.Context, upgrade func() (net.Conn, error)) error {
 	if d.builds == nil {
 		return errNoBuilder
 	}
-	return d.builds.ServeBuildKit(ctx, conn)
+	return d.builds.ServeBuildKit(ctx, upgrade)
 }
 
 // ServeBuildSession serves a build client's session.
-func (d *Daemon) ServeBuildSession(ctx context.Context, conn net.Conn, header map[string][]string) error {
+func (d *Daemon) ServeBuildSession(ctx context.Context, upgrade func() (net.Conn, error), header map[string][]string) error {
 	if d.builds == nil {
 		return errNoBuilder
 	}
-	return d.builds.ServeBuildSession(ctx, conn, header)
+	return d.builds.ServeBuildSession(ctx, upgrade, header)
 }
 
 // Build runs a classic POST /build.
