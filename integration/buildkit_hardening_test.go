@@ -116,9 +116,9 @@ func processesRunning(marker string) []string {
 	return pids
 }
 
-// buildLeftovers lists what of a cancelled build is left: the RUN's
+// engineLeftovers lists what of a cancelled build is left: the RUN's
 // process, mounts under berthd's roots, build network namespaces.
-func buildLeftovers(d *testutil.Daemon, marker string) []string {
+func engineLeftovers(d *testutil.Daemon, marker string) []string {
 	var left []string
 	for _, pid := range processesRunning(marker) {
 		left = append(left, "process "+pid)
@@ -168,7 +168,7 @@ func TestBuildEngineClientDisconnect(t *testing.T) {
 		}
 		var left []string
 		eventually(30*time.Second, func() bool {
-			left = buildLeftovers(d, "sleep "+marker)
+			left = engineLeftovers(d, "sleep "+marker)
 			return len(left) == 0
 		})
 		if len(left) > 0 {
@@ -291,7 +291,7 @@ func TestBuildEngineShutdownDuringBuild(t *testing.T) {
 	}
 	var left []string
 	eventually(30*time.Second, func() bool {
-		left = buildLeftovers(d, "sleep "+marker)
+		left = engineLeftovers(d, "sleep "+marker)
 		return len(left) == 0
 	})
 	if len(left) > 0 {
