@@ -11,7 +11,7 @@ DATA_ROOT ?= /var/lib/berth
 EXEC_ROOT ?= /run/berth
 
 DEMO_PKGS := runc busybox-static
-TEST_PKGS := $(DEMO_PKGS) docker-registry nftables iproute2 procps
+TEST_PKGS := $(DEMO_PKGS) docker-registry nftables iproute2 procps docker-compose
 
 UNIT_TIMEOUT ?= 5m
 INTEGRATION_TIMEOUT ?= 25m
