@@ -37,7 +37,13 @@ demo: deps build
 	@BIN=$(BIN) SOCK=$(SOCK) DATA_ROOT=$(DATA_ROOT) EXEC_ROOT=$(EXEC_ROOT) scripts/demo.sh
 
 # test runs every stage even when one fails, so one run shows everything, and
-# fails at the end if any stage failed.
+# fails at the end if any stage failed. Its stages share one Go build cache
+# and module cache that the unprivileged stage may use too (it hands them to
+# nobody), so the unit tests compile once, not once per user.
+UNPRIV_HOME ?= /var/tmp/berth-unprivileged
+test: export BERTH_UNPRIV_HOME := $(UNPRIV_HOME)
+test: export GOCACHE := $(UNPRIV_HOME)/cache
+test: export GOMODCACHE := $(UNPRIV_HOME)/mod
 test: deps-test build
 	@status=0; \
 	$(MAKE) --no-print-directory vet || status=1; \

@@ -12,7 +12,8 @@ pkgs=("$@")
 
 home=${BERTH_UNPRIV_HOME:-/var/tmp/berth-unprivileged}
 mkdir -p "$home"
-chown nobody:nogroup "$home"
+# the caches in it may have been filled by root (make test shares them)
+chown -R nobody:nogroup "$home"
 gobin=$(command -v go)
 run() {
 	setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
