@@ -41,6 +41,10 @@ fi
 
 echo '$ berth run --rm busybox echo "Hello from berth"'
 berth run --rm busybox echo "Hello from berth"
+echo '$ printf "FROM busybox\nRUN echo built by berth > /hello\nCMD [\"cat\", \"/hello\"]\n" | berth build -t hello-build -'
+printf 'FROM busybox\nRUN echo built by berth > /hello\nCMD ["cat", "/hello"]\n' | berth build -t hello-build -
+echo '$ berth run --rm hello-build'
+berth run --rm hello-build
 echo '$ berth ps -a'
 berth ps -a
 echo '$ berth images'
