@@ -32,22 +32,6 @@ import (
 // DOCKER_BUILDKIT=0, the moby Go client's ImageBuild, Debian's
 // docker-compose 1.29 and the Python SDK, and Debian's docker 20.10 CLI.
 
-// writeContext writes files into a new build context folder.
-func writeContext(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // contextTar is files as a tar, as ImageBuild sends them.
 func contextTar(t *testing.T, files map[string]string) io.Reader {
 	t.Helper()
@@ -122,7 +106,7 @@ func TestBuildClassicDockerCLI(t *testing.T) {
 	d := sharedDaemon(t)
 	name := unique("classic")
 	removeImageOnCleanup(t, d, name)
-	dir := writeContext(t, map[string]string{
+	dir := buildContext(t, map[string]string{
 		"Dockerfile": "FROM busybox\nENV GREETING=hello\nRUN echo built by $GREETING > /built\nCOPY file.txt /file.txt\nLABEL stage=test\nCMD [\"cat\", \"/built\"]\n",
 		"file.txt":   "from the context\n",
 	})
@@ -182,7 +166,7 @@ func TestBuildClassicDockerCLI(t *testing.T) {
 	if !fullID.MatchString(strings.TrimPrefix(res.Out(), "sha256:")) {
 		t.Errorf("-q printed %q, want only the image id", res.Out())
 	}
-	other := writeContext(t, map[string]string{"build/Other.Dockerfile": "FROM busybox\nLABEL from=other\n"})
+	other := buildContext(t, map[string]string{"build/Other.Dockerfile": "FROM busybox\nLABEL from=other\n"})
 	classicDocker(t, d, "build", "--platform", "linux/"+runtime.GOARCH, "-t", name+":other", "-f", filepath.Join(other, "build/Other.Dockerfile"), other).Success(t)
 	removeImageOnCleanup(t, d, name+":other")
 	if got := inspect(t, d, name+":other", `{{index .Config.Labels "from"}}`); got != "other" {
@@ -205,7 +189,7 @@ func TestBuildClassicErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := unique("classic-bad")
-			dir := writeContext(t, map[string]string{"Dockerfile": tc.dockerfile})
+			dir := buildContext(t, map[string]string{"Dockerfile": tc.dockerfile})
 			res := classicDocker(t, d, "build", "-t", name, dir).Fails(t, tc.code, tc.msg)
 			if tc.code == 3 && !strings.Contains(res.Stdout, "about to fail") {
 				t.Errorf("the RUN's output is missing:\n%s", res.Stdout)
@@ -356,7 +340,7 @@ func TestBuildClassicVersion2(t *testing.T) {
 	d := sharedDaemon(t)
 	name := unique("v2")
 	removeImageOnCleanup(t, d, name)
-	dir := writeContext(t, map[string]string{
+	dir := buildContext(t, map[string]string{
 		"Dockerfile": "FROM busybox\nCOPY greeting /greeting\nRUN cat /greeting\n",
 		"greeting":   "hello from the session\n",
 	})
@@ -399,7 +383,7 @@ func TestBuildClassicCompose(t *testing.T) {
 	d := sharedDaemon(t)
 	name := unique("compose")
 	removeImageOnCleanup(t, d, name)
-	dir := writeContext(t, map[string]string{
+	dir := buildContext(t, map[string]string{
 		"docker-compose.yml": "version: '3'\nservices:\n  app:\n    image: " + name + "\n    build:\n      context: ./app\n      args:\n        MSG: composed\n",
 		"app/Dockerfile":     "FROM busybox\nARG MSG=none\nRUN echo $MSG > /msg\n",
 	})
@@ -421,7 +405,7 @@ func TestBuildClassicPythonSDK(t *testing.T) {
 	d := sharedDaemon(t)
 	name := unique("pysdk")
 	removeImageOnCleanup(t, d, name)
-	dir := writeContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo from python > /py\n"})
+	dir := buildContext(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo from python > /py\n"})
 	// A folder (the SDK tars it, here gzipped), then a bare Dockerfile as
 	// the whole body (custom_context).
 	script := `import io, sys, docker

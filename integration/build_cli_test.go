@@ -37,20 +37,6 @@ func bcliBuild(t *testing.T, d *testutil.Daemon, dir string, stdin io.Reader, ar
 	return testutil.Run(t, cmd, stdin)
 }
 
-// bcliWriteFiles writes name -> content under dir.
-func bcliWriteFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // bcliRmi removes the images when t ends.
 func bcliRmi(t *testing.T, d *testutil.Daemon, refs ...string) {
 	t.Helper()
@@ -67,7 +53,7 @@ func bcliRmi(t *testing.T, d *testutil.Daemon, refs ...string) {
 func TestBuildCLIBuildThenRun(t *testing.T) {
 	d := buildCLIDaemon(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{
+	writeFiles(t, dir, map[string]string{
 		"Dockerfile":    "FROM busybox\nCOPY . /ctx/\nRUN echo built > /built\nCMD [\"sh\", \"-c\", \"cat /built; ls /ctx\"]\n",
 		"kept.txt":      "kept\n",
 		"secret.key":    "must not be sent\n",
@@ -105,7 +91,7 @@ func TestBuildCLIBuildThenRun(t *testing.T) {
 func TestBuildCLIQuietAndIIDFile(t *testing.T) {
 	d := buildCLIDaemon(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo q > /q\n"})
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo q > /q\n"})
 	name := unique("bcli-q")
 	bcliRmi(t, d, name)
 	iid := filepath.Join(t.TempDir(), "iid")
@@ -134,9 +120,9 @@ func TestBuildCLIQuietAndIIDFile(t *testing.T) {
 func TestBuildCLIArgsTargetLabels(t *testing.T) {
 	d := buildCLIDaemon(t)
 	ctxDir, dfDir := t.TempDir(), t.TempDir()
-	bcliWriteFiles(t, ctxDir, map[string]string{"f.txt": "from-context\n"})
+	writeFiles(t, ctxDir, map[string]string{"f.txt": "from-context\n"})
 	df := filepath.Join(dfDir, "app.Dockerfile")
-	bcliWriteFiles(t, dfDir, map[string]string{"app.Dockerfile": `FROM busybox AS base
+	writeFiles(t, dfDir, map[string]string{"app.Dockerfile": `FROM busybox AS base
 ARG A=default-a
 ARG B=default-b
 RUN echo "$A $B" > /args
@@ -200,7 +186,7 @@ func TestBuildCLIStdinContexts(t *testing.T) {
 	})
 	t.Run("dash-f", func(t *testing.T) {
 		dir := t.TempDir()
-		bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN exit 1\n", "c.txt": "ctx\n"})
+		writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN exit 1\n", "c.txt": "ctx\n"})
 		name := unique("bcli-dashf")
 		bcliRmi(t, d, name)
 		bcliBuild(t, d, dir, strings.NewReader("FROM busybox\nCOPY c.txt /\nCMD [\"cat\", \"/c.txt\"]\n"),
@@ -220,7 +206,7 @@ func TestBuildCLIStdinContexts(t *testing.T) {
 func TestBuildCLIOutputs(t *testing.T) {
 	d := buildCLIDaemon(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch AS out\nCOPY a.txt /a.txt\nCOPY sub /sub\n", "a.txt": "A\n", "sub/b.txt": "B\n"})
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch AS out\nCOPY a.txt /a.txt\nCOPY sub /sub\n", "a.txt": "A\n", "sub/b.txt": "B\n"})
 	local := filepath.Join(t.TempDir(), "out")
 	bcliBuild(t, d, dir, nil, "-o", "type=local,dest="+local, ".").Success(t)
 	for name, want := range map[string]string{"a.txt": "A\n", "sub/b.txt": "B\n"} {
@@ -265,7 +251,7 @@ func bcliTarNames(t *testing.T, r io.Reader) []string {
 func TestBuildCLISecrets(t *testing.T) {
 	d := buildCLIDaemon(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox AS b\n" +
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox AS b\n" +
 		"RUN --mount=type=secret,id=f --mount=type=secret,id=e,required=true cat /run/secrets/f /run/secrets/e > /seen\n" +
 		"FROM scratch\nCOPY --from=b /seen /seen\n"})
 	secretFile := filepath.Join(t.TempDir(), "s")
@@ -290,7 +276,7 @@ func TestBuildCLISecrets(t *testing.T) {
 func TestBuildCLIFailingRun(t *testing.T) {
 	d := buildCLIDaemon(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo before-failing && exit 3\n"})
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo before-failing && exit 3\n"})
 	name := unique("bcli-fail")
 	bcliRmi(t, d, name)
 	r := bcliBuild(t, d, dir, nil, "--progress", "plain", "-t", name, ".").Fails(t, 1,
@@ -310,7 +296,7 @@ func TestBuildCLIFailingRun(t *testing.T) {
 func TestBuildCLIBadFlags(t *testing.T) {
 	d := buildCLIDaemon(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\n"})
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\n"})
 	other := "linux/arm64"
 	if runtime.GOARCH == "arm64" {
 		other = "linux/amd64"
@@ -337,7 +323,7 @@ func TestBuildCLIPush(t *testing.T) {
 	d := buildCLIDaemon(t)
 	reg := testutil.StartRegistry(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo pushed > /p\n"})
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo pushed > /p\n"})
 	repo := unique("bcli-push")
 	ref := reg.Host + "/" + repo + ":v1"
 	bcliRmi(t, d, ref)
@@ -391,7 +377,7 @@ func TestBuildCLIURLContext(t *testing.T) {
 	}))
 	defer srv.Close()
 	extra := t.TempDir()
-	bcliWriteFiles(t, extra, map[string]string{"e.txt": "from-extra\n"})
+	writeFiles(t, extra, map[string]string{"e.txt": "from-extra\n"})
 	name := unique("bcli-url")
 	bcliRmi(t, d, name)
 	bcliBuild(t, d, t.TempDir(), nil, "-q", "-t", name, "--build-context", "extra="+extra, srv.URL+"/ctx.tar.gz").Success(t)
@@ -405,7 +391,7 @@ func TestBuildCLIURLContext(t *testing.T) {
 func TestBuildCLINetworkAndHosts(t *testing.T) {
 	d := buildCLIDaemon(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox AS b\n" +
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox AS b\n" +
 		"RUN cat /etc/hosts > /hosts; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /ifaces\n" +
 		"FROM scratch\nCOPY --from=b /hosts /ifaces /\n"})
 	out := filepath.Join(t.TempDir(), "out")
@@ -432,7 +418,7 @@ func TestBuildCLINetworkAndHosts(t *testing.T) {
 func TestBuildCLICacheExportImport(t *testing.T) {
 	d := buildCLIDaemon(t)
 	dir := t.TempDir()
-	bcliWriteFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo " + unique("cache") + " > /c\n"})
+	writeFiles(t, dir, map[string]string{"Dockerfile": "FROM busybox\nRUN echo " + unique("cache") + " > /c\n"})
 	cache := filepath.Join(t.TempDir(), "cache")
 	bcliBuild(t, d, dir, nil, "-q", "--cache-to", "type=local,dest="+cache+",mode=max", ".").Success(t)
 	if _, err := os.Stat(filepath.Join(cache, "index.json")); err != nil {

@@ -198,11 +198,19 @@ func requireBerthBuild(t *testing.T, tg *buildTarget) {
 	}
 }
 
-// buildContext writes files (path -> content; a path ending in / is a
-// directory) into a fresh directory and returns it.
+// buildContext writes files (see writeFiles) into a fresh directory and
+// returns it.
 func buildContext(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
+	writeFiles(t, dir, files)
+	return dir
+}
+
+// writeFiles writes files (path -> content; a path ending in / is a
+// directory) under dir.
+func writeFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, name)
 		if strings.HasSuffix(name, "/") {
@@ -218,7 +226,6 @@ func buildContext(t testing.TB, files map[string]string) string {
 			t.Fatal(err)
 		}
 	}
-	return dir
 }
 
 // imageConfig is `image inspect`'s .Config as raw JSON per key.

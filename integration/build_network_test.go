@@ -36,11 +36,7 @@ func eachBuildCLI(t *testing.T, d *testutil.Daemon, f func(t *testing.T, c cli))
 // netBuildContext writes a build context holding dockerfile.
 func netBuildContext(t *testing.T, dockerfile string) string {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return buildContext(t, map[string]string{"Dockerfile": dockerfile})
 }
 
 // netBuild builds dir as a fresh image (no cache: every RUN runs) and

@@ -27,7 +27,7 @@ func TestBuildClassicVersion2Session(t *testing.T) {
 	mc := d.Client(t)
 	name := unique("v2go")
 	removeImageOnCleanup(t, d, name)
-	dir := writeContext(t, map[string]string{
+	dir := buildContext(t, map[string]string{
 		"Dockerfile": "FROM busybox\nCOPY greeting /greeting\nRUN cat /greeting\n",
 		"greeting":   "hello over the session\n",
 	})
