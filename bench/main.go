@@ -10,10 +10,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/berth-project/berth/internal/testutil"
+	"github.com/berth-project/berth/bench/internal/benchutil"
 )
 
 func main() {
@@ -22,15 +21,9 @@ func main() {
 	containers := flag.Int("containers", 100, "containers present while timing ps")
 	withDocker := flag.Bool("docker", true, "also measure dockerd when it is installed")
 	flag.Parse()
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "bench: run as root (it starts berthd and containers)")
-		os.Exit(1)
-	}
-	abs, err := filepath.Abs(*bin)
-	if err != nil {
+	if err := benchutil.Setup(*bin); err != nil {
 		fail(err)
 	}
-	os.Setenv(testutil.BinDirEnv, abs)
 
 	cfg := config{runs: *runs, containers: *containers}
 	var results []*engineResult

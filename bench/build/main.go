@@ -65,15 +65,9 @@ func main() {
 	mb := flag.Int("mb", 50, "megabytes of each of the big project's 4 COPY files")
 	withDocker := flag.Bool("docker", true, "also measure dockerd when it is installed")
 	flag.Parse()
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, tag+": run as root (it starts berthd and dockerd)")
-		os.Exit(1)
-	}
-	abs, err := filepath.Abs(*bin)
-	if err != nil {
+	if err := benchutil.Setup(*bin); err != nil {
 		fail(err)
 	}
-	os.Setenv(testutil.BinDirEnv, abs)
 
 	work, err := os.MkdirTemp("/tmp", "berth-bench-build-")
 	if err != nil {

@@ -35,15 +35,9 @@ func main() {
 	interval := flag.Duration("interval", time.Second, "the healthcheck's interval")
 	withDocker := flag.Bool("docker", true, "also measure dockerd when it is installed")
 	flag.Parse()
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "bench/health: run as root (it starts berthd and containers)")
-		os.Exit(1)
-	}
-	abs, err := filepath.Abs(*bin)
-	if err != nil {
+	if err := benchutil.Setup(*bin); err != nil {
 		fail(err)
 	}
-	os.Setenv(testutil.BinDirEnv, abs)
 	cfg := config{containers: *n, window: *window, interval: *interval}
 
 	var results []*result

@@ -12,10 +12,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/berth-project/berth/internal/testutil"
+	"github.com/berth-project/berth/bench/internal/benchutil"
 )
 
 func main() {
@@ -25,15 +24,9 @@ func main() {
 	runs := flag.Int("n", 20, "runs per timed command (the median is reported)")
 	withDocker := flag.Bool("docker", true, "also measure dockerd when it is installed")
 	flag.Parse()
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "bench/network: run as root (it starts berthd and containers)")
-		os.Exit(1)
-	}
-	abs, err := filepath.Abs(*bin)
-	if err != nil {
+	if err := benchutil.Setup(*bin); err != nil {
 		fail(err)
 	}
-	os.Setenv(testutil.BinDirEnv, abs)
 	cfg := config{duration: *dur, clients: *conc, runs: *runs}
 
 	work, err := os.MkdirTemp("", "bench-network-")

@@ -9,12 +9,10 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -40,14 +38,9 @@ func main() {
 	verbose = flag.Bool("v", false, "show the CLI's output")
 	withDocker := flag.Bool("docker", true, "measure dockerd too, when it is installed")
 	flag.Parse()
-	if os.Geteuid() != 0 {
-		fail(errors.New("run as root (it starts berthd)"))
-	}
-	abs, err := filepath.Abs(*bin)
-	if err != nil {
+	if err := benchutil.Setup(*bin); err != nil {
 		fail(err)
 	}
-	os.Setenv(testutil.BinDirEnv, abs)
 	if _, err := os.Stat(testutil.RegistryBinary); err != nil {
 		fail(fmt.Errorf("%s is needed: apt-get install docker-registry", testutil.RegistryBinary))
 	}

@@ -14,13 +14,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/berth-project/berth/bench/internal/benchutil"
-	"github.com/berth-project/berth/internal/testutil"
 )
 
 const tag = "bench/toolbox"
@@ -49,15 +47,9 @@ func main() {
 	size := flag.Int("mb", 1024, "megabytes each dd writes")
 	withDocker := flag.Bool("docker", true, "also measure dockerd when it is installed")
 	flag.Parse()
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, tag+": run as root (it starts berthd and containers)")
-		os.Exit(1)
-	}
-	abs, err := filepath.Abs(*bin)
-	if err != nil {
+	if err := benchutil.Setup(*bin); err != nil {
 		fail(err)
 	}
-	os.Setenv(testutil.BinDirEnv, abs)
 	cfg := config{runs: *runs, statsRuns: *statsRuns, containers: *containers, sizeMB: *size}
 
 	berth, err := benchutil.StartBerth(tag)

@@ -4,6 +4,7 @@
 package benchutil
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -62,4 +63,17 @@ func Median(ds []time.Duration) time.Duration {
 	}
 	slices.Sort(ds)
 	return ds[len(ds)/2]
+}
+
+// Setup checks that the benchmark runs as root (it starts engines and
+// containers) and points the test helpers at the binaries in bin.
+func Setup(bin string) error {
+	if os.Geteuid() != 0 {
+		return errors.New("run as root (it starts berthd and containers)")
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	return os.Setenv(testutil.BinDirEnv, abs)
 }
