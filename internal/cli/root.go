@@ -199,6 +199,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 	addInspectCommand(root, c)
 	addSystemCommands(root, c)
 	addBuildCommands(root, c)
+	root.AddCommand(newComposeCommand(c))
 	addBuilderCommands(root, c)
 	addNetworkCommands(root, c)
 	addVolumeCommands(root, c)
