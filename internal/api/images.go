@@ -92,7 +92,7 @@ func (s *Server) imageInspect(w http.ResponseWriter, r *http.Request, name strin
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, imageInspectForVersion(img, apiVersion(r.Context())))
+	return writeJSON(w, http.StatusOK, imageInspectForVersion(img, imageInspectVersion(r)))
 }
 
 // imageHistory answers GET /images/{name}/history.

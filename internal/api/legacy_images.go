@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -30,6 +32,21 @@ var legacyImageConfigFields = struct{ upTo149, upTo151 map[string]any }{
 		"Cmd": nil, "Entrypoint": nil, "Env": nil, "Labels": nil, "OnBuild": nil,
 		"User": "", "Volumes": nil, "WorkingDir": "",
 	},
+}
+
+// imageInspectVersion is the API version an image inspect answers r in:
+// the requested one, except for docker-compose 1.x. That client asks for
+// the server's newest version (docker-py's "auto"), yet reads
+// ContainerConfig, gone since 1.45, whenever it re-creates a container,
+// and crashes with KeyError without it (as it does against dockerd 25 and
+// later); it gets the image as 1.44 showed it, the newest shape that has
+// the field.
+func imageInspectVersion(r *http.Request) string {
+	v := apiVersion(r.Context())
+	if strings.HasPrefix(r.UserAgent(), "docker-compose/1.") && compareVersions(v, "1.45") >= 0 {
+		return "1.44"
+	}
+	return v
 }
 
 // imageInspectForVersion returns img as API version v shows it.

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"testing"
 
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
@@ -148,14 +149,34 @@ func TestImageListForVersion(t *testing.T) {
 func TestImageInspectLegacyOverHTTP(t *testing.T) {
 	env := newTestEnv(t)
 	env.fake.addImage("legacy:v1")
-	for path, want := range map[string]bool{"/v1.41/images/legacy:v1/json": true, "/v1.45/images/legacy:v1/json": false} {
-		resp := env.do(t, "GET", path, "", nil)
+	for _, tc := range []struct {
+		path, agent string
+		want        bool
+	}{
+		{"/v1.41/images/legacy:v1/json", "", true},
+		{"/v1.45/images/legacy:v1/json", "", false},
+		{"/v1.45/images/legacy:v1/json", "docker-sdk-python/7.1.0", false},
+		// docker-compose 1.29 asks for the server's version and reads
+		// ContainerConfig when it re-creates a container
+		{"/v1.56/images/legacy:v1/json", "docker-compose/1.29.2 docker-py/5.0.3 Linux/6.1.0", true},
+	} {
+		path, want := tc.path, tc.want
+		req, err := http.NewRequest("GET", "http://docker"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("User-Agent", tc.agent)
+		resp, err := env.httpClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
 		var got map[string]any
 		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := got["ContainerConfig"]; ok != want {
-			t.Errorf("%s: ContainerConfig present = %v, want %v", path, ok, want)
+			t.Errorf("%s (%q): ContainerConfig present = %v, want %v", path, tc.agent, ok, want)
 		}
 	}
 }
