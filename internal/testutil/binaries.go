@@ -50,7 +50,7 @@ func RemoveBuiltBinaries() {
 }
 
 func checkBinaries(dir string) error {
-	for _, name := range []string{"berthd", "berth", "berth-build", "berth-shim"} {
+	for _, name := range []string{"berthd", "berth", "berth-build", "berth-compose", "berth-shim"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("%s=%s: %w (run `make build` first)", BinDirEnv, dir, err)
 		}
