@@ -19,7 +19,7 @@ type fence struct {
 	pkg     string
 	direct  bool
 	allowed []string
-	denied  []string // standard-library packages refused even so
+	denied  []string // packages refused even so (a path, or a prefix ending in "/...")
 	why     string
 }
 
@@ -107,6 +107,16 @@ var fences = []fence{
 		why: "berth-build is a BuildKit client over the API socket, not a second engine",
 	},
 	{
+		pkg: module + "/cmd/berth-compose",
+		// Compose's SDK and whatever it links, from any module but berth's
+		allowed: []string{
+			module + "/cmd/berth-compose", "github.com/...", "golang.org/...", "google.golang.org/...",
+			"go.opentelemetry.io/...", "go.uber.org/...", "go.yaml.in/...", "gopkg.in/...", "gotest.tools/...", "tags.cncf.io/...",
+		},
+		denied: []string{module + "/internal/..."},
+		why:    "berth-compose is Docker Compose over the API socket: it links none of berth's engine or CLI",
+	},
+	{
 		pkg:    module + "/internal/daemon",
 		direct: true,
 		allowed: append([]string{
@@ -152,7 +162,7 @@ func imports(t *testing.T, f fence) []string {
 
 func allowed(f fence, dep string) bool {
 	for _, d := range f.denied {
-		if dep == d {
+		if matches(d, dep) {
 			return false
 		}
 	}
@@ -161,15 +171,20 @@ func allowed(f fence, dep string) bool {
 		return true // the standard library and what it vendors
 	}
 	for _, a := range f.allowed {
-		if prefix, ok := strings.CutSuffix(a, "/..."); ok {
-			if dep == prefix || strings.HasPrefix(dep, prefix+"/") {
-				return true
-			}
-		} else if dep == a {
+		if matches(a, dep) {
 			return true
 		}
 	}
 	return false
+}
+
+// matches reports whether dep is pattern, or under it when pattern ends
+// in "/...".
+func matches(pattern, dep string) bool {
+	if prefix, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return dep == prefix || strings.HasPrefix(dep, prefix+"/")
+	}
+	return dep == pattern
 }
 
 // touchSources reads every Go file and go.mod of the module, so that the Go
@@ -203,11 +218,12 @@ func touchSources(t *testing.T) {
 }
 
 func TestAllowed(t *testing.T) {
-	f := fence{allowed: []string{"example.com/a/...", "example.com/b"}, denied: []string{"net/http"}}
+	f := fence{allowed: []string{"example.com/a/...", "example.com/b"}, denied: []string{"net/http", "example.com/a/no/..."}}
 	for dep, want := range map[string]bool{
 		"fmt": true, "vendor/golang.org/x/net/idna": true, "net/http": false,
 		"example.com/a": true, "example.com/a/x": true, "example.com/ab": false,
 		"example.com/b": true, "example.com/b/x": false, "example.com/c": false,
+		"example.com/a/no": false, "example.com/a/no/x": false, "example.com/a/nope": true,
 	} {
 		if got := allowed(f, dep); got != want {
 			t.Errorf("allowed(%q) = %v, want %v", dep, got, want)
