@@ -45,6 +45,26 @@ echo '$ printf "FROM busybox\nRUN echo built by berth > /hello\nCMD [\"cat\", \"
 printf 'FROM busybox\nRUN echo built by berth > /hello\nCMD ["cat", "/hello"]\n' | berth build -t hello-build -
 echo '$ berth run --rm hello-build'
 berth run --rm hello-build
+# Compose: a web service and a client that fetches its page by service name.
+compose_dir=$(mktemp -d)
+trap 'rm -rf "$compose_dir"' EXIT
+cat > "$compose_dir/compose.yaml" <<'EOF_COMPOSE'
+services:
+  web:
+    image: busybox
+    init: true
+    command: ["sh", "-c", "mkdir -p /www && echo 'Hello from a compose service' > /www/index.html && exec httpd -f -p 8080 -h /www"]
+  client:
+    image: busybox
+    depends_on: [web]
+    command: ["sh", "-c", "sleep 1; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc web 8080 | tail -n 1"]
+EOF_COMPOSE
+echo '$ cat compose.yaml'
+cat "$compose_dir/compose.yaml"
+echo '$ berth compose -p berth-demo up --abort-on-container-exit --exit-code-from client'
+berth compose --project-directory "$compose_dir" -p berth-demo up --abort-on-container-exit --exit-code-from client
+echo '$ berth compose -p berth-demo down'
+berth compose --project-directory "$compose_dir" -p berth-demo down
 echo '$ berth ps -a'
 berth ps -a
 echo '$ berth images'
