@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -61,7 +62,7 @@ func TestComposeStack(t *testing.T) {
 		c.ok(t, dir, "-p", p, "up", "-d", "--build")
 		wantStartedHealthy(t, d, c.container(p, "web", 1), c.container(p, "store", 1))
 		wantHit(t, c, dir, p, "Hello", 1)
-		bridge := "br-" + d.Berth(t, "network", "inspect", "-f", "{{.Id}}", p+"_default").Success(t).Out()[:12]
+		network := inspectNetwork(t, d, p+"_default")
 
 		c.ok(t, dir, "-p", p, "up", "-d", "--scale", "web=3")
 		if got := c.ok(t, dir, "-p", p, "ps", "-q", "web"); len(strings.Fields(got)) != 3 {
@@ -94,20 +95,21 @@ func TestComposeStack(t *testing.T) {
 		wantHitAt(t, addr, "Howdy", 3+12)
 
 		c.ok(t, dir, "-p", p, "down", "-v")
-		wantNoProject(t, d, p, bridge)
+		wantNoProject(t, d, p, network)
 	})
 }
 
 // TestComposeCrossClient: a project brought up by one client is listed,
-// stopped and taken down by another, whatever names the first gave its
-// containers (1.29 names them project_service_1, v5 project-service-1):
-// every client finds a project's containers by their labels.
+// stopped, brought up again (converged, its volume kept) and taken down by
+// another, whatever names the first gave its containers (1.29 names them
+// project_service_1, v5 project-service-1): every client finds a
+// project's containers by their labels.
 func TestComposeCrossClient(t *testing.T) {
 	d := sharedDaemon(t)
 	files := map[string]string{"compose.yaml": `services:
   a:
     image: busybox:latest
-    command: ["sleep", "300"]
+    command: ["sh", "-c", "hostname >>/data/starts; exec sleep 300"]
     init: true
     volumes:
       - data:/data
@@ -120,7 +122,7 @@ volumes:
 `}
 	eachCompose(t, d, func(t *testing.T, up composeCLI) {
 		other := nextCompose(t, up)
-		t.Logf("up with %s, then ls, ps, stop and down with %s", up.name, other.name)
+		t.Logf("up with %s, then ls, ps, stop, up and down with %s", up.name, other.name)
 		dir := composeProject(t, files, false)
 		p := unique("cross")
 		cleanupProject(t, up, dir, p)
@@ -129,7 +131,7 @@ volumes:
 		if len(ids) != 2 {
 			t.Fatalf("%s ps -q after up: %v", up.name, ids)
 		}
-		bridge := "br-" + d.Berth(t, "network", "inspect", "-f", "{{.Id}}", p+"_default").Success(t).Out()[:12]
+		network := inspectNetwork(t, d, p+"_default")
 
 		if !other.v1 { // docker-compose 1.29 has no ls
 			if ls := other.ok(t, dir, "ls"); !regexp.MustCompile(`(?m)^` + p + `\s+running\(2\)`).MatchString(ls) {
@@ -152,8 +154,14 @@ volumes:
 				t.Errorf("container %s still running after %s stop", id, other.name)
 			}
 		}
+		other.ok(t, dir, "-p", p, "up", "-d")
+		if got := serviceIDs(t, d, p, "a"); len(got) != 1 {
+			t.Errorf("service a after %s up: %v", other.name, got)
+		} else if starts := d.Berth(t, "exec", got[0], "cat", "/data/starts").Success(t).Out(); len(strings.Fields(starts)) != 2 {
+			t.Errorf("the volume of a, started by %s then %s, holds:\n%s\nwant two starts", up.name, other.name, starts)
+		}
 		other.ok(t, dir, "-p", p, "down", "-v")
-		wantNoProject(t, d, p, bridge)
+		wantNoProject(t, d, p, network)
 	})
 }
 
@@ -286,15 +294,33 @@ func projectLeftovers(t *testing.T, d *testutil.Daemon, p string) []string {
 	return left
 }
 
+// inspectNetwork is the ID of network.
+func inspectNetwork(t *testing.T, d *testutil.Daemon, network string) string {
+	t.Helper()
+	return d.Berth(t, "network", "inspect", "-f", "{{.Id}}", network).Success(t).Out()
+}
+
 // wantNoProject fails t if any container, network or volume of project
-// p, or its network's bridge, is left.
-func wantNoProject(t *testing.T, d *testutil.Daemon, p, bridge string) {
+// p is left, or the kernel state of its network networkID: the bridge and
+// its veths (berth marks them with an alias naming the network or the
+// endpoint) and the bridge's firewall rules.
+func wantNoProject(t *testing.T, d *testutil.Daemon, p, networkID string) {
 	t.Helper()
 	if left := projectLeftovers(t, d, p); len(left) != 0 {
 		t.Errorf("left after down -v:\n%s", strings.Join(left, "\n"))
 	}
-	if _, err := os.Stat("/sys/class/net/" + bridge); err == nil {
-		t.Errorf("bridge %s of %s_default is left after down -v", bridge, p)
+	bridge := "br-" + networkID[:12]
+	links, err := exec.Command("ip", "-o", "link", "show").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range strings.Split(string(links), "\n") {
+		if strings.Contains(link, networkID) || strings.Contains(link, " "+bridge+":") || strings.Contains(link, "master "+bridge+" ") {
+			t.Errorf("link of %s_default left after down -v: %s", p, link)
+		}
+	}
+	if rules, _ := exec.Command("nft", "list", "table", "ip", d.Net.Table).Output(); strings.Contains(string(rules), bridge) {
+		t.Errorf("firewall rules of %s left after down -v:\n%s", bridge, rules)
 	}
 }
 
