@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fakeTool is a cachedTool whose build writes a shell script printing
@@ -69,6 +71,35 @@ func TestCachedToolEnsure(t *testing.T) {
 	}
 	if !tool.versionOK(bin) {
 		t.Errorf("the rebuilt binary is not the right version")
+	}
+}
+
+// TestCachedToolEnsureConcurrent: builders of one cache folder (test
+// processes, make) wait for each other's build instead of building again.
+func TestCachedToolEnsureConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	var builds atomic.Int32
+	errs := make(chan error, 3)
+	for range 3 {
+		tool, _ := fakeTool(t, "fake v1.2.3")
+		build := tool.build
+		tool.build = func(goBin, dir, tmp string) (string, error) {
+			builds.Add(1)
+			time.Sleep(100 * time.Millisecond)
+			return build(goBin, dir, tmp)
+		}
+		go func() {
+			_, err := tool.ensure(dir)
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := builds.Load(); n != 1 {
+		t.Errorf("3 concurrent builders of one folder built %d times, want 1", n)
 	}
 }
 
