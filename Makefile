@@ -104,6 +104,7 @@ bench: deps build
 	$(GO) run ./bench/toolbox -bin $(BIN)
 	$(GO) run ./bench/health -bin $(BIN)
 	$(GO) run ./bench/build -bin $(BIN)
+	$(GO) run ./bench/compose -bin $(BIN)
 
 clean:
 	rm -rf $(BIN)
