@@ -97,7 +97,7 @@ install: build
 # hand), installed here when missing; CI never runs it.
 bench: deps build
 	@if [ -n "$$CI" ]; then echo "make bench is not for CI" >&2; exit 1; fi
-	@scripts/apt-deps.sh docker.io
+	@scripts/apt-deps.sh docker.io docker-compose
 	$(GO) run ./bench -bin $(BIN)
 	$(GO) run ./bench/registry -bin $(BIN)
 	$(GO) run ./bench/network -bin $(BIN)
