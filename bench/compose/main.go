@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -234,7 +235,7 @@ func report(clients []*client, rounds int) {
 	tw.Flush()
 
 	v5Berth, v5Docker, v1Berth, v1Docker, berth := clients[0], clients[1], clients[2], clients[3], clients[4]
-	fmt.Println()
+	fmt.Println("\nratios: the median of the rounds' own ratios")
 	for _, r := range []struct {
 		what   string
 		a, b   *client
@@ -249,7 +250,7 @@ func report(clients []*client, rounds int) {
 			name string
 			get  func(*client) []time.Duration
 		}{{"up -d", func(c *client) []time.Duration { return c.up }}, {"down -v", func(c *client) []time.Duration { return c.down }}} {
-			v := float64(benchutil.Median(op.get(r.a))) / float64(benchutil.Median(op.get(r.b)))
+			v := pairedRatio(op.get(r.a), op.get(r.b))
 			fmt.Printf("%-8s %-40s %.2f", op.name, r.what+":", v)
 			if r.target > 0 && (op.name == "up -d" || !r.upOnly) {
 				fmt.Printf("  (target <= %.2f: %s)", r.target, verdict(v <= r.target))
@@ -257,6 +258,21 @@ func report(clients []*client, rounds int) {
 			fmt.Println()
 		}
 	}
+}
+
+// pairedRatio is the median over the rounds of a's time over b's in the
+// same round: pairing keeps the ratio meaningful when the machine's speed
+// drifts between rounds.
+func pairedRatio(a, b []time.Duration) float64 {
+	var rs []float64
+	for i := range min(len(a), len(b)) {
+		rs = append(rs, float64(a[i])/float64(b[i]))
+	}
+	if len(rs) == 0 {
+		return 0
+	}
+	slices.Sort(rs)
+	return rs[len(rs)/2]
 }
 
 func verdict(ok bool) string {
