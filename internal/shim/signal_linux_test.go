@@ -14,9 +14,8 @@ import (
 
 // A container's pid 1 with a pid namespace of its own is signalled through
 // its pidfd: a stop costs no runtime invocation. runc is wrapped to log its
-// commands.
-func TestKillWithoutRuntime(t *testing.T) {
-	rt := runtimetest.Runc(t)
+// commands. (A part of TestShimOverRunc: it needs root.)
+func testKillWithoutRuntime(t *testing.T, rt runtimetest.Runtime) {
 	dir := t.TempDir()
 	calls := filepath.Join(dir, "calls")
 	wrapper := filepath.Join(dir, "runc")
