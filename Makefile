@@ -93,15 +93,16 @@ install: build
 
 # bench compares with Debian's docker.io (a private dockerd it starts by
 # hand), installed here when missing; CI never runs it.
-bench: deps build
+bench: deps build compose-v5
 	@if [ -n "$$CI" ]; then echo "make bench is not for CI" >&2; exit 1; fi
-	@scripts/apt-deps.sh docker.io
+	@scripts/apt-deps.sh docker.io docker-compose
 	$(GO) run ./bench -bin $(BIN)
 	$(GO) run ./bench/registry -bin $(BIN)
 	$(GO) run ./bench/network -bin $(BIN)
 	$(GO) run ./bench/toolbox -bin $(BIN)
 	$(GO) run ./bench/health -bin $(BIN)
 	$(GO) run ./bench/build -bin $(BIN)
+	$(CLIENT_CACHES) $(GO) run ./bench/compose -bin $(BIN)
 
 clean:
 	rm -rf $(BIN)

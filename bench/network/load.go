@@ -3,7 +3,6 @@
 package main
 
 import (
-	"archive/tar"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/berth-project/berth/bench/internal/benchutil"
 )
 
 // serverSource is the HTTP server the containers run: a fixed small body on
@@ -52,34 +53,10 @@ func buildServerImage(work string) (string, error) {
 		return "", fmt.Errorf("build the server: %v: %s", err, out)
 	}
 	tarPath := filepath.Join(work, "srv.tar")
-	if err := writeSingleFileTar(tarPath, binPath, "srv"); err != nil {
+	if err := benchutil.WriteSingleFileTar(tarPath, binPath, "srv"); err != nil {
 		return "", err
 	}
 	return tarPath, nil
-}
-
-// writeSingleFileTar writes a tar at path holding file as name, mode 0755.
-func writeSingleFileTar(path, file, name string) error {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	tw := tar.NewWriter(f)
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data)), Typeflag: tar.TypeReg, ModTime: time.Now()}); err != nil {
-		return err
-	}
-	if _, err := tw.Write(data); err != nil {
-		return err
-	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	return f.Close()
 }
 
 // throughput runs clients keep-alive HTTP clients against url for d and

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -55,11 +56,16 @@ type Container struct {
 	HostsPath      string
 	ResolvConfPath string
 
-	mu sync.Mutex
+	mu    sync.Mutex
+	saved atomic.Pointer[[]byte] // the record as last saved or loaded, for Saved
 }
 
 // Lock locks the container for its caller.
 func (c *Container) Lock() { c.mu.Lock() }
+
+// TryLock locks the container unless another holds the lock, and reports
+// whether it did.
+func (c *Container) TryLock() bool { return c.mu.TryLock() }
 
 // Unlock unlocks the container.
 func (c *Container) Unlock() { c.mu.Unlock() }
@@ -82,7 +88,25 @@ func (c *Container) Save(dir string) error {
 	if err := atomicfile.WriteFile(filepath.Join(dir, configFile), data, 0o600); err != nil {
 		return fmt.Errorf("save container %s: %w", c.ID, err)
 	}
+	c.saved.Store(&data)
 	return nil
+}
+
+// Saved returns a copy of the container as last saved (or loaded), read
+// without its lock, or nil when it was never saved: what a reader that
+// must not wait for the lock's holder (ps while a start runs) shows, as
+// docker's ps reads the last committed states.
+func (c *Container) Saved() *Container {
+	data := c.saved.Load()
+	if data == nil {
+		return nil
+	}
+	s, err := decode(*data)
+	if err != nil {
+		return nil
+	}
+	s.saved.Store(data)
+	return s
 }
 
 // Load reads the record saved in dir. A missing record is reported as
@@ -97,12 +121,22 @@ func Load(dir string) (*Container, error) {
 		}
 		return nil, fmt.Errorf("load container: %w", err)
 	}
-	c := &Container{}
-	if err := json.Unmarshal(data, c); err != nil {
+	c, err := decode(data)
+	if err != nil {
 		return nil, fmt.Errorf("load container %s: %w: %w", path, errdefs.ErrDataLoss, err)
 	}
+	c.saved.Store(&data)
+	return c, nil
+}
+
+// decode parses a saved record.
+func decode(data []byte) (*Container, error) {
+	c := &Container{}
+	if err := json.Unmarshal(data, c); err != nil {
+		return nil, err
+	}
 	if c.ID == "" || c.Config == nil || c.HostConfig == nil {
-		return nil, fmt.Errorf("load container %s: %w: incomplete record", path, errdefs.ErrDataLoss)
+		return nil, errors.New("incomplete record")
 	}
 	if c.State.Status == "" {
 		c.State.Status = containertypes.StateCreated

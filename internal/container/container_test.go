@@ -141,3 +141,26 @@ func TestSummary(t *testing.T) {
 		t.Errorf("row: %+v", s)
 	}
 }
+
+func TestSavedIsTheLastSave(t *testing.T) {
+	dir := t.TempDir()
+	c := &Container{ID: "abc", Config: &containertypes.Config{}, HostConfig: &containertypes.HostConfig{}}
+	if c.Saved() != nil {
+		t.Fatal("Saved before any Save")
+	}
+	c.State.Status = containertypes.StateCreated
+	if err := c.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	c.State.Status = containertypes.StateRunning // not saved yet
+	if s := c.Saved(); s == nil || s.ID != "abc" || s.State.Status != containertypes.StateCreated {
+		t.Fatalf("Saved = %+v, want the created record", s)
+	}
+	loaded, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := loaded.Saved(); s == nil || s.State.Status != containertypes.StateCreated {
+		t.Fatalf("Saved after Load = %+v", s)
+	}
+}

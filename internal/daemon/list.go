@@ -24,21 +24,21 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOp
 	all := opts.All || opts.Limit > 0 || len(opts.Filters["status"]) > 0 || len(opts.Filters["exited"]) > 0
 	rows := []containertypes.Summary{}
 	for _, c := range d.containers.List() {
-		c.Lock()
-		ok := (all || c.State.Status == containertypes.StateRunning || c.State.Status == containertypes.StatePaused) && match(c)
+		v, unlock := listView(c)
+		ok := (all || v.State.Status == containertypes.StateRunning || v.State.Status == containertypes.StatePaused) && match(v)
 		var row containertypes.Summary
 		if ok {
-			row = c.Summary(c.Config.Image)
-			row.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder)
+			row = v.Summary(v.Config.Image)
+			row.Mounts = volume.MountPoints(mountSpecs(v), d.volumeFolder)
+			d.networkSummaries(v, row.NetworkSettings)
 		}
-		c.Unlock()
+		unlock()
 		if !ok {
 			continue
 		}
 		if ports := d.portSummaries(c.ID); ports != nil {
 			row.Ports = ports
 		}
-		d.networkSummaries(c.ID, row.NetworkSettings)
 		if opts.Size {
 			row.SizeRw = d.rwSize(c.ID)
 			if img, err := d.images.Get(ctx, c.ImageID); err == nil {
@@ -51,6 +51,21 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOp
 		}
 	}
 	return rows, nil
+}
+
+// listView is the record of c that ps reads: c, locked, or its last saved
+// copy while another holds its lock (a start holds it for the runtime's
+// whole run, seconds on a busy host), as docker's ps reads its view of the
+// last committed states instead of waiting.
+func listView(c *container.Container) (*container.Container, func()) {
+	if c.TryLock() {
+		return c, c.Unlock
+	}
+	if s := c.Saved(); s != nil {
+		return s, func() {}
+	}
+	c.Lock()
+	return c, c.Unlock
 }
 
 // rwSize is the size of what a container wrote to its rw layer.

@@ -279,15 +279,13 @@ func (d *Daemon) portSummaries(id string) []containertypes.PortSummary {
 
 // networkSummaries are ps's NETWORKS for a container: the networks inspect
 // shows, so a created or stopped container lists them too, as docker's does.
-func (d *Daemon) networkSummaries(id string, ns *containertypes.NetworkSettingsSummary) {
-	c, err := d.lookup(id)
-	if err != nil || ns == nil {
+// c is locked (or a saved copy).
+func (d *Daemon) networkSummaries(c *container.Container, ns *containertypes.NetworkSettingsSummary) {
+	if ns == nil {
 		return
 	}
 	all := &containertypes.NetworkSettings{Networks: map[string]*networktypes.EndpointSettings{}}
-	c.Lock()
 	d.networkSettings(c, all)
-	c.Unlock()
 	ns.Networks = all.Networks
 }
 

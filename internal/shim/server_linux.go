@@ -32,6 +32,9 @@ type server struct {
 	rt  *runtime.Runtime
 	log *log.Logger
 	pid int
+	// pidfd is pid's, when pid is pid 1 of a namespace of its own: signals
+	// go through it rather than through the runtime (-1 otherwise)
+	pidfd int
 
 	stdio      *stdio
 	outputDone chan struct{} // closed when the output copiers are done
@@ -64,6 +67,7 @@ func newServer(cfg Config, logger *log.Logger) *server {
 		cfg:        cfg,
 		rt:         &runtime.Runtime{Path: cfg.Runtime, Root: cfg.RuntimeRoot},
 		log:        logger,
+		pidfd:      -1,
 		state:      stateCreated,
 		holding:    cfg.HoldOutput,
 		subs:       map[*subscriber]struct{}{},
@@ -172,7 +176,7 @@ func (s *server) kill(sig syscall.Signal) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	if err := s.rt.Kill(ctx, s.cfg.ID, sig, false); err != nil {
+	if err := s.signal(ctx, sig); err != nil {
 		return err
 	}
 	return s.thawAfterKill(ctx)

@@ -62,7 +62,11 @@ func runTests(m *testing.M) int {
 // without root, the real runc as root.
 func TestShimOverFakeRuntime(t *testing.T) { runSuite(t, runtimetest.Fake(t)) }
 
-func TestShimOverRunc(t *testing.T) { runSuite(t, runtimetest.Runc(t)) }
+func TestShimOverRunc(t *testing.T) {
+	rt := runtimetest.Runc(t)
+	runSuite(t, rt)
+	t.Run("KillWithoutRuntime", func(t *testing.T) { testKillWithoutRuntime(t, rt) })
+}
 
 func runSuite(t *testing.T, rt runtimetest.Runtime) {
 	for _, tt := range []struct {

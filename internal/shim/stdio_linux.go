@@ -85,6 +85,7 @@ func (s *server) create() error {
 		return err
 	}
 	s.pid, s.stdio = pid, io
+	s.pidfd = openInitPidfd(pid) // pid is not reaped before reap() starts
 	s.cgroup = openOOMCounter(pid)
 	return s.copyOutput()
 }

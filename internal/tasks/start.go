@@ -31,6 +31,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	if err != nil {
 		return err
 	}
+	prepared := time.Now()
 	// The process runs as the shim starts it (one runtime invocation); the
 	// attaches waiting for this start get the output from its first byte,
 	// which the shim holds for them until they are connected.
@@ -57,7 +58,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	s.host.Save(c)
 	s.host.Changed(c)
 	s.goTrack(func() { s.monitor(c, t) })
-	s.log.Debug("container started", "id", c.ID, "create", created.Sub(began), "total", time.Since(began))
+	s.log.Debug("container started", "id", c.ID, "prepare", prepared.Sub(began), "create", created.Sub(prepared), "total", time.Since(began))
 	return nil
 }
 

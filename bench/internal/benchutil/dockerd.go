@@ -18,18 +18,26 @@ import (
 // meets berth's 172.17) and --iptables=false, so it leaves the host's
 // firewall alone; its published ports then go through docker-proxy.
 type Dockerd struct {
-	Dir string // everything of this daemon's lives below; removed by Close
+	Dir  string // everything of this daemon's lives below; removed by Close
+	Host string // "unix://" + its socket, for DOCKER_HOST
 
-	cli           string
-	sock          string
-	cmd           *exec.Cmd
-	log           *os.File
-	bridgeExisted bool
+	cli        string
+	sock       string
+	cmd        *exec.Cmd
+	log        *os.File
+	keepBridge bool // docker0 was there before, or is not this daemon's
 }
 
 // StartDockerd starts a private dockerd with busybox:latest loaded. It
 // returns nil, nil when dockerd is not installed.
-func StartDockerd() (*Dockerd, error) {
+func StartDockerd() (*Dockerd, error) { return startDockerd(true) }
+
+// StartDockerdNoBridge is StartDockerd without the default bridge (-b
+// none): docker0 stays with whichever other dockerd may own it, and only
+// user-defined networks (a compose project's) have one.
+func StartDockerdNoBridge() (*Dockerd, error) { return startDockerd(false) }
+
+func startDockerd(defaultBridge bool) (*Dockerd, error) {
 	dockerd, err := exec.LookPath("dockerd")
 	if err != nil {
 		return nil, nil
@@ -45,13 +53,19 @@ func StartDockerd() (*Dockerd, error) {
 		return nil, err
 	}
 	_, bridgeErr := os.Stat("/sys/class/net/docker0")
-	d := &Dockerd{Dir: dir, cli: cli, sock: filepath.Join(dir, "docker.sock"), bridgeExisted: bridgeErr == nil}
+	d := &Dockerd{Dir: dir, cli: cli, sock: filepath.Join(dir, "docker.sock"), keepBridge: bridgeErr == nil || !defaultBridge}
+	d.Host = "unix://" + d.sock
+	bridge := []string{"--bip", "172.31.0.1/16"}
+	if !defaultBridge {
+		bridge = []string{"-b", "none"}
+	}
 	if d.log, err = os.Create(filepath.Join(dir, "dockerd.log")); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	d.cmd = exec.Command(dockerd, "--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "x"),
-		"-H", "unix://"+d.sock, "--pidfile", filepath.Join(dir, "docker.pid"), "--bip", "172.31.0.1/16", "--iptables=false")
+		"-H", d.Host, "--pidfile", filepath.Join(dir, "docker.pid"), "--iptables=false")
+	d.cmd.Args = append(d.cmd.Args, bridge...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		d.log.Close()
@@ -86,7 +100,7 @@ func (d *Dockerd) ready() error {
 // CLI runs the docker CLI against this daemon, with a client configuration
 // of its own (DOCKER_CONFIG), so registry logins never touch ~/.docker.
 func (d *Dockerd) CLI(args ...string) (string, error) {
-	cmd := exec.Command(d.cli, append([]string{"-H", "unix://" + d.sock}, args...)...)
+	cmd := exec.Command(d.cli, append([]string{"-H", d.Host}, args...)...)
 	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+d.Dir)
 	return run(cmd)
 }
@@ -95,7 +109,7 @@ func (d *Dockerd) CLI(args ...string) (string, error) {
 func (d *Dockerd) Pid() int { return d.cmd.Process.Pid }
 
 // Close removes the containers, stops dockerd and removes what it left: its
-// mounts, its directory and the docker0 bridge unless that existed before.
+// mounts, its directory and the docker0 bridge if it made it.
 func (d *Dockerd) Close() {
 	if ids, err := d.CLI("ps", "-aq"); err == nil && ids != "" {
 		_, _ = d.CLI(append([]string{"rm", "-f"}, strings.Fields(ids)...)...)
@@ -111,7 +125,7 @@ func (d *Dockerd) Close() {
 	}
 	d.log.Close()
 	_ = testutil.UnmountUnder(d.Dir)
-	if !d.bridgeExisted {
+	if !d.keepBridge {
 		_ = exec.Command("ip", "link", "delete", "docker0").Run()
 	}
 	os.RemoveAll(d.Dir)

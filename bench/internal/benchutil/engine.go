@@ -13,6 +13,7 @@ import (
 type Engine struct {
 	Name  string
 	Note  string
+	Host  string // the daemon's address, for -H or DOCKER_HOST
 	CLI   func(args ...string) (string, error)
 	Close func()
 	// Berthd is the private berthd behind a berth engine (nil for docker).
@@ -43,6 +44,7 @@ func StartBerth(tag string) (*Engine, error) {
 	args := []string{"-H", d.Host}
 	return &Engine{
 		Name:   "berth",
+		Host:   d.Host,
 		Berthd: d,
 		CLI: func(a ...string) (string, error) {
 			return Run(bin, append(append([]string(nil), args...), a...)...)
@@ -68,6 +70,7 @@ func StartDocker(tag string) (*Engine, error) {
 	}
 	return &Engine{
 		Name:  "docker",
+		Host:  d.Host,
 		CLI:   d.CLI,
 		Close: d.Close,
 	}, nil
