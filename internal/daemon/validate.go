@@ -27,6 +27,7 @@ func validateCreate(cfg *containertypes.Config, hc *containertypes.HostConfig) e
 		validateLog,
 		validateVolumes,
 		validateHealthcheck,
+		validateWorkingDir,
 	} {
 		if err := check(cfg, hc); err != nil {
 			return err
@@ -80,6 +81,18 @@ func validateNetworkMode(cfg *containertypes.Config, hc *containertypes.HostConf
 		return invalid("conflicting options: port publishing and the container type network mode")
 	case len(cfg.ExposedPorts) > 0:
 		return invalid("conflicting options: port exposing and the container type network mode")
+	}
+	return nil
+}
+
+// validateWorkingDir refuses a relative working directory at create, as
+// dockerd does (moby's verifyContainerSettings): accepted, it would fail at
+// every start with the runtime's "Cwd must be an absolute path", and compose
+// would report a service it could not start rather than one it could not
+// create.
+func validateWorkingDir(cfg *containertypes.Config, _ *containertypes.HostConfig) error {
+	if cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir) {
+		return invalid("the working directory '%s' is invalid, it needs to be an absolute path", cfg.WorkingDir)
 	}
 	return nil
 }

@@ -62,6 +62,8 @@ func TestValidateCreate(t *testing.T) {
 		{name: "container mode add-host", hc: containertypes.HostConfig{NetworkMode: joiner, ExtraHosts: []string{"a:1.2.3.4"}}, want: "conflicting options: custom host-to-IP mapping and the network mode"},
 		{name: "container mode publish", hc: containertypes.HostConfig{NetworkMode: joiner, PublishAllPorts: true}, want: "conflicting options: port publishing and the container type network mode"},
 		{name: "container mode expose", cfg: containertypes.Config{ExposedPorts: networktypes.PortSet{port: {}}}, hc: containertypes.HostConfig{NetworkMode: joiner}, want: "conflicting options: port exposing and the container type network mode"},
+		{name: "working dir", cfg: containertypes.Config{WorkingDir: "/srv/app"}},
+		{name: "working dir relative", cfg: containertypes.Config{WorkingDir: "rel/dir"}, want: "the working directory 'rel/dir' is invalid, it needs to be an absolute path"},
 		{name: "container mode links", hc: containertypes.HostConfig{NetworkMode: joiner, Links: []string{"db:db"}}, want: "container type network can't be used with links"},
 	}
 	for _, tt := range tests {
