@@ -45,9 +45,6 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if err != nil {
 		return containertypes.CreateResponse{}, err
 	}
-	if err := d.validateNetworking(ctx, hc, req.NetworkingConfig); err != nil {
-		return containertypes.CreateResponse{}, err
-	}
 	cfg, err := container.MergeConfig(&img.Config.Config, req.Config)
 	if err != nil {
 		return containertypes.CreateResponse{}, err
