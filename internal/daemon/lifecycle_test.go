@@ -574,6 +574,25 @@ func TestOnFailurePolicyRestartsUpToMax(t *testing.T) {
 	}
 }
 
+// docker run --rm waits for the removal before it starts the container;
+// when the start fails and the container is removed, the wait carries no
+// error (dockerd's removal clears it), or the CLI prints it a second time.
+func TestWaitRemovedAfterFailedStartHasNoError(t *testing.T) {
+	e := newEnv(t)
+	e.launcher.StartErr = errors.New("boom")
+	id := e.create(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.AutoRemove = true })
+	ch, err := e.d.ContainerWait(bg, id, containertypes.WaitConditionRemoved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.ContainerStart(bg, id, ""); err == nil {
+		t.Fatal("start succeeded")
+	}
+	if r := waitResult(t, ch); r.Error != nil {
+		t.Errorf("wait for the removal: error %q, want none", r.Error.Message)
+	}
+}
+
 func TestAutoRemoveAfterExit(t *testing.T) {
 	e := newEnv(t)
 	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.AutoRemove = true })
