@@ -150,8 +150,13 @@ func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) 
 		targets[target] = true
 	}
 	for _, target := range slices.Sorted(maps.Keys(hc.Tmpfs)) {
+		// HostConfig.Tmpfs (--tmpfs, compose's tmpfs:) has moby's
+		// ValidateTmpfsMountDestination words, not --mount's
 		if !path.IsAbs(target) {
-			return invalid("invalid mount config for type \"tmpfs\": invalid mount path: '%s' mount path must be absolute", target)
+			return invalid("invalid mount path: '%s' mount path must be absolute", target)
+		}
+		if path.Clean(target) == "/" {
+			return invalid("invalid specification: destination can't be '/'")
 		}
 		if targets[path.Clean(target)] {
 			return invalid("Duplicate mount point: %s", path.Clean(target))
