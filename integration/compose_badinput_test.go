@@ -226,8 +226,9 @@ func wantConverged(t *testing.T, c composeCLI, p string) []string {
 // TestComposeEngineErrorAnswers checks, through the API, the status and
 // message berthd answers for what compose sends when a service is wrong,
 // each as dockerd 20.10 answers it (the clients print the message, and
-// docker's CLI acts on the status): a relative working_dir is refused at
-// create; an unknown network, container to join or user only at start,
+// docker's CLI acts on the status): a relative working_dir or tmpfs, or
+// an unknown container to share pid or ipc with, is refused at create (a
+// 400); an unknown network, container to join or user only at start,
 // so that compose reports a service it could not start and docker run does
 // not take a create 404 for a missing image; a host port a process holds
 // is a 500 in the words of dockerd's userland proxy.
@@ -240,23 +241,31 @@ func TestComposeEngineErrorAnswers(t *testing.T) {
 	defer held.Close()
 	_, heldPort, _ := net.SplitHostPort(held.Addr().String())
 	nosuch := unique("nosuch")
+	q := regexp.QuoteMeta
 	for _, tt := range []struct {
 		name, body string
 		atStart    bool // create answers 201, start answers status
 		status     int
-		message    string
+		message    string // a regexp of the whole message
 	}{
 		{"relative working_dir", `"WorkingDir":"rel/dir"`, false, http.StatusBadRequest,
-			"the working directory 'rel/dir' is invalid, it needs to be an absolute path"},
+			q("the working directory 'rel/dir' is invalid, it needs to be an absolute path")},
+		{"relative tmpfs", `"HostConfig":{"Tmpfs":{"rel":""}}`, false, http.StatusBadRequest,
+			q("invalid mount path: 'rel' mount path must be absolute")},
+		{"unknown pid container", `"HostConfig":{"PidMode":"container:` + nosuch + `"}`, false, http.StatusBadRequest,
+			q("No such container: " + nosuch)},
+		{"unknown ipc container", `"HostConfig":{"IpcMode":"container:` + nosuch + `"}`, false, http.StatusBadRequest,
+			q("No such container: " + nosuch)},
 		{"unknown network", `"HostConfig":{"NetworkMode":"` + nosuch + `"}`, true, http.StatusNotFound,
-			"network " + nosuch + " not found"},
+			q("network " + nosuch + " not found")},
 		{"unknown container to join", `"HostConfig":{"NetworkMode":"container:` + nosuch + `"}`, true, http.StatusNotFound,
-			"No such container: " + nosuch},
+			q("No such container: " + nosuch)},
 		{"unknown user", `"User":"` + nosuch + `"`, true, http.StatusInternalServerError,
-			"unable to find user " + nosuch + ": no matching entries in passwd file"},
+			q("unable to find user " + nosuch + ": no matching entries in passwd file")},
 		{"host port a process holds", `"HostConfig":{"NetworkMode":"bridge","PortBindings":{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"` + heldPort + `"}]}}`,
 			true, http.StatusInternalServerError,
-			"Error starting userland proxy: listen tcp4 127.0.0.1:" + heldPort + ": bind: address already in use"},
+			`driver failed programming external connectivity on endpoint \S+ \([0-9a-f]{64}\): ` +
+				q("Error starting userland proxy: listen tcp4 127.0.0.1:"+heldPort+": bind: address already in use")},
 	} {
 		name := unique("answer")
 		status, _, body := apiCall(t, d, "POST", "/containers/create?name="+name, `{"Image":"busybox:latest","Cmd":["sleep","30"],`+tt.body+`}`)
@@ -268,8 +277,8 @@ func TestComposeEngineErrorAnswers(t *testing.T) {
 			rmOnCleanup(t, d, name)
 			status, _, body = apiCall(t, d, "POST", "/containers/"+name+"/start", "")
 		}
-		if status != tt.status || !strings.Contains(errorMessage(t, body), tt.message) {
-			t.Errorf("%s: answered %d %s, want %d %q", tt.name, status, body, tt.status, tt.message)
+		if status != tt.status || !regexp.MustCompile("^"+tt.message+"$").MatchString(errorMessage(t, body)) {
+			t.Errorf("%s: answered %d %s, want %d %s", tt.name, status, body, tt.status, tt.message)
 		}
 	}
 }
