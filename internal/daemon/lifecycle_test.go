@@ -143,23 +143,6 @@ func TestStopUsesContainerStopSignal(t *testing.T) {
 	}
 }
 
-// A stop returns once the container's network (its published ports) is
-// released, so that another container can publish them at once.
-func TestStopReturnsAfterRelease(t *testing.T) {
-	e := newEnv(t)
-	e.launcher.ShutdownDelay = 100 * time.Millisecond
-	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.NetworkMode = "bridge" })
-	if _, err := e.d.ContainerStop(bg, id, "", intp(1)); err != nil {
-		t.Fatal(err)
-	}
-	e.nets.mu.Lock()
-	released := slices.Contains(e.nets.released, id)
-	e.nets.mu.Unlock()
-	if !released {
-		t.Error("stop returned before the container's network was released")
-	}
-}
-
 func TestStopKillsAfterTimeout(t *testing.T) {
 	e := newEnv(t)
 	e.launcher.Ignore = []syscall.Signal{syscall.SIGTERM}

@@ -110,11 +110,6 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, sig syscall.S
 	if err != nil {
 		return err
 	}
-	// as dockerd, a stop returns once the container's resources are
-	// released: docker-compose 1.x re-creates a service by stopping the old
-	// container and starting the new one before it removes the old, and the
-	// new one's published ports were still held
-	d.tasks.ShimGone(c.ID)
 	d.lockAndLogContainerEvent(c, events.ActionStop, nil)
 	return nil
 }

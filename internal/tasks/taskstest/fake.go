@@ -32,9 +32,6 @@ type Launcher struct {
 	// ExecFunc plays the processes exec'd in the fake shims once they run;
 	// nil runs none and exits 0.
 	ExecFunc func(ctx context.Context, o shim.ExecOpts) (int, error)
-	// ShutdownDelay is how long a shim takes to go once told an exit was
-	// seen (a real one deletes the container from the runtime first).
-	ShutdownDelay time.Duration
 
 	mu      sync.Mutex
 	starts  []shim.Config
@@ -256,7 +253,6 @@ func (s *Shim) Exec(ctx context.Context, o shim.ExecOpts) (int, error) {
 
 // Shutdown records that the daemon acknowledged the exit; the shim goes.
 func (s *Shim) Shutdown(ctx context.Context) error {
-	time.Sleep(s.l.ShutdownDelay)
 	s.mu.Lock()
 	s.shutdown = true
 	s.mu.Unlock()
