@@ -142,6 +142,11 @@ func TestComposeBadInput(t *testing.T) {
 		// error, which both clients print
 		c.run(t, dir, "-p", p, "-f", "compose.yaml", "-f", "pull.yaml", "up", "-d", "--build").
 			Fails(t, 1, `Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused`)
+		// neither made a container (1.29 makes the project's network before
+		// it pulls, as against dockerd: the next up must take it over)
+		if ids := d.Berth(t, "ps", "-a", "-q", "--filter", "label=com.docker.compose.project="+p).Success(t).Out(); ids != "" {
+			t.Errorf("containers made by an up that failed before creating any: %s", ids)
+		}
 
 		// side publishes web's port: web (started first) has it
 		env("hello", webPort)
@@ -151,7 +156,9 @@ func TestComposeBadInput(t *testing.T) {
 			"Bind for 127.0.0.1:"+webPort+" failed: port is already allocated")
 		wantHitAt(t, "127.0.0.1:"+webPort, "hello", 1)
 
-		// a process of the test holds side's port; side is re-created
+		// a process of the test holds side's port; side is re-created (1.29
+		// leaves the old one renamed <id>_<name> when the new one fails to
+		// start, as against dockerd; its next up removes it)
 		held, err := net.Listen("tcp4", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
