@@ -176,7 +176,7 @@ func TestVolumeTmpfs(t *testing.T) {
 		if len(mounts) != 1 || mounts["/m"] != (containertypes.MountPoint{Type: "tmpfs", Destination: "/m", RW: true}) {
 			t.Errorf("Mounts = %+v, want only the --mount tmpfs", mounts)
 		}
-		c.run(t, "run", "--rm", "--tmpfs", "rel", "busybox", "true").Fails(t, 125, `invalid mount config for type "tmpfs": invalid mount path: 'rel' mount path must be absolute`)
+		c.run(t, "run", "--rm", "--tmpfs", "rel", "busybox", "true").Fails(t, 125, "Error response from daemon: invalid mount path: 'rel' mount path must be absolute")
 		c.run(t, "run", "--rm", "--mount", "type=tmpfs,source=x,target=/m", "busybox", "true").Fails(t, 125, `invalid mount config for type "tmpfs": field Source must not be specified`)
 		c.run(t, "run", "--rm", "--mount", "type=tmpfs,target=rel", "busybox", "true").Fails(t, 125, `invalid mount config for type "tmpfs": invalid mount path: 'rel' mount path must be absolute`)
 	})

@@ -36,6 +36,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if err != nil {
 		return containertypes.CreateResponse{}, err
 	}
+	if err := d.validateJoinedContainers(hc); err != nil {
+		return containertypes.CreateResponse{}, err
+	}
 	// the mounts parse (validateCreate); a --mount bind's source must exist
 	specs, _ := volume.Specs(hc.Binds, hc.Mounts)
 	if err := volume.CheckBindSources(specs); err != nil {
@@ -43,9 +46,6 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	}
 	img, err := d.images.Get(ctx, req.Config.Image)
 	if err != nil {
-		return containertypes.CreateResponse{}, err
-	}
-	if err := d.validateNetworking(ctx, hc, req.NetworkingConfig); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
 	cfg, err := container.MergeConfig(&img.Config.Config, req.Config)

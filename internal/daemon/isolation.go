@@ -52,6 +52,28 @@ func (d *Daemon) adaptHostConfig(hc *containertypes.HostConfig) {
 	}
 }
 
+// validateJoinedContainers refuses, at create, an --ipc or --pid
+// container:<x> that names no container, with dockerd's 400 (a 404 from
+// create reads to docker's CLI as a missing image, which it pulls). That
+// the container runs is checked at start.
+func (d *Daemon) validateJoinedContainers(hc *containertypes.HostConfig) error {
+	var refs []string
+	if hc.PidMode.IsContainer() {
+		refs = append(refs, hc.PidMode.Container())
+	}
+	if hc.IpcMode.IsContainer() {
+		refs = append(refs, hc.IpcMode.Container())
+	}
+	for _, ref := range refs {
+		if _, err := d.lookup(ref); errdefs.IsNotFound(err) {
+			return errdefs.ErrInvalidArgument.WithMessage(err.Error())
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // sharedNamespaces are the namespaces c joins: those of the containers its
 // --ipc and --pid container:<x> name, which must be running (docker's
 // getIPCContainer and getPIDContainer). The donor of an IPC namespace must

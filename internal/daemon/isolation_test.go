@@ -118,6 +118,18 @@ func TestStartJoinsContainerNamespaces(t *testing.T) {
 	if !errdefs.IsConflict(err) || !strings.Contains(err.Error(), stopped) {
 		t.Errorf("join a stopped container: %v", err)
 	}
+	// a container that does not exist: dockerd's 400 at create
+	for _, mode := range []func(*containertypes.HostConfig){
+		func(hc *containertypes.HostConfig) { hc.PidMode = "container:nosuch" },
+		func(hc *containertypes.HostConfig) { hc.IpcMode = "container:nosuch" },
+	} {
+		req := &containertypes.CreateRequest{Config: &containertypes.Config{Image: "busybox"}, HostConfig: &containertypes.HostConfig{}}
+		mode(req.HostConfig)
+		_, err := e.d.ContainerCreate(context.Background(), "", req)
+		if !errdefs.IsInvalidArgument(err) || err.Error() != "No such container: nosuch" {
+			t.Errorf("create --pid/--ipc container:nosuch: %v, want a 400 No such container: nosuch", err)
+		}
+	}
 }
 
 func TestStartWithInit(t *testing.T) {

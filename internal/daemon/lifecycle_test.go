@@ -158,6 +158,21 @@ func TestStopKillsAfterTimeout(t *testing.T) {
 	}
 }
 
+func TestStopReturnsOnceEndpointsAreReleased(t *testing.T) {
+	e := newEnv(t)
+	e.nets.releaseDelay = 200 * time.Millisecond
+	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.NetworkMode = "back" })
+	if _, err := e.d.ContainerStop(bg, id, "", intp(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.nets.mu.Lock()
+	released := slices.Clone(e.nets.released)
+	e.nets.mu.Unlock()
+	if !slices.Contains(released, id) {
+		t.Error("stop returned before the container's endpoints were released (a new container on its address would fail)")
+	}
+}
+
 func TestStopStoppedContainerIsNotModified(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(t, "web", nil)
@@ -571,6 +586,25 @@ func TestOnFailurePolicyRestartsUpToMax(t *testing.T) {
 	eventually(t, "exited for good", func() bool { return e.state(t, id).Status == containertypes.StateExited })
 	if c := e.saved(t, id); c.RestartCount != 2 || c.State.ExitCode != 1 {
 		t.Errorf("RestartCount %d, exit %d; want 2 and 1", c.RestartCount, c.State.ExitCode)
+	}
+}
+
+// docker run --rm waits for the removal before it starts the container;
+// when the start fails and the container is removed, the wait carries no
+// error (dockerd's removal clears it), or the CLI prints it a second time.
+func TestWaitRemovedAfterFailedStartHasNoError(t *testing.T) {
+	e := newEnv(t)
+	e.launcher.StartErr = errors.New("boom")
+	id := e.create(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.AutoRemove = true })
+	ch, err := e.d.ContainerWait(bg, id, containertypes.WaitConditionRemoved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.ContainerStart(bg, id, ""); err == nil {
+		t.Fatal("start succeeded")
+	}
+	if r := waitResult(t, ch); r.Error != nil {
+		t.Errorf("wait for the removal: error %q, want none", r.Error.Message)
 	}
 }
 

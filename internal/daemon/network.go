@@ -67,28 +67,6 @@ func endpointNetworks(hc *containertypes.HostConfig, nc *networktypes.Networking
 	return networks
 }
 
-// validateNetworking checks, at create, that the networks exist.
-func (d *Daemon) validateNetworking(ctx context.Context, hc *containertypes.HostConfig, nc *networktypes.NetworkingConfig) error {
-	if hc.NetworkMode.IsContainer() {
-		_, err := d.lookup(hc.NetworkMode.ConnectedContainer())
-		return err
-	}
-	networks := endpointNetworks(hc, nc)
-	if len(networks) == 0 {
-		return nil
-	}
-	m, err := d.networks(ctx)
-	if err != nil {
-		return err
-	}
-	for _, name := range networks {
-		if _, err := m.Get(name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // setupNetworking prepares c's network namespace before its runtime create
 // and returns the path to give the runtime ("" for a fresh empty one,
 // "host" for the host's). c is locked.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -69,13 +70,22 @@ func TestBridgeNetworkingConnectsEveryNetwork(t *testing.T) {
 	}
 }
 
-func TestCreateOnUnknownNetworkIsNotFound(t *testing.T) {
+// An unknown network or container to join is found at start, not at
+// create, as dockerd does: a create 404 reads to docker's CLI as a missing
+// image (it says "Unable to find image" and pulls), and compose v1 and v5
+// report a service they could not start.
+func TestUnknownNetworkIsNotFoundAtStart(t *testing.T) {
 	e := newEnv(t)
-	_, err := e.d.ContainerCreate(bg, "web", &containertypes.CreateRequest{
-		Config:     &containertypes.Config{Image: "busybox"},
-		HostConfig: &containertypes.HostConfig{NetworkMode: "nosuch"},
-	})
-	wantClass(t, "create --network nosuch", err, errdefs.IsNotFound, "not found")
+	for mode, want := range map[containertypes.NetworkMode]string{
+		"nosuch":           "network nosuch not found",
+		"container:nosuch": "No such container: nosuch",
+	} {
+		id := e.create(t, "web-"+strings.ReplaceAll(string(mode), ":", "-"), func(r *containertypes.CreateRequest) { r.HostConfig.NetworkMode = mode })
+		err := e.d.ContainerStart(bg, id, "")
+		if !errdefs.IsNotFound(err) || err.Error() != want {
+			t.Errorf("start --network %s: %v, want a 404 %q", mode, err, want)
+		}
+	}
 }
 
 func TestContainerNetworkModeJoinsRunningContainer(t *testing.T) {

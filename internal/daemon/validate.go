@@ -27,6 +27,7 @@ func validateCreate(cfg *containertypes.Config, hc *containertypes.HostConfig) e
 		validateLog,
 		validateVolumes,
 		validateHealthcheck,
+		validateWorkingDir,
 	} {
 		if err := check(cfg, hc); err != nil {
 			return err
@@ -84,6 +85,18 @@ func validateNetworkMode(cfg *containertypes.Config, hc *containertypes.HostConf
 	return nil
 }
 
+// validateWorkingDir refuses a relative working directory at create, as
+// dockerd does (moby's verifyContainerSettings): accepted, it would fail at
+// every start with the runtime's "Cwd must be an absolute path", and compose
+// would report a service it could not start rather than one it could not
+// create.
+func validateWorkingDir(cfg *containertypes.Config, _ *containertypes.HostConfig) error {
+	if cfg.WorkingDir != "" && !path.IsAbs(cfg.WorkingDir) {
+		return invalid("the working directory '%s' is invalid, it needs to be an absolute path", cfg.WorkingDir)
+	}
+	return nil
+}
+
 // validateRestart checks the restart policy with moby's own rules, and
 // refuses it with --rm as docker does.
 func validateRestart(_ *containertypes.Config, hc *containertypes.HostConfig) error {
@@ -137,8 +150,13 @@ func validateVolumes(cfg *containertypes.Config, hc *containertypes.HostConfig) 
 		targets[target] = true
 	}
 	for _, target := range slices.Sorted(maps.Keys(hc.Tmpfs)) {
+		// HostConfig.Tmpfs (--tmpfs, compose's tmpfs:) has moby's
+		// ValidateTmpfsMountDestination words, not --mount's
 		if !path.IsAbs(target) {
-			return invalid("invalid mount config for type \"tmpfs\": invalid mount path: '%s' mount path must be absolute", target)
+			return invalid("invalid mount path: '%s' mount path must be absolute", target)
+		}
+		if path.Clean(target) == "/" {
+			return invalid("invalid specification: destination can't be '/'")
 		}
 		if targets[path.Clean(target)] {
 			return invalid("Duplicate mount point: %s", path.Clean(target))

@@ -53,7 +53,8 @@ func TestValidateCreate(t *testing.T) {
 		{name: "anonymous volumes", cfg: containertypes.Config{Volumes: map[string]struct{}{"/b": {}, "/a": {}}}},
 		{name: "volumes-from", hc: containertypes.HostConfig{VolumesFrom: []string{"other", "third:ro"}}},
 		{name: "volumes-from bad mode", hc: containertypes.HostConfig{VolumesFrom: []string{"other:rx"}}, want: "invalid mode: rx"},
-		{name: "tmpfs relative", hc: containertypes.HostConfig{Tmpfs: map[string]string{"run": ""}}, want: `invalid mount config for type "tmpfs": invalid mount path: 'run' mount path must be absolute`},
+		{name: "tmpfs relative", hc: containertypes.HostConfig{Tmpfs: map[string]string{"run": ""}}, want: `invalid mount path: 'run' mount path must be absolute`},
+		{name: "tmpfs on the root", hc: containertypes.HostConfig{Tmpfs: map[string]string{"/": ""}}, want: `invalid specification: destination can't be '/'`},
 		{name: "tmpfs over a bind", hc: containertypes.HostConfig{Binds: []string{"/srv:/run"}, Tmpfs: map[string]string{"/run/": ""}}, want: "Duplicate mount point: /run"},
 		{name: "container mode", hc: containertypes.HostConfig{NetworkMode: joiner}},
 		{name: "container mode without name", hc: containertypes.HostConfig{NetworkMode: "container:"}, want: "Invalid network mode: invalid container format container:<name|id>"},
@@ -62,6 +63,8 @@ func TestValidateCreate(t *testing.T) {
 		{name: "container mode add-host", hc: containertypes.HostConfig{NetworkMode: joiner, ExtraHosts: []string{"a:1.2.3.4"}}, want: "conflicting options: custom host-to-IP mapping and the network mode"},
 		{name: "container mode publish", hc: containertypes.HostConfig{NetworkMode: joiner, PublishAllPorts: true}, want: "conflicting options: port publishing and the container type network mode"},
 		{name: "container mode expose", cfg: containertypes.Config{ExposedPorts: networktypes.PortSet{port: {}}}, hc: containertypes.HostConfig{NetworkMode: joiner}, want: "conflicting options: port exposing and the container type network mode"},
+		{name: "working dir", cfg: containertypes.Config{WorkingDir: "/srv/app"}},
+		{name: "working dir relative", cfg: containertypes.Config{WorkingDir: "rel/dir"}, want: "the working directory 'rel/dir' is invalid, it needs to be an absolute path"},
 		{name: "container mode links", hc: containertypes.HostConfig{NetworkMode: joiner, Links: []string{"db:db"}}, want: "container type network can't be used with links"},
 	}
 	for _, tt := range tests {

@@ -59,7 +59,11 @@ func (d *Daemon) ContainerWait(ctx context.Context, name string, condition conta
 				}
 			}
 			resp := containertypes.WaitResponse{StatusCode: int64(st.ExitCode)}
-			if st.Error != "" {
+			// dockerd clears the error a failed start left once the
+			// container is removed (SetRemoved): docker run --rm waits
+			// for the removal and would print "Error waiting for
+			// container: <the start's error>" beside the start's own
+			if _, err := d.containers.Get(c.ID); st.Error != "" && err == nil {
 				resp.Error = &containertypes.WaitExitError{Message: st.Error}
 			}
 			out <- resp

@@ -223,7 +223,7 @@ func TestManagerEndpoints(t *testing.T) {
 		{"ipv6 address in use", "app", network.EndpointOptions{IPv6: netip.MustParseAddr("fd00:7::50")}, errdefs.IsConflict},
 		{"ipv6 address on an ipv4 network", "other", network.EndpointOptions{IPv6: netip.MustParseAddr("fd00:7::60")}, errdefs.IsInvalidArgument},
 		{"address on the default bridge", "bridge", network.EndpointOptions{IPv4: netip.MustParseAddr("172.17.0.9")}, errdefs.IsInvalidArgument},
-		{"port taken", "app", network.EndpointOptions{PortBindings: mobynet.PortMap{mobynet.MustParsePort("81/tcp"): {{HostPort: "40000"}}}}, errdefs.IsConflict},
+		{"port taken", "app", network.EndpointOptions{PortBindings: mobynet.PortMap{mobynet.MustParsePort("81/tcp"): {{HostPort: "40000"}}}}, errdefs.IsInternal},
 		{"unknown network", "nope", network.EndpointOptions{}, errdefs.IsNotFound},
 	} {
 		id, ns := e.container("x" + tt.name)

@@ -19,6 +19,10 @@ import (
 // primary group and the supplementary groups listing it; numeric ids absent
 // from the files are used as they are; "" is root. AdditionalGids holds the
 // primary gid first, then the supplementary groups.
+//
+// A user or group the image does not know is an errdefs.ErrInternal, as
+// dockerd answers it (500): it is found while the runtime spec is made, at
+// start or exec, and moby makes every error of that step a system error.
 func ResolveUser(rootfs, spec string) (specs.User, error) {
 	passwd, err := scopedPath(rootfs, "/etc/passwd")
 	if err != nil {
@@ -31,7 +35,7 @@ func ResolveUser(rootfs, spec string) (specs.User, error) {
 	eu, err := user.GetExecUserPath(spec, nil, passwd, group)
 	if err != nil {
 		if errors.Is(err, user.ErrNoPasswdEntries) || errors.Is(err, user.ErrNoGroupEntries) || errors.Is(err, user.ErrRange) {
-			return specs.User{}, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+			return specs.User{}, errdefs.ErrInternal.WithMessage(err.Error())
 		}
 		return specs.User{}, fmt.Errorf("resolve user %q: %w", spec, err)
 	}
@@ -43,7 +47,7 @@ func ResolveUser(rootfs, spec string) (specs.User, error) {
 }
 
 // additionalGroups resolves --group-add entries (names or gids) against the
-// image's /etc/group.
+// image's /etc/group; an unknown group is a 500, as in ResolveUser.
 func additionalGroups(rootfs string, groups []string) ([]uint32, error) {
 	group, err := scopedPath(rootfs, "/etc/group")
 	if err != nil {
@@ -52,7 +56,7 @@ func additionalGroups(rootfs string, groups []string) ([]uint32, error) {
 	gids, err := user.GetAdditionalGroupsPath(groups, group)
 	if err != nil {
 		if errors.Is(err, user.ErrNoGroupEntries) || errors.Is(err, user.ErrRange) {
-			return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+			return nil, errdefs.ErrInternal.WithMessage(err.Error())
 		}
 		return nil, fmt.Errorf("resolve groups %v: %w", groups, err)
 	}

@@ -60,7 +60,7 @@ func TestResolveUser(t *testing.T) {
 		t.Run(tc.spec, func(t *testing.T) {
 			got, err := ResolveUser(root, tc.spec)
 			if tc.wantErr != "" {
-				if !errdefs.IsInvalidArgument(err) || err.Error() != tc.wantErr {
+				if !errdefs.IsInternal(err) || err.Error() != tc.wantErr {
 					t.Fatalf("got %v, want %q", err, tc.wantErr)
 				}
 				return
@@ -84,7 +84,7 @@ func TestResolveUserNoFiles(t *testing.T) {
 	if got, err = ResolveUser(root, "123:456"); err != nil || got.UID != 123 || got.GID != 456 {
 		t.Fatalf("got %+v %v", got, err)
 	}
-	if _, err := ResolveUser(root, "web"); !errdefs.IsInvalidArgument(err) {
+	if _, err := ResolveUser(root, "web"); !errdefs.IsInternal(err) {
 		t.Fatalf("named user without passwd: %v", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestGroupAdd(t *testing.T) {
 		t.Fatalf("gids %v", got)
 	}
 	o.HostConfig.GroupAdd = []string{"nosuchgroup"}
-	if _, err := Spec(o); !errdefs.IsInvalidArgument(err) {
+	if _, err := Spec(o); !errdefs.IsInternal(err) {
 		t.Fatalf("unknown group: %v", err)
 	}
 }

@@ -233,6 +233,9 @@ func (a *Allocator) allocateOne(owner string, r Request) (Binding, error) {
 }
 
 // hold records b for owner after checking the bookkeeping and the host.
+// Both refusals are dockerd's (20.10, with its userland proxy): a port
+// another container holds and one a host process holds are 500s, not
+// conflicts, with these messages, which compose clients print as they are.
 func (a *Allocator) hold(owner string, b Binding) error {
 	k := key{b.Proto, b.HostPort}
 	for _, h := range a.held[k] {
@@ -240,14 +243,14 @@ func (a *Allocator) hold(owner string, b Binding) error {
 			continue // 0.0.0.0 and [::] are bound apart (IPV6_V6ONLY)
 		}
 		if h.binding.HostIP.IsUnspecified() || b.HostIP.IsUnspecified() || !h.binding.HostIP.IsValid() || !b.HostIP.IsValid() || h.binding.HostIP == b.HostIP {
-			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("Bind for %s failed: port is already allocated", b))
+			return errdefs.ErrInternal.WithMessage(fmt.Sprintf("Bind for %s failed: port is already allocated", b))
 		}
 	}
 	var c io.Closer
 	if a.reserve != nil {
 		var err error
 		if c, err = a.reserve(b); err != nil {
-			return errdefs.ErrConflict.WithMessage(fmt.Sprintf("failed to bind host port %s/%s: %v", b, b.Proto, err))
+			return errdefs.ErrInternal.WithMessage("Error starting userland proxy: " + err.Error())
 		}
 	}
 	a.held[k] = append(a.held[k], holding{owner: owner, binding: b, closer: c})

@@ -134,7 +134,7 @@ func TestAllocator(t *testing.T) {
 	}
 	// a fixed port held by another container
 	_, err = a.Allocate("c2", []Request{{Proto: "tcp", ContainerPort: 80, HostPortStart: 40000, HostPortEnd: 40000}})
-	if !errdefs.IsConflict(err) || err.Error() != "Bind for 0.0.0.0:40000 failed: port is already allocated" {
+	if !errdefs.IsInternal(err) || err.Error() != "Bind for 0.0.0.0:40000 failed: port is already allocated" {
 		t.Fatalf("conflict: %v", err)
 	}
 	// same port, other protocol is fine; a specific IP conflicts with 0.0.0.0
@@ -142,12 +142,12 @@ func TestAllocator(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = a.Allocate("c3", []Request{{Proto: "tcp", ContainerPort: 80, HostIP: netip.MustParseAddr("127.0.0.1"), HostPortStart: 40002, HostPortEnd: 40002}})
-	if !errdefs.IsConflict(err) {
+	if !errdefs.IsInternal(err) {
 		t.Fatalf("ip vs any: %v", err)
 	}
 	// host process holds the port
 	_, err = a.Allocate("c3", []Request{{Proto: "tcp", ContainerPort: 80, HostPortStart: 40001, HostPortEnd: 40001}})
-	if !errdefs.IsConflict(err) {
+	if !errdefs.IsInternal(err) || err.Error() != "Error starting userland proxy: address already in use" {
 		t.Fatalf("host busy: %v", err)
 	}
 	// all or nothing: the first binding is released when the second fails
@@ -171,7 +171,7 @@ func TestAllocator(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].HostPort != got[1].HostPort || got[1].String() != "[::]:41000" {
 		t.Fatalf("twin = %+v %v", got, err)
 	}
-	if _, err := a6.Allocate("v6b", []Request{{Proto: "tcp", ContainerPort: 80, HostIP: netip.MustParseAddr("::1"), HostPortStart: 41000, HostPortEnd: 41000}}); !errdefs.IsConflict(err) {
+	if _, err := a6.Allocate("v6b", []Request{{Proto: "tcp", ContainerPort: 80, HostIP: netip.MustParseAddr("::1"), HostPortStart: 41000, HostPortEnd: 41000}}); !errdefs.IsInternal(err) {
 		t.Fatalf("::1 vs [::]: %v", err)
 	}
 	if _, err := a6.Allocate("v4", []Request{{Proto: "tcp", ContainerPort: 80, HostIP: netip.MustParseAddr("127.0.0.1"), HostPortStart: 41001, HostPortEnd: 41001}}); err != nil {
