@@ -123,6 +123,8 @@ type fakeNetworks struct {
 	connects []connectCall
 	released []string
 	closed   bool
+	// releaseDelay slows ReleaseAll down, as a real teardown can be.
+	releaseDelay time.Duration
 }
 
 type connectCall struct {
@@ -152,6 +154,7 @@ func (f *fakeNetworks) Connect(ctx context.Context, netRef string, opts network.
 }
 
 func (f *fakeNetworks) ReleaseAll(ctx context.Context, containerID string) error {
+	time.Sleep(f.releaseDelay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.released = append(f.released, containerID)

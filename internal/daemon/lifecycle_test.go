@@ -158,6 +158,21 @@ func TestStopKillsAfterTimeout(t *testing.T) {
 	}
 }
 
+func TestStopReturnsOnceEndpointsAreReleased(t *testing.T) {
+	e := newEnv(t)
+	e.nets.releaseDelay = 200 * time.Millisecond
+	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.NetworkMode = "back" })
+	if _, err := e.d.ContainerStop(bg, id, "", intp(1)); err != nil {
+		t.Fatal(err)
+	}
+	e.nets.mu.Lock()
+	released := slices.Clone(e.nets.released)
+	e.nets.mu.Unlock()
+	if !slices.Contains(released, id) {
+		t.Error("stop returned before the container's endpoints were released (a new container on its address would fail)")
+	}
+}
+
 func TestStopStoppedContainerIsNotModified(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(t, "web", nil)

@@ -110,6 +110,12 @@ func (d *Daemon) stop(ctx context.Context, c *container.Container, sig syscall.S
 	if err != nil {
 		return err
 	}
+	// dockerd's stop returns once the exit's clean-up has released the
+	// container's endpoints and volumes (its exit handler holds the
+	// container through it): docker-compose 1.29 re-creates a container by
+	// stopping the old one and starting the new one at once, on the same
+	// fixed address ("Address already in use" otherwise).
+	d.tasks.ShimGone(c.ID)
 	d.lockAndLogContainerEvent(c, events.ActionStop, nil)
 	return nil
 }
