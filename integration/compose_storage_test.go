@@ -42,7 +42,7 @@ const (
 // storageCompose is the volumes project: a named volume with labels, a
 // local volume with driver options (a tmpfs device), an anonymous volume
 // (short syntax), one from the image's VOLUME, a relative read-only bind
-// and a tmpfs.
+// and a tmpfs; its fixed address must be free again at each re-create.
 const storageCompose = `services:
   a:
     image: %[1]s
@@ -52,6 +52,14 @@ const storageCompose = `services:
       - /anon
       - ./bind:/bind:ro
     tmpfs: [/scratch]
+    networks:
+      default:
+        ipv4_address: %[2]s.5
+networks:
+  default:
+    ipam:
+      config:
+        - subnet: %[2]s.0/24
 volumes:
   data:
     labels:
@@ -79,7 +87,7 @@ func TestComposeVolumes(t *testing.T) {
 	eachStorageCompose(t, d, func(t *testing.T, c composeCLI) {
 		p := unique("vol")
 		dir := composeProject(t, map[string]string{
-			"compose.yaml": fmt.Sprintf(storageCompose, img+":latest"),
+			"compose.yaml": fmt.Sprintf(storageCompose, img+":latest", composeSubnet()),
 			"bind/f":       "from the host\n",
 		}, false)
 		var anon []string // anonymous volumes -V leaves behind
@@ -234,7 +242,7 @@ func TestComposeNetworks(t *testing.T) {
 	d := sharedDaemon(t)
 	eachStorageCompose(t, d, func(t *testing.T, c composeCLI) {
 		p, q, ext := unique("net"), unique("ext"), unique("extnet")
-		net := fmt.Sprintf("10.231.%d", 1+rand.IntN(250))
+		net := composeSubnet()
 		dir := composeProject(t, map[string]string{"compose.yaml": fmt.Sprintf(networkCompose, net)}, false)
 		dirQ := composeProject(t, map[string]string{"compose.yaml": fmt.Sprintf(externalCompose, ext)}, false)
 		qUp := false // whether q may have containers to take down
@@ -332,4 +340,11 @@ func objInspect(t testing.TB, d *testutil.Daemon, kind, name, tmpl string) strin
 func containerSh(t testing.TB, d *testutil.Daemon, name, script string) string {
 	t.Helper()
 	return d.Berth(t, "exec", name, "sh", "-c", script).Success(t).Out()
+}
+
+// composeSubnet is the first three bytes of a /24 for a compose network's
+// ipam config, picked at random among 10.231.1-250 so that runs and the
+// other daemons on the host seldom meet.
+func composeSubnet() string {
+	return fmt.Sprintf("10.231.%d", 1+rand.IntN(250))
 }
