@@ -543,3 +543,27 @@ func TestManagerCreateErrors(t *testing.T) {
 		t.Error("pruned network still there")
 	}
 }
+
+func TestManagerKeepsAttachableAndIPAMOptions(t *testing.T) {
+	e := newFakeEnv(t)
+	ctx := context.Background()
+	if _, err := e.m.Create(ctx, "att", network.CreateOptions{Attachable: true, IPAMOptions: map[string]string{"foo": "bar"}}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		n, err := e.m.Inspect("att")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !n.Attachable || n.IPAM.Options["foo"] != "bar" {
+			t.Errorf("%s: Attachable %v, IPAM options %v; want true and foo=bar, as given", when, n.Attachable, n.IPAM.Options)
+		}
+	}
+	check("created")
+	if err := e.m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	check("restored")
+}
