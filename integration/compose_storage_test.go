@@ -185,9 +185,10 @@ func checkRenamed(t *testing.T, d *testutil.Daemon, c composeCLI, name, oldID st
 	}
 }
 
-// networkCompose is the networks project: back (labels, an ipam subnet,
-// a fixed address and aliases), front, and inner (internal); services on
-// one or two of them, and the network modes service:, host and none.
+// networkCompose is the networks project: back (labels, attachable, an
+// ipam subnet and options, a fixed address and aliases), front, and inner
+// (internal); services on one or two of them, and the network modes
+// service:, host and none.
 const networkCompose = `services:
   a:
 ` + sleeper + `    networks:
@@ -211,7 +212,10 @@ networks:
   back:
     labels:
       test.berth: back
+    attachable: true
     ipam:
+      options:
+        test.berth: ipam
       config:
         - subnet: %[1]s.0/24
   front: {}
@@ -259,6 +263,12 @@ func TestComposeNetworks(t *testing.T) {
 			return containerSh(t, d, c.container(p, svc, 1), script)
 		}
 		c.ok(t, dir, "-p", p, "up", "-d")
+		ids := d.Berth(t, "ps", "-aq", "--no-trunc", "--filter", "label=com.docker.compose.project="+p).Success(t).Out()
+		// a second up finds every network and container as the file says
+		c.ok(t, dir, "-p", p, "up", "-d")
+		if again := d.Berth(t, "ps", "-aq", "--no-trunc", "--filter", "label=com.docker.compose.project="+p).Success(t).Out(); again != ids || len(lines(ids)) != 7 {
+			t.Errorf("a second up changed the containers from\n%s\nto\n%s", ids, again)
+		}
 
 		labels := objInspect(t, d, "network", p+"_back", `{{json .Labels}}`)
 		for _, want := range []string{`"test.berth":"back"`, `"com.docker.compose.project":"` + p + `"`, `"com.docker.compose.network":"back"`} {
@@ -266,8 +276,8 @@ func TestComposeNetworks(t *testing.T) {
 				t.Errorf("network %s_back labels %s, want %s", p, labels, want)
 			}
 		}
-		if got := objInspect(t, d, "network", p+"_back", `{{range .IPAM.Config}}{{.Subnet}}{{end}}`); got != net+".0/24" {
-			t.Errorf("back's subnet %q, want %s.0/24", got, net)
+		if got := objInspect(t, d, "network", p+"_back", `{{range .IPAM.Config}}{{.Subnet}}{{end}} {{json .IPAM.Options}} {{.Attachable}}`); got != net+`.0/24 {"test.berth":"ipam"} true` {
+			t.Errorf("back's subnet, IPAM options, attachable: %s; want %s.0/24, the ipam options, true", got, net)
 		}
 		if got := objInspect(t, d, "network", p+"_inner", `{{.Internal}}`); got != "true" {
 			t.Errorf("inner is internal: %s", got)
