@@ -167,8 +167,24 @@ func (d *Daemon) ContainerRename(ctx context.Context, name, newName string) erro
 		_ = d.containers.Rename(c.ID, old)
 		return fmt.Errorf("save renamed container: %w", err)
 	}
+	d.renameEndpoints(c.ID, newName)
 	d.logContainerEvent(c, events.ActionRename, map[string]string{"oldName": old})
 	return nil
+}
+
+// renameEndpoints has the embedded DNS answer a running container's new
+// name (a stopped one has no endpoints: its next start uses the name).
+// Best effort: the rename is done.
+func (d *Daemon) renameEndpoints(id, name string) {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil {
+		return
+	}
+	if err := m.RenameEndpoints(id, strings.TrimPrefix(name, "/")); err != nil {
+		d.log.Warn("rename endpoints", "id", id, "err", err)
+	}
 }
 
 // ContainerResize changes the size of a container's TTY.
