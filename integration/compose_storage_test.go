@@ -116,7 +116,7 @@ func TestComposeVolumes(t *testing.T) {
 		if got := objInspect(t, d, "volume", p+"_opt", `{{.Options.type}} {{.Options.o}}`); got != "tmpfs size=1m" {
 			t.Errorf("volume %s_opt options %q", p, got)
 		}
-		got := sh("grep -E ' /(opt|scratch|bind) ' /proc/mounts; cat /bind/f; touch /bind/x 2>&1; for d in data anon imgvol; do echo kept > /$d/f; done")
+		got := sh("grep -E ' /(opt|scratch|bind) ' /proc/mounts; cat /bind/f; touch /bind/x 2>&1; for d in data anon imgvol opt; do echo kept > /$d/f; done")
 		for _, want := range []string{"tmpfs /opt tmpfs rw", "size=1024k", "tmpfs /scratch tmpfs rw", " /bind ", "from the host", "/bind/x: Read-only file system"} {
 			if !strings.Contains(got, want) {
 				t.Errorf("in %s (mounts, a relative bind's file, touch in it):\n%s\nwant %q", name, got, want)
@@ -136,8 +136,9 @@ func TestComposeVolumes(t *testing.T) {
 		oldID := inspect(t, d, name, "{{.Id}}")
 
 		c.ok(t, dir, "-p", p, "up", "-d", "--force-recreate")
-		if got := sh("cat /data/f /anon/f /imgvol/f"); got != "kept\nkept\nkept" {
-			t.Errorf("after a forced re-create, the volumes hold %q; want each file kept", got)
+		// the tmpfs behind opt goes with the last container that used it
+		if got := sh("cat /data/f /anon/f /imgvol/f; ls /opt"); got != "kept\nkept\nkept" {
+			t.Errorf("after a forced re-create, the volumes hold %q; want each file kept, and opt's tmpfs empty", got)
 		}
 		if after := vols(); after != before {
 			t.Errorf("re-create mounts %s, want the old container's %s", after, before)
@@ -249,12 +250,14 @@ func TestComposeNetworks(t *testing.T) {
 		net := composeSubnet()
 		dir := composeProject(t, map[string]string{"compose.yaml": fmt.Sprintf(networkCompose, net)}, false)
 		dirQ := composeProject(t, map[string]string{"compose.yaml": fmt.Sprintf(externalCompose, ext)}, false)
-		qUp := false // whether q may have containers to take down
+		pUp, qUp := true, false // whether p and q may need taking down
 		t.Cleanup(func() {
 			if qUp {
 				c.run(t, dirQ, "-p", q, "down", "-v", "-t", "0")
 			}
-			c.run(t, dir, "-p", p, "down", "-v", "-t", "0")
+			if pUp {
+				c.run(t, dir, "-p", p, "down", "-v", "-t", "0")
+			}
 			d.Berth(t, "network", "rm", ext)
 			d.Berth(t, "volume", "rm", ext)
 		})
@@ -328,10 +331,33 @@ func TestComposeNetworks(t *testing.T) {
 		if got := sh(q, "x", "ping -c1 -W2 y >/dev/null && echo y; ping -c1 -W1 "+aIP+" >/dev/null && echo a; mount | grep -c ' /ext '"); got != "y\n1" {
 			t.Errorf("from x on the external network: %q, want y reached, a (other project) not, /ext mounted", got)
 		}
-		c.ok(t, dirQ, "-p", q, "down", "-t", "0")
+		c.ok(t, dirQ, "-p", q, "down", "-v", "-t", "0")
 		qUp = false
-		if got := objInspect(t, d, "network", ext, "{{.Name}}"); got != ext {
-			t.Errorf("down removed the external network: %q", got)
+		if got := objInspect(t, d, "network", ext, "{{.Name}}") + " " + objInspect(t, d, "volume", ext, "{{.Name}}"); got != ext+" "+ext {
+			t.Errorf("down -v removed the external network or volume: %q", got)
+		}
+
+		// a running container's new name is in the DNS, its old one gone
+		// (but v5 gives the container's name as an alias too, which stays)
+		renamed := p + "-renamed"
+		d.Berth(t, "rename", c.container(p, "c", 1), renamed).Success(t)
+		want := "new"
+		if c.v1 {
+			want = "new\nold gone"
+		}
+		if got := sh(p, "b", "ping -c1 -W2 "+renamed+" >/dev/null && echo new; nslookup "+c.container(p, "c", 1)+" >/dev/null || echo old gone"); got != want {
+			t.Errorf("after c's rename, from b: %q, want %q", got, want)
+		}
+
+		c.ok(t, dir, "-p", p, "down", "-v", "-t", "0")
+		pUp = false
+		for _, kind := range []string{"network", "volume"} {
+			if left := d.Berth(t, kind, "ls", "-q", "--filter", "label=com.docker.compose.project="+p).Success(t).Out(); left != "" {
+				t.Errorf("down -v left %ss: %s", kind, left)
+			}
+		}
+		if left := d.Berth(t, "ps", "-aq", "--filter", "label=com.docker.compose.project="+p).Success(t).Out(); left != "" {
+			t.Errorf("down -v left containers: %s", left)
 		}
 	})
 }
