@@ -90,7 +90,7 @@ func TestComposeVolumes(t *testing.T) {
 			"compose.yaml": fmt.Sprintf(storageCompose, img+":latest", composeSubnet()),
 			"bind/f":       "from the host\n",
 		}, false)
-		var anon []string // anonymous volumes -V leaves behind
+		var anon []string // anonymous volumes -V and down leave behind
 		down := false     // whether the test took the project down itself
 		t.Cleanup(func() {
 			if !down {
@@ -148,6 +148,13 @@ func TestComposeVolumes(t *testing.T) {
 		c.ok(t, dir, "-p", p, "up", "-d", "--renew-anon-volumes")
 		if got := sh("cat /data/f /anon/f /imgvol/f 2>/dev/null; true"); got != "kept" {
 			t.Errorf("after up -V: %q; want the named volume kept and fresh anonymous ones", got)
+		}
+		// down then removes the container without its anonymous volumes
+		// (as on dockerd), so that down -v finds no container to take them
+		for _, m := range strings.Fields(vols()) {
+			if dst, v, _ := strings.Cut(m, "="); dst == "/anon" || dst == "/imgvol" {
+				anon = append(anon, v)
+			}
 		}
 
 		c.ok(t, dir, "-p", p, "down", "-t", "0")
