@@ -26,7 +26,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string, size bool) (
 	}
 	c.Lock()
 	resp := c.Inspect()
-	resp.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder)
+	resp.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder, d.anonymousVolume)
 	d.hideAnonymousBinds(resp.HostConfig)
 	d.hostConfigAnswer(c, resp.HostConfig)
 	d.networkSettings(c, resp.NetworkSettings)

@@ -29,7 +29,7 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOp
 		var row containertypes.Summary
 		if ok {
 			row = c.Summary(c.Config.Image)
-			row.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder)
+			row.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder, d.anonymousVolume)
 		}
 		c.Unlock()
 		if !ok {
