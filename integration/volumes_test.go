@@ -310,7 +310,7 @@ func TestVolumeMountFlag(t *testing.T) {
 		if err := json.Unmarshal([]byte(c.ok(t, "inspect", "-f", "{{json .Mounts}}", name)), &mounts); err != nil {
 			t.Fatal(err)
 		}
-		if len(mounts) != 2 || mounts[0].Name != vol || mounts[0].Mode != "" || !mounts[0].RW || mounts[0].Type != "volume" || !fullID.MatchString(mounts[1].Name) {
+		if len(mounts) != 2 || mounts[0].Name != vol || mounts[0].Mode != "z" || mounts[1].Mode != "z" || !mounts[0].RW || mounts[0].Type != "volume" || !fullID.MatchString(mounts[1].Name) {
 			t.Fatalf("Mounts = %+v", mounts)
 		}
 		anon := mounts[1].Name

@@ -69,9 +69,16 @@ func imageInspectForVersion(img *image.InspectResponse, v string) any {
 	}
 	if compareVersions(v, "1.45") < 0 {
 		// Container and ContainerConfig were removed in 1.45. berth
-		// records neither (as BuildKit-built images on dockerd): the
-		// committing container is "" and its config empty.
-		extra = append(extra, map[string]any{"Container": "", "ContainerConfig": &container.Config{}})
+		// records neither: the committing container is "" and its config
+		// holds only the image's Volumes, which docker-compose 1.29 reads
+		// there to carry a re-created container's image volumes over (as
+		// dockerd 20.10's classic builder, whose last step's container
+		// config had them, let it).
+		cc := &container.Config{}
+		if resp.Config != nil {
+			cc.Volumes = resp.Config.Volumes
+		}
+		extra = append(extra, map[string]any{"Container": "", "ContainerConfig": cc})
 	}
 	if compareVersions(v, "1.48") < 0 {
 		resp.Descriptor = nil // added in 1.48

@@ -40,7 +40,7 @@ func TestImageInspectForVersion(t *testing.T) {
 	img := &image.InspectResponse{
 		ID:         "sha256:abc",
 		Size:       1234,
-		Config:     &dockerspec.DockerOCIImageConfig{ImageConfig: ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}}},
+		Config:     &dockerspec.DockerOCIImageConfig{ImageConfig: ocispec.ImageConfig{Cmd: []string{"sh"}, Env: []string{"PATH=/bin"}, Volumes: map[string]struct{}{"/data": {}}}},
 		Descriptor: &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: "sha256:def", Size: 1},
 		Identity:   &image.Identity{},
 	}
@@ -73,8 +73,12 @@ func TestImageInspectForVersion(t *testing.T) {
 				}
 			}
 			if below(v, "1.45") {
-				if cc, ok := got["ContainerConfig"].(map[string]any); !ok || cc == nil {
-					t.Errorf("ContainerConfig = %#v, want an object (docker-compose 1.29 reads its Volumes)", got["ContainerConfig"])
+				cc, ok := got["ContainerConfig"].(map[string]any)
+				if !ok || cc == nil {
+					t.Fatalf("ContainerConfig = %#v, want an object (docker-compose 1.29 reads its Volumes)", got["ContainerConfig"])
+				}
+				if vols, _ := cc["Volumes"].(map[string]any); len(vols) != 1 || vols["/data"] == nil {
+					t.Errorf("ContainerConfig.Volumes = %#v, want the image's {\"/data\": {}}", cc["Volumes"])
 				}
 			}
 			cfg := got["Config"].(map[string]any)

@@ -122,6 +122,7 @@ type fakeNetworks struct {
 	nets     map[string]*network.Network
 	connects []connectCall
 	released []string
+	renamed  []string // container id=new name
 	closed   bool
 	// releaseDelay slows ReleaseAll down, as a real teardown can be.
 	releaseDelay time.Duration
@@ -158,6 +159,13 @@ func (f *fakeNetworks) ReleaseAll(ctx context.Context, containerID string) error
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.released = append(f.released, containerID)
+	return nil
+}
+
+func (f *fakeNetworks) RenameEndpoints(containerID, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.renamed = append(f.renamed, containerID+"="+name)
 	return nil
 }
 

@@ -26,7 +26,7 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string, size bool) (
 	}
 	c.Lock()
 	resp := c.Inspect()
-	resp.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder)
+	resp.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder, d.anonymousVolume)
 	d.hideAnonymousBinds(resp.HostConfig)
 	d.hostConfigAnswer(c, resp.HostConfig)
 	d.networkSettings(c, resp.NetworkSettings)
@@ -167,8 +167,24 @@ func (d *Daemon) ContainerRename(ctx context.Context, name, newName string) erro
 		_ = d.containers.Rename(c.ID, old)
 		return fmt.Errorf("save renamed container: %w", err)
 	}
+	d.renameEndpoints(c.ID, newName)
 	d.logContainerEvent(c, events.ActionRename, map[string]string{"oldName": old})
 	return nil
+}
+
+// renameEndpoints has the embedded DNS answer a running container's new
+// name (a stopped one has no endpoints: its next start uses the name).
+// Best effort: the rename is done.
+func (d *Daemon) renameEndpoints(id, name string) {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil {
+		return
+	}
+	if err := m.RenameEndpoints(id, strings.TrimPrefix(name, "/")); err != nil {
+		d.log.Warn("rename endpoints", "id", id, "err", err)
+	}
 }
 
 // ContainerResize changes the size of a container's TTY.

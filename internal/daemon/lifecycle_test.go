@@ -394,6 +394,19 @@ func TestRenameRules(t *testing.T) {
 	}
 }
 
+func TestRenameRunningRenamesEndpoints(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.NetworkMode = "back" })
+	if err := e.d.ContainerRename(bg, "web", "front"); err != nil {
+		t.Fatal(err)
+	}
+	e.nets.mu.Lock()
+	defer e.nets.mu.Unlock()
+	if !slices.Contains(e.nets.renamed, id+"=front") {
+		t.Errorf("endpoint renames %v, want %s=front (the DNS answers the new name)", e.nets.renamed, id)
+	}
+}
+
 func TestRenamePersists(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(t, "web", nil)

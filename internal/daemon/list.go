@@ -29,7 +29,7 @@ func (d *Daemon) ContainerList(ctx context.Context, opts backend.ContainerListOp
 		var row containertypes.Summary
 		if ok {
 			row = v.Summary(v.Config.Image)
-			row.Mounts = volume.MountPoints(mountSpecs(v), d.volumeFolder)
+			row.Mounts = volume.MountPoints(mountSpecs(v), d.volumeFolder, d.anonymousVolume)
 			d.networkSummaries(v, row.NetworkSettings)
 		}
 		unlock()

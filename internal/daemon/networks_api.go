@@ -92,9 +92,10 @@ func (d *Daemon) NetworkCreate(ctx context.Context, req networktypes.CreateReque
 	if err != nil {
 		return nil, err
 	}
-	opts := network.CreateOptions{Driver: req.Driver, Internal: req.Internal, Labels: req.Labels, Options: req.Options,
+	opts := network.CreateOptions{Driver: req.Driver, Internal: req.Internal, Attachable: req.Attachable, Labels: req.Labels, Options: req.Options,
 		EnableIPv6: req.EnableIPv6 != nil && *req.EnableIPv6}
 	if req.IPAM != nil {
+		opts.IPAMOptions = req.IPAM.Options
 		if err := opts.SetIPAM(req.IPAM.Config); err != nil {
 			return nil, err
 		}

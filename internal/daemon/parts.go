@@ -113,6 +113,8 @@ type Networks interface {
 	Endpoint(netRef, containerID string) (*network.Endpoint, error)
 	Endpoints(containerID string) []*network.Endpoint
 	NetworkEndpoints(netRef string) ([]*network.Endpoint, error)
+	// RenameEndpoints renames a container's endpoints (their DNS name).
+	RenameEndpoints(containerID, name string) error
 
 	Close(ctx context.Context) error
 }

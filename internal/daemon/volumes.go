@@ -359,15 +359,18 @@ func (d *Daemon) hideAnonymousBinds(hc *containertypes.HostConfig) {
 	}
 	hc.Binds = slices.DeleteFunc(slices.Clone(hc.Binds), func(raw string) bool {
 		spec, err := volume.Parse(raw)
-		if err != nil || spec.Type != mount.TypeVolume {
-			return false
-		}
-		v, err := d.volumes.Get(spec.Source)
-		return err == nil && v.Anonymous()
+		return err == nil && spec.Type == mount.TypeVolume && d.anonymousVolume(spec.Source)
 	})
 	if len(hc.Binds) == 0 {
 		hc.Binds = nil
 	}
+}
+
+// anonymousVolume reports whether the named volume exists and was made
+// without a name.
+func (d *Daemon) anonymousVolume(name string) bool {
+	v, err := d.volumes.Get(name)
+	return err == nil && v.Anonymous()
 }
 
 // apiVolume is a volume in docker's API shape.

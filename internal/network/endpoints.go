@@ -255,6 +255,24 @@ func (m *Manager) ReleaseAll(ctx context.Context, containerID string) error {
 	return errors.Join(errs...)
 }
 
+// RenameEndpoints gives a renamed container's endpoints its new name, so
+// that the embedded DNS answers it instead of the old one, as docker's
+// rename of a running container does (its aliases stay).
+func (m *Manager) RenameEndpoints(containerID, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	renamed := false
+	for _, ep := range m.endpoints {
+		if ep.ContainerID == containerID && ep.Name != name {
+			ep.Name, renamed = name, true
+		}
+	}
+	if !renamed {
+		return nil
+	}
+	return m.save()
+}
+
 // Endpoint returns a container's endpoint on a network; ErrNotFound when
 // it is not connected.
 func (m *Manager) Endpoint(netRef, containerID string) (*Endpoint, error) {

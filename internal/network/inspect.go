@@ -55,8 +55,9 @@ func summary(n *Network) network.Network {
 		Driver:     n.Driver,
 		EnableIPv4: true,
 		EnableIPv6: n.EnableIPv6,
-		IPAM:       network.IPAM{Driver: "default", Config: []network.IPAMConfig{}},
+		IPAM:       network.IPAM{Driver: "default", Options: cloneMap(n.IPAMOptions), Config: []network.IPAMConfig{}},
 		Internal:   n.Internal,
+		Attachable: n.Attachable,
 		Options:    cloneMap(n.Options),
 		Labels:     cloneMap(n.Labels),
 	}

@@ -543,3 +543,56 @@ func TestManagerCreateErrors(t *testing.T) {
 		t.Error("pruned network still there")
 	}
 }
+
+func TestManagerKeepsAttachableAndIPAMOptions(t *testing.T) {
+	e := newFakeEnv(t)
+	ctx := context.Background()
+	if _, err := e.m.Create(ctx, "att", network.CreateOptions{Attachable: true, IPAMOptions: map[string]string{"foo": "bar"}}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		n, err := e.m.Inspect("att")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !n.Attachable || n.IPAM.Options["foo"] != "bar" {
+			t.Errorf("%s: Attachable %v, IPAM options %v; want true and foo=bar, as given", when, n.Attachable, n.IPAM.Options)
+		}
+	}
+	check("created")
+	if err := e.m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	check("restored")
+}
+
+func TestManagerRenameEndpoints(t *testing.T) {
+	e := newFakeEnv(t)
+	ctx := context.Background()
+	if _, err := e.m.Create(ctx, "rn", network.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ep := e.connect(t, "rn", "old", network.EndpointOptions{Aliases: []string{"alias"}})
+	if err := e.m.RenameEndpoints(ep.ContainerID, "new"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		eps := e.m.Endpoints(ep.ContainerID)
+		if len(eps) != 1 {
+			t.Fatalf("%s: endpoints %+v", when, eps)
+		}
+		names := eps[0].DNSNames()
+		if !slices.Contains(names, "new") || slices.Contains(names, "old") || !slices.Contains(names, "alias") {
+			t.Errorf("%s: DNS names %v, want the new name and the alias, not the old name", when, names)
+		}
+	}
+	check("renamed")
+	if err := e.m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.start(t)
+	check("restored")
+}

@@ -95,8 +95,9 @@ func (m *Manager) Create(ctx context.Context, name string, opts CreateOptions) (
 	n := &Network{
 		ID: id, Name: name, Driver: DriverBridge, Bridge: bridge,
 		Subnet: pool.Subnet(), IPRange: opts.IPRange, Gateway: pool.Gateway(),
-		Internal: opts.Internal, Labels: cloneMap(opts.Labels), Options: options,
-		Created: time.Now().UTC(), AuxAddresses: maps.Clone(opts.AuxAddresses),
+		Internal: opts.Internal, Attachable: opts.Attachable, Labels: cloneMap(opts.Labels), Options: options,
+		IPAMOptions: cloneMap(opts.IPAMOptions),
+		Created:     time.Now().UTC(), AuxAddresses: maps.Clone(opts.AuxAddresses),
 	}
 	if n.IPRange.IsValid() {
 		n.IPRange = n.IPRange.Masked()

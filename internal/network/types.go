@@ -89,6 +89,11 @@ type CreateOptions struct {
 	Labels     map[string]string //
 	Options    map[string]string // driver options; BridgeNameOption is honoured
 	BridgeName string            // overrides Options[BridgeNameOption]; default br-<id[:12]>
+	// Attachable and IPAMOptions (the IPAM driver's options) change
+	// nothing on a local bridge; they are kept for inspect, as dockerd does
+	// (docker-compose 1.29 compares the IPAM options on every up).
+	Attachable  bool
+	IPAMOptions map[string]string
 
 	// AuxAddresses (--aux-address name=ip) are addresses of the subnet
 	// that the network keeps from its containers.
@@ -130,9 +135,12 @@ type Network struct {
 	IPRange6   netip.Prefix      `json:"ipRange6,omitzero"`
 	Gateway6   netip.Addr        `json:"gateway6,omitzero"`
 	Internal   bool              `json:"internal,omitempty"`
+	Attachable bool              `json:"attachable,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`
-	Options    map[string]string `json:"options,omitempty"`
-	Created    time.Time         `json:"created"`
+	// IPAMOptions are the create request's IPAM driver options.
+	IPAMOptions map[string]string `json:"ipamOptions,omitempty"`
+	Options     map[string]string `json:"options,omitempty"`
+	Created     time.Time         `json:"created"`
 
 	// AuxAddresses are reserved: no container gets them.
 	AuxAddresses map[string]netip.Addr `json:"auxAddresses,omitempty"`

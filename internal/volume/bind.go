@@ -44,14 +44,19 @@ func PrepareBindSources(specs []Spec) error {
 }
 
 // MountPoints returns the mounts' entries in docker's inspect Mounts, in
-// the order given; folder gives a volume's host folder.
-func MountPoints(specs []Spec, folder func(volume string) string) []containertypes.MountPoint {
+// the order given; folder gives a volume's host folder, anonymous whether
+// a volume was made for the container without a name.
+func MountPoints(specs []Spec, folder func(volume string) string, anonymous func(volume string) bool) []containertypes.MountPoint {
 	out := []containertypes.MountPoint{}
 	for _, s := range specs {
 		if s.Type == mount.TypeVolume {
 			mode := s.Mode
-			if mode == "" && !s.FromMount {
-				mode = "z" // docker's default label mode for -v, shown by its inspect
+			if mode == "" && (s.FromMount || !anonymous(s.Source)) {
+				// docker's default label mode for the local driver's -v and
+				// --mount volumes, shown by its inspect; an anonymous -v
+				// entry is one create made for a VOLUME path, which docker
+				// shows without
+				mode = "z"
 			}
 			out = append(out, containertypes.MountPoint{
 				Type:        mount.TypeVolume,

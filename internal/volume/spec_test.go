@@ -61,28 +61,34 @@ func TestParse(t *testing.T) {
 
 func TestMountPoints(t *testing.T) {
 	folder := func(name string) string { return "/v/" + name + "/_data" }
-	specs, err := Specs([]string{"/srv:/data", "/etc/x:/x:ro,rslave", "db:/db", "db2:/db2:ro"}, []mount.Mount{
+	specs, err := Specs([]string{"/srv:/data", "/etc/x:/x:ro,rslave", "db:/db", "db2:/db2:ro", "anon:/anon"}, []mount.Mount{
 		{Type: mount.TypeBind, Source: "/m", Target: "/m", ReadOnly: true},
 		{Type: mount.TypeVolume, Source: "mv", Target: "/mv"},
+		{Type: mount.TypeVolume, Source: "manon", Target: "/manon"},
 		{Type: mount.TypeTmpfs, Target: "/tm", TmpfsOptions: &mount.TmpfsOptions{SizeBytes: 1 << 20}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := MountPoints(specs, folder)
+	anonymous := func(name string) bool { return name == "anon" || name == "manon" }
+	got := MountPoints(specs, folder, anonymous)
 	want := []containertypes.MountPoint{
 		{Type: mount.TypeBind, Source: "/srv", Destination: "/data", RW: true, Propagation: mount.PropagationRPrivate},
 		{Type: mount.TypeBind, Source: "/etc/x", Destination: "/x", Mode: "ro,rslave", Propagation: mount.PropagationRSlave},
 		{Type: mount.TypeVolume, Name: "db", Source: "/v/db/_data", Destination: "/db", Driver: "local", Mode: "z", RW: true},
 		{Type: mount.TypeVolume, Name: "db2", Source: "/v/db2/_data", Destination: "/db2", Driver: "local", Mode: "ro"},
+		// a VOLUME path's anonymous volume, which create adds as a -v entry
+		{Type: mount.TypeVolume, Name: "anon", Source: "/v/anon/_data", Destination: "/anon", Driver: "local", RW: true},
 		{Type: mount.TypeBind, Source: "/m", Destination: "/m", Propagation: mount.PropagationRPrivate},
-		{Type: mount.TypeVolume, Name: "mv", Source: "/v/mv/_data", Destination: "/mv", Driver: "local", RW: true},
+		// --mount volumes, named or not, show the local driver's "z" too
+		{Type: mount.TypeVolume, Name: "mv", Source: "/v/mv/_data", Destination: "/mv", Driver: "local", Mode: "z", RW: true},
+		{Type: mount.TypeVolume, Name: "manon", Source: "/v/manon/_data", Destination: "/manon", Driver: "local", Mode: "z", RW: true},
 		{Type: mount.TypeTmpfs, Destination: "/tm", RW: true},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("MountPoints = %+v, want %+v", got, want)
 	}
-	if got := MountPoints(nil, folder); got == nil || len(got) != 0 {
+	if got := MountPoints(nil, folder, anonymous); got == nil || len(got) != 0 {
 		t.Errorf("MountPoints(nil) = %#v, want an empty list (inspect shows [])", got)
 	}
 }
