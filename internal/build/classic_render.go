@@ -96,10 +96,14 @@ func (r *classicRenderer) handle(ss *client.SolveStatus) error {
 				return err
 			}
 		}
+		// The last step's result is the image, which finish prints: as
+		// dockerd's, the id under the last step is the one built.
 		if v.Completed != nil && v.Error == "" && !st.done {
 			st.done = true
-			if err := r.msgs.stream(" ---> " + shortID(v.Digest) + "\n"); err != nil {
-				return err
+			if vs.step != len(r.plan.steps)-1 {
+				if err := r.msgs.stream(" ---> " + shortID(v.Digest) + "\n"); err != nil {
+					return err
+				}
 			}
 		}
 	}

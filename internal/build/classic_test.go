@@ -203,6 +203,34 @@ func TestClassicRenderer(t *testing.T) {
 	}
 }
 
+// TestClassicRendererLastStep: a Dockerfile whose last step makes a
+// vertex shows one result under it, the image's id, as dockerd's, not
+// the vertex's and then the image's.
+func TestClassicRendererLastStep(t *testing.T) {
+	plan, err := newClassicPlan("Dockerfile", []byte("FROM busybox\nRUN echo hi\n"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	from, run := digest.FromString("from"), digest.FromString("run")
+	got := renderedStreams(t, plan,
+		&client.SolveStatus{Vertexes: []*client.Vertex{
+			{Digest: from, Name: "[1/2] FROM docker.io/library/busybox:latest", Started: &now, Completed: &now, Cached: true},
+			{Digest: run, Name: "[2/2] RUN echo hi", Started: &now, Completed: &now, Cached: true},
+		}},
+	)
+	want := []string{
+		"Step 1/2 : FROM busybox\n",
+		" ---> " + from.Encoded()[:12] + "\n",
+		"Step 2/2 : RUN echo hi\n",
+		" ---> Using cache\n",
+		" ---> " + digest.FromString("image").Encoded()[:12] + "\n",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rendered:\n%q\nwant\n%q", got, want)
+	}
+}
+
 // tarball builds a tar from entries.
 func tarball(t *testing.T, entries ...*tar.Header) []byte {
 	t.Helper()
