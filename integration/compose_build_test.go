@@ -4,8 +4,6 @@ package integration
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -95,15 +93,13 @@ func TestComposeBuild(t *testing.T) {
 			"bad.yaml":              badCompose,
 			"bad/Dockerfile":        "FROM busybox\nRUN echo failing-step >&2; exit 3\n",
 		}, true)
-		t.Cleanup(func() {
-			if r := c.run(t, dir, "-p", p, "down", "-v", "--rmi", "all", "-t", "1"); r.ExitCode != 0 {
-				t.Logf("clean up project %s: %s", p, r)
-			}
-		})
 		web, store := p+"-web", p+"-store"
 		if c.v1 {
 			web, store = p+"_web", p+"_store"
 		}
+		// After the project is down (cleanups run last first), its images.
+		t.Cleanup(func() { d.Berth(t, "rmi", "-f", web, store, tool) })
+		cleanupProject(t, c, dir, p)
 
 		start := time.Now()
 		out := c.run(t, dir, "-p", p, "up", "-d", "--build").Success(t).Combined()
@@ -127,7 +123,7 @@ func TestComposeBuild(t *testing.T) {
 		wantComposeImageLabels(t, c, d, p, tool, "tool")
 
 		// web answers over HTTP, counting in store.
-		wantBuiltWeb(t, c, dir, p)
+		wantHit(t, c, dir, p, "built", 1)
 		// tool was built from its target stage with its build arg, from a
 		// context without what .dockerignore names.
 		var logs string
@@ -202,6 +198,16 @@ func TestComposeBuild(t *testing.T) {
 		if r.ExitCode != wantCode || !strings.Contains(r.Combined(), wantMsg) || !strings.Contains(r.Combined(), "failing-step") {
 			t.Errorf("a failing RUN: want exit %d and %q with the RUN's output: %s", wantCode, wantMsg, r)
 		}
+
+		// down --rmi all takes the built images with the project.
+		network := inspectNetwork(t, d, p+"_default")
+		c.ok(t, dir, "-p", p, "down", "-v", "--rmi", "all", "-t", "1")
+		wantNoProject(t, d, p, network)
+		for _, img := range []string{web, store, tool} {
+			if r := d.Berth(t, "image", "inspect", img); r.ExitCode == 0 {
+				t.Errorf("image %s left after down --rmi all", img)
+			}
+		}
 	})
 }
 
@@ -256,27 +262,6 @@ func wantComposeImageLabels(t *testing.T, c composeCLI, d *testutil.Daemon, p, i
 		if labels[k] != v {
 			t.Errorf("image %s: label %s=%q, want %q (labels %v)", image, k, labels[k], v, labels)
 		}
-	}
-}
-
-// wantBuiltWeb GETs the built web service on its published port until it
-// answers, and checks it counts in store.
-func wantBuiltWeb(t *testing.T, c composeCLI, dir, p string) {
-	t.Helper()
-	addr := c.ok(t, dir, "-p", p, "port", "web", "8000")
-	var body string
-	waitFor(t, 10*time.Second, "web on "+addr, func() bool {
-		resp, err := http.Get("http://" + addr + "/")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		body = strings.TrimSpace(string(b))
-		return resp.StatusCode == http.StatusOK
-	})
-	if !regexp.MustCompile(`^built from \S+: seen 1 times$`).MatchString(body) {
-		t.Errorf("GET web = %q, want its first hit counted", body)
 	}
 }
 
