@@ -69,7 +69,10 @@ func newClassicPlan(name string, dockerfile []byte, target string, labels map[st
 	if target != "" {
 		i, ok := instructions.HasStage(stages, target)
 		if !ok {
-			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("target stage %q could not be found", target))
+			// dockerd's classic builder's words (BuildKit's, which the
+			// frontend would give, are `target stage "x" could not be
+			// found`): compose v5 and docker-compose 1.29 print them.
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("failed to reach build target %s in Dockerfile", target))
 		}
 		stages = stages[:i+1]
 	}

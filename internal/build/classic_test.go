@@ -121,7 +121,7 @@ func TestClassicPlanErrors(t *testing.T) {
 		{"FROM busybox\nFOO bar\n", "", "dockerfile parse error on line 2: unknown instruction: FOO"},
 		{"RUN echo\n", "", "no build stage in current context"},
 		{"ARG A=1\n", "", "No image was generated. Is your Dockerfile empty?"},
-		{"FROM busybox\n", "nope", `target stage "nope" could not be found`},
+		{"FROM busybox\n", "nope", "failed to reach build target nope in Dockerfile"},
 	} {
 		_, err := newClassicPlan("Dockerfile", []byte(tc.dockerfile), tc.target, nil)
 		if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), tc.msg) {
