@@ -37,6 +37,9 @@ type planStep struct {
 	// fails: "/bin/sh -c make" (the stage's SHELL and the shell form's
 	// line, or the exec form's arguments).
 	runCmd string
+	// scratch marks a FROM scratch, whose result the classic builder
+	// prints as an empty id.
+	scratch bool
 }
 
 // planStage is one build stage's steps.
@@ -83,6 +86,7 @@ func newClassicPlan(name string, dockerfile []byte, target string, labels map[st
 	}
 	for i, st := range stages {
 		ps := &planStage{from: p.add(st.SourceCode)}
+		p.steps[ps.from].scratch = st.BaseName == "scratch"
 		shell := []string{"/bin/sh", "-c"}
 		for _, cmd := range st.Commands {
 			step := p.add(fmt.Sprint(cmd))

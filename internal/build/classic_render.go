@@ -164,11 +164,17 @@ func (r *classicRenderer) step(i int) *stepState {
 	return st
 }
 
-// open prints the headers of the steps up to step.
+// open prints the headers of the steps up to step, and a FROM scratch's
+// result, which no vertex gives: " ---> " with no id, as dockerd's.
 func (r *classicRenderer) open(step int) error {
 	for ; r.next <= step; r.next++ {
 		if err := r.msgs.stream(r.plan.header(r.next)); err != nil {
 			return err
+		}
+		if r.plan.steps[r.next].scratch && r.next != len(r.plan.steps)-1 {
+			if err := r.msgs.stream(" ---> \n"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

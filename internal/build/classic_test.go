@@ -205,9 +205,9 @@ func TestClassicRenderer(t *testing.T) {
 
 // TestClassicRendererLastStep: a Dockerfile whose last step makes a
 // vertex shows one result under it, the image's id, as dockerd's, not
-// the vertex's and then the image's.
+// the vertex's and then the image's; a FROM scratch shows an empty id.
 func TestClassicRendererLastStep(t *testing.T) {
-	plan, err := newClassicPlan("Dockerfile", []byte("FROM busybox\nRUN echo hi\n"), "", nil)
+	plan, err := newClassicPlan("Dockerfile", []byte("FROM scratch AS empty\nFROM busybox\nRUN echo hi\n"), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,14 +215,16 @@ func TestClassicRendererLastStep(t *testing.T) {
 	from, run := digest.FromString("from"), digest.FromString("run")
 	got := renderedStreams(t, plan,
 		&client.SolveStatus{Vertexes: []*client.Vertex{
-			{Digest: from, Name: "[1/2] FROM docker.io/library/busybox:latest", Started: &now, Completed: &now, Cached: true},
-			{Digest: run, Name: "[2/2] RUN echo hi", Started: &now, Completed: &now, Cached: true},
+			{Digest: from, Name: "[stage-1 1/2] FROM docker.io/library/busybox:latest", Started: &now, Completed: &now, Cached: true},
+			{Digest: run, Name: "[stage-1 2/2] RUN echo hi", Started: &now, Completed: &now, Cached: true},
 		}},
 	)
 	want := []string{
-		"Step 1/2 : FROM busybox\n",
+		"Step 1/3 : FROM scratch AS empty\n",
+		" ---> \n",
+		"Step 2/3 : FROM busybox\n",
 		" ---> " + from.Encoded()[:12] + "\n",
-		"Step 2/2 : RUN echo hi\n",
+		"Step 3/3 : RUN echo hi\n",
 		" ---> Using cache\n",
 		" ---> " + digest.FromString("image").Encoded()[:12] + "\n",
 	}
