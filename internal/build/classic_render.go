@@ -3,6 +3,7 @@ package build
 import (
 	"encoding/json"
 	"io"
+	"strings"
 
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
@@ -31,6 +32,12 @@ type classicRenderer struct {
 
 	vertices map[digest.Digest]*vertexState
 	steps    map[int]*stepState
+
+	// imageID gives the id of the local image a FROM's vertex resolved
+	// (its manifest's digest is in the vertex's name), which the classic
+	// builder shows as the FROM's result; nil, or false, shows the
+	// vertex's.
+	imageID func(manifest digest.Digest) (digest.Digest, bool)
 }
 
 // vertexState is what the renderer knows of one vertex.
@@ -101,7 +108,7 @@ func (r *classicRenderer) handle(ss *client.SolveStatus) error {
 		if v.Completed != nil && v.Error == "" && !st.done {
 			st.done = true
 			if vs.step != len(r.plan.steps)-1 {
-				if err := r.msgs.stream(" ---> " + shortID(v.Digest) + "\n"); err != nil {
+				if err := r.msgs.stream(" ---> " + shortID(r.result(vs.step, v)) + "\n"); err != nil {
 					return err
 				}
 			}
@@ -124,6 +131,30 @@ func (r *classicRenderer) handle(ss *client.SolveStatus) error {
 		}
 	}
 	return nil
+}
+
+// result is the id shown as a step's result: the vertex's, or for the
+// FROM of a local image, the image's.
+func (r *classicRenderer) result(step int, v *client.Vertex) digest.Digest {
+	if r.imageID == nil || r.plan.steps[step].keyword != "FROM" {
+		return v.Digest
+	}
+	m := vertexName.FindStringSubmatch(v.Name)
+	if m == nil {
+		return v.Digest
+	}
+	_, dgst, ok := strings.Cut(m[4], "@")
+	if !ok {
+		return v.Digest
+	}
+	manifest, err := digest.Parse(dgst)
+	if err != nil {
+		return v.Digest
+	}
+	if id, ok := r.imageID(manifest); ok {
+		return id
+	}
+	return v.Digest
 }
 
 // unplanned renders a vertex of a build whose Dockerfile the renderer

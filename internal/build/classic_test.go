@@ -233,6 +233,28 @@ func TestClassicRendererLastStep(t *testing.T) {
 	}
 }
 
+// TestClassicRendererBaseImage: the FROM of a local image shows the
+// image's id, as dockerd's classic builder does, not its vertex's.
+func TestClassicRendererBaseImage(t *testing.T) {
+	plan, err := newClassicPlan("Dockerfile", []byte("FROM busybox\nRUN echo hi\n"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, id := digest.FromString("manifest"), digest.FromString("config")
+	var buf bytes.Buffer
+	r := newClassicRenderer(plan, newMessageWriter(&buf))
+	r.imageID = func(d digest.Digest) (digest.Digest, bool) { return id, d == manifest }
+	now := time.Now()
+	if err := r.handle(&client.SolveStatus{Vertexes: []*client.Vertex{
+		{Digest: digest.FromString("from"), Name: "[1/2] FROM docker.io/library/busybox:latest@" + manifest.String(), Started: &now, Completed: &now},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := `" ---\u003e ` + id.Encoded()[:12] + `\n"`; !strings.Contains(buf.String(), want) {
+		t.Errorf("rendered %s, want %s", buf.String(), want)
+	}
+}
+
 // tarball builds a tar from entries.
 func tarball(t *testing.T, entries ...*tar.Header) []byte {
 	t.Helper()
