@@ -101,10 +101,10 @@ func TestComposeBuild(t *testing.T) {
 		t.Cleanup(func() { d.Berth(t, "rmi", "-f", web, store, tool) })
 		cleanupProject(t, c, dir, p)
 
-		start := time.Now()
+		start, logFrom := time.Now(), len(d.Log())
 		out := c.run(t, dir, "-p", p, "up", "-d", "--build").Success(t).Combined()
 		t.Logf("first up -d --build: %s", time.Since(start).Round(time.Millisecond))
-		wantBuildPath(t, bake, out, web)
+		wantBuildPath(t, bake, out, buildRequestsLog(d, logFrom, bake), web)
 		if !strings.Contains(out, ranRUN) {
 			t.Errorf("up --build did not run tool's RUN with GREETING=hola:\n%s", out)
 		}
@@ -211,21 +211,41 @@ func TestComposeBuild(t *testing.T) {
 	})
 }
 
-// wantBuildPath checks that a build's output is the bake's (BuildKit's
-// progress of targets built over /grpc) or the classic builder's, which
-// only POST /build (version 1) writes; image is one it built.
-func wantBuildPath(t *testing.T, bake bool, out, image string) {
+// wantBuildPath checks that a build went through bake, BuildKit's /grpc,
+// or the classic POST /build (version 1), by what berthd logged of the
+// requests (log: its log while the build ran; the compose tests do not run
+// in parallel with others) and by the output: bake's progress, or the
+// classic builder's steps; image is one it built.
+func wantBuildPath(t *testing.T, bake bool, out, log, image string) {
 	t.Helper()
+	grpc, build := strings.Contains(log, "api: POST /grpc "), strings.Contains(log, "api: POST /build ")
 	if bake {
-		if !strings.Contains(out, "load local bake definitions") || strings.Contains(out, "Step 1/") {
-			t.Errorf("compose with buildx did not build through bake:\n%s", out)
+		if !grpc || build || !strings.Contains(out, "load local bake definitions") || strings.Contains(out, "Step 1/") {
+			t.Errorf("compose with buildx did not build through bake (berthd served /grpc: %v, /build: %v):\n%s", grpc, build, out)
 		}
 		return
 	}
-	if !regexp.MustCompile(`Step 1/[34] : FROM scratch\n`).MatchString(out) ||
+	if grpc || !build || !regexp.MustCompile(`Step 1/[34] : FROM scratch\n`).MatchString(out) ||
 		!strings.Contains(out, "Successfully tagged "+image+":latest") {
-		t.Errorf("compose without buildx did not build through the classic POST /build:\n%s", out)
+		t.Errorf("compose without buildx did not build through the classic POST /build (berthd served /grpc: %v, /build: %v):\n%s", grpc, build, out)
 	}
+}
+
+// buildRequestsLog is berthd's log from offset from on, once it shows the
+// build's request (/grpc for bake, else /build), which berthd logs when it
+// ends, maybe just after the client has exited; at most 5s later.
+func buildRequestsLog(d *testutil.Daemon, from int, bake bool) string {
+	want := "api: POST /build "
+	if bake {
+		want = "api: POST /grpc "
+	}
+	var log string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if log = d.Log()[from:]; strings.Contains(log, want) {
+			break
+		}
+	}
+	return log
 }
 
 // wantCached checks that a build's output shows its steps came from the
