@@ -91,7 +91,7 @@ func TestComposeBuild(t *testing.T) {
 			"tool/secret.txt":       "not in the context\n",
 			"tool/kept.txt":         "in the context\n",
 			"bad.yaml":              badCompose,
-			"bad/Dockerfile":        "FROM busybox\nRUN echo failing-step >&2; exit 3\n",
+			"bad/Dockerfile":        "FROM busybox\nRUN echo FAILING | tr A-Z a-z >&2; exit 3\n",
 		}, true)
 		web, store := p+"-web", p+"-store"
 		if c.v1 {
@@ -188,15 +188,15 @@ func TestComposeBuild(t *testing.T) {
 		// status: the classic clients exit with the RUN's code, which
 		// berthd's stream carries as dockerd's does.
 		r = c.run(t, dir, "-p", p, "-f", "bad.yaml", "build")
-		wantMsg, wantCode := "The command '/bin/sh -c echo failing-step >&2; exit 3' returned a non-zero code: 3", 3
+		wantMsg, wantCode := "The command '/bin/sh -c echo FAILING | tr A-Z a-z >&2; exit 3' returned a non-zero code: 3", 3
 		switch {
 		case bake:
-			wantMsg, wantCode = `process "/bin/sh -c echo failing-step >&2; exit 3" did not complete successfully: exit code: 3`, 1
+			wantMsg, wantCode = `process "/bin/sh -c echo FAILING | tr A-Z a-z >&2; exit 3" did not complete successfully: exit code: 3`, 1
 		case c.v1:
 			wantCode = 1 // "Service 'bad' failed to build : Build failed"
 		}
-		if r.ExitCode != wantCode || !strings.Contains(r.Combined(), wantMsg) || !strings.Contains(r.Combined(), "failing-step") {
-			t.Errorf("a failing RUN: want exit %d and %q with the RUN's output: %s", wantCode, wantMsg, r)
+		if r.ExitCode != wantCode || !strings.Contains(r.Combined(), wantMsg) || !strings.Contains(r.Combined(), "failing\n") {
+			t.Errorf("a failing RUN: want exit %d and %q after the RUN's output (failing): %s", wantCode, wantMsg, r)
 		}
 
 		// down --rmi all takes the built images with the project.
