@@ -40,6 +40,9 @@ type planStep struct {
 	// scratch marks a FROM scratch, whose result the classic builder
 	// prints as an empty id.
 	scratch bool
+	// stage is the stage of the step; base, the earlier stage a FROM
+	// builds on, whose result the classic builder prints as the FROM's.
+	stage, base *planStage
 }
 
 // planStage is one build stage's steps.
@@ -84,12 +87,20 @@ func newClassicPlan(name string, dockerfile []byte, target string, labels map[st
 	for i := range metaArgs {
 		p.add(fmt.Sprint(&metaArgs[i]))
 	}
+	byName := map[string]*planStage{} // the stages so far, by name and index
 	for i, st := range stages {
 		ps := &planStage{from: p.add(st.SourceCode)}
+		p.steps[ps.from].stage = ps
 		p.steps[ps.from].scratch = st.BaseName == "scratch"
+		p.steps[ps.from].base = byName[strings.ToLower(st.BaseName)]
+		byName[strconv.Itoa(i)] = ps
+		if st.Name != "" {
+			byName[st.Name] = ps
+		}
 		shell := []string{"/bin/sh", "-c"}
 		for _, cmd := range st.Commands {
 			step := p.add(fmt.Sprint(cmd))
+			p.steps[step].stage = ps
 			switch c := cmd.(type) {
 			case *instructions.ShellCommand:
 				shell = c.Shell

@@ -32,6 +32,9 @@ type classicRenderer struct {
 
 	vertices map[digest.Digest]*vertexState
 	steps    map[int]*stepState
+	// results are the last ids shown as a stage's results, which a FROM
+	// of that stage shows as its own.
+	results map[*planStage]digest.Digest
 
 	// imageID gives the id of the local image a FROM's vertex resolved
 	// (its manifest's digest is in the vertex's name), which the classic
@@ -59,6 +62,7 @@ func newClassicRenderer(plan *classicPlan, msgs *messageWriter) *classicRenderer
 		msgs:     msgs,
 		vertices: make(map[digest.Digest]*vertexState),
 		steps:    make(map[int]*stepState),
+		results:  make(map[*planStage]digest.Digest),
 	}
 }
 
@@ -108,7 +112,9 @@ func (r *classicRenderer) handle(ss *client.SolveStatus) error {
 		if v.Completed != nil && v.Error == "" && !st.done {
 			st.done = true
 			if vs.step != len(r.plan.steps)-1 {
-				if err := r.msgs.stream(" ---> " + shortID(r.result(vs.step, v)) + "\n"); err != nil {
+				id := r.result(vs.step, v)
+				r.results[r.plan.steps[vs.step].stage] = id
+				if err := r.msgs.stream(" ---> " + shortID(id) + "\n"); err != nil {
 					return err
 				}
 			}
@@ -195,17 +201,28 @@ func (r *classicRenderer) step(i int) *stepState {
 	return st
 }
 
-// open prints the headers of the steps up to step, and a FROM scratch's
-// result, which no vertex gives: " ---> " with no id, as dockerd's.
+// open prints the headers of the steps up to step, and the results of
+// the FROMs no vertex gives, as dockerd's: " ---> " with no id for
+// scratch, the last result of the stage built on (if shown yet).
 func (r *classicRenderer) open(step int) error {
 	for ; r.next <= step; r.next++ {
 		if err := r.msgs.stream(r.plan.header(r.next)); err != nil {
 			return err
 		}
-		if r.plan.steps[r.next].scratch && r.next != len(r.plan.steps)-1 {
-			if err := r.msgs.stream(" ---> \n"); err != nil {
-				return err
-			}
+		if r.next == len(r.plan.steps)-1 {
+			continue // finish shows the image
+		}
+		st := r.plan.steps[r.next]
+		var result string
+		switch id, ok := r.results[st.base]; {
+		case st.scratch:
+			result = " ---> \n"
+		case st.base != nil && ok:
+			r.results[st.stage] = id
+			result = " ---> " + shortID(id) + "\n"
+		}
+		if err := r.msgs.stream(result); err != nil {
+			return err
 		}
 	}
 	return nil

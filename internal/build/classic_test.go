@@ -205,26 +205,33 @@ func TestClassicRenderer(t *testing.T) {
 
 // TestClassicRendererLastStep: a Dockerfile whose last step makes a
 // vertex shows one result under it, the image's id, as dockerd's, not
-// the vertex's and then the image's; a FROM scratch shows an empty id.
+// the vertex's and then the image's; a FROM scratch shows an empty id, a
+// FROM of an earlier stage that stage's last result.
 func TestClassicRendererLastStep(t *testing.T) {
-	plan, err := newClassicPlan("Dockerfile", []byte("FROM scratch AS empty\nFROM busybox\nRUN echo hi\n"), "", nil)
+	plan, err := newClassicPlan("Dockerfile", []byte("FROM scratch AS empty\nFROM busybox AS base\nRUN echo hi\nFROM base\nRUN echo again\n"), "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	from, run := digest.FromString("from"), digest.FromString("run")
+	from, run, again := digest.FromString("from"), digest.FromString("run"), digest.FromString("again")
 	got := renderedStreams(t, plan,
 		&client.SolveStatus{Vertexes: []*client.Vertex{
-			{Digest: from, Name: "[stage-1 1/2] FROM docker.io/library/busybox:latest", Started: &now, Completed: &now, Cached: true},
-			{Digest: run, Name: "[stage-1 2/2] RUN echo hi", Started: &now, Completed: &now, Cached: true},
+			{Digest: from, Name: "[base 1/2] FROM docker.io/library/busybox:latest", Started: &now, Completed: &now, Cached: true},
+			{Digest: run, Name: "[base 2/2] RUN echo hi", Started: &now, Completed: &now, Cached: true},
+			{Digest: again, Name: "[stage-2 1/1] RUN echo again", Started: &now, Completed: &now, Cached: true},
 		}},
 	)
 	want := []string{
-		"Step 1/3 : FROM scratch AS empty\n",
+		"Step 1/5 : FROM scratch AS empty\n",
 		" ---> \n",
-		"Step 2/3 : FROM busybox\n",
+		"Step 2/5 : FROM busybox AS base\n",
 		" ---> " + from.Encoded()[:12] + "\n",
-		"Step 3/3 : RUN echo hi\n",
+		"Step 3/5 : RUN echo hi\n",
+		" ---> Using cache\n",
+		" ---> " + run.Encoded()[:12] + "\n",
+		"Step 4/5 : FROM base\n",
+		" ---> " + run.Encoded()[:12] + "\n",
+		"Step 5/5 : RUN echo again\n",
 		" ---> Using cache\n",
 		" ---> " + digest.FromString("image").Encoded()[:12] + "\n",
 	}
