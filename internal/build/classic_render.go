@@ -20,7 +20,10 @@ import (
 //	 ---> 1d2f3a4b5c6d
 //
 // BuildKit has no intermediate containers or images: the ids shown are
-// those of the step's vertex, and a cached step says " ---> Using cache".
+// those of the step's vertex, and a cached step says " ---> Using cache";
+// as dockerd's, the FROM of a local image shows the image's id, that of an
+// earlier stage the stage's last result, the last step the built image's.
+// Steps that make no vertex (ENV, LABEL, CMD...) show no result.
 // BuildKit runs independent stages at once and skips the stages the target
 // does not need; steps are opened in order up to the one a vertex belongs
 // to, so every step is printed once, and the output of stages that run in
