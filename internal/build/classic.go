@@ -187,6 +187,9 @@ func (b *Builder) Build(ctx context.Context, opts backend.BuildOptions, body io.
 	if hg, ok := b.cfg.Sandboxes.(HostGateway); ok {
 		cb.hostGateway = hg.HostGatewayIP()
 	}
+	if b.mirror != nil {
+		cb.imageID = b.mirror.servedImageID
+	}
 	return cb.run(ctx, body, out)
 }
 
@@ -201,6 +204,9 @@ type classicBuild struct {
 	network func(mode string) (map[string]string, []string, error)
 	// hostGateway is the address extrahosts' "host-gateway" maps to.
 	hostGateway string
+	// imageID names the local image of a base manifest (mirror's
+	// servedImageID), for the FROM's result; nil shows vertex ids.
+	imageID func(manifest digest.Digest) (digest.Digest, bool)
 
 	entitlements []string // those networkmode needs
 	// uploads pairs a version 2 build with the request that uploads its
@@ -278,6 +284,7 @@ func (cb *classicBuild) run(ctx context.Context, body io.Reader, out io.Writer) 
 		msgs = newMessageWriter(&limitedWriter{w: quiet, n: quietOutputLimit})
 	}
 	render := newClassicRenderer(plan, msgs)
+	render.imageID = cb.imageID
 	if err := render.start(); err != nil {
 		return err
 	}

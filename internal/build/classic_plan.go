@@ -37,6 +37,12 @@ type planStep struct {
 	// fails: "/bin/sh -c make" (the stage's SHELL and the shell form's
 	// line, or the exec form's arguments).
 	runCmd string
+	// scratch marks a FROM scratch, whose result the classic builder
+	// prints as an empty id.
+	scratch bool
+	// stage is the stage of the step; base, the earlier stage a FROM
+	// builds on, whose result the classic builder prints as the FROM's.
+	stage, base *planStage
 }
 
 // planStage is one build stage's steps.
@@ -69,7 +75,10 @@ func newClassicPlan(name string, dockerfile []byte, target string, labels map[st
 	if target != "" {
 		i, ok := instructions.HasStage(stages, target)
 		if !ok {
-			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("target stage %q could not be found", target))
+			// dockerd's classic builder's words (BuildKit's, which the
+			// frontend would give, are `target stage "x" could not be
+			// found`): compose v5 and docker-compose 1.29 print them.
+			return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("failed to reach build target %s in Dockerfile", target))
 		}
 		stages = stages[:i+1]
 	}
@@ -78,11 +87,20 @@ func newClassicPlan(name string, dockerfile []byte, target string, labels map[st
 	for i := range metaArgs {
 		p.add(fmt.Sprint(&metaArgs[i]))
 	}
+	byName := map[string]*planStage{} // the stages so far, by name and index
 	for i, st := range stages {
 		ps := &planStage{from: p.add(st.SourceCode)}
+		p.steps[ps.from].stage = ps
+		p.steps[ps.from].scratch = st.BaseName == "scratch"
+		p.steps[ps.from].base = byName[strings.ToLower(st.BaseName)]
+		byName[strconv.Itoa(i)] = ps
+		if st.Name != "" {
+			byName[st.Name] = ps
+		}
 		shell := []string{"/bin/sh", "-c"}
 		for _, cmd := range st.Commands {
 			step := p.add(fmt.Sprint(cmd))
+			p.steps[step].stage = ps
 			switch c := cmd.(type) {
 			case *instructions.ShellCommand:
 				shell = c.Shell

@@ -3,6 +3,7 @@ package build
 import (
 	"encoding/json"
 	"io"
+	"strings"
 
 	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
@@ -19,7 +20,10 @@ import (
 //	 ---> 1d2f3a4b5c6d
 //
 // BuildKit has no intermediate containers or images: the ids shown are
-// those of the step's vertex, and a cached step says " ---> Using cache".
+// those of the step's vertex, and a cached step says " ---> Using cache";
+// as dockerd's, the FROM of a local image shows the image's id, that of an
+// earlier stage the stage's last result, the last step the built image's.
+// Steps that make no vertex (ENV, LABEL, CMD...) show no result.
 // BuildKit runs independent stages at once and skips the stages the target
 // does not need; steps are opened in order up to the one a vertex belongs
 // to, so every step is printed once, and the output of stages that run in
@@ -31,6 +35,15 @@ type classicRenderer struct {
 
 	vertices map[digest.Digest]*vertexState
 	steps    map[int]*stepState
+	// results are the last ids shown as a stage's results, which a FROM
+	// of that stage shows as its own.
+	results map[*planStage]digest.Digest
+
+	// imageID gives the id of the local image a FROM's vertex resolved
+	// (its manifest's digest is in the vertex's name), which the classic
+	// builder shows as the FROM's result; nil, or false, shows the
+	// vertex's.
+	imageID func(manifest digest.Digest) (digest.Digest, bool)
 }
 
 // vertexState is what the renderer knows of one vertex.
@@ -52,6 +65,7 @@ func newClassicRenderer(plan *classicPlan, msgs *messageWriter) *classicRenderer
 		msgs:     msgs,
 		vertices: make(map[digest.Digest]*vertexState),
 		steps:    make(map[int]*stepState),
+		results:  make(map[*planStage]digest.Digest),
 	}
 }
 
@@ -96,10 +110,16 @@ func (r *classicRenderer) handle(ss *client.SolveStatus) error {
 				return err
 			}
 		}
+		// The last step's result is the image, which finish prints: as
+		// dockerd's, the id under the last step is the one built.
 		if v.Completed != nil && v.Error == "" && !st.done {
 			st.done = true
-			if err := r.msgs.stream(" ---> " + shortID(v.Digest) + "\n"); err != nil {
-				return err
+			if vs.step != len(r.plan.steps)-1 {
+				id := r.result(vs.step, v)
+				r.results[r.plan.steps[vs.step].stage] = id
+				if err := r.msgs.stream(" ---> " + shortID(id) + "\n"); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -120,6 +140,30 @@ func (r *classicRenderer) handle(ss *client.SolveStatus) error {
 		}
 	}
 	return nil
+}
+
+// result is the id shown as a step's result: the vertex's, or for the
+// FROM of a local image, the image's.
+func (r *classicRenderer) result(step int, v *client.Vertex) digest.Digest {
+	if r.imageID == nil || r.plan.steps[step].keyword != "FROM" {
+		return v.Digest
+	}
+	m := vertexName.FindStringSubmatch(v.Name)
+	if m == nil {
+		return v.Digest
+	}
+	_, dgst, ok := strings.Cut(m[4], "@")
+	if !ok {
+		return v.Digest
+	}
+	manifest, err := digest.Parse(dgst)
+	if err != nil {
+		return v.Digest
+	}
+	if id, ok := r.imageID(manifest); ok {
+		return id
+	}
+	return v.Digest
 }
 
 // unplanned renders a vertex of a build whose Dockerfile the renderer
@@ -160,10 +204,27 @@ func (r *classicRenderer) step(i int) *stepState {
 	return st
 }
 
-// open prints the headers of the steps up to step.
+// open prints the headers of the steps up to step, and the results of
+// the FROMs no vertex gives, as dockerd's: " ---> " with no id for
+// scratch, the last result of the stage built on (if shown yet).
 func (r *classicRenderer) open(step int) error {
 	for ; r.next <= step; r.next++ {
 		if err := r.msgs.stream(r.plan.header(r.next)); err != nil {
+			return err
+		}
+		if r.next == len(r.plan.steps)-1 {
+			continue // finish shows the image
+		}
+		st := r.plan.steps[r.next]
+		var result string
+		switch id, ok := r.results[st.base]; {
+		case st.scratch:
+			result = " ---> \n"
+		case st.base != nil && ok:
+			r.results[st.stage] = id
+			result = " ---> " + shortID(id) + "\n"
+		}
+		if err := r.msgs.stream(result); err != nil {
 			return err
 		}
 	}

@@ -121,7 +121,7 @@ func TestClassicPlanErrors(t *testing.T) {
 		{"FROM busybox\nFOO bar\n", "", "dockerfile parse error on line 2: unknown instruction: FOO"},
 		{"RUN echo\n", "", "no build stage in current context"},
 		{"ARG A=1\n", "", "No image was generated. Is your Dockerfile empty?"},
-		{"FROM busybox\n", "nope", `target stage "nope" could not be found`},
+		{"FROM busybox\n", "nope", "failed to reach build target nope in Dockerfile"},
 	} {
 		_, err := newClassicPlan("Dockerfile", []byte(tc.dockerfile), tc.target, nil)
 		if !errdefs.IsInvalidArgument(err) || !strings.Contains(err.Error(), tc.msg) {
@@ -200,6 +200,65 @@ func TestClassicRenderer(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rendered:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestClassicRendererLastStep: a Dockerfile whose last step makes a
+// vertex shows one result under it, the image's id, as dockerd's, not
+// the vertex's and then the image's; a FROM scratch shows an empty id, a
+// FROM of an earlier stage that stage's last result.
+func TestClassicRendererLastStep(t *testing.T) {
+	plan, err := newClassicPlan("Dockerfile", []byte("FROM scratch AS empty\nFROM busybox AS base\nRUN echo hi\nFROM base\nRUN echo again\n"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	from, run, again := digest.FromString("from"), digest.FromString("run"), digest.FromString("again")
+	got := renderedStreams(t, plan,
+		&client.SolveStatus{Vertexes: []*client.Vertex{
+			{Digest: from, Name: "[base 1/2] FROM docker.io/library/busybox:latest", Started: &now, Completed: &now, Cached: true},
+			{Digest: run, Name: "[base 2/2] RUN echo hi", Started: &now, Completed: &now, Cached: true},
+			{Digest: again, Name: "[stage-2 1/1] RUN echo again", Started: &now, Completed: &now, Cached: true},
+		}},
+	)
+	want := []string{
+		"Step 1/5 : FROM scratch AS empty\n",
+		" ---> \n",
+		"Step 2/5 : FROM busybox AS base\n",
+		" ---> " + from.Encoded()[:12] + "\n",
+		"Step 3/5 : RUN echo hi\n",
+		" ---> Using cache\n",
+		" ---> " + run.Encoded()[:12] + "\n",
+		"Step 4/5 : FROM base\n",
+		" ---> " + run.Encoded()[:12] + "\n",
+		"Step 5/5 : RUN echo again\n",
+		" ---> Using cache\n",
+		" ---> " + digest.FromString("image").Encoded()[:12] + "\n",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rendered:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestClassicRendererBaseImage: the FROM of a local image shows the
+// image's id, as dockerd's classic builder does, not its vertex's.
+func TestClassicRendererBaseImage(t *testing.T) {
+	plan, err := newClassicPlan("Dockerfile", []byte("FROM busybox\nRUN echo hi\n"), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, id := digest.FromString("manifest"), digest.FromString("config")
+	var buf bytes.Buffer
+	r := newClassicRenderer(plan, newMessageWriter(&buf))
+	r.imageID = func(d digest.Digest) (digest.Digest, bool) { return id, d == manifest }
+	now := time.Now()
+	if err := r.handle(&client.SolveStatus{Vertexes: []*client.Vertex{
+		{Digest: digest.FromString("from"), Name: "[1/2] FROM docker.io/library/busybox:latest@" + manifest.String(), Started: &now, Completed: &now},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if want := `" ---\u003e ` + id.Encoded()[:12] + `\n"`; !strings.Contains(buf.String(), want) {
+		t.Errorf("rendered %s, want %s", buf.String(), want)
 	}
 }
 

@@ -188,6 +188,23 @@ func (m *mirror) byDigest(ctx context.Context, repo string, d digest.Digest) (se
 	return servedManifest{}, false
 }
 
+// servedImageID is the id (config digest) of the local image whose
+// manifest the mirror served as d; false for a manifest it did not serve
+// (a base image resolved at its registry).
+func (m *mirror) servedImageID(d digest.Digest) (digest.Digest, bool) {
+	m.mu.Lock()
+	man, ok := m.served[d]
+	m.mu.Unlock()
+	if !ok {
+		return "", false
+	}
+	var om ocispec.Manifest
+	if json.Unmarshal(man.raw, &om) != nil || om.Config.Digest == "" {
+		return "", false
+	}
+	return om.Config.Digest, true
+}
+
 // manifestOf is the manifest the mirror serves for img: a recorded one
 // whose blobs are the image's stored ones (byte for byte, so the digest is
 // the registry's), else an OCI manifest of the stored blobs.

@@ -187,6 +187,21 @@ func TestMirrorServesLocalImage(t *testing.T) {
 	}
 }
 
+// TestMirrorServedImageID: the classic build shows a FROM's local image by
+// its id, found from the manifest the mirror served for it.
+func TestMirrorServedImageID(t *testing.T) {
+	store := newFakeImages(t)
+	img := store.add(t, [][]byte{[]byte("a layer")}, "docker.io/library/busybox:latest")
+	m := newMirror(store)
+	desc, _, _ := pull(t, mirrorResolver(m, &unreachable{}), "docker.io/library/busybox:latest")
+	if id, ok := m.servedImageID(desc.Digest); !ok || id != img.ID {
+		t.Errorf("servedImageID(%s) = %s, %v; want %s", desc.Digest, id, ok, img.ID)
+	}
+	if id, ok := m.servedImageID(digest.FromString("not served")); ok {
+		t.Errorf("servedImageID of a manifest never served = %s", id)
+	}
+}
+
 func TestMirrorKeepsPulledManifest(t *testing.T) {
 	store := newFakeImages(t)
 	img := store.add(t, [][]byte{[]byte("pulled layer")}, "registry.test:5000/app:v1")
