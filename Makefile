@@ -18,7 +18,7 @@ INTEGRATION_TIMEOUT ?= 25m
 # TESTFLAGS=-v or TESTFLAGS='-run TestRun' narrows or details the integration run.
 TESTFLAGS ?=
 
-.PHONY: all build buildx deps deps-test demo test vet unit unit-unprivileged integration install bench clean
+.PHONY: all build buildx compose-v5 deps deps-test demo test vet unit unit-unprivileged integration install bench clean
 
 all: build
 
@@ -67,22 +67,20 @@ MAX_ROOT_SKIPS ?= 10
 unit-unprivileged:
 	BERTH_MAX_SKIPS=$(MAX_ROOT_SKIPS) scripts/unit-unprivileged.sh
 
-# buildx: the docker CLI plugin the build tests drive berthd with, built once
-# from the Go module proxy into BUILDX_CACHE (minutes when cold). Where it
-# cannot be built the buildx tests skip, except on CI, where this fails.
-BUILDX_VERSION := v0.38.2
+# buildx and compose-v5: the clients the build and compose tests drive
+# berthd with (the docker CLI plugin buildx, the docker-compose v5 binary),
+# each built once from the Go module proxy into its cache (minutes when
+# cold) by the code the tests use (internal/testutil/testclients). Where one
+# cannot be built its tests skip, except on CI, where this fails.
 BUILDX_CACHE ?= /tmp/buildx-cache
-buildx:
-	@mkdir -p $(BUILDX_CACHE) && cd $(BUILDX_CACHE) && flock .lock sh -c '\
-	$(BUILDX_CACHE)/buildx version 2>/dev/null | grep -q " $(BUILDX_VERSION)" && exit 0; \
-	echo "building buildx $(BUILDX_VERSION) into $(BUILDX_CACHE)"; \
-	GOBIN=$(BUILDX_CACHE) CGO_ENABLED=0 GOFLAGS=-buildvcs=false $(GO) install \
-		-ldflags "-X github.com/docker/buildx/version.Version=$(BUILDX_VERSION)" \
-		github.com/docker/buildx/cmd/buildx@$(BUILDX_VERSION)' \
-	|| { echo "buildx $(BUILDX_VERSION) could not be built: the buildx tests will skip (on CI, this fails)" >&2; [ -z "$$CI" ]; }
+COMPOSE_V5_CACHE ?= /tmp/compose-v5-cache
+CLIENT_CACHES = BERTH_BUILDX_CACHE=$(BUILDX_CACHE) BERTH_COMPOSE_CACHE=$(COMPOSE_V5_CACHE)
+buildx compose-v5:
+	@$(CLIENT_CACHES) $(GO) run ./internal/testutil/testclients $@ \
+	|| { echo "$@ could not be built: its tests will skip (on CI, this fails)" >&2; [ -z "$$CI" ]; }
 
-integration: build buildx
-	BERTH_BUILDX_CACHE=$(BUILDX_CACHE) BERTH_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $(TESTFLAGS) ./integration/...
+integration: build buildx compose-v5
+	$(CLIENT_CACHES) BERTH_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $(TESTFLAGS) ./integration/...
 
 install: build
 	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/bin $(BIN)/berthd $(BIN)/berth $(BIN)/berth-build $(BIN)/berth-compose $(BIN)/berth-shim $(BIN)/berth-init

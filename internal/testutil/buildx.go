@@ -1,16 +1,10 @@
 package testutil
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // BuildxVersion is the buildx release the tests drive berthd with.
@@ -28,81 +22,29 @@ const BuildxCacheEnv = "BERTH_BUILDX_CACHE"
 const DefaultBuildxCache = "/tmp/buildx-cache"
 
 // BuildxCache is the folder holding the buildx binary.
-func BuildxCache() string {
-	if dir := os.Getenv(BuildxCacheEnv); dir != "" {
-		return dir
-	}
-	return DefaultBuildxCache
-}
+func BuildxCache() string { return buildx.cache() }
 
-var buildx struct {
-	once sync.Once
-	path string
-	err  error
+// buildx is built with `go install` (its go.mod has no exclude or replace
+// directives that would refuse it), stamped with its version: Compose
+// refuses an unstamped buildx.
+var buildx = &cachedTool{
+	name:         "buildx",
+	version:      BuildxVersion,
+	cacheEnv:     BuildxCacheEnv,
+	defaultCache: DefaultBuildxCache,
+	versionOut:   " " + BuildxVersion,
+	build: func(goBin, dir, tmp string) (string, error) {
+		_, err := runGo(goBin, dir, staticGoEnv("GOBIN="+tmp),
+			"install", "-ldflags", "-X github.com/docker/buildx/version.Version="+BuildxVersion, BuildxPackage+"@"+BuildxVersion)
+		return filepath.Join(tmp, "buildx"), err
+	},
 }
 
 // BuildxBinary returns the path of buildx BuildxVersion in BuildxCache,
 // building it there with `go install` when it is missing or another
 // version. Concurrent processes build it once (a lock file serialises them).
 // A cold build (module download and compile) takes minutes.
-func BuildxBinary() (string, error) {
-	buildx.once.Do(func() { buildx.path, buildx.err = ensureBuildx(BuildxCache()) })
-	return buildx.path, buildx.err
-}
-
-// ensureBuildx builds buildx into dir unless the right version is there.
-func ensureBuildx(dir string) (string, error) {
-	bin := filepath.Join(dir, "buildx")
-	if buildxVersionOK(bin) {
-		return bin, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	unlock, err := lockFile(filepath.Join(dir, ".lock"))
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	if buildxVersionOK(bin) { // another process built it while we waited
-		return bin, nil
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		if _, serr := os.Stat("/usr/local/go/bin/go"); serr != nil {
-			return "", fmt.Errorf("buildx %s is not in %s and there is no go toolchain to build it: %w", BuildxVersion, dir, err)
-		}
-		goBin = "/usr/local/go/bin/go"
-	}
-	start := time.Now()
-	cmd := exec.Command(goBin, "install", "-ldflags", "-X github.com/docker/buildx/version.Version="+BuildxVersion, BuildxPackage+"@"+BuildxVersion)
-	// Outside any module (so the repository's go.mod is not consulted), static.
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOBIN="+dir, "CGO_ENABLED=0", "GOFLAGS=-buildvcs=false", "GO111MODULE=on")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install %s@%s (GOBIN=%s) failed after %s: %w\n%s", BuildxPackage, BuildxVersion, dir, time.Since(start).Round(time.Second), err, lastLines(out.String(), 20))
-	}
-	if !buildxVersionOK(bin) {
-		return "", fmt.Errorf("%s does not report version %s after go install", bin, BuildxVersion)
-	}
-	return bin, nil
-}
-
-// buildxVersionOK reports whether bin runs and reports BuildxVersion.
-func buildxVersionOK(bin string) bool {
-	out, err := exec.Command(bin, "version").Output()
-	return err == nil && strings.Contains(string(out), " "+BuildxVersion)
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+func BuildxBinary() (string, error) { return buildx.binary() }
 
 // InstallBuildxPlugin makes buildx the docker CLI plugin
 // <configDir>/cli-plugins/docker-buildx (a symbolic link to bin), so the
@@ -152,6 +94,3 @@ func (d *Daemon) RequiresBuildx(t testing.TB) {
 		t.Fatalf("install the buildx plugin: %v", err)
 	}
 }
-
-// errNoLock is returned where file locks are not supported.
-var errNoLock = errors.New("file locks are not supported on this platform")

@@ -6,17 +6,6 @@ import (
 	"testing"
 )
 
-func TestBuildxCache(t *testing.T) {
-	t.Setenv(BuildxCacheEnv, "")
-	if got := BuildxCache(); got != DefaultBuildxCache {
-		t.Errorf("BuildxCache() = %q, want %q", got, DefaultBuildxCache)
-	}
-	t.Setenv(BuildxCacheEnv, "/somewhere/else")
-	if got := BuildxCache(); got != "/somewhere/else" {
-		t.Errorf("BuildxCache() with %s set = %q", BuildxCacheEnv, got)
-	}
-}
-
 func TestInstallBuildxPlugin(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "buildx")
@@ -39,26 +28,5 @@ func TestInstallBuildxPlugin(t *testing.T) {
 	}
 	if target, _ := os.Readlink(link); target != other {
 		t.Errorf("reinstalling points the plugin at %q, want %s", target, other)
-	}
-}
-
-func TestBuildxVersionOK(t *testing.T) {
-	dir := t.TempDir()
-	fake := filepath.Join(dir, "buildx")
-	write := func(version string) {
-		if err := os.WriteFile(fake, []byte("#!/bin/sh\necho github.com/docker/buildx "+version+"\n"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(BuildxVersion)
-	if !buildxVersionOK(fake) {
-		t.Errorf("a buildx reporting %s is refused", BuildxVersion)
-	}
-	write("v0.0.0") // unstamped: Compose refuses it
-	if buildxVersionOK(fake) {
-		t.Errorf("a buildx reporting v0.0.0 is accepted")
-	}
-	if buildxVersionOK(filepath.Join(dir, "missing")) {
-		t.Errorf("a missing buildx is accepted")
 	}
 }

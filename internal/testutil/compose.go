@@ -1,7 +1,8 @@
 package testutil
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,12 +15,69 @@ import (
 // the same SDK) and Debian's docker-compose 1.29.
 const ComposeV5Version = "v5.6.0"
 
+// ComposeV5Module is the Go module Docker Compose v5 is built from.
+const ComposeV5Module = "github.com/docker/compose/v5"
+
+// ComposeV5CacheEnv names the environment variable that overrides the
+// folder the compose v5 binary is built into (DefaultComposeV5Cache
+// otherwise).
+const ComposeV5CacheEnv = "BERTH_COMPOSE_CACHE"
+
+// DefaultComposeV5Cache is where the compose v5 binary is built when
+// BERTH_COMPOSE_CACHE is unset: outside any test's folder, so one build
+// serves every run.
+const DefaultComposeV5Cache = "/tmp/compose-v5-cache"
+
+// ComposeV5Cache is the folder holding the compose v5 binary.
+func ComposeV5Cache() string { return composeV5.cache() }
+
+var composeV5 = &cachedTool{
+	name:         "docker-compose",
+	version:      ComposeV5Version,
+	cacheEnv:     ComposeV5CacheEnv,
+	defaultCache: DefaultComposeV5Cache,
+	versionOut:   "Docker Compose version " + ComposeV5Version,
+	build:        buildComposeV5,
+}
+
 // ComposeV5Binary returns the path of the docker-compose binary
-// ComposeV5Version, built once from the Go module proxy into a cache
-// folder (go mod download, then go build ./cmd in the module's source).
-// TODO(compose harness): build it; until then it reports an error.
-func ComposeV5Binary() (string, error) {
-	return "", errors.New("the compose v5 binary is not built yet")
+// ComposeV5Version in ComposeV5Cache, building it there from the Go module
+// proxy when it is missing or another version. Concurrent processes build
+// it once (a lock file serialises them). A cold build takes minutes.
+func ComposeV5Binary() (string, error) { return composeV5.binary() }
+
+// buildComposeV5 builds Compose from its module source: its go.mod has
+// exclude directives, which `go install module@version` refuses, so it is
+// downloaded with `go mod download` and its ./cmd built in its own module,
+// stamped with its version as Compose's Makefile does.
+func buildComposeV5(goBin, dir, tmp string) (string, error) {
+	env := staticGoEnv()
+	out, err := runGo(goBin, dir, env, "mod", "download", "-json", ComposeV5Module+"@"+ComposeV5Version)
+	if err != nil {
+		return "", err
+	}
+	src, err := downloadedDir(out)
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(tmp, "docker-compose")
+	_, err = runGo(goBin, src, env, "build", "-ldflags", "-X "+ComposeV5Module+"/internal.Version="+ComposeV5Version, "-o", bin, "./cmd")
+	return bin, err
+}
+
+// downloadedDir is the source folder in `go mod download -json`'s answer.
+func downloadedDir(out []byte) (string, error) {
+	var m struct{ Path, Version, Dir, Error string }
+	if err := json.Unmarshal(out, &m); err != nil {
+		return "", fmt.Errorf("go mod download -json: %w", err)
+	}
+	if m.Error != "" {
+		return "", fmt.Errorf("go mod download %s@%s: %s", m.Path, m.Version, m.Error)
+	}
+	if m.Dir == "" {
+		return "", fmt.Errorf("go mod download %s@%s: no source folder in its answer", m.Path, m.Version)
+	}
+	return m.Dir, nil
 }
 
 // ComposeConfig is a private DOCKER_CONFIG folder for compose clients,

@@ -2,5 +2,5 @@
 
 package testutil
 
-// lockFile is Linux-only; elsewhere buildx is not built for the tests.
+// lockFile is Linux-only; elsewhere the cached tools are not built for the tests.
 func lockFile(string) (func(), error) { return nil, errNoLock }
