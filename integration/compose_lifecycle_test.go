@@ -266,7 +266,8 @@ func TestComposeLifecycle(t *testing.T) {
 // TestComposeForeground is `up` without -d with each client: it attaches
 // to every service's output with the service's prefix, notices a
 // container's exit, gives its exit code with --abort-on-container-exit and
-// --exit-code-from, and stops the containers on SIGINT (Ctrl-C).
+// --exit-code-from, attaches again to a restarted container, and stops
+// the containers on SIGINT (Ctrl-C).
 func TestComposeForeground(t *testing.T) {
 	d := sharedDaemon(t)
 	eachCompose(t, d, func(t *testing.T, c composeCLI) {
@@ -286,6 +287,9 @@ func TestComposeForeground(t *testing.T) {
 					t.Errorf("up %s: output does not match %s:\n%s", flag, want, out)
 				}
 			}
+			if strings.Contains(out, "Traceback") {
+				t.Errorf("up %s crashed in a thread:\n%s", flag, out)
+			}
 			if r.ExitCode != 7 {
 				t.Errorf("up %s exited %d, want a's 7: %s", flag, r.ExitCode, r)
 			}
@@ -294,8 +298,16 @@ func TestComposeForeground(t *testing.T) {
 			}
 		}
 
+		// up follows a container that restarts (its event watcher
+		// attaches to it again), and stops it on SIGINT.
 		fg := c.start(t, dir, "-p", p, "up", "--no-color", "b")
 		fg.waitOutput(t, "| b-start", 20*time.Second)
+		if !c.v1 { // docker-compose 1.29 does not attach again after a restart (nor with dockerd 20.10)
+			c.ok(t, dir, "-p", p, "restart", "b")
+			waitFor(t, 20*time.Second, "up to attach to b again after its restart", func() bool {
+				return strings.Count(fg.out.String(), "| b-start") == 2
+			})
+		}
 		if err := fg.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
 		}
