@@ -256,9 +256,16 @@ func TestComposeLifecycle(t *testing.T) {
 			}
 		}
 
-		c.ok(t, dir, append(append([]string{"-p", p}, lifecycleProfiles...), "down", "-v")...)
+		c.ok(t, dir, append(append([]string{"-p", p}, lifecycleProfiles...), "down", "-v", "--rmi", "local")...)
 		if left := projectLeftovers(t, d, p); len(left) != 0 {
 			t.Errorf("left after down -v:\n%s", strings.Join(left, "\n"))
+		}
+		// compose v5 with the classic builder keeps the built images
+		// despite --rmi local, against dockerd 20.10 too: remove them.
+		for _, repo := range lines(d.Berth(t, "images", "--format", "{{.Repository}}").Success(t).Out()) {
+			if strings.HasPrefix(repo, p) {
+				d.Berth(t, "rmi", repo).Success(t)
+			}
 		}
 	})
 }
