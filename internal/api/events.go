@@ -61,7 +61,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_ = http.NewResponseController(w).Flush()
 	enc := &eventEncoder{w: &streamWriter{w: w, flush: true}, seq: contentType == types.MediaTypeJSONSequence,
-		legacy: !versionAtLeast(r.Context(), "1.52"), noImageCreate: !versionAtLeast(r.Context(), "1.46")}
+		legacy: !versionAtLeast(r.Context(), "1.52") || composeV1(r), noImageCreate: !versionAtLeast(r.Context(), "1.46")}
 	for _, m := range past {
 		if err := enc.encode(m); err != nil {
 			return nil // the client went away
@@ -122,7 +122,9 @@ type eventEncoder struct {
 	w   io.Writer
 	seq bool // RFC 7464: each record starts with RS
 	// legacy adds the top-level status, id and from fields that dockerd
-	// fills before API 1.52 (docker CLIs before 25 rely on them).
+	// fills before API 1.52 (docker CLIs before 25 rely on them), and
+	// for docker-compose 1.x at any version: its `up` reads a container
+	// event's id and stops with KeyError without it.
 	legacy bool
 	// noImageCreate drops image create events, new in API 1.46.
 	noImageCreate bool

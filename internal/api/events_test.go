@@ -156,27 +156,33 @@ func TestEventsLegacyFieldsAndContentType(t *testing.T) {
 
 	for _, tc := range []struct {
 		version, accept, contentType string
+		agent                        string
 		want                         []string
 	}{
-		{"1.45", "", "application/json", []string{
+		{"1.45", "", "application/json", "", []string{
 			`{"status":"start","id":"c1","from":"busybox","Type":"container","Action":"start",`,
 			`{"status":"tag","id":"sha256:1","Type":"image","Action":"tag",`,
 			`{"Type":"volume","Action":"create",`,
 		}},
-		{"1.51", "", "application/json", []string{
+		{"1.51", "", "application/json", "", []string{
 			`{"status":"start","id":"c1","from":"busybox",`, `{"status":"tag",`, `{"status":"create","id":"sha256:2",`, `{"Type":"volume",`,
 		}},
-		{"1.56", "application/x-ndjson", "application/x-ndjson", []string{
+		{"1.56", "application/x-ndjson", "application/x-ndjson", "", []string{
 			`{"Type":"container","Action":"start","Actor":{"ID":"c1","Attributes":{"image":"busybox","name":"c1"}},"scope":"local","time":`,
 			`{"Type":"image","Action":"tag",`, `{"Type":"image","Action":"create",`, `{"Type":"volume",`,
 		}},
-		{"1.56", "application/json-seq", "application/json-seq", []string{"\x1e{\"Type\":\"container\"", "\x1e{", "\x1e{", "\x1e{"}},
+		{"1.56", "application/json-seq", "application/json-seq", "", []string{"\x1e{\"Type\":\"container\"", "\x1e{", "\x1e{", "\x1e{"}},
+		// docker-compose 1.29 asks for the newest version and reads id
+		{"1.56", "", "application/jsonl", "docker-compose/1.29.2 docker-py/5.0.3 Linux/6.1.0", []string{
+			`{"status":"start","id":"c1","from":"busybox",`, `{"status":"tag",`, `{"status":"create","id":"sha256:2",`, `{"Type":"volume",`,
+		}},
 	} {
-		t.Run(tc.version+tc.accept, func(t *testing.T) {
+		t.Run(tc.version+tc.accept+tc.agent, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://docker/v%s/events?since=0&until=%d", tc.version, time.Now().Unix()+1), nil)
 			if tc.accept != "" {
 				req.Header.Set("Accept", tc.accept)
 			}
+			req.Header.Set("User-Agent", tc.agent)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			resp, err := env.httpClient().Do(req.WithContext(ctx))

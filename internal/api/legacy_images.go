@@ -43,10 +43,17 @@ var legacyImageConfigFields = struct{ upTo149, upTo151 map[string]any }{
 // the field.
 func imageInspectVersion(r *http.Request) string {
 	v := apiVersion(r.Context())
-	if strings.HasPrefix(r.UserAgent(), "docker-compose/1.") && compareVersions(v, "1.45") >= 0 {
+	if composeV1(r) && compareVersions(v, "1.45") >= 0 {
 		return "1.44"
 	}
 	return v
+}
+
+// composeV1 reports whether r comes from docker-compose 1.x, which asks
+// for the server's newest API version (docker-py's "auto") yet reads
+// fields that version no longer has.
+func composeV1(r *http.Request) bool {
+	return strings.HasPrefix(r.UserAgent(), "docker-compose/1.")
 }
 
 // imageInspectForVersion returns img as API version v shows it.
