@@ -74,6 +74,8 @@ type Daemon struct {
 	mu       sync.Mutex
 	watchers map[string]*watch
 
+	restarts restartGates // containers in a restart, which inspect waits out
+
 	netMu       sync.Mutex
 	net         Networks // created on first use, see networks
 	newNetworks func(ctx context.Context) (Networks, error)

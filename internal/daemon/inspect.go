@@ -24,6 +24,9 @@ func (d *Daemon) ContainerInspect(ctx context.Context, name string, size bool) (
 	if err != nil {
 		return nil, err
 	}
+	if err := d.waitRestart(ctx, c); err != nil {
+		return nil, err
+	}
 	c.Lock()
 	resp := c.Inspect()
 	resp.Mounts = volume.MountPoints(mountSpecs(c), d.volumeFolder, d.anonymousVolume)

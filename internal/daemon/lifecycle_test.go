@@ -276,6 +276,39 @@ func TestRestartStopsThenStarts(t *testing.T) {
 	}
 }
 
+// TestInspectWaitsOutARestart: an inspect that a restart's die prompts
+// (Compose's `up` asks whether the container it follows comes back) shows
+// the restarted container, not the moment between the stop and the start.
+func TestInspectWaitsOutARestart(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(t, "web", nil)
+	first := e.shim(id).Pid()
+	e.launcher.StartDelay = 200 * time.Millisecond
+	_, sub := e.d.SubscribeEvents(bg, time.Time{}, time.Time{}, backend.Filters{"event": {"die"}})
+	defer sub.Close()
+	restarted := make(chan error, 1)
+	go func() { restarted <- e.d.ContainerRestart(bg, id, "", intp(1)) }()
+	if _, err := sub.Next(bg); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.d.ContainerInspect(bg, id, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !resp.State.Running || resp.State.Pid == first {
+		t.Errorf("inspect on the restart's die: running %v pid %d (first %d), want running in the new process", resp.State.Running, resp.State.Pid, first)
+	}
+	if err := <-restarted; err != nil {
+		t.Fatal(err)
+	}
+	// with no restart under way, an exited container is inspected at once
+	e.shim(id).Exit(0)
+	eventually(t, "the exit", func() bool { return e.state(t, id).Status == containertypes.StateExited })
+	if resp, err := e.d.ContainerInspect(bg, id, false); err != nil || resp.State.Running {
+		t.Errorf("inspect after an exit: %v, %v", resp.State, err)
+	}
+}
+
 func TestRestartStartsStoppedContainer(t *testing.T) {
 	e := newEnv(t)
 	id := e.create(t, "web", nil)

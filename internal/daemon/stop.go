@@ -73,6 +73,8 @@ func (d *Daemon) ContainerRestart(ctx context.Context, name string, signal strin
 	if err != nil {
 		return err
 	}
+	done := d.restarts.enter(c.ID)
+	defer done()
 	if err := d.stop(ctx, c, sig, grace); err != nil {
 		return fmt.Errorf("cannot restart container %s: %w", name, err)
 	}

@@ -22,6 +22,8 @@ import (
 type Launcher struct {
 	// StartErr makes Start fail with it.
 	StartErr error
+	// StartDelay is how long Start takes (a runtime's create and start).
+	StartDelay time.Duration
 	// Ignore lists the signals the fake processes survive (SIGKILL never is).
 	Ignore []syscall.Signal
 	// Output is what an attach to a fake process receives on stdout.
@@ -49,6 +51,10 @@ var _ tasks.Launcher = (*Launcher)(nil)
 
 // Start records cfg and "runs" its process.
 func (l *Launcher) Start(ctx context.Context, cfg shim.Config) (tasks.Shim, error) {
+	l.mu.Lock()
+	delay := l.StartDelay
+	l.mu.Unlock()
+	time.Sleep(delay)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.starts = append(l.starts, cfg)
