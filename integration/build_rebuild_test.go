@@ -5,7 +5,6 @@ package integration
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -178,20 +177,9 @@ func TestBuildPush(t *testing.T) {
 // a single manifest or an index.
 func manifestOrIndexDigest(t testing.TB, r *testutil.Registry, repoPath, tag string) string {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodHead, r.URL()+"/v2/"+repoPath+"/manifests/"+tag, nil)
-	req.Header.Set("Accept", strings.Join([]string{
+	return registryDigestAccepting(t, r, repoPath, tag,
 		"application/vnd.docker.distribution.manifest.v2+json",
 		"application/vnd.docker.distribution.manifest.list.v2+json",
 		"application/vnd.oci.image.manifest.v1+json",
-		"application/vnd.oci.image.index.v1+json",
-	}, ", "))
-	resp, err := r.HTTPClient().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("registry HEAD %s:%s: %s", repoPath, tag, resp.Status)
-	}
-	return resp.Header.Get("Docker-Content-Digest")
+		"application/vnd.oci.image.index.v1+json")
 }

@@ -110,8 +110,16 @@ func pushedDigest(t testing.TB, out string) string {
 // registryDigest asks the registry which manifest digest a tag has.
 func registryDigest(t testing.TB, r *testutil.Registry, repoPath, tag string) string {
 	t.Helper()
+	return registryDigestAccepting(t, r, repoPath, tag,
+		"application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json")
+}
+
+// registryDigestAccepting asks the registry, with a HEAD accepting the
+// media types accept, which digest a tag has.
+func registryDigestAccepting(t testing.TB, r *testutil.Registry, repoPath, tag string, accept ...string) string {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodHead, r.URL()+"/v2/"+repoPath+"/manifests/"+tag, nil)
-	req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json")
+	req.Header.Set("Accept", strings.Join(accept, ", "))
 	if r.User != "" {
 		req.SetBasicAuth(r.User, r.Pass)
 	}
