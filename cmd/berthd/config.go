@@ -35,6 +35,7 @@ type config struct {
 	CertsDir           string            `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
 	Group              string            `json:"group"`
 	Init               bool              `json:"init"`
+	Debug              bool              `json:"debug"` // -D: debug logs and pprof on <exec-root>/debug.sock
 	LogDriver          string            `json:"log-driver"`
 	LogOpts            map[string]string `json:"log-opts"` // nil: none configured (berth's rotation defaults)
 	Builder            builderConfig     `json:"builder"`
@@ -64,7 +65,7 @@ var flagToKey = map[string]string{
 	"host": "hosts", "data-root": "data-root", "exec-root": "exec-root", "default-runtime": "default-runtime",
 	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries", "firewall-table": "firewall-table",
 	"certs-dir": "certs-dir", "group": "group", "ipv6": "ipv6", "fixed-cidr-v6": "fixed-cidr-v6",
-	"init":       "init",
+	"init": "init", "debug": "debug",
 	"log-driver": "log-driver", "log-opt": "log-opts",
 }
 
@@ -75,6 +76,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.ConfigFile, "config-file", c.ConfigFile, "Daemon configuration file")
 	fs.StringVar(&c.Runtime, "default-runtime", c.Runtime, "Default OCI runtime for containers")
 	fs.StringVarP(&c.Group, "group", "G", c.Group, "Group for the unix socket")
+	fs.BoolVarP(&c.Debug, "debug", "D", false, "Enable debug mode (debug logs, pprof on <exec-root>/debug.sock)")
 	fs.StringVarP(&c.LogLevel, "log-level", "l", c.LogLevel, `Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")`)
 	fs.StringVarP(&c.Pidfile, "pidfile", "p", "", "Path to use for daemon PID file (default <exec-root>/berthd.pid)")
 	fs.StringVarP(&c.Bridge, "bridge", "b", "", "Attach containers to a network bridge")
@@ -132,6 +134,9 @@ func (c *config) finish(fs *pflag.FlagSet) {
 }
 
 func (c *config) level() slog.Level {
+	if c.Debug { // dockerd's -D wins over --log-level
+		return slog.LevelDebug
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug":
 		return slog.LevelDebug

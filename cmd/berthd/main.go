@@ -105,6 +105,7 @@ func run(ctx context.Context, cfg *config) error {
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
 		LogConfig:  logConfig,
+		Debug:      cfg.Debug,
 	}, parts)
 	if err != nil {
 		return err
@@ -115,6 +116,14 @@ func run(ctx context.Context, cfg *config) error {
 	defer builder.Close()
 	sandboxes.Set(d)
 
+	if cfg.Debug {
+		// the engine does not need its debug socket: a failure is a warning
+		if stopDebug, err := serveDebug(filepath.Join(cfg.ExecRoot, debugSocketName), logger); err != nil {
+			logger.Warn("debug socket not served", "err", err)
+		} else {
+			defer stopDebug()
+		}
+	}
 	debugf := func(format string, args ...any) { logger.Debug(fmt.Sprintf(format, args...)) }
 	opts := api.Options{Version: apiVersion, MinVersion: minAPIVersion, Logf: debugf}
 	if cfg.level() <= slog.LevelDebug {

@@ -52,6 +52,8 @@ type Config struct {
 	// without theirs (see DefaultLogConfig); empty is json-file with
 	// berth's rotation.
 	LogConfig containertypes.LogConfig
+	// Debug is berthd's -D: info reports debug mode, as dockerd's does.
+	Debug bool
 }
 
 // Daemon implements api.Backend.

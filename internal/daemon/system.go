@@ -71,6 +71,10 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		PidsLimit:          d.host.Cgroups.PidsLimit,
 		OomKillDisable:     d.host.Cgroups.OomKillDisable,
 		IPv4Forwarding:     true,
+		Debug:              d.cfg.Debug,
+		NFd:                openFDs(),
+		NGoroutines:        runtime.NumGoroutine(),
+		NEventsListener:    d.events.Subscribers(),
 		// what berth has built in (docker lists its drivers here; clients
 		// such as `docker info` and compose read them)
 		Plugins: system.PluginsInfo{

@@ -1,6 +1,19 @@
 package daemon
 
-import "golang.org/x/sys/unix"
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// openFDs is how many file descriptors berthd holds open (info's NFd).
+func openFDs() int {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(fds) - 1 // ReadDir's own
+}
 
 // memTotal is the host's total memory in bytes (0 when unknown).
 func memTotal() int64 {

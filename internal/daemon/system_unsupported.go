@@ -4,3 +4,6 @@ package daemon
 
 // memTotal is unknown off Linux.
 func memTotal() int64 { return 0 }
+
+// openFDs is unknown off Linux.
+func openFDs() int { return -1 }

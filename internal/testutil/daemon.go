@@ -154,7 +154,7 @@ func (d *Daemon) configFile() string { return filepath.Join(d.Root, "daemon.json
 // Args is berthd's command line (without the program name).
 func (d *Daemon) Args() []string {
 	args := []string{"-H", d.Host, "--data-root", d.DataRoot, "--exec-root", d.ExecRoot,
-		"--pidfile", d.Pidfile, "--config-file", d.configFile(), "--log-level", "debug"}
+		"--pidfile", d.Pidfile, "--config-file", d.configFile(), "-D"}
 	args = append(args, d.Net.args()...)
 	return append(args, d.args...)
 }
