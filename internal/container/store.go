@@ -127,6 +127,22 @@ func (s *Store) reserve(name, id string) error {
 	return nil
 }
 
+// ReserveGeneratedName gives the container with the given id a fresh
+// docker-style name (GenerateName) and returns it, with its leading "/".
+// The draw and the reservation happen under one lock, so that concurrent
+// creates never draw the same name: a generated name never fails with a
+// conflict (docker retries its draws for the same reason).
+func (s *Store) ReserveGeneratedName(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := canonicalName(GenerateName(func(n string) bool {
+		_, taken := s.names[canonicalName(n)]
+		return taken
+	}))
+	s.names[name] = id
+	return name
+}
+
 // ReleaseName frees a name; releasing a free name does nothing.
 func (s *Store) ReleaseName(name string) {
 	s.mu.Lock()

@@ -1,7 +1,9 @@
 package container
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,5 +184,40 @@ func TestNewID(t *testing.T) {
 			t.Fatalf("duplicate id")
 		}
 		seen[id] = true
+	}
+}
+
+// TestReserveGeneratedNameConcurrent draws names from many goroutines at
+// once, more than the adjective_surname space holds without a digit: no
+// two containers get the same name, and each holds the one it drew.
+func TestReserveGeneratedNameConcurrent(t *testing.T) {
+	s := NewStore()
+	const workers, each = 50, 600 // 30,000 draws
+	names := make([][]string, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				names[w] = append(names[w], s.ReserveGeneratedName(fmt.Sprintf("%032x%032x", w, i)))
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for w := range workers {
+		for i, n := range names[w] {
+			if seen[n] {
+				t.Fatalf("%q drawn twice", n)
+			}
+			seen[n] = true
+			if err := ValidateName(n); err != nil {
+				t.Fatalf("drew an invalid name: %v", err)
+			}
+			if err := s.ReserveName(n, fmt.Sprintf("%032x%032x", w, i)); err != nil {
+				t.Fatalf("%q not held by the container that drew it: %v", n, err)
+			}
+		}
 	}
 }

@@ -62,9 +62,8 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		}
 	}
 	if name == "" {
-		name = container.GenerateName(func(n string) bool { _, err := d.containers.Get(n); return err == nil })
-	}
-	if err := d.containers.ReserveName(name, id); err != nil {
+		name = d.containers.ReserveGeneratedName(id)
+	} else if err := d.containers.ReserveName(name, id); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
 	path, args := container.Process(cfg)

@@ -91,6 +91,7 @@ type Records interface {
 	List() []*container.Container
 	Get(ref string) (*container.Container, error)
 	ReserveName(name, id string) error
+	ReserveGeneratedName(id string) string
 	ReleaseName(name string)
 	Rename(id, newName string) error
 }
