@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -90,7 +91,13 @@ func runPs(ctx context.Context, c *Cli, opts *psOptions, sizeChanged bool) error
 	for _, s := range res.Items {
 		rows = append(rows, newPsRow(s, !opts.noTrunc, now))
 	}
-	return writePs(c.Out, opts.format, opts.quiet, list.Size, rows)
+	// one write for the whole list, not one per cell: with 1,000
+	// containers the table is some 14,000 cells
+	out := bufio.NewWriter(c.Out)
+	if err := writePs(out, opts.format, opts.quiet, list.Size, rows); err != nil {
+		return err
+	}
+	return out.Flush()
 }
 
 // writePs renders the rows: ids with -q, docker's default table for "" or
