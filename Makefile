@@ -103,6 +103,15 @@ bench: deps build compose-v5
 	$(GO) run ./bench/health -bin $(BIN)
 	$(GO) run ./bench/build -bin $(BIN)
 	$(CLIENT_CACHES) $(GO) run ./bench/compose -bin $(BIN)
+	$(GO) run ./bench/load -bin $(BIN)
 
 clean:
 	rm -rf $(BIN)
+
+# the load tests at the issue's sizes (100 concurrent run --rm, 1,000
+# containers, 10,000 mixed requests with 100 events subscribers and 50
+# logs -f followers); make test runs them small. A part of make stress.
+.PHONY: stress-load
+stress: stress-load
+stress-load: build
+	BERTH_BIN_DIR=$(BIN) BERTH_LOAD_FULL=1 $(GO) test -count=1 -timeout 30m -run '^(TestBurst|TestDisconnect)' ./integration/
