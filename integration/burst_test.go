@@ -54,7 +54,7 @@ func TestBurstRunRm(t *testing.T) {
 	defer cancel()
 	// one run first: the bridge and its nftables rules exist before the
 	// baseline
-	warm := newClient(t, d)
+	warm := d.Client(t)
 	if _, err := loadgen.RunRm(ctx, warm, "", "warm-up"); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestBurstRunRm(t *testing.T) {
 	hostBase := d.HostState(t)
 	base := idleUsage(t, d)
 
-	c := newClient(t, d)
+	c := d.Client(t)
 	start := time.Now()
 	errs := loadgen.Burst(ctx, c, "", loadSizes.runs)
 	t.Logf("%d concurrent run --rm in %s", len(errs), time.Since(start).Round(time.Millisecond))
@@ -177,7 +177,7 @@ func TestBurstMixedRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c := newClient(t, d) // the requests' own, closed before the count
+	c := d.Client(t) // the requests' own, closed before the count
 	mix := loadgen.Mix{Requests: loadSizes.requests, Workers: 16, Targets: talkers, Prefix: prefix}
 	start := time.Now()
 	creates, err := mix.Run(ctx, c)
@@ -227,15 +227,4 @@ func TestBurstMixedRequests(t *testing.T) {
 		d.Berth(t, "rm", "-f", name).Success(t)
 	}
 	d.CheckNoLeaks(t, hostBase, 30*time.Second)
-}
-
-// newClient is a client with connections of its own, closed when t ends.
-func newClient(t *testing.T, d *testutil.Daemon) *client.Client {
-	t.Helper()
-	c, err := client.New(client.WithHost(d.Host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }

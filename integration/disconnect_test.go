@@ -100,7 +100,7 @@ func startStallingRegistry(t *testing.T) *stallingRegistry {
 func disconnectMidPull(t *testing.T, d *testutil.Daemon) {
 	reg := startStallingRegistry(t)
 	base := idleUsage(t, d)
-	c := newClient(t, d)
+	c := d.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	res, err := c.ImagePull(ctx, reg.ref, client.ImagePullOptions{})
@@ -135,7 +135,7 @@ func disconnectMidAttach(t *testing.T, d *testutil.Daemon) {
 	defer d.Berth(t, "rm", "-f", ctr)
 	base := idleUsage(t, d)
 	for i := range 3 {
-		c := newClient(t, d)
+		c := d.Client(t)
 		att, err := c.ContainerAttach(context.Background(), ctr, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
 		if err != nil {
 			t.Fatal(err)
@@ -156,14 +156,14 @@ func disconnectMidAttach(t *testing.T, d *testutil.Daemon) {
 
 func disconnectMidBuild(t *testing.T, d *testutil.Daemon) {
 	// a first build starts BuildKit, whose goroutines stay
-	c := newClient(t, d)
+	c := d.Client(t)
 	warm := unique("warm")
 	classicBuild(t, c, context.Background(), "FROM busybox\nRUN true\n", warm, "")
 	d.Berth(t, "rmi", warm)
 	c.Close()
 	base := idleUsage(t, d)
 
-	c = newClient(t, d)
+	c = d.Client(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sleep := fmt.Sprintf("sleep %d", 5000+time.Now().Nanosecond()%1000)
