@@ -7,8 +7,8 @@
 // list, logs, create/rm) with 100 events subscribers and 50 `logs -f`
 // followers attached, with berthd's goroutines, fds and RSS before, during
 // and after. Containers run with --network none: what is measured is the
-// engine, not network set-up (a private dockerd shares docker0 with any
-// other on the machine). Run it as root with `go run ./bench/load -bin
+// engine, not network set-up, and the private dockerd has no default
+// bridge (docker0 stays with any other dockerd on the machine). Run it as root with `go run ./bench/load -bin
 // bin`; it is not part of `make test`.
 package main
 
@@ -72,7 +72,7 @@ func main() {
 	}
 	engines := []*benchutil.Engine{berth}
 	if *withDocker {
-		switch d, err := benchutil.StartDocker(tag); {
+		switch d, err := benchutil.StartDockerNoBridge(tag); {
 		case err != nil:
 			fmt.Fprintf(os.Stderr, "%s: dockerd: %v\n", tag, err)
 		case d != nil:

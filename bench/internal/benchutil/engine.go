@@ -59,9 +59,16 @@ func StartBerth(tag string) (*Engine, error) {
 
 // StartDocker starts a private dockerd (see Dockerd); nil, nil when it is
 // not installed.
-func StartDocker(tag string) (*Engine, error) {
+func StartDocker(tag string) (*Engine, error) { return startDocker(tag, StartDockerd) }
+
+// StartDockerNoBridge is StartDocker without the default bridge (see
+// StartDockerdNoBridge), for measures whose containers run with
+// --network none.
+func StartDockerNoBridge(tag string) (*Engine, error) { return startDocker(tag, StartDockerdNoBridge) }
+
+func startDocker(tag string, start func() (*Dockerd, error)) (*Engine, error) {
 	fmt.Fprintf(os.Stderr, "%s: dockerd ...\n", tag)
-	d, err := StartDockerd()
+	d, err := start()
 	if err != nil || d == nil {
 		if d == nil && err == nil {
 			fmt.Fprintf(os.Stderr, "%s: dockerd is not installed; skipping the docker comparison\n", tag)
