@@ -35,7 +35,8 @@ type Daemon struct {
 	BinDir   string // where berthd, berth and berth-shim live
 	Net      Net    // its default bridge, subnet and nftables table
 
-	args []string // extra berthd flags
+	args    []string // extra berthd flags
+	noDebug bool     // run without -D (no debug socket)
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -56,6 +57,11 @@ type Option func(*Daemon)
 // WithArgs adds flags to berthd's command line.
 func WithArgs(args ...string) Option {
 	return func(d *Daemon) { d.args = append(d.args, args...) }
+}
+
+// WithoutDebug runs berthd without -D: debug logs, but no debug socket.
+func WithoutDebug() Option {
+	return func(d *Daemon) { d.noDebug = true }
 }
 
 // WithConfig makes json the daemon's daemon.json (the default is "{}").
@@ -155,6 +161,9 @@ func (d *Daemon) configFile() string { return filepath.Join(d.Root, "daemon.json
 func (d *Daemon) Args() []string {
 	args := []string{"-H", d.Host, "--data-root", d.DataRoot, "--exec-root", d.ExecRoot,
 		"--pidfile", d.Pidfile, "--config-file", d.configFile(), "-D"}
+	if d.noDebug {
+		args[len(args)-1] = "--log-level=debug"
+	}
 	args = append(args, d.Net.args()...)
 	return append(args, d.args...)
 }
