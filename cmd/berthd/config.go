@@ -25,6 +25,7 @@ type config struct {
 	ExecRoot           string            `json:"exec-root"`
 	Runtime            string            `json:"default-runtime"`
 	LogLevel           string            `json:"log-level"`
+	Debug              bool              `json:"debug"` // -D: debug logs and pprof on <exec-root>/debug.sock
 	Pidfile            string            `json:"pidfile"`
 	Bridge             string            `json:"bridge"`
 	BIP                string            `json:"bip"`
@@ -35,7 +36,6 @@ type config struct {
 	CertsDir           string            `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
 	Group              string            `json:"group"`
 	Init               bool              `json:"init"`
-	Debug              bool              `json:"debug"` // -D: debug logs and pprof on <exec-root>/debug.sock
 	LogDriver          string            `json:"log-driver"`
 	LogOpts            map[string]string `json:"log-opts"` // nil: none configured (berth's rotation defaults)
 	Builder            builderConfig     `json:"builder"`
@@ -63,9 +63,9 @@ func defaultConfig() *config {
 // flagToKey maps flag names to their daemon.json keys.
 var flagToKey = map[string]string{
 	"host": "hosts", "data-root": "data-root", "exec-root": "exec-root", "default-runtime": "default-runtime",
-	"log-level": "log-level", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries", "firewall-table": "firewall-table",
+	"log-level": "log-level", "debug": "debug", "pidfile": "pidfile", "bridge": "bridge", "bip": "bip", "insecure-registry": "insecure-registries", "firewall-table": "firewall-table",
 	"certs-dir": "certs-dir", "group": "group", "ipv6": "ipv6", "fixed-cidr-v6": "fixed-cidr-v6",
-	"init": "init", "debug": "debug",
+	"init":       "init",
 	"log-driver": "log-driver", "log-opt": "log-opts",
 }
 

@@ -96,6 +96,7 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	d, err := daemon.New(ctx, daemon.Config{
+		Debug:      cfg.Debug,
 		InitPath:   besideSelf("berth-init"),
 		Init:       cfg.Init,
 		DataRoot:   cfg.DataRoot,
@@ -105,7 +106,6 @@ func run(ctx context.Context, cfg *config) error {
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
 		LogConfig:  logConfig,
-		Debug:      cfg.Debug,
 	}, parts)
 	if err != nil {
 		return err
