@@ -40,6 +40,8 @@ type Config struct {
 	APIVersion string // advertised by /version
 	MinAPI     string
 	Logger     *slog.Logger
+	// Debug is berthd's -D: info reports debug mode, as dockerd's does.
+	Debug bool
 	// InitPath is berth-init, the init --init runs as the container's pid 1
 	// ("" when it is not installed: --init is then refused at start).
 	InitPath string
@@ -52,8 +54,6 @@ type Config struct {
 	// without theirs (see DefaultLogConfig); empty is json-file with
 	// berth's rotation.
 	LogConfig containertypes.LogConfig
-	// Debug is berthd's -D: info reports debug mode, as dockerd's does.
-	Debug bool
 }
 
 // Daemon implements api.Backend.
