@@ -233,19 +233,26 @@ func nftRules(table string) ([]string, error) {
 			}
 			return nil, fmt.Errorf("nft list table %s %s: %v: %s", family, table, err, out)
 		}
-		chain := ""
-		for _, line := range strings.Split(string(out), "\n") {
-			line = strings.TrimSpace(line)
-			text, _, hasHandle := strings.Cut(line, " # handle ")
-			switch {
-			case strings.HasPrefix(line, "chain "):
-				chain = strings.Fields(line)[1]
-			case line == "}":
-				chain = ""
-			case hasHandle && chain != "":
-				rules = append(rules, fmt.Sprintf("%s %s %s: %s", family, table, chain, text))
-			}
-		}
+		rules = append(rules, parseNftRules(family, table, string(out))...)
 	}
 	return rules, nil
+}
+
+// parseNftRules reads the rules out of `nft -a list table` output.
+func parseNftRules(family, table, out string) []string {
+	var rules []string
+	chain := ""
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		text, _, hasHandle := strings.Cut(line, " # handle ")
+		switch {
+		case strings.HasPrefix(line, "chain "):
+			chain = strings.Fields(line)[1]
+		case line == "}":
+			chain = ""
+		case hasHandle && chain != "":
+			rules = append(rules, fmt.Sprintf("%s %s %s: %s", family, table, chain, text))
+		}
+	}
+	return rules
 }
