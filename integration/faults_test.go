@@ -3,6 +3,8 @@
 package integration
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,4 +52,43 @@ func TestLongRoots(t *testing.T) {
 		t.Errorf("after stop: %q, want exited", got)
 	}
 	c.ok(t, "rm", name)
+}
+
+// TestSecondDaemonRefused starts a second berthd that would share the
+// running one's bridge, nftables table or exec root: it refuses to start,
+// naming the running daemon's pid, and the running one keeps working (two
+// daemons on one table deleted each other's bridges and veths at boot).
+func TestSecondDaemonRefused(t *testing.T) {
+	t.Parallel()
+	d := ownDaemon(t)
+	for _, tc := range []struct {
+		name  string
+		share func(second *testutil.Daemon)
+		want  string
+	}{
+		{"bridge", func(s *testutil.Daemon) { s.Net.Bridge = d.Net.Bridge }, `already using bridge "` + d.Net.Bridge + `"`},
+		{"table", func(s *testutil.Daemon) { s.Net.Table = d.Net.Table }, `already using nftables table "` + d.Net.Table + `"`},
+		{"exec root", func(s *testutil.Daemon) { s.ExecRoot = d.ExecRoot }, "already using exec root " + d.ExecRoot},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			second, err := testutil.NewDaemon(tc.share)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// not second.Close: it would remove the shared bridge or table
+			defer os.RemoveAll(second.Root)
+			err = second.Start()
+			if err == nil {
+				second.Stop()
+				t.Fatal("a second berthd sharing the first one's " + tc.name + " started")
+			}
+			want := fmt.Sprintf("another berthd (pid %d) is %s", d.Pid(), tc.want)
+			if !strings.Contains(second.Log(), want) {
+				t.Errorf("second berthd's log does not say %q:\n%s", want, second.LogTail(10))
+			}
+		})
+	}
+	if got := (cli{"berth", d}).ok(t, "run", "--rm", "busybox", "sh", "-c", "ip -4 addr show eth0 | grep -c inet"); got != "1" {
+		t.Errorf("the first daemon's container has %q addresses on eth0, want 1", got)
+	}
 }
