@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,4 +93,147 @@ func TestSecondDaemonRefused(t *testing.T) {
 	if got := (cli{"berth", d}).ok(t, "run", "--rm", "busybox", "sh", "-c", "ip -4 addr show eth0 | grep -c inet"); got != "1" {
 		t.Errorf("the first daemon's container has %q addresses on eth0, want 1", got)
 	}
+}
+
+// TestBrokenRuntime: a default runtime that is missing, is not a program or
+// fails without a word makes `run` fail at once with an error naming it (or
+// its exit), the daemon keeps serving, and a repaired runtime works again.
+// (One that hangs is cut off after a minute with "did not finish in time":
+// internal/runtime's TestBrokenRuntime checks that without the wait.)
+func TestBrokenRuntime(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rt := filepath.Join(dir, "rt")
+	script := "#!/bin/sh\ncase \"$(cat " + filepath.Join(dir, "mode") + ")\" in\nfail) exit 1 ;;\n*) exec runc \"$@\" ;;\nesac\n"
+	writeRuntime := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(rt+".new", []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(rt+".new", rt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setMode := func(m string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "mode"), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeRuntime(script)
+	setMode("ok")
+	d := testutil.StartDaemon(t, testutil.WithArgs("--default-runtime", rt))
+	d.LoadBusybox(t)
+	c := cli{"berth", d}
+	for _, tc := range []struct {
+		name   string
+		break_ func()
+		code   int
+		want   string
+	}{
+		{"missing", func() { os.Remove(rt) }, 127, "OCI runtime " + rt + " cannot be run: fork/exec " + rt + ": no such file or directory"},
+		{"not a program", func() { writeRuntime("garbage") }, 125, "OCI runtime " + rt + " cannot be run: fork/exec " + rt + ": exec format error"},
+		{"fails", func() { setMode("fail") }, 125, "exit status 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.break_()
+			start := time.Now()
+			c.run(t, "run", "--rm", "busybox", "true").Fails(t, tc.code, tc.want)
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("the failure took %s", took)
+			}
+			writeRuntime(script)
+			setMode("ok")
+			if got := c.ok(t, "run", "--rm", "busybox", "echo", "repaired"); got != "repaired" {
+				t.Errorf("with the runtime repaired: %q", got)
+			}
+		})
+	}
+	if got := c.ok(t, "ps", "-aq"); got != "" {
+		t.Errorf("failed runs left containers: %q", got)
+	}
+}
+
+// shimOf returns the container's id and its process's pid, for killShim.
+func shimOf(t *testing.T, d *testutil.Daemon, name string) (id string, pid int) {
+	t.Helper()
+	pid, _ = strconv.Atoi(inspect(t, d, name, "{{.State.Pid}}"))
+	return inspect(t, d, name, "{{.Id}}"), pid
+}
+
+// killShim kill -9s the shim of container id.
+func killShim(t *testing.T, d *testutil.Daemon, id string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(d.ExecRoot, "containers", id, "shim.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shimPid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(shimPid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gone reports whether pid no longer runs (or is a zombie).
+func gone(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err != nil || strings.Contains(string(data), ") Z ")
+}
+
+// TestShimKilled kill -9s a container's shim, while berthd runs and while
+// it is down: the container is reported exited 137 with a State.Error that
+// says why, its process does not linger, and its restart policy applies (a
+// restart failed with "container with given ID already exists", and the
+// process ran on, unseen).
+func TestShimKilled(t *testing.T) {
+	t.Parallel()
+	d := ownDaemon(t)
+	c := cli{"berth", d}
+	plain, always := unique("shimkill"), unique("shimkill-always")
+	c.ok(t, "run", "-d", "--name", plain, "busybox", "sleep", "600")
+	c.ok(t, "run", "-d", "--name", always, "--restart", "always", "busybox", "sleep", "600")
+
+	check := func(t *testing.T, when string, plainPid, alwaysPid int, restarts string) {
+		waitFor(t, 15*time.Second, "the plain container exited", func() bool {
+			return inspect(t, d, plain, "{{.State.Status}}") == "exited"
+		})
+		if got := inspect(t, d, plain, "{{.State.ExitCode}}|{{.State.Error}}"); got != "137|berth-shim exited unexpectedly (killed?): the container was killed" {
+			t.Errorf("%s: exit code and error %q", when, got)
+		}
+		waitFor(t, 15*time.Second, "the --restart always container running again", func() bool {
+			return inspect(t, d, always, "{{.State.Status}} {{.RestartCount}}") == "running "+restarts
+		})
+		for _, pid := range []int{plainPid, alwaysPid} {
+			waitFor(t, 10*time.Second, fmt.Sprintf("the old process %d gone", pid), func() bool { return gone(pid) })
+		}
+		if got := c.ok(t, "exec", always, "echo", "back"); got != "back" {
+			t.Errorf("%s: exec in the restarted container: %q", when, got)
+		}
+		c.ok(t, "start", plain)
+		c.ok(t, "exec", plain, "true")
+	}
+
+	t.Run("berthd running", func(t *testing.T) {
+		id1, p1 := shimOf(t, d, plain)
+		id2, p2 := shimOf(t, d, always)
+		killShim(t, d, id1)
+		killShim(t, d, id2)
+		check(t, "berthd running", p1, p2, "1")
+	})
+	t.Run("berthd down", func(t *testing.T) {
+		id1, p1 := shimOf(t, d, plain)
+		id2, p2 := shimOf(t, d, always)
+		if err := d.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		killShim(t, d, id1)
+		killShim(t, d, id2)
+		if err := d.Start(); err != nil {
+			t.Fatal(err)
+		}
+		check(t, "berthd down", p1, p2, "2")
+	})
 }
