@@ -237,3 +237,63 @@ func TestShimKilled(t *testing.T) {
 		check(t, "berthd down", p1, p2, "2")
 	})
 }
+
+// TestGarbledStateQuarantined truncates one container's state file, garbles
+// another's and the network state: berthd starts, logs which ones, moves
+// them (whole) under <data-root>/quarantine and serves everything else.
+func TestGarbledStateQuarantined(t *testing.T) {
+	t.Parallel()
+	d := ownDaemon(t)
+	c := cli{"berth", d}
+	truncated, garbled, kept := unique("trunc"), unique("garbled"), unique("kept")
+	ids := map[string]string{}
+	for _, n := range []string{truncated, garbled, kept} {
+		ids[n] = c.ok(t, "create", "--name", n, "busybox", "echo", "alive")
+	}
+	netName := unique("qnet")
+	c.ok(t, "network", "create", netName)
+	if err := d.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := func(name string) string { return filepath.Join(d.DataRoot, "containers", ids[name], "config.json") }
+	data, err := os.ReadFile(cfgPath(truncated))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, content := range map[string][]byte{
+		cfgPath(truncated): data[:len(data)/3],
+		cfgPath(garbled):   []byte("\x00\x01garbage{"),
+		filepath.Join(d.DataRoot, "network", "state.json"): []byte(`{"networks": [{"Name": `),
+	} {
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{truncated, garbled} {
+		if !strings.Contains(d.Log(), `msg="unreadable container state quarantined" id=`+ids[n]) {
+			t.Errorf("the log does not name %s (%s) as quarantined", n, ids[n])
+		}
+		set, _ := filepath.Glob(filepath.Join(d.DataRoot, "quarantine", "containers", ids[n]+".*", "config.json"))
+		if len(set) != 1 {
+			t.Errorf("%s's folder is not in the quarantine: %v", n, set)
+		}
+	}
+	if !strings.Contains(d.Log(), `msg="unreadable network state quarantined`) {
+		t.Error("the log does not say the network state was quarantined")
+	}
+	if got := c.ok(t, "ps", "-a", "--format", "{{.Names}}"); got != kept {
+		t.Errorf("ps -a: %q, want only %s", got, kept)
+	}
+	if got := c.ok(t, "start", "-a", kept); got != "alive" {
+		t.Errorf("start -a of the intact container: %q", got)
+	}
+	c.run(t, "network", "inspect", netName).Fails(t, 1, "network "+netName+" not found")
+	c.ok(t, "network", "create", netName)
+	if got := c.ok(t, "run", "--rm", "--network", netName, "busybox", "echo", "networked"); got != "networked" {
+		t.Errorf("run on a network made after the quarantine: %q", got)
+	}
+	c.ok(t, "network", "rm", netName)
+}

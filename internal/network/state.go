@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/internal/atomicfile"
+	"github.com/containerd/errdefs"
 )
 
 // stateFile holds every network and endpoint; IPAM and port allocations are
@@ -34,7 +35,7 @@ func loadState(root string) (*state, error) {
 	}
 	var s state
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("decode network state %s: %w", filepath.Join(root, stateFile), err)
+		return nil, fmt.Errorf("decode network state %s: %w: %w", filepath.Join(root, stateFile), errdefs.ErrDataLoss, err)
 	}
 	return &s, nil
 }
