@@ -215,7 +215,12 @@ func (m *Manager) restore(ctx context.Context, st *state) error {
 	if err := m.applyFirewall(ctx); err != nil {
 		return err
 	}
-	return m.save()
+	if err := m.save(); err != nil {
+		// what restore dropped is dropped again at the next boot: a full
+		// disk must not keep berthd from starting
+		m.log.Warn("save the restored network state", "err", err)
+	}
+	return nil
 }
 
 // ensureDefaultNetworks creates "bridge", "host" and "none" when missing and
