@@ -67,6 +67,11 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer unlock()
+	release, err := claimHost(cfg.ExecRoot, cfg.Bridge, cfg.FirewallTable)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if err := writePidfile(cfg.Pidfile); err != nil {
 		return err
 	}

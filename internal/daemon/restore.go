@@ -3,11 +3,13 @@ package daemon
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/quarantine"
 )
 
 // restore loads every container record, re-adopts the shims that survived
@@ -29,6 +31,12 @@ func (d *Daemon) restore(ctx context.Context) error {
 				// created or removed halfway: nothing refers to it
 				d.log.Info("removing incomplete container", "id", id)
 				_ = d.removeFiles(ctx, id)
+				continue
+			}
+			if errdefs.IsDataLoss(err) {
+				// truncated or garbled: set aside, whole, and serve the rest
+				dest, qerr := quarantine.Move(d.cfg.DataRoot, d.containerDataDir(id), time.Now())
+				d.log.Error("unreadable container state quarantined", "id", id, "err", err, "moved-to", dest, "move-err", qerr)
 				continue
 			}
 			d.log.Error("cannot load container, skipping it", "id", id, "err", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/berth-project/berth/internal/atomicfile"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/oci"
+	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/shim"
 	"github.com/berth-project/berth/internal/volume"
 )
@@ -147,6 +148,16 @@ func (h host) Changed(c *container.Container) {
 func (h host) Exists(id string) bool {
 	_, err := h.d.containers.Get(id)
 	return err == nil
+}
+
+// KillOrphan kills and deletes from the runtime a container whose shim
+// died (runtime delete --force sends SIGKILL to all its processes).
+func (h host) KillOrphan(ctx context.Context, id string) (bool, error) {
+	rt := runtime.Runtime{Path: h.d.cfg.Runtime, Root: h.d.runtimeRoot()}
+	if _, err := rt.State(ctx, id); errdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return true, rt.Delete(ctx, id, true)
 }
 
 func (h host) AutoRemove(ctx context.Context, id string) {

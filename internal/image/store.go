@@ -109,14 +109,19 @@ func NewStore(root string, opts ...Option) (*Store, error) {
 	if s.refs, err = openRefs(filepath.Join(root, "image", "refs.json")); err != nil {
 		return nil, err
 	}
-	// Drop references to images that did not survive a crash.
+	// Drop references to images that did not survive a crash. refs.json is
+	// written only then: a daemon must start on a full disk.
+	dropped := false
 	for _, ref := range s.refs.all() {
 		if _, ok := s.images[ref.id]; !ok {
 			s.refs.delete(ref.named)
+			dropped = true
 		}
 	}
-	if err := s.refs.save(); err != nil {
-		return nil, err
+	if dropped {
+		if err := s.refs.save(); err != nil {
+			return nil, err
+		}
 	}
 	if s.leases, err = openLeases(filepath.Join(root, "image", "leases")); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/berth-project/berth/internal/network/firewall"
 	"github.com/berth-project/berth/internal/network/ipam"
 	"github.com/berth-project/berth/internal/network/portmap"
+	"github.com/berth-project/berth/internal/quarantine"
 )
 
 // Manager owns berth's networks and endpoints. It is safe for concurrent use.
@@ -109,7 +111,16 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	st, err := loadState(cfg.Root)
-	if err != nil {
+	if errors.Is(err, errdefs.ErrDataLoss) {
+		// truncated or garbled: set it aside and start with the default
+		// networks only, rather than serve no network at all
+		dest, qerr := quarantine.Move(cfg.Root, filepath.Join(cfg.Root, stateFile), time.Now())
+		m.log.Error("unreadable network state quarantined; user-defined networks are forgotten", "err", err, "moved-to", dest, "move-err", qerr)
+		if qerr != nil {
+			return nil, err
+		}
+		st = &state{}
+	} else if err != nil {
 		return nil, err
 	}
 	if !slices.ContainsFunc(cfg.AddressPools, func(p ipam.PoolSpec) bool { return p.Base.Addr().Is6() }) {
@@ -204,7 +215,12 @@ func (m *Manager) restore(ctx context.Context, st *state) error {
 	if err := m.applyFirewall(ctx); err != nil {
 		return err
 	}
-	return m.save()
+	if err := m.save(); err != nil {
+		// what restore dropped is dropped again at the next boot: a full
+		// disk must not keep berthd from starting
+		m.log.Warn("save the restored network state", "err", err)
+	}
+	return nil
 }
 
 // ensureDefaultNetworks creates "bridge", "host" and "none" when missing and

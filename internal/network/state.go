@@ -1,6 +1,7 @@
 package network
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/internal/atomicfile"
+	"github.com/containerd/errdefs"
 )
 
 // stateFile holds every network and endpoint; IPAM and port allocations are
@@ -34,7 +36,7 @@ func loadState(root string) (*state, error) {
 	}
 	var s state
 	if err := json.Unmarshal(data, &s); err != nil {
-		return nil, fmt.Errorf("decode network state %s: %w", filepath.Join(root, stateFile), err)
+		return nil, fmt.Errorf("decode network state %s: %w: %w", filepath.Join(root, stateFile), errdefs.ErrDataLoss, err)
 	}
 	return &s, nil
 }
@@ -56,6 +58,9 @@ func (m *Manager) save() error {
 	}
 	if err := os.MkdirAll(m.cfg.Root, 0o700); err != nil {
 		return fmt.Errorf("create network state dir: %w", err)
+	}
+	if old, err := os.ReadFile(filepath.Join(m.cfg.Root, stateFile)); err == nil && bytes.Equal(old, data) {
+		return nil // unchanged (a boot): no write, so berthd starts on a full disk
 	}
 	if err := atomicfile.WriteFile(filepath.Join(m.cfg.Root, stateFile), data, 0o600); err != nil {
 		return fmt.Errorf("write network state: %w", err)

@@ -74,14 +74,7 @@ func (r *Runtime) runWithStdio(ctx context.Context, op, id string, args []string
 	defer devnull.Close()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orFile(stdin, devnull), orFile(stdout, devnull), orFile(stderr, devnull)
 	if err := cmd.Run(); err != nil {
-		msg := readLog(logPath)
-		if msg == "" {
-			msg = err.Error()
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("runtime %s %s: %w", op, id, ctx.Err())
-		}
-		return fmt.Errorf("runtime %s %s: %w", op, id, classify(msg))
+		return r.failWith(ctx, op, id, err, readLog(logPath))
 	}
 	return nil
 }

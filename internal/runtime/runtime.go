@@ -7,10 +7,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
+
+	"github.com/containerd/errdefs"
 )
 
 // Runtime is one OCI runtime binary and its state directory.
@@ -23,10 +27,7 @@ type Runtime struct {
 // command builds an invocation with the global flags. Errors are logged as
 // JSON so that the message can be told from the rest of the output.
 func (r *Runtime) command(ctx context.Context, logPath string, args ...string) *exec.Cmd {
-	path := r.Path
-	if path == "" {
-		path = "runc"
-	}
+	path := r.binary()
 	global := []string{"--log-format", "json"}
 	if logPath != "" {
 		global = append(global, "--log", logPath)
@@ -54,14 +55,37 @@ func (r *Runtime) run(ctx context.Context, op, id string, args ...string) ([]byt
 
 // fail turns a failed run into an error classified from the runtime's message.
 func (r *Runtime) fail(ctx context.Context, op, id string, err error, output []byte) error {
+	return r.failWith(ctx, op, id, err, errorMessage(output))
+}
+
+// failWith classifies a failed run whose runtime reported msg. A runtime
+// that cannot be executed at all (missing, not executable, not a program)
+// or that does not finish in time is named, so the user can tell it from
+// a failure of the container.
+func (r *Runtime) failWith(ctx context.Context, op, id string, err error, msg string) error {
 	if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("runtime %s %s: OCI runtime %s did not finish in time (hung?): %w", op, id, r.binary(), ctx.Err())
+		}
 		return fmt.Errorf("runtime %s %s: %w", op, id, ctx.Err())
 	}
-	msg := errorMessage(output)
+	var execErr *exec.Error
+	var pathErr *fs.PathError
+	if errors.As(err, &execErr) || (errors.As(err, &pathErr) && pathErr.Op == "fork/exec") {
+		return fmt.Errorf("runtime %s %s: %w", op, id, errdefs.ErrUnknown.WithMessage(fmt.Sprintf("OCI runtime %s cannot be run: %v", r.binary(), err)))
+	}
 	if msg == "" {
 		msg = err.Error()
 	}
 	return fmt.Errorf("runtime %s %s: %w", op, id, classify(msg))
+}
+
+// binary is the runtime's program as configured.
+func (r *Runtime) binary() string {
+	if r.Path == "" {
+		return "runc"
+	}
+	return r.Path
 }
 
 // errorMessage extracts the last error logged by the runtime: JSON log lines

@@ -104,7 +104,11 @@ func (c *Client) Close() error { return nil }
 // dial connects to the shim; ErrNotFound when nothing listens.
 func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", filepath.Join(c.stateDir, socketName))
+	var conn net.Conn
+	err := withSocketPath(filepath.Join(c.stateDir, socketName), func(name string) (err error) {
+		conn, err = d.DialContext(ctx, "unix", name)
+		return err
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -17,9 +17,6 @@ import (
 	"github.com/containerd/errdefs"
 )
 
-// maxSocketPath is the room sun_path leaves for a socket path.
-const maxSocketPath = 107
-
 // report is what a new shim sends its launcher on fd 3 once the container
 // is created, or when that failed.
 type report struct {
@@ -37,9 +34,6 @@ type report struct {
 func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) {
 	if cfg.ID == "" || cfg.Bundle == "" || cfg.StateDir == "" || (cfg.LogPath == "" && cfg.Log.Driver != "none") {
 		return nil, errdefs.ErrInvalidArgument.WithMessage("shim: ID, Bundle, StateDir and LogPath are required")
-	}
-	if len(filepath.Join(cfg.StateDir, socketName)) > maxSocketPath {
-		return nil, errdefs.ErrInvalidArgument.WithMessage(fmt.Sprintf("shim: state directory %s is too long for a unix socket", cfg.StateDir))
 	}
 	if err := os.MkdirAll(cfg.StateDir, 0o711); err != nil {
 		return nil, fmt.Errorf("shim: %w", err)

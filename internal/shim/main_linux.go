@@ -99,11 +99,17 @@ func run(cfg Config, logger *log.Logger) error {
 		return fail(err)
 	}
 	defer os.Remove(filepath.Join(cfg.StateDir, pidName))
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(cfg.StateDir, socketName), Net: "unix"})
+	sock := filepath.Join(cfg.StateDir, socketName)
+	var l *net.UnixListener
+	err := withSocketPath(sock, func(name string) (err error) {
+		l, err = net.ListenUnix("unix", &net.UnixAddr{Name: name, Net: "unix"})
+		return err
+	})
 	if err != nil {
 		return fail(fmt.Errorf("listen: %w", err))
 	}
-	l.SetUnlinkOnClose(true)
+	l.SetUnlinkOnClose(false) // the name it was bound with may be a /proc/self/fd path
+	defer os.Remove(sock)
 	defer l.Close()
 
 	if err := s.create(); err != nil {

@@ -78,20 +78,52 @@ func (s *Supervisor) monitor(c *container.Container, t *Task) {
 	if t.ctx.Err() != nil {
 		return // the daemon is shutting down: the shim keeps the container
 	}
+	reason := ""
 	if err != nil {
 		s.log.Error("lost contact with shim", "id", c.ID, "err", err)
-		st = shim.ExitStatus{Code: 255, ExitedAt: time.Now().UTC()}
-		if saved, ok, _ := s.launcher.ExitStatus(t.stateDir); ok {
-			st = saved
+		saved, ok, _ := s.launcher.ExitStatus(t.stateDir)
+		st = saved
+		if !ok {
+			st, reason = s.orphaned(c.ID)
 		}
 	}
-	s.exited(c, t, st)
+	s.exitedWith(c, t, st, reason)
+}
+
+// shimDied is the State.Error of a container whose shim died under it.
+const shimDied = "berth-shim exited unexpectedly (killed?): the container was killed"
+
+// orphaned stops the container of a shim that died without recording an
+// exit: its process may still run, reparented to init, and the runtime
+// still knows the id (a restart would fail with "container with given ID
+// already exists"). It is killed and deleted, and reported as killed by
+// SIGKILL (137) with a reason, as containerd reports a dead shim's task.
+// A container the runtime no longer knows (the host rebooted) exited at an
+// unknown time: 255, docker's code for that.
+func (s *Supervisor) orphaned(id string) (shim.ExitStatus, string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	known, err := s.host.KillOrphan(ctx, id)
+	if err != nil {
+		s.log.Warn("kill the container of a dead shim", "id", id, "err", err)
+	}
+	if !known {
+		return shim.ExitStatus{Code: 255, ExitedAt: time.Now().UTC()}, ""
+	}
+	s.log.Error(shimDied, "id", id)
+	return shim.ExitStatus{Code: 137, ExitedAt: time.Now().UTC()}, shimDied
 }
 
 // exited records an exit, releases the container's runtime resources and
 // applies its restart policy or --rm. t is nil when the shim was already
 // gone (found so at boot).
 func (s *Supervisor) exited(c *container.Container, t *Task, st shim.ExitStatus) {
+	s.exitedWith(c, t, st, "")
+}
+
+// exitedWith is exited, with reason (when not empty) recorded as the
+// container's State.Error.
+func (s *Supervisor) exitedWith(c *container.Container, t *Task, st shim.ExitStatus, reason string) {
 	ctx := context.Background()
 	c.Lock()
 	restart := ShouldRestart(c.HostConfig.RestartPolicy, c.ManuallyStopped, c.RestartCount, st.Code)
@@ -102,6 +134,9 @@ func (s *Supervisor) exited(c *container.Container, t *Task, st shim.ExitStatus)
 		}
 	} else if err := c.State.SetExited(st.Code, st.ExitedAt, st.OOMKilled); err != nil {
 		s.log.Warn("record exit", "id", c.ID, "err", err)
+	}
+	if reason != "" {
+		c.State.Error = reason
 	}
 	s.host.Save(c)
 	s.host.Changed(c)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -22,14 +23,16 @@ import (
 
 // host is a fake tasks.Host that records what the supervisor asked.
 type host struct {
-	mu          sync.Mutex
-	prepareErr  error
-	prepared    int
-	released    []string
-	failed      []error
-	autoRemoved []string
-	removed     map[string]bool
-	events      []string
+	mu           sync.Mutex
+	prepareErr   error
+	prepared     int
+	released     []string
+	failed       []error
+	autoRemoved  []string
+	orphans      []string
+	runtimeKnows bool // KillOrphan finds the container in the runtime
+	removed      map[string]bool
+	events       []string
 }
 
 func (h *host) Prepare(ctx context.Context, c *container.Container) (shim.Config, error) {
@@ -68,6 +71,13 @@ func (h *host) AutoRemove(ctx context.Context, id string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.autoRemoved = append(h.autoRemoved, id)
+}
+
+func (h *host) KillOrphan(ctx context.Context, id string) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.orphans = append(h.orphans, id)
+	return h.runtimeKnows, nil
 }
 
 func (h *host) ProbeExec(c *container.Container, cmd []string) ([]byte, any, error) {
@@ -301,10 +311,13 @@ func TestAdopt(t *testing.T) {
 		recorded   *shim.ExitStatus
 		wantStatus containertypes.ContainerState
 		wantCode   int
+		knows      bool // the runtime still knows the container
+		wantError  string
 	}{
-		{"shim alive", true, nil, containertypes.StateRunning, 0},
-		{"shim gone, exit recorded", false, &shim.ExitStatus{Code: 7, ExitedAt: time.Now()}, containertypes.StateExited, 7},
-		{"shim gone, nothing recorded", false, nil, containertypes.StateExited, 255},
+		{"shim alive", true, nil, containertypes.StateRunning, 0, false, ""},
+		{"shim gone, exit recorded", false, &shim.ExitStatus{Code: 7, ExitedAt: time.Now()}, containertypes.StateExited, 7, false, ""},
+		{"shim gone, nothing recorded (a reboot)", false, nil, containertypes.StateExited, 255, false, ""},
+		{"shim killed, container still there", false, nil, containertypes.StateExited, 137, true, "berth-shim exited unexpectedly"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := taskstest.NewLauncher()
@@ -315,13 +328,17 @@ func TestAdopt(t *testing.T) {
 			if !tc.alive {
 				l.Vanish("/run/test/c1", tc.recorded)
 			}
-			h := &host{removed: map[string]bool{}}
+			h := &host{removed: map[string]bool{}, runtimeKnows: tc.knows}
 			s := tasks.New(tasks.Config{Launcher: l, Host: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			defer s.Close()
 			s.Adopt(context.Background(), c, "/run/test/c1")
-			if st := state(c); st.Status != tc.wantStatus || st.ExitCode != tc.wantCode {
-				t.Fatalf("adopted: %s %d, want %s %d", st.Status, st.ExitCode, tc.wantStatus, tc.wantCode)
+			if st := state(c); st.Status != tc.wantStatus || st.ExitCode != tc.wantCode || !strings.Contains(st.Error, tc.wantError) || (tc.wantError == "" && st.Error != "") {
+				t.Fatalf("adopted: %s %d %q, want %s %d %q", st.Status, st.ExitCode, st.Error, tc.wantStatus, tc.wantCode, tc.wantError)
 			}
+			if h.mu.Lock(); !tc.alive && tc.recorded == nil && !slices.Equal(h.orphans, []string{"c1"}) {
+				t.Errorf("orphans killed: %v, want c1", h.orphans)
+			}
+			h.mu.Unlock()
 			if tc.alive {
 				// the adopted shim is monitored: its exit is recorded
 				l.Shim("/run/test/c1").Exit(4)

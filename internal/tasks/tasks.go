@@ -84,6 +84,10 @@ type Host interface {
 	Exists(id string) bool
 	// AutoRemove removes id after its exit (--rm).
 	AutoRemove(ctx context.Context, id string)
+	// KillOrphan kills the processes of id, whose shim died, and deletes
+	// it from the OCI runtime; known is false (and err nil) when the
+	// runtime does not know id.
+	KillOrphan(ctx context.Context, id string) (known bool, err error)
 	// ProbeExec is what a health probe of c execs: cmd run as the
 	// container's process would be (user, working directory, environment),
 	// as a runtime-spec process (JSON), and the exec's description for
