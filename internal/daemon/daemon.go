@@ -52,6 +52,9 @@ type Config struct {
 	// without theirs (see DefaultLogConfig); empty is json-file with
 	// berth's rotation.
 	LogConfig containertypes.LogConfig
+	// Warnings are found at boot and shown by info, as dockerd's (an OCI
+	// runtime open to a known breakout).
+	Warnings []string
 }
 
 // Daemon implements api.Backend.
