@@ -252,6 +252,13 @@ func TestIsolationNoNewPrivileges(t *testing.T) {
 				t.Errorf("%v: setuid-root binary runs with euid %s, want %s as docker", tc.opts, got, tc.want)
 			}
 		}
+		// an exec is held as the container's process (docker: 1000, NoNewPrivs 1)
+		name := unique("nnp")
+		rmOnCleanup(t, d, name)
+		c.ok(t, "run", "-d", "--name", name, "--network", "none", "--security-opt", "no-new-privileges", image, "/probe", "sleep")
+		if got := c.ok(t, "exec", "-u", "1000", name, "/suid-probe", "euid"); got != "1000" {
+			t.Errorf("exec in a no-new-privileges container: setuid-root binary runs with euid %s, want 1000", got)
+		}
 	})
 }
 
@@ -335,8 +342,7 @@ func TestIsolationCopySwapRace(t *testing.T) {
 // a working directory of /proc/self/fd/N (N from 3 to 9, where runc
 // before 1.1.12 leaked a host folder's fd) must either make the start
 // fail or leave the process inside the container (getcwd works), and the
-// daemon must not warn of it. A runc that says 1.1.11 and lacks the fix
-// makes berthd warn at boot and in info.
+// daemon must not warn of it.
 func TestIsolationRuncLeakedFds(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
@@ -357,7 +363,16 @@ func TestIsolationRuncLeakedFds(t *testing.T) {
 	if out := d.Berth(t, "info").Success(t).Combined(); strings.Contains(out, "CVE-2024-21626") {
 		t.Errorf("berthd warns that its runc is open to CVE-2024-21626:\n%s", out)
 	}
+}
 
+// TestIsolationDaemonOptions checks the daemon-wide side on a berthd of
+// its own: dockerd's --no-new-privileges (a setuid-root binary no longer
+// raises uid 1000, unless the container says no-new-privileges=false),
+// and the warning at boot and in info for a runc that says 1.1.11 and
+// lacks the fix for CVE-2024-21626.
+func TestIsolationDaemonOptions(t *testing.T) {
+	t.Parallel()
+	testutil.RequiresRoot(t)
 	runc, err := exec.LookPath("runc")
 	if err != nil {
 		t.Skip("no runc in PATH")
@@ -367,14 +382,27 @@ func TestIsolationRuncLeakedFds(t *testing.T) {
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	old := testutil.StartDaemon(t, testutil.WithArgs("--default-runtime", fake))
+	d := testutil.StartDaemon(t, testutil.WithArgs("--default-runtime", fake, "--no-new-privileges"))
 	const want = "WARNING: runc 1.1.11 is older than 1.1.12 and open to CVE-2024-21626"
-	if !strings.Contains(old.Log(), want) {
-		t.Errorf("berthd's log lacks %q:\n%s", want, old.LogTail(20))
+	if !strings.Contains(d.Log(), want) {
+		t.Errorf("berthd's log lacks %q:\n%s", want, d.LogTail(20))
 	}
-	eachCLI(t, old, func(t *testing.T, c cli) {
+	image := probeImage(t, d)
+	eachCLI(t, d, func(t *testing.T, c cli) {
 		if out := c.run(t, "info").Success(t).Combined(); !strings.Contains(out, want) {
 			t.Errorf("info lacks %q:\n%s", want, out)
+		}
+		for _, tc := range []struct {
+			opts []string
+			want string // dockerd --no-new-privileges'
+		}{
+			{nil, "1000"},
+			{[]string{"--security-opt", "no-new-privileges=false"}, "0"},
+		} {
+			args := append(append([]string{"run", "--rm", "--network", "none", "-u", "1000"}, tc.opts...), image, "/suid-probe", "euid")
+			if got := c.ok(t, args...); got != tc.want {
+				t.Errorf("--no-new-privileges daemon, %v: setuid-root binary runs with euid %s, want %s", tc.opts, got, tc.want)
+			}
 		}
 	})
 }

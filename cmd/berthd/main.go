@@ -112,7 +112,10 @@ func run(ctx context.Context, cfg *config) error {
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
 		LogConfig:  logConfig,
-		Warnings:   bootWarnings,
+
+		// isolation: dockerd's --no-new-privileges, the runtime's warning
+		NoNewPrivileges: cfg.NoNewPrivileges,
+		Warnings:        bootWarnings,
 	}, parts)
 	if err != nil {
 		return err

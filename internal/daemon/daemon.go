@@ -46,6 +46,9 @@ type Config struct {
 	// Init is daemon.json's "init": containers that do not say otherwise
 	// run with --init.
 	Init bool
+	// NoNewPrivileges is dockerd's --no-new-privileges: containers get it
+	// unless their --security-opt no-new-privileges=false says otherwise.
+	NoNewPrivileges bool
 	// Host describes the host's cgroups and capabilities; nil detects them.
 	Host *oci.Host
 	// LogConfig is the log driver and options of containers created

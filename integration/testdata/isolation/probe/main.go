@@ -13,6 +13,7 @@
 //	probe swap DIR         swaps DIR with a link to "/" as fast as it can,
 //	                       forever (the race of CVE-2018-15664)
 //	probe cwd              the working directory as getcwd(2) sees it
+//	probe sleep            sleeps until killed (a container to exec into)
 package main
 
 import (
@@ -24,13 +25,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: probe report MAJ:MIN | euid | swap DIR | cwd")
+		fmt.Fprintln(os.Stderr, "usage: probe report MAJ:MIN | euid | swap DIR | cwd | sleep")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -51,6 +53,10 @@ func main() {
 			os.Exit(1)
 		}
 		fmt.Println(wd)
+	case "sleep":
+		for {
+			time.Sleep(time.Hour)
+		}
 	default:
 		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
 		os.Exit(2)
