@@ -10,7 +10,8 @@
 //	                       refuse, so that an allowed call does nothing)
 //	probe euid             the effective uid (a setuid copy shows whether
 //	                       setuid still raises privileges)
-//	probe swap DIR         swaps DIR with a link to "/" as fast as it can,
+//	probe swap DIR         swaps DIR (holding etc/os-release: "inside") with
+//	                       a link to "/" thousands of times a second,
 //	                       forever (the race of CVE-2018-15664)
 //	probe cwd              the working directory as getcwd(2) sees it
 //	probe sleep            sleeps until killed (a container to exec into)
@@ -285,7 +286,13 @@ func errName(err error) string {
 // the root the other half.
 func swap(dir string) {
 	link := dir + ".swap"
-	_ = os.MkdirAll(dir, 0o755)
+	// a file the host has too, so that a copy that follows the link on
+	// the host finds something to read
+	_ = os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "etc", "os-release"), []byte("inside\n"), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	_ = os.Remove(link)
 	if err := os.Symlink("/", link); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -297,5 +304,8 @@ func swap(dir string) {
 			fmt.Fprintln(os.Stderr, "renameat2:", err)
 			os.Exit(1)
 		}
+		// thousands of swaps a second, far more than copies, without
+		// taking a core from the tests running beside
+		time.Sleep(20 * time.Microsecond)
 	}
 }
