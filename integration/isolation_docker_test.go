@@ -60,9 +60,9 @@ func staticBinary(t testing.TB, dir string) string {
 	return p
 }
 
-// probeImage imports an image FROM scratch holding the prober as /probe,
-// a setuid-root copy as /suid-probe and a /tmp, and returns its name.
-func probeImage(t *testing.T, d *testutil.Daemon) string {
+// probeTar is an image's root FROM scratch holding the prober as /probe,
+// a setuid-root copy as /suid-probe and a /tmp.
+func probeTar(t *testing.T) []byte {
 	t.Helper()
 	bin, err := os.ReadFile(staticBinary(t, "isolation/probe"))
 	if err != nil {
@@ -82,11 +82,22 @@ func probeImage(t *testing.T, d *testutil.Daemon) string {
 		must(err)
 	}
 	must(tw.Close())
+	return buf.Bytes()
+}
+
+// probeImage imports probeTar as an image and returns its name.
+func probeImage(t *testing.T, d *testutil.Daemon) string {
+	t.Helper()
 	name := unique("probe") + ":1"
-	d.BerthStdin(t, &buf, "import", "-", name).Success(t)
+	d.BerthStdin(t, bytes.NewReader(probeTar(t)), "import", "-", name).Success(t)
 	t.Cleanup(func() { d.Berth(t, "rmi", "-f", name) })
 	return name
 }
+
+// isolationDockerHostEnv names the socket of a private dockerd to run the
+// same probe against, so that the table's docker column can be checked
+// (it was, against Debian 12's docker.io 20.10.24).
+const isolationDockerHostEnv = "BERTH_ISOLATION_DOCKER_HOST"
 
 // probeReport runs `probe report` in a new container and returns its
 // facts by key ("CapEff", "masked /proc/keys", "syscall keyctl").
@@ -232,6 +243,33 @@ func TestIsolationDockerDefaults(t *testing.T) {
 			t.Logf("default container, docker beside berth:\n%s", table.String())
 		}
 	})
+	if host := os.Getenv(isolationDockerHostEnv); host != "" {
+		t.Run("dockerd", func(t *testing.T) {
+			docker := func(stdin []byte, args ...string) string {
+				cmd := exec.Command("docker", append([]string{"-H", host}, args...)...)
+				cmd.Stdin = bytes.NewReader(stdin)
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("docker %v: %v", args, err)
+				}
+				return string(out)
+			}
+			img := unique("probe") + ":1"
+			docker(probeTar(t), "import", "-", img)
+			defer docker(nil, "rmi", img)
+			got := map[string]string{}
+			for _, l := range lines(docker(nil, "run", "--rm", "--network", "none", img, "/probe", "report", dev)) {
+				if f := strings.Fields(l); len(f) >= 2 {
+					got[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
+				}
+			}
+			for _, f := range dockerDefaults {
+				if v := foldFact(f.key, got[f.key]); v != f.docker && !(dev == "" && strings.HasSuffix(f.key, "-block")) {
+					t.Errorf("%s: dockerd gives %q, the table says %q", f.key, v, f.docker)
+				}
+			}
+		})
+	}
 	unconfined := probeReport(t, cli{name: "berth", d: d}, image, dev, "--security-opt", "seccomp=unconfined")
 	if unconfined["Seccomp"] != "0" {
 		t.Errorf("seccomp=unconfined: Seccomp %q", unconfined["Seccomp"])
