@@ -104,13 +104,16 @@ const isolationDockerHostEnv = "BERTH_ISOLATION_DOCKER_HOST"
 func probeReport(t *testing.T, c cli, image, blockDev string, args ...string) map[string]string {
 	t.Helper()
 	args = append(append([]string{"run", "--rm", "--network", "none"}, args...), image, "/probe", "report", blockDev)
+	return parseFacts(c.ok(t, args...))
+}
+
+// parseFacts reads the report's "key... value" lines.
+func parseFacts(report string) map[string]string {
 	facts := map[string]string{}
-	for _, l := range lines(c.ok(t, args...)) {
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			continue
+	for _, l := range lines(report) {
+		if f := strings.Fields(l); len(f) >= 2 {
+			facts[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
 		}
-		facts[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
 	}
 	return facts
 }
@@ -257,12 +260,7 @@ func TestIsolationDockerDefaults(t *testing.T) {
 			img := unique("probe") + ":1"
 			docker(probeTar(t), "import", "-", img)
 			defer docker(nil, "rmi", img)
-			got := map[string]string{}
-			for _, l := range lines(docker(nil, "run", "--rm", "--network", "none", img, "/probe", "report", dev)) {
-				if f := strings.Fields(l); len(f) >= 2 {
-					got[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
-				}
-			}
+			got := parseFacts(docker(nil, "run", "--rm", "--network", "none", img, "/probe", "report", dev))
 			for _, f := range dockerDefaults {
 				if v := foldFact(f.key, got[f.key]); v != f.docker && !(dev == "" && strings.HasSuffix(f.key, "-block")) {
 					t.Errorf("%s: dockerd gives %q, the table says %q", f.key, v, f.docker)
