@@ -394,24 +394,35 @@ func TestIsolationCopySwapRace(t *testing.T) {
 
 // TestIsolationRuncLeakedFds is CVE-2024-21626 against the runc in use:
 // a working directory of /proc/self/fd/N (N from 3 to 9, where runc
-// before 1.1.12 leaked a host folder's fd) must either make the start
-// fail or leave the process inside the container (getcwd works), and the
-// daemon must not warn of it.
+// before 1.1.12 leaked a host folder's fd), for a new container or an
+// exec, must either make the start fail or leave the process inside the
+// container (getcwd works), and the daemon must not warn of it.
 func TestIsolationRuncLeakedFds(t *testing.T) {
 	t.Parallel()
 	d := sharedDaemon(t)
 	image := probeImage(t, d)
+	name := unique("fds")
+	rmOnCleanup(t, d, name)
+	d.Berth(t, "run", "-d", "--name", name, "--network", "none", image, "/probe", "sleep").Success(t)
 	var wg sync.WaitGroup
 	for n := 3; n <= 9; n++ {
-		wg.Go(func() {
-			res := d.Berth(t, "run", "--rm", "--network", "none", "-w", "/proc/self/fd/"+strconv.Itoa(n), image, "/probe", "cwd")
-			switch {
-			case res.ExitCode == 0 && strings.HasPrefix(res.Out(), "/"):
-			case res.ExitCode >= 125:
-			default:
-				t.Errorf("-w /proc/self/fd/%d: the process ran outside the container's root (CVE-2024-21626): %s", n, res)
-			}
-		})
+		cwd := "/proc/self/fd/" + strconv.Itoa(n)
+		// the advisory's two attacks: a container's working directory,
+		// and an exec's
+		for _, args := range [][]string{
+			{"run", "--rm", "--network", "none", "-w", cwd, image, "/probe", "cwd"},
+			{"exec", "-w", cwd, name, "/probe", "cwd"},
+		} {
+			wg.Go(func() {
+				res := d.Berth(t, args...)
+				switch {
+				case res.ExitCode == 0 && strings.HasPrefix(res.Out(), "/"):
+				case res.ExitCode >= 125:
+				default:
+					t.Errorf("%s -w %s: the process ran outside the container's root (CVE-2024-21626): %s", args[0], cwd, res)
+				}
+			})
+		}
 	}
 	wg.Wait()
 	if out := d.Berth(t, "info").Success(t).Combined(); strings.Contains(out, "CVE-2024-21626") {
