@@ -60,6 +60,17 @@ func staticBinary(t testing.TB, dir string) string {
 	return p
 }
 
+// removeStaticBinaries deletes what staticBinary built (TestMain, at the
+// end).
+func removeStaticBinaries() {
+	staticBinaries.mu.Lock()
+	defer staticBinaries.mu.Unlock()
+	for _, p := range staticBinaries.built {
+		os.RemoveAll(filepath.Dir(p))
+	}
+	staticBinaries.built = nil
+}
+
 // probeTar is an image's root FROM scratch holding the prober as /probe,
 // a setuid-root copy as /suid-probe and a /tmp.
 func probeTar(t *testing.T) []byte {
