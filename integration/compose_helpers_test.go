@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -94,42 +93,12 @@ func (c composeCLI) container(project, service string, n int) string {
 	return project + sep + service + sep + strconv.Itoa(n)
 }
 
-var hitsOnce struct {
-	once sync.Once
-	path string
-	err  error
-}
-
 // hitsBinary is the compose tests' application (testdata/compose/app), a
 // static binary built once per test process.
 func hitsBinary(t testing.TB) string {
 	t.Helper()
-	hitsOnce.once.Do(func() {
-		dir, err := os.MkdirTemp("", "berth-hits-")
-		if err != nil {
-			hitsOnce.err = err
-			return
-		}
-		hitsOnce.path = filepath.Join(dir, "hits")
-		cmd := exec.Command("go", "build", "-o", hitsOnce.path, ".")
-		cmd.Dir = filepath.Join("testdata", "compose", "app")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			hitsOnce.err = &buildError{err: err, out: string(out)}
-		}
-	})
-	if hitsOnce.err != nil {
-		t.Fatalf("build the compose test app: %v", hitsOnce.err)
-	}
-	return hitsOnce.path
+	return staticBinary(t, "compose/app")
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 
 // composeProject writes a compose project into a new folder: files (a
 // compose file among them) and, when app, the hits binary with a

@@ -37,6 +37,7 @@ func TestMain(m *testing.M) {
 		}
 	}
 	testutil.RemoveBuiltBinaries()
+	removeStaticBinaries()
 	os.Exit(code)
 }
 

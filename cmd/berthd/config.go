@@ -36,6 +36,7 @@ type config struct {
 	CertsDir           string            `json:"certs-dir"` // berth's own: docker hard-codes /etc/docker/certs.d
 	Group              string            `json:"group"`
 	Init               bool              `json:"init"`
+	NoNewPrivileges    bool              `json:"no-new-privileges"`
 	LogDriver          string            `json:"log-driver"`
 	LogOpts            map[string]string `json:"log-opts"` // nil: none configured (berth's rotation defaults)
 	Builder            builderConfig     `json:"builder"`
@@ -67,6 +68,8 @@ var flagToKey = map[string]string{
 	"certs-dir": "certs-dir", "group": "group", "ipv6": "ipv6", "fixed-cidr-v6": "fixed-cidr-v6",
 	"init":       "init",
 	"log-driver": "log-driver", "log-opt": "log-opts",
+
+	"no-new-privileges": "no-new-privileges",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -84,6 +87,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.IPv6, "ipv6", false, "Enable IPv6 networking on the default bridge network")
 	fs.StringVar(&c.FixedCIDRv6, "fixed-cidr-v6", "", "IPv6 subnet for the default bridge network")
 	fs.BoolVar(&c.Init, "init", false, "Run an init in the containers to forward signals and reap processes")
+	fs.BoolVar(&c.NoNewPrivileges, "no-new-privileges", false, "Set no-new-privileges by default for new containers")
 	fs.StringVar(&c.LogDriver, "log-driver", c.LogDriver, "Default driver for container logs")
 	fs.StringToStringVar(&c.LogOpts, "log-opt", nil, "Default log driver options for containers")
 	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")

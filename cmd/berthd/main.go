@@ -81,6 +81,13 @@ func run(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return fmt.Errorf("OCI runtime %q: %w", cfg.Runtime, err)
 	}
+	// CVE-2024-21626: warn at boot, and in info, of a runc that lets a
+	// container out through a leaked fd.
+	var bootWarnings []string
+	if w := runtimeWarning(ctx, runtimePath); w != "" {
+		logger.Warn(w)
+		bootWarnings = append(bootWarnings, w)
+	}
 	shimPath, err := shimBinary()
 	if err != nil {
 		return err
@@ -111,6 +118,10 @@ func run(ctx context.Context, cfg *config) error {
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
 		LogConfig:  logConfig,
+
+		// isolation: dockerd's --no-new-privileges, the runtime's warning
+		NoNewPrivileges: cfg.NoNewPrivileges,
+		Warnings:        bootWarnings,
 	}, parts)
 	if err != nil {
 		return err

@@ -50,6 +50,12 @@ type FS struct {
 	// container swaps in, leads out of root; nil packs on a chrooted
 	// thread (which needs privileges; tests may pack without chroot).
 	Pack func(srcPath string, opts *archive.TarOptions, root string) (io.ReadCloser, error)
+	// Unpack extracts the tar r into root with root as the root
+	// directory, so that no link met while unpacking, even a folder a
+	// running container swaps for a link meanwhile (CVE-2018-15664),
+	// leads out of root; nil unpacks on a chrooted thread (tests may
+	// unpack without chroot).
+	Unpack func(r io.Reader, root string, opts *archive.TarOptions) error
 }
 
 func (f *FS) pack(srcPath string, opts *archive.TarOptions, root string) (io.ReadCloser, error) {
@@ -57,6 +63,13 @@ func (f *FS) pack(srcPath string, opts *archive.TarOptions, root string) (io.Rea
 		return f.Pack(srcPath, opts, root)
 	}
 	return chrootPack(srcPath, opts, root)
+}
+
+func (f *FS) unpack(r io.Reader, root string, opts *archive.TarOptions) error {
+	if f.Unpack != nil {
+		return f.Unpack(r, root, opts)
+	}
+	return chrootUnpack(r, root, opts)
 }
 
 // Mount is a host folder mounted at Destination in the container.
@@ -298,8 +311,9 @@ type ExtractOptions struct {
 }
 
 // Extract unpacks the tar r into the directory at p (links followed,
-// the last one too). Absolute links met while unpacking resolve inside the
-// folder that holds p (the container's root, or a volume), never on the host.
+// the last one too). Every link met while unpacking, absolute or relative,
+// there before or swapped in meanwhile, resolves inside the folder that
+// holds p (the container's root, or a volume), never on the host.
 func (f *FS) Extract(p, name string, r io.Reader, opts ExtractOptions) error {
 	pl, err := f.resolve(absPath(p), true)
 	if err != nil {
@@ -329,7 +343,7 @@ func (f *FS) Extract(p, name string, r io.Reader, opts ExtractOptions) error {
 		defer rc.Close()
 		tr = rc
 	}
-	return archive.Unpack(tr, pl.base, &archive.TarOptions{
+	return f.unpack(tr, pl.base, &archive.TarOptions{
 		NoOverwriteDirNonDir: opts.NoOverwriteDirNonDir,
 		ChownOpts:            chownOpts(opts),
 		NoLchown:             os.Geteuid() != 0,

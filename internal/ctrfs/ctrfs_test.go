@@ -37,7 +37,10 @@ func testFS(t *testing.T) (*FS, string, string) {
 	pack := func(src string, opts *archive.TarOptions, _ string) (io.ReadCloser, error) {
 		return archive.TarWithOptions(src, opts)
 	}
-	return &FS{Root: root, Mounts: []Mount{{Destination: "/data", Source: vol}}, Pack: pack}, root, vol
+	unpack := func(r io.Reader, root string, opts *archive.TarOptions) error {
+		return archive.Unpack(r, root, opts)
+	}
+	return &FS{Root: root, Mounts: []Mount{{Destination: "/data", Source: vol}}, Pack: pack, Unpack: unpack}, root, vol
 }
 
 func TestStatResolvesInside(t *testing.T) {
@@ -220,5 +223,72 @@ func TestFileMount(t *testing.T) {
 	}
 	if err := f.Extract("/etc/hosts", "c", bytes.NewReader(nil), ExtractOptions{}); err != ErrNotDirectory {
 		t.Errorf("extract onto a bind-mounted file: %v", err)
+	}
+}
+
+// TestSwapRaceStaysInside is CVE-2018-15664's race against the real,
+// chrooted pack and unpack: while a folder of the container is swapped
+// for a link to a host folder (absolute) and back, copies into and out of
+// it never write to nor read from the host folder.
+func TestSwapRaceStaysInside(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("chroot needs root")
+	}
+	root, outside := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir, link := filepath.Join(root, "w"), filepath.Join(root, "w.swap")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secret"), []byte("inside\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	swapped := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				swapped <- n
+				return
+			default:
+			}
+			if swapErr := exchange(dir, link); swapErr == nil {
+				n++
+			}
+		}
+	}()
+	f := &FS{Root: root}
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	_ = tw.WriteHeader(&tar.Header{Name: "pwned", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
+	_, _ = tw.Write([]byte("x\n"))
+	_ = tw.Close()
+	for range 300 {
+		_ = f.Extract("/w", "c", bytes.NewReader(tarball.Bytes()), ExtractOptions{})
+		rc, _, err := f.Archive("/w/secret", "c")
+		if err != nil {
+			continue
+		}
+		tr := tar.NewReader(rc)
+		if _, err := tr.Next(); err == nil {
+			if body, _ := io.ReadAll(tr); strings.Contains(string(body), "host") {
+				t.Errorf("a copy out of the container read the host's file")
+			}
+		}
+		rc.Close()
+	}
+	close(stop)
+	if n := <-swapped; n < 100 {
+		t.Logf("only %d swaps during the copies", n)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "pwned")); err == nil {
+		t.Error("a copy into the container wrote to the host's folder")
 	}
 }

@@ -27,6 +27,30 @@ func chrootPack(srcPath string, opts *archive.TarOptions, root string) (io.ReadC
 	if err != nil {
 		return nil, err
 	}
+	if err := inRoot(root, tb.Do); err != nil {
+		_ = tb.Reader().Close()
+		return nil, fmt.Errorf("pack %s: %w", srcPath, err)
+	}
+	return tb.Reader(), nil
+}
+
+// chrootUnpack extracts r on a thread whose root directory is root, as
+// dockerd's chrootarchive does since CVE-2018-15664: a folder of a running
+// container swapped for a link to "/" between the resolution of the
+// destination and the writes resolves to the container's "/", not the
+// host's.
+func chrootUnpack(r io.Reader, root string, opts *archive.TarOptions) error {
+	done := make(chan error, 1)
+	if err := inRoot(root, func() { done <- archive.Unpack(r, "/", opts) }); err != nil {
+		return fmt.Errorf("unpack into %s: %w", root, err)
+	}
+	return <-done
+}
+
+// inRoot starts fn on a thread of its own whose root and working
+// directory are root, once that thread is there; the error is that of
+// entering root.
+func inRoot(root string, fn func()) error {
 	started := make(chan error, 1)
 	go func() {
 		// Never unlocked: the thread, with its own root, ends with this
@@ -37,13 +61,9 @@ func chrootPack(srcPath string, opts *archive.TarOptions, root string) (io.ReadC
 			return
 		}
 		started <- nil
-		tb.Do()
+		fn()
 	}()
-	if err := <-started; err != nil {
-		_ = tb.Reader().Close()
-		return nil, fmt.Errorf("pack %s: %w", srcPath, err)
-	}
-	return tb.Reader(), nil
+	return <-started
 }
 
 // enterRoot gives the calling thread its own filesystem attributes and

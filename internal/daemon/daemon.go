@@ -48,12 +48,18 @@ type Config struct {
 	// Init is daemon.json's "init": containers that do not say otherwise
 	// run with --init.
 	Init bool
+	// NoNewPrivileges is dockerd's --no-new-privileges: containers get it
+	// unless their --security-opt no-new-privileges=false says otherwise.
+	NoNewPrivileges bool
 	// Host describes the host's cgroups and capabilities; nil detects them.
 	Host *oci.Host
 	// LogConfig is the log driver and options of containers created
 	// without theirs (see DefaultLogConfig); empty is json-file with
 	// berth's rotation.
 	LogConfig containertypes.LogConfig
+	// Warnings are found at boot and shown by info, as dockerd's (an OCI
+	// runtime open to a known breakout).
+	Warnings []string
 }
 
 // Daemon implements api.Backend.

@@ -209,6 +209,7 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 		ShmPath:           shared.shm,
 		InitPath:          initPath,
 		CgroupsPath:       "/berth/" + c.ID,
+		NoNewPrivileges:   d.cfg.NoNewPrivileges,
 		Host:              &d.host, // detected once, when the daemon started
 	})
 }

@@ -86,6 +86,7 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Swarm: swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},
 	}
 	info.Warnings = append(info.Warnings, cgroupWarnings(d.host.Cgroups)...)
+	info.Warnings = append(info.Warnings, d.cfg.Warnings...)
 	info.MemTotal = memTotal()
 	for _, c := range d.containers.List() {
 		c.Lock()

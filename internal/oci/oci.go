@@ -77,6 +77,10 @@ type Options struct {
 	// CgroupsPath is the container's cgroup, e.g. "/berth/<id>" (cgroupfs driver).
 	CgroupsPath string
 
+	// NoNewPrivileges is the daemon's default (dockerd's
+	// --no-new-privileges), which HostConfig.SecurityOpt may override.
+	NoNewPrivileges bool
+
 	// Host describes the host's kernel; nil means DetectHost. A
 	// privileged container gets HostDevices when Host has no Devices.
 	Host *Host
@@ -115,7 +119,7 @@ func Spec(o Options) (*specs.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	sec, err := parseSecurityOpts(hc.SecurityOpt)
+	sec, err := parseSecurityOpts(hc.SecurityOpt, o.NoNewPrivileges)
 	if err != nil {
 		return nil, err
 	}

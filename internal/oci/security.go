@@ -19,9 +19,10 @@ type securityOpts struct {
 // parseSecurityOpts reads --security-opt values with docker's syntax
 // ("key=value", the legacy "key:value", and bare "no-new-privileges").
 // SELinux labels and AppArmor profiles are accepted and ignored: berth sets
-// neither.
-func parseSecurityOpts(opts []string) (securityOpts, error) {
-	var so securityOpts
+// neither. noNewPrivileges is the daemon's default, which the options may
+// turn off ("no-new-privileges=false"), as dockerd's.
+func parseSecurityOpts(opts []string, noNewPrivileges bool) (securityOpts, error) {
+	so := securityOpts{noNewPrivileges: noNewPrivileges}
 	for _, opt := range opts {
 		if opt == "no-new-privileges" {
 			so.noNewPrivileges = true

@@ -3,6 +3,7 @@ package oci
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -24,15 +25,17 @@ import (
 // dockerd answers it (500): it is found while the runtime spec is made, at
 // start or exec, and moby makes every error of that step a system error.
 func ResolveUser(rootfs, spec string) (specs.User, error) {
-	passwd, err := scopedPath(rootfs, "/etc/passwd")
+	passwd, err := openScoped(rootfs, "/etc/passwd")
 	if err != nil {
 		return specs.User{}, err
 	}
-	group, err := scopedPath(rootfs, "/etc/group")
+	defer closeFile(passwd)
+	group, err := openScoped(rootfs, "/etc/group")
 	if err != nil {
 		return specs.User{}, err
 	}
-	eu, err := user.GetExecUserPath(spec, nil, passwd, group)
+	defer closeFile(group)
+	eu, err := user.GetExecUser(spec, nil, reader(passwd), reader(group))
 	if err != nil {
 		if errors.Is(err, user.ErrNoPasswdEntries) || errors.Is(err, user.ErrNoGroupEntries) || errors.Is(err, user.ErrRange) {
 			return specs.User{}, errdefs.ErrInternal.WithMessage(err.Error())
@@ -49,11 +52,12 @@ func ResolveUser(rootfs, spec string) (specs.User, error) {
 // additionalGroups resolves --group-add entries (names or gids) against the
 // image's /etc/group; an unknown group is a 500, as in ResolveUser.
 func additionalGroups(rootfs string, groups []string) ([]uint32, error) {
-	group, err := scopedPath(rootfs, "/etc/group")
+	group, err := openScoped(rootfs, "/etc/group")
 	if err != nil {
 		return nil, err
 	}
-	gids, err := user.GetAdditionalGroupsPath(groups, group)
+	defer closeFile(group)
+	gids, err := user.GetAdditionalGroups(groups, reader(group))
 	if err != nil {
 		if errors.Is(err, user.ErrNoGroupEntries) || errors.Is(err, user.ErrRange) {
 			return nil, errdefs.ErrInternal.WithMessage(err.Error())
@@ -65,6 +69,46 @@ func additionalGroups(rootfs string, groups []string) ([]uint32, error) {
 		out = append(out, uint32(g))
 	}
 	return out, nil
+}
+
+// openScoped opens p inside root, resolved by scopedPath, through an
+// os.Root of root: a link a running container swaps in after the
+// resolution cannot lead the open out of root either. A file that cannot
+// be opened is absent (nil), as the user package takes a missing
+// /etc/passwd.
+func openScoped(root, p string) (*os.File, error) {
+	resolved, err := scopedPath(root, p)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(root, resolved)
+	if err != nil {
+		return nil, err
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, nil
+	}
+	defer r.Close()
+	f, err := r.Open(rel)
+	if err != nil {
+		return nil, nil
+	}
+	return f, nil
+}
+
+// reader is f as the user package's reader: nil for an absent file.
+func reader(f *os.File) io.Reader {
+	if f == nil {
+		return nil
+	}
+	return f
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		_ = f.Close()
+	}
 }
 
 // scopedPath resolves p inside root as if root were "/": symlinks, even

@@ -245,7 +245,7 @@ func VerifyIsolation(hc *containertypes.HostConfig) error {
 			return err
 		}
 	}
-	if _, err := parseSecurityOpts(hc.SecurityOpt); err != nil {
+	if _, err := parseSecurityOpts(hc.SecurityOpt, false); err != nil {
 		return err
 	}
 	return nil
