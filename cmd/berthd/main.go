@@ -71,6 +71,9 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer os.Remove(cfg.Pidfile)
+	if err := setupRemap(cfg, logger); err != nil {
+		return err
+	}
 
 	runtimePath, err := resolveBinary(cfg.Runtime)
 	if err != nil {
@@ -105,6 +108,7 @@ func run(ctx context.Context, cfg *config) error {
 		MinAPI:     minAPIVersion,
 		Logger:     logger,
 		LogConfig:  logConfig,
+		Remap:      cfg.remap,
 	}, parts)
 	if err != nil {
 		return err

@@ -47,11 +47,15 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 		}
 		netCfg.DefaultFixedCIDRv6 = p
 	}
-	images, err := image.NewStore(cfg.DataRoot, image.WithLogger(logger))
+	snaps, err := snapshot.NewOverlay(filepath.Join(cfg.DataRoot, "snapshot"), snapshot.WithIDMap(cfg.remap.IDs))
+	if err != nil {
+		return daemon.Parts{}, fmt.Errorf("open snapshot store: %w", err)
+	}
+	images, err := image.NewStore(cfg.DataRoot, image.WithLogger(logger), image.WithSnapshotter(snaps))
 	if err != nil {
 		return daemon.Parts{}, fmt.Errorf("open image store: %w", err)
 	}
-	volumes, err := volume.Open(filepath.Join(cfg.DataRoot, "volumes"))
+	volumes, err := volume.Open(filepath.Join(cfg.DataRoot, "volumes"), volume.WithOwner(cfg.remap.IDs.RootPair()))
 	if err != nil {
 		return daemon.Parts{}, fmt.Errorf("open volume store: %w", err)
 	}

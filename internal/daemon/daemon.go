@@ -21,6 +21,7 @@ import (
 	eventlog "github.com/berth-project/berth/internal/events"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/tasks"
+	"github.com/berth-project/berth/internal/userns"
 )
 
 // Version is berth's engine version.
@@ -52,6 +53,10 @@ type Config struct {
 	// without theirs (see DefaultLogConfig); empty is json-file with
 	// berth's rotation.
 	LogConfig containertypes.LogConfig
+	// Remap is --userns-remap: containers run in a user namespace with
+	// these mappings unless they ask for --userns=host. DataRoot is then
+	// already the mapping's own root.
+	Remap userns.Remap
 }
 
 // Daemon implements api.Backend.
@@ -105,6 +110,9 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		if err := os.MkdirAll(dir, 0o710); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
+	}
+	if err := remapDirs(cfg); err != nil {
+		return nil, err
 	}
 	d := &Daemon{
 		cfg:         cfg,

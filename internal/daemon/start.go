@@ -58,6 +58,9 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err := os.MkdirAll(rootfs, 0o700); err != nil {
 		return shim.Config{}, fmt.Errorf("create bundle: %w", err)
 	}
+	if err := d.openBundle(c.HostConfig, bundle); err != nil {
+		return shim.Config{}, err
+	}
 	mnt, err := d.images.PrepareRootfs(ctx, c.ImageID, c.ID)
 	if err != nil {
 		return shim.Config{}, fmt.Errorf("prepare rootfs: %w", err)
@@ -87,6 +90,9 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	d.logVolumeMounts(c, vols)
 	spec, err := d.spec(c, rootfs, netns, volumePaths)
 	if err != nil {
+		return shim.Config{}, err
+	}
+	if err := d.setNetSysctls(c, netns, d.applyUserns(spec, c.HostConfig)); err != nil {
 		return shim.Config{}, err
 	}
 	data, err := json.Marshal(spec)

@@ -82,6 +82,9 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 		Swarm: swarm.Info{LocalNodeState: swarm.LocalNodeStateInactive},
 	}
 	info.Warnings = append(info.Warnings, cgroupWarnings(d.host.Cgroups)...)
+	if d.cfg.Remap.Enabled() {
+		info.SecurityOptions = append(info.SecurityOptions, "name=userns")
+	}
 	info.MemTotal = memTotal()
 	for _, c := range d.containers.List() {
 		c.Lock()

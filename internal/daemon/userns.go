@@ -1,0 +1,163 @@
+package daemon
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"strings"
+
+	containertypes "github.com/moby/moby/api/types/container"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/network"
+	"github.com/berth-project/berth/internal/userns"
+)
+
+// remapped reports whether a container with hc runs in a user namespace:
+// the daemon remaps (--userns-remap) and it did not ask for --userns=host.
+func (d *Daemon) remapped(hc *containertypes.HostConfig) bool {
+	return d.cfg.Remap.Enabled() && !hc.UsernsMode.IsHost()
+}
+
+// validateUserns refuses what dockerd refuses with user namespaces: a
+// mode other than host, and sharing the host's namespaces or privileges
+// from inside a remapped container.
+func (d *Daemon) validateUserns(hc *containertypes.HostConfig) error {
+	if hc.UsernsMode != "" && !hc.UsernsMode.IsHost() {
+		return invalid("invalid USER mode: %s", hc.UsernsMode)
+	}
+	if !d.remapped(hc) {
+		return nil
+	}
+	switch {
+	case hc.Privileged:
+		return invalid("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode")
+	case hc.NetworkMode.IsHost():
+		return invalid("cannot share the host's network namespace when user namespaces are enabled")
+	case hc.PidMode.IsHost():
+		return invalid("cannot share the host PID namespace when user namespaces are enabled")
+	}
+	return nil
+}
+
+// remapRoot is the host uid and gid that root of a remapped container is,
+// 0 and 0 when c runs without a user namespace.
+func (d *Daemon) remapRoot(hc *containertypes.HostConfig) (int, int) {
+	if !d.cfg.Remap.Enabled() {
+		return 0, 0
+	}
+	// A --userns=host container still runs on the remapped image store,
+	// whose files belong to the remapped root: dockerd gives its files the
+	// same owner.
+	return d.cfg.Remap.IDs.RootPair()
+}
+
+// chownToRoot gives paths to the container's root, as dockerd does for
+// the files it makes for a container (its /etc files, volume folders).
+func (d *Daemon) chownToRoot(hc *containertypes.HostConfig, paths ...string) error {
+	uid, gid := d.remapRoot(hc)
+	if uid == 0 && gid == 0 {
+		return nil
+	}
+	for _, p := range paths {
+		if err := os.Lchown(p, uid, gid); err != nil {
+			return fmt.Errorf("chown %s to the remapped root: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// applyUserns puts a remapped container in its user namespace: the
+// mappings, /sys bound from the host and net sysctls taken out of the spec
+// (returned, for the daemon to set from outside). The network namespace
+// berth made belongs to the host's user namespace, so the container's root
+// may neither mount a sysfs for it nor write its sysctls, as runc 1.2 also
+// falls back to a bind of /sys.
+func (d *Daemon) applyUserns(s *specs.Spec, hc *containertypes.HostConfig) map[string]string {
+	if !d.remapped(hc) {
+		return nil
+	}
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	s.Linux.UIDMappings = userns.SpecMappings(d.cfg.Remap.IDs.UIDMaps)
+	s.Linux.GIDMappings = userns.SpecMappings(d.cfg.Remap.IDs.GIDMaps)
+	for i, m := range s.Mounts {
+		switch m.Type {
+		case "sysfs":
+			s.Mounts[i] = specs.Mount{Destination: m.Destination, Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
+		case "cgroup":
+			// a read-only remount is refused in a user namespace: dockerd
+			// clears the flag too
+			var opts []string
+			for _, o := range m.Options {
+				if o != "ro" {
+					opts = append(opts, o)
+				}
+			}
+			s.Mounts[i].Options = opts
+		}
+	}
+	net := map[string]string{}
+	for k, v := range s.Linux.Sysctl {
+		if strings.HasPrefix(k, "net.") {
+			net[k] = v
+		}
+	}
+	maps.DeleteFunc(s.Linux.Sysctl, func(k, _ string) bool { _, ok := net[k]; return ok })
+	return net
+}
+
+// remapDirs opens the way from / to what a remapped container's root must
+// reach itself (its rootfs mount point in the bundle, its /etc files):
+// dockerd's roots are 0711 and its container folders group-owned by the
+// remapped root for the same reason.
+func remapDirs(cfg Config) error {
+	if !cfg.Remap.Enabled() {
+		return nil
+	}
+	_, gid := cfg.Remap.IDs.RootPair()
+	for _, dir := range []string{cfg.ExecRoot, containersDir(cfg.ExecRoot)} {
+		if err := os.Chmod(dir, 0o711); err != nil {
+			return fmt.Errorf("user namespaces: %w", err)
+		}
+	}
+	if err := os.Chown(containersDir(cfg.DataRoot), 0, gid); err != nil {
+		return fmt.Errorf("user namespaces: %w", err)
+	}
+	return nil
+}
+
+// chownGroupToRoot lets a remapped container's root through dir (0710):
+// dockerd's container folders are group-owned by the remapped root.
+func (d *Daemon) chownGroupToRoot(hc *containertypes.HostConfig, dir string) error {
+	if _, gid := d.remapRoot(hc); gid != 0 {
+		if err := os.Chown(dir, 0, gid); err != nil {
+			return fmt.Errorf("chown %s to the remapped root's group: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// openBundle lets a remapped container's root reach its rootfs mount point
+// in the bundle: the runtime mounts it from inside the user namespace.
+func (d *Daemon) openBundle(hc *containertypes.HostConfig, bundle string) error {
+	if !d.remapped(hc) {
+		return nil
+	}
+	if err := os.Chmod(bundle, 0o711); err != nil {
+		return fmt.Errorf("create bundle: %w", err)
+	}
+	return nil
+}
+
+// setNetSysctls writes a remapped container's net sysctls into the network
+// namespace berth made for it, from outside: its root may not.
+func (d *Daemon) setNetSysctls(c *container.Container, netns string, sysctls map[string]string) error {
+	if len(sysctls) == 0 || netns != d.netnsPath(c.ID) {
+		return nil
+	}
+	if err := network.SetSysctls(netns, sysctls); err != nil {
+		return fmt.Errorf("user namespaces: %w", err)
+	}
+	return nil
+}
