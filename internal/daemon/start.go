@@ -92,9 +92,7 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err != nil {
 		return shim.Config{}, err
 	}
-	if err := d.setNetSysctls(c, netns, d.applyUserns(spec, c.HostConfig)); err != nil {
-		return shim.Config{}, err
-	}
+	d.applyUserns(spec, c.HostConfig, netns, d.joinedUserns(c, netns))
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return shim.Config{}, fmt.Errorf("encode OCI spec: %w", err)
@@ -236,6 +234,10 @@ func (d *Daemon) removeBundle(id string) {
 	if err := d.mounter.Unmount(filepath.Join(bundle, "rootfs")); err != nil {
 		d.log.Warn("unmount rootfs", "id", id, "err", err)
 		return // never remove a folder that may still hold a mounted rootfs
+	}
+	if err := d.mounter.Unmount(d.usernsPath(id)); err != nil {
+		d.log.Warn("unmount user namespace", "id", id, "err", err)
+		return
 	}
 	if err := d.mounter.Unmount(d.shmDir(id)); err != nil {
 		d.log.Warn("unmount shareable /dev/shm", "id", id, "err", err)

@@ -2,9 +2,9 @@ package daemon
 
 import (
 	"fmt"
-	"maps"
 	"os"
-	"strings"
+	"path/filepath"
+	"slices"
 
 	containertypes "github.com/moby/moby/api/types/container"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -68,43 +68,72 @@ func (d *Daemon) chownToRoot(hc *containertypes.HostConfig, paths ...string) err
 	return nil
 }
 
-// applyUserns puts a remapped container in its user namespace: the
-// mappings, /sys bound from the host and net sysctls taken out of the spec
-// (returned, for the daemon to set from outside). The network namespace
-// berth made belongs to the host's user namespace, so the container's root
-// may neither mount a sysfs for it nor write its sysctls, as runc 1.2 also
-// falls back to a bind of /sys.
-func (d *Daemon) applyUserns(s *specs.Spec, hc *containertypes.HostConfig) map[string]string {
+// applyUserns puts a remapped container in its user namespace: the one
+// berth made with its network namespace (usernsPath, "" for none: the
+// runtime then makes one), with the mappings. Where the container's root
+// does not own the network namespace it joins, it may neither mount a sysfs
+// for it nor write its sysctls: /sys is bound from the host then (as runc
+// 1.2 falls back to) and berth's default net sysctls are left out. dockerd
+// sets no ping_group_range in a user namespace (its IDs are not all mapped
+// there).
+func (d *Daemon) applyUserns(s *specs.Spec, hc *containertypes.HostConfig, netns, usernsPath string) {
 	if !d.remapped(hc) {
-		return nil
+		return
 	}
-	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	s.Linux.Namespaces = append(s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: usernsPath})
 	s.Linux.UIDMappings = userns.SpecMappings(d.cfg.Remap.IDs.UIDMaps)
 	s.Linux.GIDMappings = userns.SpecMappings(d.cfg.Remap.IDs.GIDMaps)
+	delete(s.Linux.Sysctl, "net.ipv4.ping_group_range")
+	ownsNet := netns == "" || usernsPath != ""
 	for i, m := range s.Mounts {
-		switch m.Type {
-		case "sysfs":
+		switch {
+		case m.Type == "sysfs" && !ownsNet:
 			s.Mounts[i] = specs.Mount{Destination: m.Destination, Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}}
-		case "cgroup":
+		case m.Type == "cgroup":
 			// a read-only remount is refused in a user namespace: dockerd
 			// clears the flag too
-			var opts []string
-			for _, o := range m.Options {
-				if o != "ro" {
-					opts = append(opts, o)
-				}
+			s.Mounts[i].Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "ro" })
+		}
+	}
+	if !ownsNet {
+		delete(s.Linux.Sysctl, "net.ipv4.ip_unprivileged_port_start")
+	}
+}
+
+// usernsPath is where the user namespace berth makes for a remapped
+// container with its network namespace is bound.
+func (d *Daemon) usernsPath(id string) string {
+	return filepath.Join(d.containerStateDir(id), "userns")
+}
+
+// createUserNetNS makes a remapped container's network namespace inside a
+// user namespace of its own, unless they exist already.
+func (d *Daemon) createUserNetNS(c *container.Container) error {
+	if !d.remapped(c.HostConfig) {
+		return nil
+	}
+	if _, err := os.Stat(d.netnsPath(c.ID)); err == nil {
+		return nil
+	}
+	ids := d.cfg.Remap.IDs
+	if err := network.CreateUserNetNS(d.usernsPath(c.ID), d.netnsPath(c.ID), userns.SpecMappings(ids.UIDMaps), userns.SpecMappings(ids.GIDMaps)); err != nil {
+		return fmt.Errorf("create user namespace: %w", err)
+	}
+	return nil
+}
+
+// joinedUserns is the user namespace file of the container whose network
+// namespace c joins (its own, or that of --network container:<x>), "" when
+// there is none.
+func (d *Daemon) joinedUserns(c *container.Container, netns string) string {
+	for _, id := range []string{c.ID, d.netnsOwner(c)} {
+		if id != "" && netns == d.netnsPath(id) {
+			if _, err := os.Stat(d.usernsPath(id)); err == nil {
+				return d.usernsPath(id)
 			}
-			s.Mounts[i].Options = opts
 		}
 	}
-	net := map[string]string{}
-	for k, v := range s.Linux.Sysctl {
-		if strings.HasPrefix(k, "net.") {
-			net[k] = v
-		}
-	}
-	maps.DeleteFunc(s.Linux.Sysctl, func(k, _ string) bool { _, ok := net[k]; return ok })
-	return net
+	return ""
 }
 
 // remapDirs opens the way from / to what a remapped container's root must
@@ -150,14 +179,15 @@ func (d *Daemon) openBundle(hc *containertypes.HostConfig, bundle string) error 
 	return nil
 }
 
-// setNetSysctls writes a remapped container's net sysctls into the network
-// namespace berth made for it, from outside: its root may not.
-func (d *Daemon) setNetSysctls(c *container.Container, netns string, sysctls map[string]string) error {
-	if len(sysctls) == 0 || netns != d.netnsPath(c.ID) {
-		return nil
+// netnsOwner is the ID of the container whose network namespace c joins
+// with --network container:<x>, "" otherwise.
+func (d *Daemon) netnsOwner(c *container.Container) string {
+	if !c.HostConfig.NetworkMode.IsContainer() {
+		return ""
 	}
-	if err := network.SetSysctls(netns, sysctls); err != nil {
-		return fmt.Errorf("user namespaces: %w", err)
+	other, err := d.lookup(c.HostConfig.NetworkMode.ConnectedContainer())
+	if err != nil {
+		return ""
 	}
-	return nil
+	return other.ID
 }

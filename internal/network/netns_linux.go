@@ -62,6 +62,11 @@ func CreateNetNS(path string) (retErr error) {
 	if err := <-errc; err != nil {
 		return err
 	}
+	return loopbackUp(path)
+}
+
+// loopbackUp brings up the loopback interface of the namespace at path.
+func loopbackUp(path string) error {
 	return InNetNS(path, func() error {
 		lo, err := netlink.LinkByName("lo")
 		if err != nil {
