@@ -74,52 +74,51 @@ func testUsernsRemapDefault(t *testing.T) {
 			t.Errorf("maps, id and owners in a remapped container:\n%s\nwant uid/gid maps %q, id 0 and 0:0 owners", out, mapping)
 		}
 
-		// a bind mount: what container root writes is the mapped root's on
-		// the host; a host folder of the host's root is not its to write
-		own := t.TempDir()
-		if err := os.Chown(own, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-		hostRoot := t.TempDir()
-		vol := unique("vol")
-		t.Cleanup(func() { d.Berth(t, "volume", "rm", "-f", vol) })
-		c.ok(t, "run", "--rm", "-v", own+":/mnt", "-v", vol+":/vol", "busybox", "sh", "-c", "touch /mnt/f /vol/g")
-		if u, g := ownerOf(t, filepath.Join(own, "f")); u != uid || g != gid {
-			t.Errorf("file made through a bind mount is %d:%d on the host, want %d:%d", u, g, uid, gid)
-		}
-		c.run(t, "run", "--rm", "-v", hostRoot+":/mnt", "busybox", "touch", "/mnt/f").Fails(t, 1, "Permission denied")
-		mp := c.ok(t, "volume", "inspect", "-f", "{{.Mountpoint}}", vol)
-		for _, p := range []string{mp, filepath.Join(mp, "g")} {
-			if u, g := ownerOf(t, p); u != uid || g != gid {
-				t.Errorf("volume %s is %d:%d on the host, want %d:%d", p, u, g, uid, gid)
-			}
-		}
-		if out := c.ok(t, "run", "--rm", "-v", vol+":/vol", "busybox", "stat", "-c", "%u:%g", "/vol/g"); out != "0:0" {
-			t.Errorf("volume file in the container is %s, want 0:0", out)
-		}
-
-		// root keeps its capabilities over its own network namespace
-		out = c.ok(t, "run", "--rm", "busybox", "sh", "-c", "nc -l -p 80 & sleep 0.3; kill $! && echo bound; ping -c1 -W2 127.0.0.1 >/dev/null && echo pinged")
-		if out != "bound\npinged" {
-			t.Errorf("port 80 and ping as remapped root: %q, want bound and pinged", out)
-		}
-
-		// --userns=host: no user namespace, on the same (remapped) files
-		out = c.ok(t, "run", "--rm", "--userns=host", "busybox", "sh", "-c", "cat /proc/self/uid_map; stat -c %u /bin/busybox")
-		if got := strings.Fields(out); strings.Join(got, " ") != "0 0 4294967295 "+strconv.Itoa(uid) {
-			t.Errorf("--userns=host: %q, want the host's map and busybox owned by %d", out, uid)
-		}
-		c.ok(t, "run", "--rm", "--privileged", "--userns=host", "busybox", "true")
-
 		// what dockerd refuses in a user namespace
 		c.run(t, "run", "--rm", "--privileged", "busybox", "true").Fails(t, 125, "privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode")
-		c.run(t, "run", "--rm", "--network", "host", "busybox", "true").Fails(t, 125, "cannot share the host's network namespace when user namespaces are enabled")
-		c.run(t, "run", "--rm", "--pid", "host", "busybox", "true").Fails(t, 125, "cannot share the host PID namespace when user namespaces are enabled")
 	})
 
-	// commit shifts owners back: the layer holds container IDs
+	// the rest with one client: it is the daemon's doing
+	berth := cli{name: "berth", d: d}
+	berth.run(t, "run", "--rm", "--network", "host", "busybox", "true").Fails(t, 125, "cannot share the host's network namespace when user namespaces are enabled")
+	berth.run(t, "run", "--rm", "--pid", "host", "busybox", "true").Fails(t, 125, "cannot share the host PID namespace when user namespaces are enabled")
+
+	// --userns=host: no user namespace (so --privileged is allowed), on
+	// the same remapped files
+	out := berth.ok(t, "run", "--rm", "--privileged", "--userns=host", "busybox", "sh", "-c", "cat /proc/self/uid_map; stat -c %u /bin/busybox")
+	if got := strings.Fields(out); strings.Join(got, " ") != "0 0 4294967295 "+strconv.Itoa(uid) {
+		t.Errorf("--userns=host: %q, want the host's map and busybox owned by %d", out, uid)
+	}
+
+	// a bind mount: what container root writes is the mapped root's on the
+	// host; a host folder of the host's root is not its to write. A volume's
+	// files are root's inside, the mapped root's outside. Root keeps its
+	// capabilities over its own network namespace (port 80, raw ping).
+	own := t.TempDir()
+	if err := os.Chown(own, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	vol := unique("vol")
+	t.Cleanup(func() { d.Berth(t, "volume", "rm", "-f", vol) })
 	ctr, img := unique("commit"), unique("img")
-	d.Berth(t, "run", "--name", ctr, "busybox", "sh", "-c", "mkdir /data && touch /data/f && chown 1000:1000 /data/f").Success(t)
+	out = berth.ok(t, "run", "--name", ctr, "-v", own+":/mnt", "-v", vol+":/vol", "busybox", "sh", "-c",
+		"touch /mnt/f /vol/g && stat -c %u:%g /vol/g; nc -l -p 80 & sleep 0.3; kill $! && echo bound; ping -c1 -W2 127.0.0.1 >/dev/null && echo pinged;"+
+			"mkdir /data && touch /data/f && chown 1000:1000 /data/f")
+	if out != "0:0\nbound\npinged" {
+		t.Errorf("volume file owner, port 80 and ping as remapped root: %q, want 0:0, bound and pinged", out)
+	}
+	if u, g := ownerOf(t, filepath.Join(own, "f")); u != uid || g != gid {
+		t.Errorf("file made through a bind mount is %d:%d on the host, want %d:%d", u, g, uid, gid)
+	}
+	mp := berth.ok(t, "volume", "inspect", "-f", "{{.Mountpoint}}", vol)
+	for _, p := range []string{mp, filepath.Join(mp, "g")} {
+		if u, g := ownerOf(t, p); u != uid || g != gid {
+			t.Errorf("volume %s is %d:%d on the host, want %d:%d", p, u, g, uid, gid)
+		}
+	}
+	berth.run(t, "run", "--rm", "-v", t.TempDir()+":/mnt", "busybox", "touch", "/mnt/f").Fails(t, 1, "Permission denied")
+
+	// commit shifts owners back: the layer holds container IDs
 	d.Berth(t, "commit", ctr, img).Success(t)
 	t.Cleanup(func() { d.Berth(t, "rmi", "-f", img) })
 	archive := filepath.Join(t.TempDir(), "img.tar")
