@@ -118,6 +118,14 @@ func testUsernsRemapDefault(t *testing.T) {
 	}
 	berth.run(t, "run", "--rm", "-v", t.TempDir()+":/mnt", "busybox", "touch", "/mnt/f").Fails(t, 1, "Permission denied")
 
+	// cp and export show container IDs, as dockerd's archives
+	for _, args := range [][]string{{"cp", ctr + ":/data", "-"}, {"export", ctr}} {
+		owners := tarOwners(t, strings.NewReader(berth.run(t, args...).Success(t).Stdout))
+		if owners["data/f"] != "1000:1000" || owners["data/"] != "0:0" {
+			t.Errorf("%s: owners %v, want data/ 0:0 and data/f 1000:1000", strings.Join(args, " "), owners)
+		}
+	}
+
 	// commit shifts owners back: the layer holds container IDs
 	d.Berth(t, "commit", ctr, img).Success(t)
 	t.Cleanup(func() { d.Berth(t, "rmi", "-f", img) })
@@ -248,15 +256,21 @@ func layerOwners(t *testing.T, archive string) map[string]string {
 		t.Fatalf("manifest.json %s: %v", manifest, err)
 	}
 	last := m[0].Layers[len(m[0].Layers)-1]
+	return tarOwners(t, bytes.NewReader(layers[last]))
+}
+
+// tarOwners returns uid:gid of every entry of a tar, by name.
+func tarOwners(t *testing.T, r io.Reader) map[string]string {
+	t.Helper()
 	owners := map[string]string{}
-	lr := tar.NewReader(bytes.NewReader(layers[last]))
+	tr := tar.NewReader(r)
 	for {
-		hdr, err := lr.Next()
+		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			t.Fatalf("layer %s: %v", last, err)
+			t.Fatal(err)
 		}
 		owners[hdr.Name] = fmt.Sprintf("%d:%d", hdr.Uid, hdr.Gid)
 	}

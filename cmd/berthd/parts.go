@@ -11,7 +11,6 @@ import (
 
 	"github.com/berth-project/berth/internal/cgroups"
 	"github.com/berth-project/berth/internal/container"
-	"github.com/berth-project/berth/internal/ctrfs"
 	"github.com/berth-project/berth/internal/daemon"
 	"github.com/berth-project/berth/internal/distribution"
 	"github.com/berth-project/berth/internal/image"
@@ -78,7 +77,7 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 		Launcher:   tasks.ShimLauncher{Binary: shimPath},
 		Mounter:    kernelMounter{},
 		Volumes:    volumes,
-		Files:      func(fs ctrfs.FS) daemon.ContainerFiles { return &fs },
+		Files:      containerFiles(cfg.remap.IDs),
 		Accounting: cgroups.Accounting{},
 	}, nil
 }

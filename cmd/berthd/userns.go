@@ -5,6 +5,10 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/moby/sys/user"
+
+	"github.com/berth-project/berth/internal/ctrfs"
+	"github.com/berth-project/berth/internal/daemon"
 	"github.com/berth-project/berth/internal/userns"
 )
 
@@ -40,4 +44,13 @@ func setupRemap(cfg *config, logger *slog.Logger) error {
 	cfg.DataRoot = root
 	cfg.remap = remap
 	return nil
+}
+
+// containerFiles opens containers' files for cp and export with the
+// remapping's IDs: archives hold container IDs, as dockerd's do.
+func containerFiles(ids user.IdentityMapping) func(ctrfs.FS) daemon.ContainerFiles {
+	return func(fs ctrfs.FS) daemon.ContainerFiles {
+		fs.IDMap = ids
+		return &fs
+	}
 }
