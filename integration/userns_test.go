@@ -232,25 +232,8 @@ func layerOwners(t *testing.T, archive string) map[string]string {
 	}
 	defer f.Close()
 	layers := map[string][]byte{}
-	var manifest []byte
-	tr := tar.NewReader(f)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hdr.Name == "manifest.json" {
-			manifest = data
-		}
-		layers[hdr.Name] = data
-	}
+	eachTarEntry(t, f, func(hdr *tar.Header, data []byte) { layers[hdr.Name] = data })
+	manifest := layers["manifest.json"]
 	var m []struct{ Layers []string }
 	if err := json.Unmarshal(manifest, &m); err != nil || len(m) != 1 || len(m[0].Layers) == 0 {
 		t.Fatalf("manifest.json %s: %v", manifest, err)
@@ -263,16 +246,26 @@ func layerOwners(t *testing.T, archive string) map[string]string {
 func tarOwners(t *testing.T, r io.Reader) map[string]string {
 	t.Helper()
 	owners := map[string]string{}
+	eachTarEntry(t, r, func(hdr *tar.Header, _ []byte) { owners[hdr.Name] = fmt.Sprintf("%d:%d", hdr.Uid, hdr.Gid) })
+	return owners
+}
+
+// eachTarEntry calls fn with every entry of the tar r and its content.
+func eachTarEntry(t *testing.T, r io.Reader, fn func(*tar.Header, []byte)) {
+	t.Helper()
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		owners[hdr.Name] = fmt.Sprintf("%d:%d", hdr.Uid, hdr.Gid)
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(hdr, data)
 	}
-	return owners
 }

@@ -3,9 +3,7 @@ package network
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"syscall"
 
@@ -23,14 +21,9 @@ import (
 // its exec) until they are bound, then killed.
 func CreateUserNetNS(userPath, netPath string, uids, gids []specs.LinuxIDMapping) (retErr error) {
 	for _, p := range []string{userPath, netPath} {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("create namespace dir: %w", err)
+		if err := nsFile(p); err != nil {
+			return err
 		}
-		f, err := os.OpenFile(p, os.O_CREATE|os.O_RDONLY, 0o444)
-		if err != nil {
-			return fmt.Errorf("create namespace file: %w", err)
-		}
-		_ = f.Close()
 	}
 	defer func() {
 		if retErr != nil {
