@@ -128,7 +128,7 @@ func (d *Daemon) createOnDisk(ctx context.Context, c *container.Container) error
 	if err := os.MkdirAll(d.containerDataDir(c.ID), 0o710); err != nil {
 		return fmt.Errorf("create container dir: %w", err)
 	}
-	if err := d.chownGroupToRoot(c.HostConfig, d.containerDataDir(c.ID)); err != nil {
+	if err := d.chownGroupToRoot(d.containerDataDir(c.ID)); err != nil {
 		return err
 	}
 	if _, err := d.images.PrepareRootfs(ctx, c.ImageID, c.ID); err != nil {

@@ -41,22 +41,18 @@ func (d *Daemon) validateUserns(hc *containertypes.HostConfig) error {
 	return nil
 }
 
-// remapRoot is the host uid and gid that root of a remapped container is,
-// 0 and 0 when c runs without a user namespace.
-func (d *Daemon) remapRoot(hc *containertypes.HostConfig) (int, int) {
-	if !d.cfg.Remap.Enabled() {
-		return 0, 0
-	}
-	// A --userns=host container still runs on the remapped image store,
-	// whose files belong to the remapped root: dockerd gives its files the
-	// same owner.
+// remapRoot is the host uid and gid of the remapped root, which owns the
+// files berth makes for containers under --userns-remap (those of a
+// --userns=host container too: it runs on the same remapped store, as in
+// dockerd); 0 and 0 without remapping.
+func (d *Daemon) remapRoot() (int, int) {
 	return d.cfg.Remap.IDs.RootPair()
 }
 
 // chownToRoot gives paths to the container's root, as dockerd does for
 // the files it makes for a container (its /etc files, volume folders).
-func (d *Daemon) chownToRoot(hc *containertypes.HostConfig, paths ...string) error {
-	uid, gid := d.remapRoot(hc)
+func (d *Daemon) chownToRoot(paths ...string) error {
+	uid, gid := d.remapRoot()
 	if uid == 0 && gid == 0 {
 		return nil
 	}
@@ -158,8 +154,8 @@ func remapDirs(cfg Config) error {
 
 // chownGroupToRoot lets a remapped container's root through dir (0710):
 // dockerd's container folders are group-owned by the remapped root.
-func (d *Daemon) chownGroupToRoot(hc *containertypes.HostConfig, dir string) error {
-	if _, gid := d.remapRoot(hc); gid != 0 {
+func (d *Daemon) chownGroupToRoot(dir string) error {
+	if _, gid := d.remapRoot(); gid != 0 {
 		if err := os.Chown(dir, 0, gid); err != nil {
 			return fmt.Errorf("chown %s to the remapped root's group: %w", dir, err)
 		}
