@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/berth-project/berth/internal/build"
+	"github.com/berth-project/berth/internal/userns"
 	"github.com/spf13/pflag"
 )
 
@@ -40,7 +41,10 @@ type config struct {
 	LogDriver          string            `json:"log-driver"`
 	LogOpts            map[string]string `json:"log-opts"` // nil: none configured (berth's rotation defaults)
 	Builder            builderConfig     `json:"builder"`
+	UsernsRemap        string            `json:"userns-remap"`
 	ConfigFile         string            `json:"-"`
+
+	remap userns.Remap // --userns-remap resolved (setupRemap)
 }
 
 // builderConfig is daemon.json's builder section.
@@ -70,6 +74,7 @@ var flagToKey = map[string]string{
 	"log-driver": "log-driver", "log-opt": "log-opts",
 
 	"no-new-privileges": "no-new-privileges",
+	"userns-remap": "userns-remap",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -90,6 +95,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.NoNewPrivileges, "no-new-privileges", false, "Set no-new-privileges by default for new containers")
 	fs.StringVar(&c.LogDriver, "log-driver", c.LogDriver, "Default driver for container logs")
 	fs.StringToStringVar(&c.LogOpts, "log-opt", nil, "Default log driver options for containers")
+	fs.StringVar(&c.UsernsRemap, "userns-remap", "", "User/Group setting for user namespaces")
 	fs.StringSliceVar(&c.InsecureRegistries, "insecure-registry", nil, "Enable insecure registry communication")
 	// berth's own: the nftables table it owns, so that several daemons (tests) never share one
 	fs.StringVar(&c.FirewallTable, "firewall-table", "berth", "Name of the nftables table berth owns")

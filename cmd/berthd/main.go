@@ -76,6 +76,9 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	defer os.Remove(cfg.Pidfile)
+	if err := setupRemap(cfg, logger); err != nil {
+		return err
+	}
 
 	runtimePath, err := resolveBinary(cfg.Runtime)
 	if err != nil {
@@ -122,6 +125,7 @@ func run(ctx context.Context, cfg *config) error {
 		// isolation: dockerd's --no-new-privileges, the runtime's warning
 		NoNewPrivileges: cfg.NoNewPrivileges,
 		Warnings:        bootWarnings,
+		Remap:      cfg.remap,
 	}, parts)
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 
 	"github.com/berth-project/berth/internal/cgroups"
 	"github.com/berth-project/berth/internal/container"
-	"github.com/berth-project/berth/internal/ctrfs"
 	"github.com/berth-project/berth/internal/daemon"
 	"github.com/berth-project/berth/internal/distribution"
 	"github.com/berth-project/berth/internal/image"
@@ -47,11 +46,15 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 		}
 		netCfg.DefaultFixedCIDRv6 = p
 	}
-	images, err := image.NewStore(cfg.DataRoot, image.WithLogger(logger))
+	snaps, err := snapshot.NewOverlay(filepath.Join(cfg.DataRoot, "snapshot"), snapshot.WithIDMap(cfg.remap.IDs))
+	if err != nil {
+		return daemon.Parts{}, fmt.Errorf("open snapshot store: %w", err)
+	}
+	images, err := image.NewStore(cfg.DataRoot, image.WithLogger(logger), image.WithSnapshotter(snaps))
 	if err != nil {
 		return daemon.Parts{}, fmt.Errorf("open image store: %w", err)
 	}
-	volumes, err := volume.Open(filepath.Join(cfg.DataRoot, "volumes"))
+	volumes, err := volume.Open(filepath.Join(cfg.DataRoot, "volumes"), volume.WithOwner(cfg.remap.IDs.RootPair()))
 	if err != nil {
 		return daemon.Parts{}, fmt.Errorf("open volume store: %w", err)
 	}
@@ -74,7 +77,7 @@ func buildParts(cfg *config, shimPath string, logger *slog.Logger) (daemon.Parts
 		Launcher:   tasks.ShimLauncher{Binary: shimPath},
 		Mounter:    kernelMounter{},
 		Volumes:    volumes,
-		Files:      func(fs ctrfs.FS) daemon.ContainerFiles { return &fs },
+		Files:      containerFiles(cfg.remap.IDs),
 		Accounting: cgroups.Accounting{},
 	}, nil
 }

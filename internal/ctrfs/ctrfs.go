@@ -21,6 +21,7 @@ import (
 	"github.com/moby/go-archive"
 	"github.com/moby/go-archive/compression"
 	containertypes "github.com/moby/moby/api/types/container"
+	"github.com/moby/sys/user"
 )
 
 // maxLinks bounds the symbolic links one resolution follows (as Linux's 40).
@@ -56,6 +57,9 @@ type FS struct {
 	// leads out of root; nil unpacks on a chrooted thread (tests may
 	// unpack without chroot).
 	Unpack func(r io.Reader, root string, opts *archive.TarOptions) error
+	// IDMap is the daemon's --userns-remap mapping: archives hold
+	// container IDs, files extracted get their host IDs (empty: none).
+	IDMap user.IdentityMapping
 }
 
 func (f *FS) pack(srcPath string, opts *archive.TarOptions, root string) (io.ReadCloser, error) {
@@ -266,6 +270,7 @@ func (f *FS) Archive(p, name string) (io.ReadCloser, containertypes.PathStat, er
 	}
 	opts := archive.TarResourceRebaseOpts(base, rebase)
 	opts.ExcludePatterns = f.hidden(dir, base)
+	opts.IDMap = f.IDMap
 	rc, err := f.pack(dir, opts, pl.base)
 	if err != nil {
 		return nil, st, err
@@ -343,21 +348,31 @@ func (f *FS) Extract(p, name string, r io.Reader, opts ExtractOptions) error {
 		defer rc.Close()
 		tr = rc
 	}
+	chown, err := f.chownOpts(opts)
+	if err != nil {
+		return err
+	}
 	return f.unpack(tr, pl.base, &archive.TarOptions{
 		NoOverwriteDirNonDir: opts.NoOverwriteDirNonDir,
-		ChownOpts:            chownOpts(opts),
+		ChownOpts:            chown,
+		IDMap:                f.IDMap,
 		NoLchown:             os.Geteuid() != 0,
 	})
 }
 
-func chownOpts(o ExtractOptions) *archive.ChownOpts {
+// chownOpts are the host IDs of the owner extracted entries get, if any.
+func (f *FS) chownOpts(o ExtractOptions) (*archive.ChownOpts, error) {
 	if !o.Chown {
-		return nil
+		return nil, nil
 	}
-	return &archive.ChownOpts{UID: o.UID, GID: o.GID}
+	uid, gid, err := f.IDMap.ToHost(o.UID, o.GID)
+	if err != nil {
+		return nil, errdefs.ErrInvalidArgument.WithMessage(err.Error())
+	}
+	return &archive.ChownOpts{UID: uid, GID: gid}, nil
 }
 
 // Export tars the whole root folder, as docker export does.
 func (f *FS) Export() (io.ReadCloser, error) {
-	return f.pack(f.Root, &archive.TarOptions{Compression: compression.None}, f.Root)
+	return f.pack(f.Root, &archive.TarOptions{Compression: compression.None, IDMap: f.IDMap}, f.Root)
 }

@@ -39,6 +39,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if err := d.validateJoinedContainers(hc); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
+	if err := d.validateUserns(hc); err != nil {
+		return containertypes.CreateResponse{}, err
+	}
 	// the mounts parse (validateCreate); a --mount bind's source must exist
 	specs, _ := volume.Specs(hc.Binds, hc.Mounts)
 	if err := volume.CheckBindSources(specs); err != nil {
@@ -123,6 +126,9 @@ func jsonLogPath(dataDir, id, driver string) string {
 func (d *Daemon) createOnDisk(ctx context.Context, c *container.Container) error {
 	if err := os.MkdirAll(d.containerDataDir(c.ID), 0o710); err != nil {
 		return fmt.Errorf("create container dir: %w", err)
+	}
+	if err := d.chownGroupToRoot(d.containerDataDir(c.ID)); err != nil {
+		return err
 	}
 	if _, err := d.images.PrepareRootfs(ctx, c.ImageID, c.ID); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)

@@ -21,6 +21,7 @@ import (
 	eventlog "github.com/berth-project/berth/internal/events"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/tasks"
+	"github.com/berth-project/berth/internal/userns"
 )
 
 // Version is berth's engine version.
@@ -60,6 +61,10 @@ type Config struct {
 	// Warnings are found at boot and shown by info, as dockerd's (an OCI
 	// runtime open to a known breakout).
 	Warnings []string
+	// Remap is --userns-remap: containers run in a user namespace with
+	// these mappings unless they ask for --userns=host. DataRoot is then
+	// already the mapping's own root.
+	Remap userns.Remap
 }
 
 // Daemon implements api.Backend.
@@ -113,6 +118,9 @@ func New(ctx context.Context, cfg Config, parts Parts) (*Daemon, error) {
 		if err := os.MkdirAll(dir, 0o710); err != nil {
 			return nil, fmt.Errorf("create %s: %w", dir, err)
 		}
+	}
+	if err := remapDirs(cfg); err != nil {
+		return nil, err
 	}
 	d := &Daemon{
 		cfg:         cfg,

@@ -57,7 +57,7 @@ func (d *Daemon) writeEtcFiles(ctx context.Context, c *container.Container) erro
 			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
-	return nil
+	return d.chownToRoot(c.HostnamePath, c.HostsPath, c.ResolvConfPath)
 }
 
 // shareEtcFiles points c's /etc files and hostname at those of the container

@@ -84,6 +84,9 @@ func (d *Daemon) setupNetworking(ctx context.Context, c *container.Container) (s
 	if err != nil {
 		return "", err
 	}
+	if err := d.createUserNetNS(c); err != nil {
+		return "", err
+	}
 	path, err := m.NewNetNS(c.ID)
 	if err != nil {
 		return "", fmt.Errorf("create network namespace: %w", err)

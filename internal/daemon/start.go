@@ -59,6 +59,9 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err := os.MkdirAll(rootfs, 0o700); err != nil {
 		return shim.Config{}, fmt.Errorf("create bundle: %w", err)
 	}
+	if err := d.openBundle(c.HostConfig, bundle); err != nil {
+		return shim.Config{}, err
+	}
 	mnt, err := d.images.PrepareRootfs(ctx, c.ImageID, c.ID)
 	if err != nil {
 		return shim.Config{}, fmt.Errorf("prepare rootfs: %w", err)
@@ -90,6 +93,7 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err != nil {
 		return shim.Config{}, err
 	}
+	d.applyUserns(spec, c.HostConfig, netns, d.joinedUserns(c, netns))
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return shim.Config{}, fmt.Errorf("encode OCI spec: %w", err)
@@ -242,6 +246,10 @@ func (d *Daemon) removeBundle(id string) {
 	if err := d.mounter.Unmount(filepath.Join(bundle, "rootfs")); err != nil {
 		d.log.Warn("unmount rootfs", "id", id, "err", err)
 		return // never remove a folder that may still hold a mounted rootfs
+	}
+	if err := d.mounter.Unmount(d.usernsPath(id)); err != nil {
+		d.log.Warn("unmount user namespace", "id", id, "err", err)
+		return
 	}
 	if err := d.mounter.Unmount(d.shmDir(id)); err != nil {
 		d.log.Warn("unmount shareable /dev/shm", "id", id, "err", err)

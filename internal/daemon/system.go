@@ -87,6 +87,9 @@ func (d *Daemon) SystemInfo(ctx context.Context) (*system.Info, error) {
 	}
 	info.Warnings = append(info.Warnings, cgroupWarnings(d.host.Cgroups)...)
 	info.Warnings = append(info.Warnings, d.cfg.Warnings...)
+	if d.cfg.Remap.Enabled() {
+		info.SecurityOptions = append(info.SecurityOptions, "name=userns")
+	}
 	info.MemTotal = memTotal()
 	for _, c := range d.containers.List() {
 		c.Lock()

@@ -30,14 +30,9 @@ func (m *Manager) NewNetNS(id string) (string, error) {
 // CreateNetNS creates a new network namespace bind-mounted at path, with its
 // loopback interface up.
 func CreateNetNS(path string) (retErr error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("create netns dir: %w", err)
+	if err := nsFile(path); err != nil {
+		return err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o444)
-	if err != nil {
-		return fmt.Errorf("create netns file: %w", err)
-	}
-	_ = f.Close()
 	defer func() {
 		if retErr != nil {
 			_ = RemoveNetNS(path)
@@ -62,6 +57,11 @@ func CreateNetNS(path string) (retErr error) {
 	if err := <-errc; err != nil {
 		return err
 	}
+	return loopbackUp(path)
+}
+
+// loopbackUp brings up the loopback interface of the namespace at path.
+func loopbackUp(path string) error {
 	return InNetNS(path, func() error {
 		lo, err := netlink.LinkByName("lo")
 		if err != nil {
@@ -72,6 +72,18 @@ func CreateNetNS(path string) (retErr error) {
 		}
 		return nil
 	})
+}
+
+// nsFile creates the empty file a namespace is bind-mounted on.
+func nsFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create namespace dir: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o444)
+	if err != nil {
+		return fmt.Errorf("create namespace file: %w", err)
+	}
+	return f.Close()
 }
 
 // RemoveNetNS unmounts and removes a namespace made by CreateNetNS; the

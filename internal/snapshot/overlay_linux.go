@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/moby/go-archive"
+	"github.com/moby/sys/user"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -21,13 +22,14 @@ import (
 type Overlay struct {
 	d        *dirs
 	indexOff bool
+	ids      user.IdentityMapping
 }
 
 var _ Snapshotter = (*Overlay)(nil)
 
 // NewOverlay opens (creating if needed) an overlay snapshot store at root,
 // removing leftovers of interrupted unpacks.
-func NewOverlay(root string) (Snapshotter, error) {
+func NewOverlay(root string, opts ...Option) (Snapshotter, error) {
 	d, err := openDirs(root)
 	if err != nil {
 		return nil, err
@@ -35,13 +37,19 @@ func NewOverlay(root string) (Snapshotter, error) {
 	// index=off, as dockerd does, lets a rw layer be remounted over lower
 	// layers whose inodes changed (e.g. after a copy of the data root).
 	_, err = os.Stat("/sys/module/overlay/parameters/index")
-	return &Overlay{d: d, indexOff: err == nil}, nil
+	o := &Overlay{d: d, indexOff: err == nil}
+	var set options
+	for _, opt := range opts {
+		opt(&set)
+	}
+	o.ids = set.ids
+	return o, nil
 }
 
 // Unpack extracts the layer into its own directory, converting whiteouts.
 func (o *Overlay) Unpack(ctx context.Context, parent digest.Digest, layer io.Reader, expected digest.Digest) (Info, error) {
 	return o.d.create(ctx, parent, layer, expected, func(diff string, layer io.Reader) (int64, error) {
-		opts := &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat}
+		opts := &archive.TarOptions{WhiteoutFormat: archive.OverlayWhiteoutFormat, IDMap: o.ids}
 		if err := archive.Unpack(layer, diff, opts); err != nil {
 			return 0, err
 		}
@@ -72,6 +80,12 @@ func (o *Overlay) Prepare(ctx context.Context, key digest.Digest, dir string) (M
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
 		}
+		// the root of the container's filesystem belongs to its root
+		if uid, gid := o.ids.RootPair(); uid != 0 || gid != 0 {
+			if err := os.Chown(p, uid, gid); err != nil {
+				return Mount{}, fmt.Errorf("prepare rw layer: %w", err)
+			}
+		}
 	}
 	return Mount{Type: "overlay", Source: "overlay", Options: o.options(lowers, upper, work)}, nil
 }
@@ -101,6 +115,7 @@ func (o *Overlay) Diff(ctx context.Context, key digest.Digest, dir string, exclu
 	return archive.TarWithOptions(filepath.Join(dir, "upper"), &archive.TarOptions{
 		WhiteoutFormat:  archive.OverlayWhiteoutFormat,
 		ExcludePatterns: relPatterns(exclude),
+		IDMap:           o.ids,
 	})
 }
 

@@ -9,6 +9,6 @@ import (
 )
 
 // NewOverlay is only available on Linux.
-func NewOverlay(root string) (Snapshotter, error) {
+func NewOverlay(root string, _ ...Option) (Snapshotter, error) {
 	return nil, fmt.Errorf("overlay snapshotter: %w", errdefs.ErrNotImplemented)
 }

@@ -16,6 +16,7 @@ import (
 	"io"
 
 	"github.com/moby/go-archive"
+	"github.com/moby/sys/user"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -78,4 +79,19 @@ func ChainID(parent, diffID digest.Digest) digest.Digest {
 		return diffID
 	}
 	return digest.FromString(parent.String() + " " + diffID.String())
+}
+
+// Option configures a snapshotter.
+type Option func(*options)
+
+type options struct {
+	ids user.IdentityMapping
+}
+
+// WithIDMap stores files with their owners shifted into ids' host range
+// (--userns-remap): layers are unpacked with container IDs mapped to host
+// IDs, writable views are owned by the mapped root, and diffs map them
+// back, as dockerd's drivers do under a remapped root.
+func WithIDMap(ids user.IdentityMapping) Option {
+	return func(o *options) { o.ids = ids }
 }

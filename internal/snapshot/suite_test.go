@@ -91,7 +91,7 @@ func equal(a, b []string) bool {
 // TestSnapshotters runs the same behaviours against every snapshotter.
 func TestSnapshotters(t *testing.T) {
 	impls := map[string]func(root string) (Snapshotter, error){
-		"overlay": NewOverlay,
+		"overlay": func(root string) (Snapshotter, error) { return NewOverlay(root) },
 		"copy":    func(root string) (Snapshotter, error) { return NewCopy(root) },
 	}
 	for name, open := range impls {

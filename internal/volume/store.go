@@ -44,7 +44,8 @@ func (v *Volume) Anonymous() bool {
 // described by <root>/<name>/volume.json (written atomically; a folder
 // without it is a creation that did not finish, and is not a volume).
 type Store struct {
-	root string
+	root     string
+	uid, gid int // owner of new volume folders (WithOwner)
 
 	mu   sync.Mutex
 	vols map[string]*Volume
@@ -55,8 +56,17 @@ type Store struct {
 
 const metaFile = "volume.json"
 
+// Option configures a volume store.
+type Option func(*Store)
+
+// WithOwner makes uid and gid own the volumes' folders, as dockerd's local
+// driver gives them to the remapped root under --userns-remap.
+func WithOwner(uid, gid int) Option {
+	return func(s *Store) { s.uid, s.gid = uid, gid }
+}
+
 // Open loads the volumes under root, creating root if needed.
-func Open(root string) (*Store, error) {
+func Open(root string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(root, 0o701); err != nil {
 		return nil, fmt.Errorf("create volume root: %w", err)
 	}
@@ -65,6 +75,9 @@ func Open(root string) (*Store, error) {
 		return nil, fmt.Errorf("read volume root: %w", err)
 	}
 	s := &Store{root: root, vols: map[string]*Volume{}, users: map[string]map[string]bool{}}
+	for _, o := range opts {
+		o(s)
+	}
 	for _, e := range entries {
 		data, err := os.ReadFile(filepath.Join(root, e.Name(), metaFile))
 		if err != nil {
@@ -111,6 +124,11 @@ func (s *Store) Create(name string, labels, opts map[string]string) (*Volume, er
 	v := &Volume{Name: name, Labels: maps.Clone(labels), Options: maps.Clone(opts), CreatedAt: time.Now().UTC().Truncate(time.Second), Mountpoint: s.dataDir(name)}
 	if err := os.MkdirAll(v.Mountpoint, 0o755); err != nil {
 		return nil, fmt.Errorf("create volume %s: %w", name, err)
+	}
+	if s.uid != 0 || s.gid != 0 {
+		if err := os.Chown(v.Mountpoint, s.uid, s.gid); err != nil {
+			return nil, fmt.Errorf("create volume %s: %w", name, err)
+		}
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
