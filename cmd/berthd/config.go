@@ -74,7 +74,7 @@ var flagToKey = map[string]string{
 	"log-driver": "log-driver", "log-opt": "log-opts",
 
 	"no-new-privileges": "no-new-privileges",
-	"userns-remap": "userns-remap",
+	"userns-remap":      "userns-remap",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {

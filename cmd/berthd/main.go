@@ -125,7 +125,7 @@ func run(ctx context.Context, cfg *config) error {
 		// isolation: dockerd's --no-new-privileges, the runtime's warning
 		NoNewPrivileges: cfg.NoNewPrivileges,
 		Warnings:        bootWarnings,
-		Remap:      cfg.remap,
+		Remap:           cfg.remap,
 	}, parts)
 	if err != nil {
 		return err
