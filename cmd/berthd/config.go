@@ -17,6 +17,9 @@ import (
 
 var execLookPath = exec.LookPath
 
+// getenv reads the environment (tests replace it).
+var getenv = os.Getenv
+
 // config is berthd's configuration: flags mirror dockerd's and daemon.json
 // holds the same keys.
 type config struct {
@@ -39,6 +42,14 @@ type config struct {
 	LogOpts            map[string]string `json:"log-opts"` // nil: none configured (berth's rotation defaults)
 	Builder            builderConfig     `json:"builder"`
 	ConfigFile         string            `json:"-"`
+
+	// The API over TCP, dockerd's flags and keys; nil booleans were not
+	// given (plain TCP must be asked for with an explicit false).
+	TLS       *bool  `json:"tls,omitempty"`
+	TLSVerify *bool  `json:"tlsverify,omitempty"`
+	TLSCACert string `json:"tlscacert,omitempty"`
+	TLSCert   string `json:"tlscert,omitempty"`
+	TLSKey    string `json:"tlskey,omitempty"`
 }
 
 // builderConfig is daemon.json's builder section.
@@ -66,6 +77,7 @@ var flagToKey = map[string]string{
 	"certs-dir": "certs-dir", "group": "group", "ipv6": "ipv6", "fixed-cidr-v6": "fixed-cidr-v6",
 	"init":       "init",
 	"log-driver": "log-driver", "log-opt": "log-opts",
+	"tls": "tls", "tlsverify": "tlsverify", "tlscacert": "tlscacert", "tlscert": "tlscert", "tlskey": "tlskey",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -88,6 +100,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	// berth's own: the nftables table it owns, so that several daemons (tests) never share one
 	fs.StringVar(&c.FirewallTable, "firewall-table", "berth", "Name of the nftables table berth owns")
 	fs.StringVar(&c.CertsDir, "certs-dir", "/etc/berth/certs.d", "Directory of per-registry TLS certificates (<dir>/<host:port>/)")
+	c.tlsFlags(fs)
 }
 
 // load merges daemon.json under the flags; like dockerd, a key set in both
@@ -129,6 +142,7 @@ func (c *config) finish(fs *pflag.FlagSet) {
 	if !fs.Changed("pidfile") && c.Pidfile == "" {
 		c.Pidfile = filepath.Join(c.ExecRoot, "berthd.pid")
 	}
+	c.finishTLS(fs)
 }
 
 func (c *config) level() slog.Level {

@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -150,8 +151,16 @@ func writeHijackHeader(c net.Conn, h http.Header, upgrade bool, contentType stri
 }
 
 // closeHijacked ends an attach session: the write side first, so the
-// client reads EOF after the last output, then the connection.
+// client reads EOF after the last output, then the connection. On TLS the
+// end is a close_notify, sent within a bounded time: a write stuck on a
+// client that stopped reading is cut first (tls.Conn's CloseWrite would
+// wait for it), then the socket is shut as for plain TCP.
 func closeHijacked(c net.Conn) {
+	if tc, ok := c.(*tls.Conn); ok {
+		_ = tc.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = tc.CloseWrite()
+		c = tc.NetConn()
+	}
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}

@@ -14,8 +14,13 @@ import (
 // (docker attach does, as soon as its stdin ends) reads as EOF too. POLLHUP
 // is only raised when both directions are shut, which on a unix socket
 // means the client closed its end; on TCP a peer's FIN is a half-close, so
-// only a reset is seen there.
+// only a reset is seen there: the listener's TCP keepalive brings one
+// once the client's host has dropped the connection. A TLS connection is
+// watched through its socket.
 func watchHangup(ctx context.Context, conn net.Conn, hangup func()) {
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		conn = tc.NetConn()
+	}
 	sc, ok := conn.(syscall.Conn)
 	if !ok {
 		return
