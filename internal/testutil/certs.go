@@ -142,3 +142,8 @@ func writePEM(t testing.TB, path, kind string, der []byte) {
 		t.Fatal(err)
 	}
 }
+
+// CLIEnv is the clients' environment without any host or TLS selection
+// (no DOCKER_* nor BERTH_HOST), with a private docker config folder, for
+// tests that aim a CLI at the daemon some other way than its socket.
+func (d *Daemon) CLIEnv() []string { return d.cliEnv() }
