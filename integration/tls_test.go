@@ -115,17 +115,22 @@ func TestAPIOverTLS(t *testing.T) {
 				ticker := unique("tick")
 				flags.run(t, "", "run", "-d", "--name", ticker, "busybox", "sh", "-c", "while :; do echo tick; sleep 0.2; done").Success(t)
 				rmOnCleanup(t, d, ticker)
+				silent := unique("silent")
+				flags.run(t, "", "run", "-d", "--name", silent, "busybox", "sleep", "300").Success(t)
+				rmOnCleanup(t, d, silent)
 				for _, tc := range []struct {
-					what string
-					args []string
+					what  string
+					args  []string
+					ticks bool // the client prints ticks
 				}{
-					{"attach", []string{"attach", ticker}},
-					{"exec", []string{"exec", ticker, "sh", "-c", "while :; do echo tick; sleep 0.2; done"}},
-					{"logs -f", []string{"logs", "-f", ticker}},
-					{"events", []string{"events"}},
+					{"attach", []string{"attach", ticker}, true},
+					{"attach without input to a silent container", []string{"attach", "--no-stdin", silent}, false},
+					{"exec", []string{"exec", ticker, "sh", "-c", "while :; do echo tick; sleep 0.2; done"}, true},
+					{"logs -f", []string{"logs", "-f", ticker}, true},
+					{"events", []string{"events"}, false},
 				} {
 					t.Run(tc.what, func(t *testing.T) {
-						killedClientLeavesNoConn(t, flags, addr, tc.args)
+						killedClientLeavesNoConn(t, flags, addr, tc.args, tc.ticks)
 					})
 				}
 			})
@@ -146,11 +151,14 @@ func assertRefused(t *testing.T, res *testutil.Result) {
 
 // killedClientLeavesNoConn starts a streaming client, waits for its
 // connection to berthd (and, for the output streams, its first line),
-// kills it with SIGKILL and waits for berthd to close its side.
-func killedClientLeavesNoConn(t *testing.T, c tcpClient, addr string, args []string) {
+// kills it with SIGKILL and waits for berthd to close its side. A TCP
+// client that vanishes only sends a FIN: berthd notices on its next write
+// to it, or at once for a stream that takes no input.
+func killedClientLeavesNoConn(t *testing.T, c tcpClient, addr string, args []string, ticks bool) {
 	t.Helper()
 	_, portStr, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portStr)
+	since := strconv.FormatInt(time.Now().Unix(), 10)
 	cmd := c.cmd(args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -167,13 +175,21 @@ func killedClientLeavesNoConn(t *testing.T, c tcpClient, addr string, args []str
 			_ = cmd.Wait()
 		}
 	}()
-	if args[0] != "events" {
+	if ticks {
 		line, err := bufio.NewReader(stdout).ReadString('\n')
 		if err != nil || !strings.Contains(line, "tick") {
 			t.Fatalf("%s: first line %q, %v", args[0], line, err)
 		}
 	}
 	waitFor(t, 10*time.Second, "the client's connection to berthd", func() bool { return serverConns(t, port) > 0 })
+	if args[0] == "attach" {
+		// the attach event comes once the stream is hijacked
+		container := args[len(args)-1]
+		waitFor(t, 10*time.Second, "the attach event", func() bool {
+			return c.d.Berth(t, "events", "--since", since, "--until", strconv.FormatInt(time.Now().Unix()+1, 10),
+				"--filter", "event=attach", "--filter", "container="+container, "--format", "{{.Action}}").Out() != ""
+		})
+	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	_ = cmd.Wait()
 	killed = true
