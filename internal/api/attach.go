@@ -94,7 +94,7 @@ func (hs *hijackSession) getStreams(multiplexed bool) (*AttachStreams, error) {
 		return nil, fmt.Errorf("attach: hijack connection: %w", err)
 	}
 	hs.conn = c
-	go watchHangup(hs.ctx, c, !hs.withStdin, hs.cancel)
+	go watchHangup(hs.ctx, c, hs.cancel)
 	// Take the bytes the server read ahead before writing anything.
 	stdin := newHijackedStdin(c, brw.Reader)
 	contentType := mediaTypeRawStream

@@ -10,16 +10,14 @@ import (
 )
 
 // watchHangup calls hangup once the peer of a hijacked connection has gone
-// away, until ctx ends. With readEndIsHangup (a session that takes no
-// input, whose clients never half-close), the peer shutting its sending
-// side counts as gone too: that is all a vanished TCP client shows. Reading cannot tell: a client that half-closes
+// away, until ctx ends. Reading cannot tell: a client that half-closes
 // (docker attach does, as soon as its stdin ends) reads as EOF too. POLLHUP
 // is only raised when both directions are shut, which on a unix socket
 // means the client closed its end; on TCP a peer's FIN is a half-close, so
 // only a reset is seen there: the listener's TCP keepalive brings one
 // once the client's host has dropped the connection. A TLS connection is
 // watched through its socket.
-func watchHangup(ctx context.Context, conn net.Conn, readEndIsHangup bool, hangup func()) {
+func watchHangup(ctx context.Context, conn net.Conn, hangup func()) {
 	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok {
 		conn = tc.NetConn()
 	}
@@ -40,14 +38,10 @@ func watchHangup(ctx context.Context, conn net.Conn, readEndIsHangup bool, hangu
 		case <-t.C:
 		}
 		var hup bool
-		gone := int16(unix.POLLHUP | unix.POLLERR)
-		if readEndIsHangup {
-			gone |= unix.POLLRDHUP
-		}
 		err := rc.Control(func(fd uintptr) {
-			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+			fds := []unix.PollFd{{Fd: int32(fd)}}
 			if n, err := unix.Poll(fds, 0); err == nil && n > 0 {
-				hup = fds[0].Revents&gone != 0
+				hup = fds[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0
 			}
 		})
 		if err != nil || hup {
