@@ -115,12 +115,16 @@ func TestAPIOverTLS(t *testing.T) {
 				ticker := unique("tick")
 				flags.run(t, "", "run", "-d", "--name", ticker, "busybox", "sh", "-c", "while :; do echo tick; sleep 0.2; done").Success(t)
 				rmOnCleanup(t, d, ticker)
+				silent := unique("silent")
+				flags.run(t, "", "run", "-d", "--name", silent, "busybox", "sleep", "300").Success(t)
+				rmOnCleanup(t, d, silent)
 				for _, tc := range []struct {
 					what  string
 					args  []string
 					ticks bool // the client prints ticks
 				}{
 					{"attach", []string{"attach", ticker}, true},
+					{"attach to a silent container", []string{"attach", silent}, false},
 					{"exec", []string{"exec", ticker, "sh", "-c", "while :; do echo tick; sleep 0.2; done"}, true},
 					{"logs -f", []string{"logs", "-f", ticker}, true},
 					{"events", []string{"events"}, false},
@@ -150,8 +154,8 @@ func assertRefused(t *testing.T, res *testutil.Result) {
 // kills it with SIGKILL and waits for berthd to close its side. A TCP
 // client that vanishes only sends a FIN, which a client that merely ends
 // its input (docker attach does at once) sends too: berthd notices on its
-// next write to it (hence the ticking container), else when TCP
-// keepalive meets the client host's reset, a minute or so later.
+// next write to it, or by probing a multiplexed stream (the silent
+// container).
 func killedClientLeavesNoConn(t *testing.T, c tcpClient, addr string, args []string, ticks bool) {
 	t.Helper()
 	_, portStr, _ := net.SplitHostPort(addr)

@@ -94,7 +94,6 @@ func (hs *hijackSession) getStreams(multiplexed bool) (*AttachStreams, error) {
 		return nil, fmt.Errorf("attach: hijack connection: %w", err)
 	}
 	hs.conn = c
-	go watchHangup(hs.ctx, c, hs.cancel)
 	// Take the bytes the server read ahead before writing anything.
 	stdin := newHijackedStdin(c, brw.Reader)
 	contentType := mediaTypeRawStream
@@ -108,12 +107,15 @@ func (hs *hijackSession) getStreams(multiplexed bool) (*AttachStreams, error) {
 	if hs.withStdin {
 		streams.Stdin = stdin
 	}
+	var probe func() error
 	if multiplexed {
 		streams.Stdout, streams.Stderr, _ = newStdWriters(c)
+		probe = streams.Stdout.(*stdWriter).probe
 	} else {
 		raw := &lockedWriter{mu: new(sync.Mutex), w: c}
 		streams.Stdout, streams.Stderr = raw, raw
 	}
+	go watchHangup(hs.ctx, c, probe, hs.cancel)
 	return streams, nil
 }
 
