@@ -92,6 +92,13 @@ func TestAPIOverTLS(t *testing.T) {
 					t.Errorf("run -i over TLS printed %q, want the input back", out)
 				}
 			})
+			if name == "berth" {
+				t.Run("compose gets the TLS flags", func(t *testing.T) {
+					flags.run(t, "", "compose", "ls").Success(t)
+					c := tcpClient{name: name, d: d, addr: addr, env: certEnv(name, certs.NoCert)}
+					assertRefused(t, c.run(t, "", "compose", "ls"))
+				})
+			}
 			t.Run("no client certificate", func(t *testing.T) {
 				c := tcpClient{name: name, d: d, addr: addr, env: certEnv(name, certs.NoCert)}
 				res := c.run(t, "", "ps")
