@@ -18,6 +18,9 @@ import (
 
 var execLookPath = exec.LookPath
 
+// getenv reads the environment (tests replace it).
+var getenv = os.Getenv
+
 // config is berthd's configuration: flags mirror dockerd's and daemon.json
 // holds the same keys.
 type config struct {
@@ -45,6 +48,13 @@ type config struct {
 	ConfigFile         string            `json:"-"`
 
 	remap userns.Remap // --userns-remap resolved (setupRemap)
+	// The API over TCP, dockerd's flags and keys; nil booleans were not
+	// given (plain TCP must be asked for with an explicit false).
+	TLS       *bool  `json:"tls,omitempty"`
+	TLSVerify *bool  `json:"tlsverify,omitempty"`
+	TLSCACert string `json:"tlscacert,omitempty"`
+	TLSCert   string `json:"tlscert,omitempty"`
+	TLSKey    string `json:"tlskey,omitempty"`
 }
 
 // builderConfig is daemon.json's builder section.
@@ -75,6 +85,7 @@ var flagToKey = map[string]string{
 
 	"no-new-privileges": "no-new-privileges",
 	"userns-remap":      "userns-remap",
+	"tls":               "tls", "tlsverify": "tlsverify", "tlscacert": "tlscacert", "tlscert": "tlscert", "tlskey": "tlskey",
 }
 
 func (c *config) flags(fs *pflag.FlagSet) {
@@ -100,6 +111,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	// berth's own: the nftables table it owns, so that several daemons (tests) never share one
 	fs.StringVar(&c.FirewallTable, "firewall-table", "berth", "Name of the nftables table berth owns")
 	fs.StringVar(&c.CertsDir, "certs-dir", "/etc/berth/certs.d", "Directory of per-registry TLS certificates (<dir>/<host:port>/)")
+	c.tlsFlags(fs)
 }
 
 // load merges daemon.json under the flags; like dockerd, a key set in both
@@ -141,6 +153,7 @@ func (c *config) finish(fs *pflag.FlagSet) {
 	if !fs.Changed("pidfile") && c.Pidfile == "" {
 		c.Pidfile = filepath.Join(c.ExecRoot, "berthd.pid")
 	}
+	c.finishTLS(fs)
 }
 
 func (c *config) level() slog.Level {

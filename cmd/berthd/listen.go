@@ -15,23 +15,27 @@ import (
 // defaultSocketGroup is dockerd's: members of "docker" may use the socket.
 const defaultSocketGroup = "docker"
 
-// listen opens every -H address. Only unix sockets are served for now. As
-// dockerd's, each socket is root:<group> 0660, so that adding a user to
-// the group lets them talk to berthd; when the default group does not
-// exist the socket stays root-only, while a group asked for by name must
-// exist.
-func listen(hosts []string, group string) ([]net.Listener, error) {
+// listen opens every -H address: unix sockets and TCP addresses (see
+// listenTCP). As dockerd's, each unix socket is root:<group> 0660, so that
+// adding a user to the group lets them talk to berthd; when the default
+// group does not exist the socket stays root-only, while a group asked for
+// by name must exist.
+func listen(hosts []string, group string, sec tcpSecurity) ([]net.Listener, error) {
 	gid, err := socketGID(group)
 	if err != nil {
 		return nil, err
 	}
 	var ls []net.Listener
 	for _, h := range hosts {
-		path, ok := strings.CutPrefix(h, "unix://")
-		if !ok {
-			return nil, fmt.Errorf("unsupported host %q: only unix:// sockets are served", h)
+		var l net.Listener
+		var err error
+		if path, ok := strings.CutPrefix(h, "unix://"); ok {
+			l, err = listenUnix(path, gid)
+		} else if addr, ok := strings.CutPrefix(h, "tcp://"); ok {
+			l, err = listenTCP(addr, sec)
+		} else {
+			err = fmt.Errorf("unsupported host %q: only unix:// and tcp:// are served", h)
 		}
-		l, err := listenUnix(path, gid)
 		if err != nil {
 			for _, l := range ls {
 				l.Close()

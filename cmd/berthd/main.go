@@ -80,6 +80,11 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 
+	// the API's TLS files and TCP policy, checked before anything is set up
+	sec, err := cfg.tcpSecurity()
+	if err != nil {
+		return err
+	}
 	runtimePath, err := resolveBinary(cfg.Runtime)
 	if err != nil {
 		return fmt.Errorf("OCI runtime %q: %w", cfg.Runtime, err)
@@ -150,7 +155,7 @@ func run(ctx context.Context, cfg *config) error {
 		opts.Tracef = debugf
 	}
 	srv := api.New(d, opts)
-	listeners, err := listen(cfg.Hosts, cfg.Group)
+	listeners, err := listen(cfg.Hosts, cfg.Group, sec)
 	if err != nil {
 		return err
 	}

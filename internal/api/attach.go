@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -93,7 +94,6 @@ func (hs *hijackSession) getStreams(multiplexed bool) (*AttachStreams, error) {
 		return nil, fmt.Errorf("attach: hijack connection: %w", err)
 	}
 	hs.conn = c
-	go watchHangup(hs.ctx, c, hs.cancel)
 	// Take the bytes the server read ahead before writing anything.
 	stdin := newHijackedStdin(c, brw.Reader)
 	contentType := mediaTypeRawStream
@@ -107,12 +107,15 @@ func (hs *hijackSession) getStreams(multiplexed bool) (*AttachStreams, error) {
 	if hs.withStdin {
 		streams.Stdin = stdin
 	}
+	var probe func() error
 	if multiplexed {
 		streams.Stdout, streams.Stderr, _ = newStdWriters(c)
+		probe = streams.Stdout.(*stdWriter).probe
 	} else {
 		raw := &lockedWriter{mu: new(sync.Mutex), w: c}
 		streams.Stdout, streams.Stderr = raw, raw
 	}
+	go watchHangup(hs.ctx, c, probe, hs.cancel)
 	return streams, nil
 }
 
@@ -150,8 +153,16 @@ func writeHijackHeader(c net.Conn, h http.Header, upgrade bool, contentType stri
 }
 
 // closeHijacked ends an attach session: the write side first, so the
-// client reads EOF after the last output, then the connection.
+// client reads EOF after the last output, then the connection. On TLS the
+// end is a close_notify, sent within a bounded time: a write stuck on a
+// client that stopped reading is cut first (tls.Conn's CloseWrite would
+// wait for it), then the socket is shut as for plain TCP.
 func closeHijacked(c net.Conn) {
+	if tc, ok := c.(*tls.Conn); ok {
+		_ = tc.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = tc.CloseWrite()
+		c = tc.NetConn()
+	}
 	if cw, ok := c.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}

@@ -163,16 +163,7 @@ func TestAttachErrors(t *testing.T) {
 func TestAttachEndsOnShutdown(t *testing.T) {
 	env := newTestEnv(t)
 	ctx := testCtx(t)
-	env.fake.addImage("busybox")
-	createContainer(t, env, "s", "busybox", []string{"sleep"}, false)
-	if _, err := env.client.ContainerStart(ctx, "s", client.ContainerStartOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	att, err := env.client.ContainerAttach(ctx, "s", client.ContainerAttachOptions{Stream: true, Stdout: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer att.Close()
+	att := attachRunning(t, env)
 	done := make(chan error, 1)
 	go func() {
 		_, err := io.ReadAll(att.Reader)

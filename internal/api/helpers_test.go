@@ -59,7 +59,16 @@ func newTestEnv(t *testing.T) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &testEnv{fake: newFakeBackend(), sock: sock, logs: &logRecorder{}}
+	env := serveTestEnv(t, l, "unix://"+sock)
+	env.sock = sock
+	return env
+}
+
+// serveTestEnv serves a fresh fake on l until t ends and returns it with
+// a moby client for host.
+func serveTestEnv(t *testing.T, l net.Listener, host string) *testEnv {
+	t.Helper()
+	env := &testEnv{fake: newFakeBackend(), logs: &logRecorder{}}
 	env.server = New(env.fake, Options{Version: "1.56", MinVersion: "1.24", Logf: env.logs.logf})
 	served := make(chan error, 1)
 	go func() { served <- env.server.Serve(l) }()
@@ -73,12 +82,30 @@ func newTestEnv(t *testing.T) *testEnv {
 			t.Errorf("Serve returned %v, want http.ErrServerClosed", err)
 		}
 	})
-	env.client, err = client.New(client.WithHost("unix://" + sock))
+	var err error
+	env.client, err = client.New(client.WithHost(host))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { env.client.Close() })
 	return env
+}
+
+// attachRunning starts a non-TTY container "s" and attaches to its stdout.
+func attachRunning(t *testing.T, env *testEnv) client.HijackedResponse {
+	t.Helper()
+	ctx := testCtx(t)
+	env.fake.addImage("busybox")
+	createContainer(t, env, "s", "busybox", []string{"sleep"}, false)
+	if _, err := env.client.ContainerStart(ctx, "s", client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	att, err := env.client.ContainerAttach(ctx, "s", client.ContainerAttachOptions{Stream: true, Stdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(att.Close)
+	return att.HijackedResponse
 }
 
 // httpClient returns a plain HTTP client dialling the socket, for requests

@@ -33,12 +33,30 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Tracef, when set, receives one line per request with its duration.
 	Tracef func(format string, args ...any)
+
+	// ReadHeaderTimeout bounds the time a client may take to send a
+	// request's headers (and, on TLS, its handshake); IdleTimeout how long
+	// a kept-alive connection may wait for its next request; MaxHeaderBytes
+	// the size of a request's headers (larger ones get 431). Zero values
+	// take the defaults below. Bodies and responses are not bounded in
+	// time: pulls, builds, attach and followed logs last as long as they
+	// need.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	MaxHeaderBytes    int
 }
 
 // Default API versions, used when Options leave them empty.
 const (
 	DefaultVersion    = "1.56"
 	DefaultMinVersion = "1.24"
+)
+
+// Defaults of the connection limits in Options.
+const (
+	DefaultReadHeaderTimeout = 30 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxHeaderBytes    = 1 << 20
 )
 
 // Server serves the Docker Engine API over a Backend.
@@ -71,6 +89,15 @@ func New(b Backend, opts Options) *Server {
 	if opts.Logf == nil {
 		opts.Logf = log.Printf
 	}
+	if opts.ReadHeaderTimeout <= 0 {
+		opts.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	s := &Server{
 		backend:  b,
 		opts:     opts,
@@ -79,7 +106,12 @@ func New(b Backend, opts Options) *Server {
 	}
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.routes()
-	s.srv = &http.Server{Handler: s.Handler()}
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: opts.ReadHeaderTimeout,
+		IdleTimeout:       opts.IdleTimeout,
+		MaxHeaderBytes:    opts.MaxHeaderBytes,
+	}
 	return s
 }
 

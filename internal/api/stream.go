@@ -155,6 +155,18 @@ func (s *stdWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
+// probe writes an empty frame, between two others: clients skip it (the
+// docker CLI's and docker-py's readers do), and a TCP peer that is gone
+// answers it with a reset, which its FIN alone does not tell.
+func (s *stdWriter) probe() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var header [8]byte
+	header[0] = byte(s.stream)
+	_, err := s.w.Write(header[:])
+	return err
+}
+
 // lockedWriter serialises writes to a raw (TTY) stream shared by stdout and
 // stderr.
 type lockedWriter struct {

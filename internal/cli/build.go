@@ -59,6 +59,7 @@ func (c *Cli) execBuildProgram(cmd *cobra.Command, args []string) error {
 	if dir := configDir(cmd); dir != "" {
 		argv = append(argv, "--config", dir)
 	}
+	argv = append(argv, c.tls.args()...)
 	path := strings.Fields(cmd.CommandPath())
 	argv = append(argv, path[1:]...)
 	argv = append(argv, args...)

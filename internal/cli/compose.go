@@ -11,7 +11,8 @@ const ComposeProgram = "berth-compose"
 
 // newComposeCommand is `berth compose`: every argument goes to
 // ComposeProgram untouched (it parses them as `docker compose` does); the
-// global -H travels as BERTH_HOST and --config as DOCKER_CONFIG.
+// global -H travels as BERTH_HOST, --config as DOCKER_CONFIG and the TLS
+// flags as DOCKER_TLS, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH.
 func newComposeCommand(c *Cli) *cobra.Command {
 	return &cobra.Command{
 		Use:                "compose [OPTIONS] COMMAND",
@@ -22,6 +23,11 @@ func newComposeCommand(c *Cli) *cobra.Command {
 			if dir := configDir(cmd); dir != "" {
 				env = append(env, "DOCKER_CONFIG="+dir)
 			}
+			tlsEnv, err := c.tls.env(c.daemonHost())
+			if err != nil {
+				return err
+			}
+			env = append(env, tlsEnv...)
 			return c.execProgram(cmd, ComposeProgram, "compose", args, env)
 		},
 	}

@@ -38,26 +38,39 @@ type Cli struct {
 	Out, Err io.Writer
 
 	host       string
+	tls        tlsOptions
 	clientOnce sync.Once
 	client     *client.Client
 	clientErr  error
 }
 
 // Client returns the API client for the daemon chosen with -H/--host, else
-// $BERTH_HOST, else DefaultHost. It is created on first use; the API version
+// $BERTH_HOST, else DefaultHost, over TLS when the TLS flags or variables
+// ask for it (see tlsOptions). It is created on first use; the API version
 // is negotiated with the daemon on the first request.
 func (c *Cli) Client(ctx context.Context) (*client.Client, error) {
 	c.clientOnce.Do(func() {
-		host := c.host
-		if host == "" {
-			host = os.Getenv(hostEnv)
+		host := c.daemonHost()
+		opts, err := c.tls.clientOpts(host)
+		if err != nil {
+			c.clientErr = err
+			return
 		}
-		if host == "" {
-			host = DefaultHost
-		}
-		c.client, c.clientErr = client.New(client.WithHost(host), client.WithUserAgent("berth/"+Version))
+		opts = append(opts, client.WithHost(host), client.WithUserAgent("berth/"+Version))
+		c.client, c.clientErr = client.New(opts...)
 	})
 	return c.client, c.clientErr
+}
+
+// daemonHost is -H, else $BERTH_HOST, else DefaultHost.
+func (c *Cli) daemonHost() string {
+	if c.host != "" {
+		return c.host
+	}
+	if h := os.Getenv(hostEnv); h != "" {
+		return h
+	}
+	return DefaultHost
 }
 
 // StatusError carries an exit code through cobra. Status, when not empty, is
@@ -172,6 +185,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 	flags.BoolVarP(&debug, "debug", "D", false, "Enable debug mode")
 	flags.String("config", "", "Location of client config files")
 	flags.BoolP("version", "v", false, "Print version information and quit")
+	c.tls.addFlags(flags)
 
 	root.AddCommand(
 		newRunCommand(c),

@@ -85,7 +85,8 @@ func (d *Daemon) cliEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch {
-		case strings.HasPrefix(kv, "DOCKER_"), strings.HasPrefix(kv, "BERTH_HOST="):
+		case strings.HasPrefix(kv, "DOCKER_"), strings.HasPrefix(kv, "BERTH_HOST="),
+			strings.HasPrefix(kv, "BERTH_TLS_VERIFY="), strings.HasPrefix(kv, "BERTH_CERT_PATH="):
 			continue
 		}
 		env = append(env, kv)
