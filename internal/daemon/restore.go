@@ -47,7 +47,9 @@ func (d *Daemon) restore(ctx context.Context) error {
 			c.State.Status = containertypes.StateExited
 			exited = append(exited, c)
 		default:
-			d.cleanupBundle(id)
+			// a start the crash cut short may have left its endpoints,
+			// bundle or even its process
+			d.tasks.Discard(ctx, id, d.containerStateDir(id))
 		}
 	}
 	for _, c := range exited {
