@@ -287,6 +287,7 @@ func wantEq(t *testing.T, what, got, want string) {
 // the identical operation then succeeds. BERTH_CRASH_ITERATIONS sets the
 // number of kills (one per operation by default).
 func TestCrashKill9Loop(t *testing.T) {
+	t.Parallel()
 	ops := crashOps()
 	iterations := len(ops)
 	if v := os.Getenv(crashIterationsEnv); v != "" {
@@ -311,7 +312,10 @@ func TestCrashKill9Loop(t *testing.T) {
 	d := ownDaemon(t)
 	env := &crashEnv{pullRef: reg.Host + "/" + unique("crashpull") + ":v1", loadRef: unique("crashload") + ":v1"}
 	pushRandomImage(t, env.pullRef, 256<<10, 2<<20, 2<<20)
-	d.BerthStdin(t, bytes.NewReader(layerTar(t, "payload.bin", 2<<20)), "import", "-", env.loadRef).Success(t)
+	maker := unique("crashmaker")
+	d.Berth(t, "run", "--name", maker, "busybox", "sh", "-c", "head -c 2000000 /dev/urandom > /payload.bin").Success(t)
+	d.Berth(t, "commit", maker, env.loadRef).Success(t)
+	d.Berth(t, "rm", maker).Success(t)
 	env.loadTar = filepath.Join(t.TempDir(), "load.tar")
 	d.Berth(t, "save", "-o", env.loadTar, env.loadRef).Success(t)
 	data, err := os.ReadFile(env.loadTar)
@@ -321,6 +325,15 @@ func TestCrashKill9Loop(t *testing.T) {
 	env.loadByte = data
 	d.Berth(t, "rmi", env.loadRef).Success(t)
 
+	// base is how long the CLI takes to reach berthd: a kill before that
+	// interrupts nothing
+	base := time.Hour
+	for range 3 {
+		began := time.Now()
+		d.Berth(t, "ps", "-q").Success(t)
+		base = min(base, time.Since(began))
+	}
+	base = base * 3 / 4
 	// dur is each operation's last uninterrupted run time: the kill comes at
 	// a uniformly random moment within it (a little past, sometimes, to
 	// catch the end of the operation too).
@@ -343,7 +356,7 @@ func TestCrashKill9Loop(t *testing.T) {
 					crashUndo(t, it, op)
 				}
 			}
-			delay := time.Duration(rng.Int64N(int64(dur[op.name])*11/10 + 1))
+			delay := base + time.Duration(rng.Int64N(int64(max(dur[op.name]*11/10-base, 0))+1))
 			cmd := it.d.BerthCmd(op.args(it)...)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
@@ -363,10 +376,13 @@ func TestCrashKill9Loop(t *testing.T) {
 				interrupted[op.name]++
 			}
 			t.Logf("killed %s after %s (it takes %s): %s", op.name, delay, dur[op.name], strings.TrimSpace(lastLine(out.String())))
+			restarted := time.Now()
 			if err := d.Start(); err != nil {
 				t.Fatalf("berthd does not start after kill -9 in %s: %v", op.name, err)
 			}
+			checked := time.Now()
 			checkCrashStore(t, d)
+			t.Logf("restart %s, checks %s", checked.Sub(restarted).Round(time.Millisecond), time.Since(checked).Round(time.Millisecond))
 			op.reset(t, it)
 			r := crashRun(t, it, op)
 			if r.ExitCode != 0 {
