@@ -517,8 +517,12 @@ func checkCrashStore(t *testing.T, d *testutil.Daemon) {
 	}
 	// every snapshot is a layer of an image, or kept by a lease for the next
 	// pull of an interrupted one
+	// and every image's config blob and layers are there
 	used := map[string]bool{".empty": true}
 	for _, img := range imgs {
+		if _, err := os.Stat(filepath.Join(data, "content", "blobs", "sha256", strings.TrimPrefix(img.ID, "sha256:"))); err != nil {
+			t.Errorf("image %s: config blob: %v", img.ID, err)
+		}
 		var chain digest.Digest
 		for i, l := range img.RootFS.Layers {
 			if i == 0 {
@@ -527,6 +531,9 @@ func checkCrashStore(t *testing.T, d *testutil.Daemon) {
 				chain = digest.FromString(chain.String() + " " + l)
 			}
 			used[chain.Encoded()] = true
+			if _, err := os.Stat(filepath.Join(data, "snapshot", chain.Encoded(), "diff")); err != nil {
+				t.Errorf("image %s: layer %d: %v", img.ID, i, err)
+			}
 		}
 	}
 	for _, n := range dirNames(t, filepath.Join(data, "image", "leases"), ".json") {
