@@ -441,13 +441,29 @@ func crashUndo(t *testing.T, it *crashIter, op crashOp) {
 	}
 }
 
-// crashCleanup removes whatever the iteration made.
+// crashCleanup removes whatever the iteration made, and checks that with
+// no container left nothing is mounted under the daemon's roots.
 func crashCleanup(t *testing.T, it *crashIter) {
 	t.Helper()
 	it.berth(t, "rm", "-f", it.ctr)
 	it.berth(t, "volume", "rm", "-f", it.vol)
 	it.berth(t, "network", "rm", it.net)
 	it.berth(t, "rmi", it.img)
+	if left := lines(it.ok(t, "ps", "-a", "-q")); len(left) > 0 {
+		t.Fatalf("containers left: %v", left)
+	}
+	var mounts []string
+	deadline := time.Now().Add(5 * time.Second) // an exited shim is released in the background
+	for {
+		mounts = append(testutil.MountsUnder(it.d.DataRoot), testutil.MountsUnder(it.d.ExecRoot)...)
+		if len(mounts) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(mounts) > 0 {
+		t.Errorf("mounts left without any container: %v", mounts)
+	}
 }
 
 func lastLine(s string) string {
