@@ -502,9 +502,19 @@ func checkCrashStore(t *testing.T, d *testutil.Daemon) {
 	}
 	wantSameSet(t, "container folders", dirNames(t, filepath.Join(data, "containers"), ""), ids)
 	// one shim per running container, none for a start or stop cut short
-	running := lines(b("ps", "-q", "--no-trunc"))
-	if shims := testutil.ShimPids(d.ExecRoot); len(shims) != len(running) {
-		t.Errorf("%d shims for %d running containers", len(shims), len(running))
+	// (a shim told to go after its container's removal may take a moment)
+	var running []string
+	var strays []string
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		running = lines(b("ps", "-q", "--no-trunc"))
+		strays = strayShims(d.ExecRoot, running)
+		if len(strays) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if len(strays) > 0 {
+		t.Errorf("shims of no running container (running: %v):\n%s", running, strings.Join(strays, "\n"))
 	}
 
 	// images
@@ -591,6 +601,22 @@ func checkCrashStore(t *testing.T, d *testutil.Daemon) {
 			t.Errorf("a bridge of no network is left: %s", line)
 		}
 	}
+}
+
+// strayShims describes the shims under execRoot that serve none of the
+// running containers.
+func strayShims(execRoot string, running []string) []string {
+	var out []string
+	for _, pid := range testutil.ShimPids(execRoot) {
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		args := strings.Split(string(cmdline), "\x00")
+		i := slices.Index(args, "-id")
+		if i >= 0 && i+1 < len(args) && slices.Contains(running, args[i+1]) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("pid %d: %s", pid, strings.Join(args, " ")))
+	}
+	return out
 }
 
 func mustJSON(t *testing.T, s string, v any) {
