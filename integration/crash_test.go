@@ -102,6 +102,8 @@ func crashOps() []crashOp {
 			}
 		}
 	}
+	pullRef := func(it *crashIter) string { return it.env.pullRef }
+	loadRef := func(it *crashIter) string { return it.env.loadRef }
 	runsFrom := func(ref func(*crashIter) string, file string) func(*testing.T, *crashIter) {
 		return func(t *testing.T, it *crashIter) {
 			it.ok(t, "run", "--rm", ref(it), "test", "-s", file)
@@ -115,7 +117,7 @@ func crashOps() []crashOp {
 	runSleeper := func(t *testing.T, it *crashIter) {
 		it.ok(t, append([]string{"run", "-d", "--name", it.ctr}, sleeper...)...)
 	}
-	return []crashOp{
+	ops := []crashOp{
 		{
 			name:   "create",
 			setup:  noop,
@@ -156,9 +158,9 @@ func crashOps() []crashOp {
 		},
 		{
 			name:   "pull",
-			setup:  func(t *testing.T, it *crashIter) { rmImgIfThere(func(it *crashIter) string { return it.env.pullRef })(t, it) },
+			setup:  rmImgIfThere(pullRef),
 			args:   func(it *crashIter) []string { return []string{"pull", it.env.pullRef} },
-			reset:  rmImgIfThere(func(it *crashIter) string { return it.env.pullRef }),
+			reset:  rmImgIfThere(pullRef),
 			verify: func(t *testing.T, it *crashIter) { it.ok(t, "image", "inspect", it.env.pullRef) },
 		},
 		{
@@ -179,11 +181,11 @@ func crashOps() []crashOp {
 		},
 		{
 			name:   "load",
-			setup:  func(t *testing.T, it *crashIter) { rmImgIfThere(func(it *crashIter) string { return it.env.loadRef })(t, it) },
+			setup:  rmImgIfThere(loadRef),
 			args:   func(it *crashIter) []string { return []string{"load", "-q"} },
 			stdin:  func(it *crashIter) []byte { return it.env.loadByte },
-			reset:  rmImgIfThere(func(it *crashIter) string { return it.env.loadRef }),
-			verify: runsFrom(func(it *crashIter) string { return it.env.loadRef }, "/payload.bin"),
+			reset:  rmImgIfThere(loadRef),
+			verify: runsFrom(loadRef, "/payload.bin"),
 		},
 		{
 			name: "commit",
@@ -193,47 +195,6 @@ func crashOps() []crashOp {
 			args:   func(it *crashIter) []string { return []string{"commit", it.ctr, it.img} },
 			reset:  rmImgIfThere(func(it *crashIter) string { return it.img }),
 			verify: runsFrom(func(it *crashIter) string { return it.img }, "/big"),
-		},
-		{
-			name:  "volume create",
-			setup: noop,
-			args:  func(it *crashIter) []string { return []string{"volume", "create", it.vol} },
-			reset: func(t *testing.T, it *crashIter) {
-				if it.exists(t, "volume", it.vol) {
-					it.ok(t, "volume", "rm", it.vol)
-				}
-			},
-			verify: func(t *testing.T, it *crashIter) {
-				it.ok(t, "run", "--rm", "-v", it.vol+":/v", "busybox", "touch", "/v/x")
-			},
-		},
-		{
-			name:  "volume rm",
-			setup: func(t *testing.T, it *crashIter) { it.ok(t, "volume", "create", it.vol) },
-			args:  func(it *crashIter) []string { return []string{"volume", "rm", it.vol} },
-			reset: func(t *testing.T, it *crashIter) {
-				if !it.exists(t, "volume", it.vol) {
-					it.ok(t, "volume", "create", it.vol)
-				}
-			},
-			verify: func(t *testing.T, it *crashIter) {
-				if it.exists(t, "volume", it.vol) {
-					t.Errorf("volume %s still there after rm", it.vol)
-				}
-			},
-		},
-		{
-			name:  "network create",
-			setup: noop,
-			args:  func(it *crashIter) []string { return []string{"network", "create", it.net} },
-			reset: func(t *testing.T, it *crashIter) {
-				if it.exists(t, "network", it.net) {
-					it.ok(t, "network", "rm", it.net)
-				}
-			},
-			verify: func(t *testing.T, it *crashIter) {
-				it.ok(t, "run", "--rm", "--network", it.net, "busybox", "true")
-			},
 		},
 		{
 			name: "network connect",
@@ -255,18 +216,44 @@ func crashOps() []crashOp {
 				it.ok(t, "run", "--rm", "--network", it.net, "busybox", "ping", "-c", "1", "-W", "5", ip)
 			},
 		},
+	}
+	ops = append(ops, createAndRm("volume", func(it *crashIter) string { return it.vol }, func(t *testing.T, it *crashIter) {
+		it.ok(t, "run", "--rm", "-v", it.vol+":/v", "busybox", "touch", "/v/x")
+	})...)
+	return append(ops, createAndRm("network", func(it *crashIter) string { return it.net }, func(t *testing.T, it *crashIter) {
+		it.ok(t, "run", "--rm", "--network", it.net, "busybox", "true")
+	})...)
+}
+
+// createAndRm are the create and the rm of a volume or a network (kind)
+// called name(it); usable checks that a created one works.
+func createAndRm(kind string, name func(*crashIter) string, usable func(*testing.T, *crashIter)) []crashOp {
+	create := func(t *testing.T, it *crashIter) { it.ok(t, kind, "create", name(it)) }
+	there := func(t *testing.T, it *crashIter) bool { return it.exists(t, kind, name(it)) }
+	return []crashOp{
 		{
-			name:  "network rm",
-			setup: func(t *testing.T, it *crashIter) { it.ok(t, "network", "create", it.net) },
-			args:  func(it *crashIter) []string { return []string{"network", "rm", it.net} },
+			name:  kind + " create",
+			setup: func(*testing.T, *crashIter) {},
+			args:  func(it *crashIter) []string { return []string{kind, "create", name(it)} },
 			reset: func(t *testing.T, it *crashIter) {
-				if !it.exists(t, "network", it.net) {
-					it.ok(t, "network", "create", it.net)
+				if there(t, it) {
+					it.ok(t, kind, "rm", name(it))
+				}
+			},
+			verify: usable,
+		},
+		{
+			name:  kind + " rm",
+			setup: create,
+			args:  func(it *crashIter) []string { return []string{kind, "rm", name(it)} },
+			reset: func(t *testing.T, it *crashIter) {
+				if !there(t, it) { // gone: its name must be free again
+					create(t, it)
 				}
 			},
 			verify: func(t *testing.T, it *crashIter) {
-				if it.exists(t, "network", it.net) {
-					t.Errorf("network %s still there after rm", it.net)
+				if there(t, it) {
+					t.Errorf("%s %s still there after rm", kind, name(it))
 				}
 			},
 		},
