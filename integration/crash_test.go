@@ -321,12 +321,13 @@ func TestCrashKill9Loop(t *testing.T) {
 		base = min(base, time.Since(began))
 	}
 	base = base * 3 / 4
-	// dur is each operation's last uninterrupted run time: the kill comes at
-	// a uniformly random moment within it (a little past, sometimes, to
-	// catch the end of the operation too).
+	// dur is each operation's longest uninterrupted run time: the kill
+	// comes at a uniformly random moment within it (a little past,
+	// sometimes, to catch the end of the operation too).
 	dur := map[string]time.Duration{}
-	interrupted := map[string]int{}
-	finished := map[string]int{}
+	// what each kill hit: the client not yet connected, the operation under
+	// way, or the operation done
+	before, during, after := map[string]int{}, map[string]int{}, map[string]int{}
 	for i := range iterations {
 		op := ops[i%len(ops)]
 		it := &crashIter{d: d, reg: reg, n: i, env: env,
@@ -357,10 +358,13 @@ func TestCrashKill9Loop(t *testing.T) {
 			if err := d.Kill9(); err != nil {
 				t.Fatal(err)
 			}
-			if cmd.Wait() == nil {
-				finished[op.name]++
-			} else {
-				interrupted[op.name]++
+			switch err := cmd.Wait(); {
+			case err == nil:
+				after[op.name]++
+			case strings.Contains(out.String(), "Cannot connect to the Docker daemon"):
+				before[op.name]++
+			default:
+				during[op.name]++
 			}
 			t.Logf("killed %s after %s (it takes %s): %s", op.name, delay, dur[op.name], strings.TrimSpace(lastLine(out.String())))
 			restarted := time.Now()
@@ -375,7 +379,7 @@ func TestCrashKill9Loop(t *testing.T) {
 			if r.ExitCode != 0 {
 				t.Fatalf("%s after the restart: %s", op.name, r)
 			}
-			dur[op.name] = r.elapsed
+			dur[op.name] = max(dur[op.name], r.elapsed)
 			op.verify(t, it)
 			crashCleanup(t, it)
 		})
@@ -386,7 +390,7 @@ func TestCrashKill9Loop(t *testing.T) {
 	}
 	checkCrashStore(t, d)
 	for _, op := range ops {
-		t.Logf("%-16s interrupted %3d, finished before the kill %3d", op.name, interrupted[op.name], finished[op.name])
+		t.Logf("%-16s killed during it %3d, after it %3d, before the client connected %3d", op.name, during[op.name], after[op.name], before[op.name])
 	}
 }
 
