@@ -90,7 +90,7 @@ CRASH_ITERATIONS ?= 200
 STRESS_TIMEOUT ?= 2h
 .PHONY: stress
 stress: build
-	BERTH_BIN_DIR=$(BIN) BERTH_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -timeout $(STRESS_TIMEOUT) -run '^TestCrashKill9Loop$$' ./integration/
+	BERTH_BIN_DIR=$(BIN) BERTH_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -v -timeout $(STRESS_TIMEOUT) -run '^TestCrashKill9Loop$$' ./integration/
 
 install: build
 	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/bin $(BIN)/berthd $(BIN)/berth $(BIN)/berth-build $(BIN)/berth-compose $(BIN)/berth-shim $(BIN)/berth-init
