@@ -48,7 +48,6 @@ type crashOp struct {
 type crashIter struct {
 	d    *testutil.Daemon
 	reg  *testutil.Registry
-	n    int
 	ctr  string // container
 	vol  string // volume
 	net  string // network
@@ -60,10 +59,9 @@ type crashIter struct {
 // crashEnv is what the iterations share: the image the pulls fetch and the
 // archive the loads read.
 type crashEnv struct {
-	pullRef  string // registry image pulled again and again
-	loadTar  string // docker save archive of loadRef
-	loadRef  string
-	loadByte []byte
+	pullRef string // registry image pulled again and again
+	loadRef string // the image in loadTar
+	loadTar []byte // docker save archive
 }
 
 // berth runs the berth CLI and returns the result without judging it.
@@ -183,7 +181,7 @@ func crashOps() []crashOp {
 			name:   "load",
 			setup:  rmImgIfThere(loadRef),
 			args:   func(it *crashIter) []string { return []string{"load", "-q"} },
-			stdin:  func(it *crashIter) []byte { return it.env.loadByte },
+			stdin:  func(it *crashIter) []byte { return it.env.loadTar },
 			reset:  rmImgIfThere(loadRef),
 			verify: runsFrom(loadRef, "/payload.bin"),
 		},
@@ -297,20 +295,7 @@ func TestCrashKill9Loop(t *testing.T) {
 
 	reg := testutil.StartRegistry(t)
 	d := ownDaemon(t)
-	env := &crashEnv{pullRef: reg.Host + "/" + unique("crashpull") + ":v1", loadRef: unique("crashload") + ":v1"}
-	pushRandomImage(t, env.pullRef, 256<<10, 2<<20, 2<<20)
-	maker := unique("crashmaker")
-	d.Berth(t, "run", "--name", maker, "busybox", "sh", "-c", "head -c 2000000 /dev/urandom > /payload.bin").Success(t)
-	d.Berth(t, "commit", maker, env.loadRef).Success(t)
-	d.Berth(t, "rm", maker).Success(t)
-	env.loadTar = filepath.Join(t.TempDir(), "load.tar")
-	d.Berth(t, "save", "-o", env.loadTar, env.loadRef).Success(t)
-	data, err := os.ReadFile(env.loadTar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.loadByte = data
-	d.Berth(t, "rmi", env.loadRef).Success(t)
+	env := newCrashEnv(t, d, reg)
 
 	// base is how long the CLI takes to reach berthd: a kill before that
 	// interrupts nothing
@@ -330,7 +315,7 @@ func TestCrashKill9Loop(t *testing.T) {
 	before, during, after := map[string]int{}, map[string]int{}, map[string]int{}
 	for i := range iterations {
 		op := ops[i%len(ops)]
-		it := &crashIter{d: d, reg: reg, n: i, env: env,
+		it := &crashIter{d: d, reg: reg, env: env,
 			ctr: unique("crash"), vol: unique("crashvol"), net: unique("crashnet")}
 		it.repo = reg.Host + "/" + unique("crashpush")
 		it.img = it.repo + ":v1"
@@ -392,6 +377,27 @@ func TestCrashKill9Loop(t *testing.T) {
 	for _, op := range ops {
 		t.Logf("%-16s killed during it %3d, after it %3d, before the client connected %3d", op.name, during[op.name], after[op.name], before[op.name])
 	}
+}
+
+// newCrashEnv pushes the image the pulls fetch to reg and saves the archive
+// the loads read (an image with a layer of its own, removed afterwards).
+func newCrashEnv(t *testing.T, d *testutil.Daemon, reg *testutil.Registry) *crashEnv {
+	t.Helper()
+	env := &crashEnv{pullRef: reg.Host + "/" + unique("crashpull") + ":v1", loadRef: unique("crashload") + ":v1"}
+	pushRandomImage(t, env.pullRef, 256<<10, 2<<20, 2<<20)
+	maker := unique("crashmaker")
+	d.Berth(t, "run", "--name", maker, "busybox", "sh", "-c", "head -c 2000000 /dev/urandom > /payload.bin").Success(t)
+	d.Berth(t, "commit", maker, env.loadRef).Success(t)
+	d.Berth(t, "rm", maker).Success(t)
+	saved := filepath.Join(t.TempDir(), "load.tar")
+	d.Berth(t, "save", "-o", saved, env.loadRef).Success(t)
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.loadTar = data
+	d.Berth(t, "rmi", env.loadRef).Success(t)
+	return env
 }
 
 // crashResult is a finished run of an operation and how long it took.
