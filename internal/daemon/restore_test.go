@@ -11,6 +11,7 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/shim"
 )
 
@@ -186,5 +187,38 @@ func TestRestoreDiscardsHalfStartedContainer(t *testing.T) {
 	}
 	if st := e.state(t, id); st.Status != containertypes.StateRunning {
 		t.Errorf("after the start: %s, want running", st.Status)
+	}
+}
+
+// TestRestoreDropsUnrecordedEndpoints: a berthd killed inside a network
+// connect, after the endpoint was made but before the container's record
+// listed the network, leaves an endpoint nothing shows; the next berthd
+// disconnects it and keeps the recorded ones.
+func TestRestoreDropsUnrecordedEndpoints(t *testing.T) {
+	e := newEnv(t)
+	for name, n := range e.nets.nets {
+		n.ID = name + "-id"
+	}
+	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.NetworkMode = "bridge" })
+	if err := e.d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.nets.eps = map[string][]*network.Endpoint{id: {
+		{NetworkID: "bridge-id", NetworkName: "bridge", ContainerID: id},
+		{NetworkID: "front-id", NetworkName: "front", ContainerID: id}, // the cut-short connect
+	}}
+	if err := os.MkdirAll(filepath.Join(e.dataRoot, "network"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.open(t)
+	var left []string
+	for _, ep := range e.nets.Endpoints(id) {
+		left = append(left, ep.NetworkName)
+	}
+	if !slices.Equal(left, []string{"bridge"}) {
+		t.Errorf("endpoints after the restart: %v, want only the recorded bridge", left)
+	}
+	if st := e.state(t, id); st.Status != containertypes.StateRunning {
+		t.Errorf("after the restart: %s, want running", st.Status)
 	}
 }
