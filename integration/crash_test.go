@@ -306,8 +306,9 @@ func TestCrashKill9Loop(t *testing.T) {
 		base = min(base, time.Since(began))
 	}
 	base = base * 3 / 4
-	// dur is each operation's longest uninterrupted run time: the kill
-	// comes at a uniformly random moment within it (a little past,
+	// dur is each operation's run time (the mean of the last and the ones
+	// before, so that neither a slow outlier nor a no-op rerun skews it):
+	// the kill comes at a uniformly random moment within it (a little past,
 	// sometimes, to catch the end of the operation too).
 	dur := map[string]time.Duration{}
 	// what each kill hit: the client not yet connected, the operation under
@@ -364,7 +365,7 @@ func TestCrashKill9Loop(t *testing.T) {
 			if r.ExitCode != 0 {
 				t.Fatalf("%s after the restart: %s", op.name, r)
 			}
-			dur[op.name] = max(dur[op.name], r.elapsed)
+			dur[op.name] = (dur[op.name] + r.elapsed) / 2
 			op.verify(t, it)
 			crashCleanup(t, it)
 		})
