@@ -82,6 +82,16 @@ buildx compose-v5:
 integration: build buildx compose-v5
 	$(CLIENT_CACHES) BERTH_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $(TESTFLAGS) ./integration/...
 
+# stress runs the long versions of the reliability tests, one line each:
+# CRASH_ITERATIONS kill -9s of berthd inside its operations, each followed
+# by a restart and a check of the store (BERTH_CRASH_SEED=n replays a run).
+# make test runs the short versions.
+CRASH_ITERATIONS ?= 200
+STRESS_TIMEOUT ?= 2h
+.PHONY: stress
+stress: build
+	BERTH_BIN_DIR=$(BIN) BERTH_CRASH_ITERATIONS=$(CRASH_ITERATIONS) $(GO) test -count=1 -v -timeout $(STRESS_TIMEOUT) -run '^TestCrashKill9Loop$$' ./integration/
+
 install: build
 	install -D -m 0755 -t $(DESTDIR)$(PREFIX)/bin $(BIN)/berthd $(BIN)/berth $(BIN)/berth-build $(BIN)/berth-compose $(BIN)/berth-shim $(BIN)/berth-init
 	@# `docker compose` from berth-compose, as docker's CLI plugin, when asked: make install COMPOSE_PLUGIN=1

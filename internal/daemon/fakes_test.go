@@ -126,6 +126,9 @@ type fakeNetworks struct {
 	closed   bool
 	// releaseDelay slows ReleaseAll down, as a real teardown can be.
 	releaseDelay time.Duration
+	// eps, by container id, are what Endpoints reports and Disconnect
+	// removes; nil unless a test sets it.
+	eps map[string][]*network.Endpoint
 }
 
 type connectCall struct {
@@ -186,12 +189,29 @@ func (f *fakeNetworks) calls() []connectCall {
 	return slices.Clone(f.connects)
 }
 
-func (f *fakeNetworks) Endpoints(string) []*network.Endpoint { return nil }
+// Endpoints are the endpoints a test put in f.eps (none by default).
+func (f *fakeNetworks) Endpoints(containerID string) []*network.Endpoint {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.eps[containerID])
+}
+
 func (f *fakeNetworks) Endpoint(string, string) (*network.Endpoint, error) {
 	return nil, errdefs.ErrNotFound
 }
 func (f *fakeNetworks) NetworkEndpoints(string) ([]*network.Endpoint, error) { return nil, nil }
-func (f *fakeNetworks) Disconnect(context.Context, string, string) error     { return errNotFaked }
+
+// Disconnect removes an endpoint from f.eps, by network id.
+func (f *fakeNetworks) Disconnect(_ context.Context, netRef, containerID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.eps == nil {
+		return errNotFaked
+	}
+	f.eps[containerID] = slices.DeleteFunc(f.eps[containerID], func(ep *network.Endpoint) bool { return ep.NetworkID == netRef })
+	return nil
+}
+
 func (f *fakeNetworks) Create(context.Context, string, network.CreateOptions) (*network.Network, error) {
 	return nil, errNotFaked
 }

@@ -50,12 +50,15 @@ func (d *Daemon) restore(ctx context.Context) error {
 		switch c.State.Status {
 		case containertypes.StateRunning, containertypes.StatePaused, containertypes.StateRestarting:
 			d.holdVolumes(c)
+			d.dropUnrecordedEndpoints(ctx, c)
 			d.tasks.Adopt(ctx, c, d.containerStateDir(id))
 		case containertypes.StateRemoving:
 			c.State.Status = containertypes.StateExited
 			exited = append(exited, c)
 		default:
-			d.cleanupBundle(id)
+			// a start the crash cut short may have left its endpoints,
+			// bundle or even its process
+			d.tasks.Discard(ctx, id, d.containerStateDir(id))
 		}
 	}
 	for _, c := range exited {
@@ -67,4 +70,33 @@ func (d *Daemon) restore(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dropUnrecordedEndpoints disconnects a running container from the networks
+// its record does not list: a network connect that a crash cut short after
+// the endpoint was made, before the record said so. Left in place, the
+// endpoint is invisible to inspect and makes the next identical connect
+// fail ("endpoint with name ... already exists").
+func (d *Daemon) dropUnrecordedEndpoints(ctx context.Context, c *container.Container) {
+	d.netMu.Lock()
+	m := d.net
+	d.netMu.Unlock()
+	if m == nil {
+		return
+	}
+	recorded := map[string]bool{}
+	for _, name := range endpointNetworks(c.HostConfig, c.NetworkingConfig) {
+		if n, err := m.Get(name); err == nil {
+			recorded[n.ID] = true
+		}
+	}
+	for _, ep := range m.Endpoints(c.ID) {
+		if recorded[ep.NetworkID] {
+			continue
+		}
+		d.log.Warn("disconnecting a network connect a crash cut short", "id", c.ID, "network", ep.NetworkName)
+		if err := m.Disconnect(ctx, ep.NetworkID, c.ID); err != nil {
+			d.log.Warn("disconnect", "id", c.ID, "network", ep.NetworkName, "err", err)
+		}
+	}
 }

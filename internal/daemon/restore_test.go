@@ -1,13 +1,17 @@
 package daemon
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	containertypes "github.com/moby/moby/api/types/container"
 
+	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/network"
 	"github.com/berth-project/berth/internal/shim"
 )
 
@@ -139,5 +143,82 @@ func TestRestoreKeepsCreatedAndExited(t *testing.T) {
 	}
 	if st := e.state(t, exited); st.Status != containertypes.StateExited || st.ExitCode != 7 {
 		t.Errorf("exited container restored as %s %d, want exited 7", st.Status, st.ExitCode)
+	}
+}
+
+// TestRestoreDiscardsHalfStartedContainer: a berthd killed inside a start,
+// after the shim ran the process but before the record said running, leaves
+// a live shim and the container's endpoints. The next berthd kills the
+// process and releases the endpoints, so the container is whole and
+// stopped, and the next start succeeds (it failed with "endpoint with name
+// ... already exists" when the endpoints stayed).
+func TestRestoreDiscardsHalfStartedContainer(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.NetworkMode = "bridge" })
+	sh := e.shim(id)
+	dir := e.d.containerDataDir(id)
+	if err := e.d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c := e.saved(t, id)
+	c.State = container.State{Status: containertypes.StateCreated} // as saved before the start
+	if err := c.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	// the network state the start wrote brings the networks up at boot
+	if err := os.MkdirAll(filepath.Join(e.dataRoot, "network"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.open(t)
+	if !sh.Exited() || !sh.ShutDown() {
+		t.Errorf("half-started container's shim: exited %v, shut down %v; want killed and gone", sh.Exited(), sh.ShutDown())
+	}
+	e.nets.mu.Lock()
+	released := slices.Clone(e.nets.released)
+	e.nets.mu.Unlock()
+	if !slices.Contains(released, id) {
+		t.Errorf("endpoints released for %v, want %s's", released, id)
+	}
+	if st := e.state(t, id); st.Status != containertypes.StateCreated {
+		t.Errorf("after the restart: %s, want created", st.Status)
+	}
+	if err := e.d.ContainerStart(context.Background(), id, ""); err != nil {
+		t.Fatalf("start after the restart: %v", err)
+	}
+	if st := e.state(t, id); st.Status != containertypes.StateRunning {
+		t.Errorf("after the start: %s, want running", st.Status)
+	}
+}
+
+// TestRestoreDropsUnrecordedEndpoints: a berthd killed inside a network
+// connect, after the endpoint was made but before the container's record
+// listed the network, leaves an endpoint nothing shows; the next berthd
+// disconnects it and keeps the recorded ones.
+func TestRestoreDropsUnrecordedEndpoints(t *testing.T) {
+	e := newEnv(t)
+	for name, n := range e.nets.nets {
+		n.ID = name + "-id"
+	}
+	id := e.run(t, "web", func(r *containertypes.CreateRequest) { r.HostConfig.NetworkMode = "bridge" })
+	if err := e.d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.nets.eps = map[string][]*network.Endpoint{id: {
+		{NetworkID: "bridge-id", NetworkName: "bridge", ContainerID: id},
+		{NetworkID: "front-id", NetworkName: "front", ContainerID: id}, // the cut-short connect
+	}}
+	if err := os.MkdirAll(filepath.Join(e.dataRoot, "network"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.open(t)
+	var left []string
+	for _, ep := range e.nets.Endpoints(id) {
+		left = append(left, ep.NetworkName)
+	}
+	if !slices.Equal(left, []string{"bridge"}) {
+		t.Errorf("endpoints after the restart: %v, want only the recorded bridge", left)
+	}
+	if st := e.state(t, id); st.Status != containertypes.StateRunning {
+		t.Errorf("after the restart: %s, want running", st.Status)
 	}
 }

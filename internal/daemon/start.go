@@ -234,13 +234,6 @@ func etcMounts(c *container.Container) []specs.Mount {
 	}
 }
 
-// cleanupBundle unmounts the rootfs and removes the runtime state of a
-// container that no longer runs. Best effort and idempotent.
-func (d *Daemon) cleanupBundle(id string) {
-	d.tasks.ShimGone(id)
-	d.removeBundle(id)
-}
-
 func (d *Daemon) removeBundle(id string) {
 	bundle := d.containerStateDir(id)
 	if err := d.mounter.Unmount(filepath.Join(bundle, "rootfs")); err != nil {

@@ -2,6 +2,9 @@ package tasks
 
 import (
 	"context"
+	"syscall"
+
+	"github.com/containerd/errdefs"
 
 	"github.com/berth-project/berth/internal/container"
 )
@@ -28,4 +31,30 @@ func (s *Supervisor) Adopt(ctx context.Context, c *container.Container, stateDir
 		st, reason = s.orphaned(c.ID)
 	}
 	s.exitedWith(c, nil, st, reason)
+}
+
+// Discard tidies up after a container recorded as not running, which a
+// start cut short by a crash may have left half-started: networking and the
+// bundle prepared, or even its shim and process running (the record would
+// have said "running" next). The client never heard that the start
+// succeeded, so the process is killed and the shim told to go; then what
+// Prepare set up is released. The container stays as recorded, and its next
+// start begins afresh.
+func (s *Supervisor) Discard(ctx context.Context, id, stateDir string) {
+	if sh, err := s.launcher.Connect(ctx, stateDir); err == nil {
+		s.log.Warn("killing the process of a start a crash cut short", "id", id)
+		if err := sh.Kill(ctx, syscall.SIGKILL); err != nil && !errdefs.IsNotFound(err) {
+			s.log.Warn("kill", "id", id, "err", err)
+		}
+		wctx, cancel := context.WithTimeout(ctx, killWait)
+		if _, err := sh.Wait(wctx); err != nil {
+			s.log.Warn("wait for the killed process", "id", id, "err", err)
+		}
+		cancel()
+		if err := sh.Shutdown(ctx); err != nil {
+			s.log.Debug("shim shutdown", "id", id, "err", err)
+		}
+		_ = sh.Close()
+	}
+	s.host.Release(ctx, id)
 }

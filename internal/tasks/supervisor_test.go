@@ -3,6 +3,7 @@ package tasks_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -348,6 +349,41 @@ func TestAdopt(t *testing.T) {
 				}
 			} else if released, _, _ := h.snapshot(); !slices.Equal(released, []string{"c1"}) {
 				t.Errorf("released %v, want c1's leftovers released", released)
+			}
+		})
+	}
+}
+
+// TestDiscard: a start cut short by a crash, before the record said
+// running, leaves a shim and its process, or only what Prepare set up; the
+// next daemon kills the one and releases the other.
+func TestDiscard(t *testing.T) {
+	for _, alive := range []bool{true, false} {
+		t.Run(fmt.Sprintf("shim alive %v", alive), func(t *testing.T) {
+			l := taskstest.NewLauncher()
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			old := tasks.New(tasks.Config{Launcher: l, Host: &host{removed: map[string]bool{}}, Logger: quiet})
+			c := newContainer("c1", "", 0)
+			start(t, old, c)
+			_ = old.Close()
+			if !alive {
+				l.Vanish("/run/test/c1", nil)
+			}
+			h := &host{removed: map[string]bool{}}
+			s := tasks.New(tasks.Config{Launcher: l, Host: h, Logger: quiet})
+			defer s.Close()
+			s.Discard(context.Background(), "c1", "/run/test/c1")
+			if alive {
+				sh := l.Shim("/run/test/c1")
+				if !sh.Exited() || !sh.ShutDown() || !slices.Equal(sh.Signals(), []syscall.Signal{syscall.SIGKILL}) {
+					t.Errorf("shim: exited %v, shut down %v, signals %v; want killed and shut down", sh.Exited(), sh.ShutDown(), sh.Signals())
+				}
+			}
+			if released, _, _ := h.snapshot(); !slices.Equal(released, []string{"c1"}) {
+				t.Errorf("released %v, want c1's prepared state released", released)
+			}
+			if s.Get("c1") != nil {
+				t.Errorf("the discarded container is tracked as running")
 			}
 		})
 	}

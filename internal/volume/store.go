@@ -80,6 +80,12 @@ func Open(root string, opts ...Option) (*Store, error) {
 	}
 	for _, e := range entries {
 		data, err := os.ReadFile(filepath.Join(root, e.Name(), metaFile))
+		if errors.Is(err, fs.ErrNotExist) && e.IsDir() {
+			// a creation or removal that a crash cut short (the metadata is
+			// written last and removed first): not a volume, never will be
+			removeIncomplete(filepath.Join(root, e.Name()))
+			continue
+		}
 		if err != nil {
 			continue
 		}
@@ -91,6 +97,15 @@ func Open(root string, opts ...Option) (*Store, error) {
 		s.vols[v.Name] = &v
 	}
 	return s, nil
+}
+
+// removeIncomplete deletes the folder of a volume that is not one, best
+// effort: never while a device may still be mounted on its data.
+func removeIncomplete(dir string) {
+	if unmountDevice(filepath.Join(dir, "_data")) != nil {
+		return
+	}
+	_ = os.RemoveAll(dir)
 }
 
 func (s *Store) dataDir(name string) string { return filepath.Join(s.root, name, "_data") }

@@ -113,3 +113,47 @@ func TestCreateOptions(t *testing.T) {
 		t.Errorf("Mount of a missing volume: %v", err)
 	}
 }
+
+// TestOpenCollectsIncompleteVolumes: a folder without volume.json is a
+// create or remove that a crash cut short; the next Open deletes it and
+// keeps every whole volume and anything that is not a folder.
+func TestOpenCollectsIncompleteVolumes(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "volumes")
+	s, err := Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Create("whole", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(v.Mountpoint, "f"), []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	half := filepath.Join(root, "half", "_data")
+	if err := os.MkdirAll(half, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(half, "f"), []byte("going"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "notes"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "half")); !os.IsNotExist(err) {
+		t.Errorf("the incomplete volume's folder is left (%v)", err)
+	}
+	if _, err := s.Get("half"); !errdefs.IsNotFound(err) {
+		t.Errorf("get half: %v, want not found", err)
+	}
+	if data, err := os.ReadFile(filepath.Join(root, "whole", "_data", "f")); err != nil || string(data) != "kept" {
+		t.Errorf("whole volume's data: %q %v", data, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "notes")); err != nil {
+		t.Errorf("a file beside the volumes was removed: %v", err)
+	}
+}
