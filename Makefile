@@ -63,7 +63,7 @@ unit:
 
 # unit-unprivileged runs the unit tests again as nobody: at most
 # MAX_ROOT_SKIPS of them may need root (a real kernel, mounts, runc).
-MAX_ROOT_SKIPS ?= 10
+MAX_ROOT_SKIPS ?= 12
 unit-unprivileged:
 	BERTH_MAX_SKIPS=$(MAX_ROOT_SKIPS) scripts/unit-unprivileged.sh
 
