@@ -1,0 +1,203 @@
+// Package tarscript builds hostile tar archives from a line-based script and
+// checks that unpacking one wrote nothing outside its target. The fuzz
+// targets of the layer, load and import paths and the end-to-end test of a
+// hostile image share it, so that the fuzzer mutates readable scripts (entry
+// types, names with "..", absolute paths, link targets, device numbers,
+// huge sizes) instead of tar checksums it rarely gets right.
+//
+// A script has one entry per line, its fields separated by "|":
+//
+//	TYPE|NAME|ARG|MODE|SIZE
+//
+// TYPE is f (file, ARG its content), d (directory), l (symlink to ARG),
+// h (hardlink to ARG), c or b (character or block device, ARG "major:minor"),
+// p (fifo), x (an extended-attribute record ARG "key=value" on a file) or
+// g (a PAX global header). MODE is octal (default 0644, 0755 for
+// directories), SIZE overrides the header's size (a header may claim more
+// than the archive holds). Missing fields take their defaults. Every "@OUT@"
+// in NAME or ARG becomes the Subst.Outside path, so that a script can aim at
+// an absolute path the fuzzer cannot know.
+package tarscript
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Placeholder is replaced by Subst.Outside in names and arguments.
+const Placeholder = "@OUT@"
+
+// Subst holds the values of a script's placeholders.
+type Subst struct {
+	Outside string // an absolute directory the archive must not reach
+}
+
+// maxSize bounds the content a script entry may carry (the size a header
+// claims is not bounded: that is the point of the SIZE field).
+const maxSize = 1 << 16
+
+// Build writes the archive a script describes. Entries the tar writer
+// refuses are skipped; a header claiming more than its content ends the
+// archive there, truncated, as a hostile one would.
+func Build(script []byte, s Subst) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for line := range strings.SplitSeq(string(script), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.SplitN(line, "|", 5)
+		for len(f) < 5 {
+			f = append(f, "")
+		}
+		typ := f[0]
+		name := strings.ReplaceAll(f[1], Placeholder, s.Outside)
+		arg := strings.ReplaceAll(f[2], Placeholder, s.Outside)
+		h := &tar.Header{Name: name, Mode: 0o644, ModTime: time.Unix(1, 0), Format: tar.FormatPAX}
+		if m, err := strconv.ParseInt(f[3], 8, 64); err == nil {
+			h.Mode = m
+		} else if typ == "d" {
+			h.Mode = 0o755
+		}
+		var body []byte
+		switch typ {
+		case "f":
+			h.Typeflag, body = tar.TypeReg, []byte(arg)
+		case "x":
+			k, v, _ := strings.Cut(arg, "=")
+			h.Typeflag, h.PAXRecords = tar.TypeReg, map[string]string{"SCHILY.xattr." + k: v}
+		case "d":
+			h.Typeflag = tar.TypeDir
+		case "l":
+			h.Typeflag, h.Linkname = tar.TypeSymlink, arg
+		case "h":
+			h.Typeflag, h.Linkname = tar.TypeLink, arg
+		case "c", "b":
+			h.Typeflag = tar.TypeChar
+			if typ == "b" {
+				h.Typeflag = tar.TypeBlock
+			}
+			maj, min, _ := strings.Cut(arg, ":")
+			h.Devmajor, _ = strconv.ParseInt(maj, 10, 32)
+			h.Devminor, _ = strconv.ParseInt(min, 10, 32)
+		case "p":
+			h.Typeflag = tar.TypeFifo
+		case "g":
+			k, v, _ := strings.Cut(arg, "=")
+			h.Typeflag, h.PAXRecords = tar.TypeXGlobalHeader, map[string]string{k: v}
+		default:
+			continue
+		}
+		if len(body) > maxSize {
+			body = body[:maxSize]
+		}
+		h.Size = int64(len(body))
+		claimed, err := strconv.ParseInt(f[4], 10, 64)
+		truncated := err == nil && claimed >= 0 && claimed != h.Size && h.Typeflag == tar.TypeReg
+		if truncated {
+			h.Size = claimed
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			continue
+		}
+		if truncated && claimed > int64(len(body)) {
+			_, _ = tw.Write(body)
+			return buf.Bytes() // the rest never comes
+		}
+		if len(body) > 0 {
+			_, _ = tw.Write(body[:h.Size])
+		}
+	}
+	_ = tw.Close()
+	return buf.Bytes()
+}
+
+// Tree records every entry below root: its type, mode, size, link target
+// and a hash of its content, keyed by its path relative to root.
+func Tree(root string) (map[string]string, error) {
+	out := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		desc := fmt.Sprintf("%v %d %d", info.Mode(), info.Size(), info.ModTime().UnixNano())
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			desc += " -> " + target
+		case info.Mode().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			h := sha256.New()
+			_, err = io.Copy(h, f)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			desc += " " + hex.EncodeToString(h.Sum(nil))
+		}
+		out[rel] = desc
+		return nil
+	})
+	return out, err
+}
+
+// Unchanged reports how the tree at root differs from before, a Tree taken
+// earlier: entries changed or removed, and entries added unless allowed
+// says the new path may appear. An empty result means nothing was touched.
+func Unchanged(before map[string]string, root string, allowed func(rel string) bool) ([]string, error) {
+	after, err := Tree(root)
+	if err != nil {
+		return nil, err
+	}
+	var diffs []string
+	for p, was := range before {
+		if now, ok := after[p]; !ok {
+			diffs = append(diffs, "removed "+p)
+		} else if now != was && p != "." && (allowed == nil || !allowed(p)) {
+			diffs = append(diffs, fmt.Sprintf("changed %s: %s -> %s", p, was, now))
+		}
+	}
+	for p, now := range after {
+		if _, ok := before[p]; !ok && (allowed == nil || !allowed(p)) {
+			diffs = append(diffs, fmt.Sprintf("added %s: %s", p, now))
+		}
+	}
+	sort.Strings(diffs)
+	return diffs, nil
+}
+
+// Canary fills dir with what an escaping archive would touch: a file, a
+// folder with a file, and a symlink to the folder.
+func Canary(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "d"), 0o755); err != nil {
+		return err
+	}
+	for _, f := range []string{"secret", "d/secret"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("canary\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	return os.Symlink("d", filepath.Join(dir, "link"))
+}
