@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -91,32 +90,11 @@ func FuzzLayerTar(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(make([]byte, 1024))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if hugeSparse(data) {
-			t.Skip("sparse entry of more than 16 MiB: a known limit, see hugeSparse")
+		if tarscript.HugeSparse(data) {
+			t.Skip("sparse entry of more than 16 MiB: a known limit, see tarscript.HugeSparse")
 		}
 		checkLayer(t, func(string) []byte { return data })
 	})
-}
-
-// hugeSparse reports a sparse entry whose holes would expand far beyond the
-// archive. Such an entry is unpacked as docker does, writing the zeros, so
-// a few bytes can fill the disk: not a write outside the target, and not
-// something to do to the machine the fuzzer runs on.
-func hugeSparse(data []byte) bool {
-	tr := tar.NewReader(bytes.NewReader(data))
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			return false
-		}
-		sparse := h.Typeflag == tar.TypeGNUSparse
-		for k := range h.PAXRecords {
-			sparse = sparse || strings.HasPrefix(k, "GNU.sparse.")
-		}
-		if sparse && h.Size > 16<<20 {
-			return true
-		}
-	}
 }
 
 // checkLayer unpacks the layer layerFor returns (given the absolute path of

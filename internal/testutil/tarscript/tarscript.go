@@ -201,3 +201,24 @@ func Canary(dir string) error {
 	}
 	return os.Symlink("d", filepath.Join(dir, "link"))
 }
+
+// HugeSparse reports a sparse entry in a tar whose holes would expand to
+// more than 16 MiB. Such an entry is unpacked as docker unpacks it, writing
+// the zeros, so a few bytes can fill a disk: not a write outside the target,
+// and not something to do to the machine a fuzzer runs on.
+func HugeSparse(data []byte) bool {
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return false
+		}
+		sparse := h.Typeflag == tar.TypeGNUSparse
+		for k := range h.PAXRecords {
+			sparse = sparse || strings.HasPrefix(k, "GNU.sparse.")
+		}
+		if sparse && h.Size > 16<<20 {
+			return true
+		}
+	}
+}
