@@ -241,6 +241,7 @@ type env struct {
 	mounter            *fakeMounter
 	volumes            *volume.Store
 	netStarts          int // calls of the network factory
+	manager            Networks // when set, served instead of nets (a real manager over fakes)
 }
 
 func newEnv(t *testing.T) *env {
@@ -279,6 +280,9 @@ func (e *env) open(t *testing.T) {
 		Records:      container.NewStore(),
 		Networks: func(ctx context.Context) (Networks, error) {
 			e.netStarts++
+			if e.manager != nil {
+				return e.manager, nil
+			}
 			return e.nets, nil
 		},
 		Launcher: e.launcher,
