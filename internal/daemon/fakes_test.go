@@ -240,7 +240,7 @@ type env struct {
 	nets               *fakeNetworks
 	mounter            *fakeMounter
 	volumes            *volume.Store
-	netStarts          int // calls of the network factory
+	netStarts          int      // calls of the network factory
 	manager            Networks // when set, served instead of nets (a real manager over fakes)
 }
 

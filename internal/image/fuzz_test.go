@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containerd/errdefs"
+
 	"github.com/berth-project/berth/internal/testutil/tarscript"
 )
 
@@ -158,5 +160,51 @@ func FuzzImport(f *testing.F) {
 		}
 		_, err := fx.s.Import(context.Background(), bytes.NewReader(tarscript.Build(script, tarscript.Subst{Outside: fx.out})), ref, changes, "")
 		fx.check(t, "import", err)
+	})
+}
+
+// FuzzReference names images every way a client may (name[:tag],
+// name@digest, ids and id prefixes, with or without "sha256:") in a store
+// holding one tagged image: Get, Inspect, Tag and Delete answer with the
+// image, or with a not-found or invalid-argument error. A reference that
+// Tag accepted then finds the image.
+func FuzzReference(f *testing.F) {
+	for _, s := range [][3]string{
+		{"busybox", "busybox", "1"}, {"busybox:latest", "docker.io/library/x", ""}, {"sha256:", "a/b/c", "t"},
+		{"0", "UPPER", "x"}, {"localhost:5000/a@sha256:" + strings.Repeat("a", 64), "sha256", ""},
+		{"busybox@sha256:" + strings.Repeat("a", 64), "a", "@"}, {"", "", ""}, {strings.Repeat("a", 300), "x", strings.Repeat("t", 129)},
+		{"sha256:" + strings.Repeat("f", 64), "x", "y"}, {":", "a:b", ""}, {"a/../b", "a//b", "-x"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, ref, repo, tag string) {
+		s, _ := newStore(t)
+		ctx := context.Background()
+		id := mustImport(t, s, "busybox:latest", file{name: "f", body: "x"})
+		check := func(op string, err error) {
+			if err != nil && !errdefs.IsNotFound(err) && !errdefs.IsInvalidArgument(err) && !errdefs.IsConflict(err) {
+				t.Fatalf("%s %q: error of no 4xx class: %v", op, ref, err)
+			}
+		}
+		img, err := s.Get(ctx, ref)
+		check("get", err)
+		if err == nil && img.ID != id {
+			t.Fatalf("get %q: %s, want %s", ref, img.ID, id)
+		}
+		_, err = s.Inspect(ctx, ref)
+		check("inspect", err)
+		if err := s.Tag(ctx, ref, repo, tag); err == nil {
+			target := repo
+			if tag != "" {
+				target += ":" + tag
+			}
+			if img, err := s.Get(ctx, target); err != nil || img.ID != id {
+				t.Fatalf("tagged %q as %q %q, then get %q: %v", ref, repo, tag, target, err)
+			}
+		} else {
+			check("tag", err)
+		}
+		_, err = s.Delete(ctx, ref, false, false, func(string) (string, bool, bool) { return "", false, false })
+		check("delete", err)
 	})
 }
