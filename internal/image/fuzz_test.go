@@ -13,25 +13,6 @@ import (
 	"github.com/berth-project/berth/internal/testutil/tarscript"
 )
 
-// hostileLayers are layer scripts aimed outside the snapshot (see
-// tarscript): the seeds of the load and import targets.
-var hostileLayers = []string{
-	"d|etc\nf|etc/passwd|root:x:0:0::/root:/bin/sh",
-	"f|../escape|x",
-	"f|../../../outside/pwned|x",
-	"f|/@OUT@/pwned|x",
-	"l|x|@OUT@\nf|x/pwned|x",
-	"l|x|../../../../outside\nf|x/pwned|x",
-	"l|x|@OUT@/secret\nf|x|overwritten",
-	"h|x|@OUT@/secret",
-	"h|x|../../../../outside/secret\nf|x|overwritten",
-	"f|.wh.x|\nf|../.wh.outside|",
-	"c|null|1:3\nb|sda|8:0\np|fifo",
-	"f|big|x||1099511627776",
-	"f|" + strings.Repeat("n", 300) + "|x\nl|" + strings.Repeat("l", 200) + "|" + strings.Repeat("../", 300),
-	"g|comment=x\nx|f|user.x=y",
-}
-
 // hostileArchives are entries added to a docker-archive after its own, so
 // that they may replace its manifest, config or layers with links.
 var hostileArchives = []string{
@@ -110,11 +91,11 @@ func withoutTrailer(b []byte) []byte {
 // second script's: nothing outside the store may change, and a failed load
 // leaves nothing behind.
 func FuzzLoadScript(f *testing.F) {
-	for i, layer := range hostileLayers {
+	for i, layer := range tarscript.Hostile {
 		f.Add([]byte(layer), []byte(hostileArchives[i%len(hostileArchives)]), i%2 == 0)
 	}
 	for i, arc := range hostileArchives {
-		f.Add([]byte(hostileLayers[0]), []byte(arc), i%2 == 1)
+		f.Add([]byte(tarscript.Hostile[0]), []byte(arc), i%2 == 1)
 	}
 	f.Fuzz(func(t *testing.T, layerScript, archiveScript []byte, legacy bool) {
 		fx := newStoreFixture(t)
@@ -132,7 +113,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("garbage"))
 	f.Add(tarscript.Build([]byte("f|manifest.json|[]"), tarscript.Subst{}))
 	f.Add(tarscript.Build([]byte("f|index.json|{\"manifests\":[{\"digest\":\"sha256:"+strings.Repeat("0", 64)+"\"}]}"), tarscript.Subst{}))
-	for i, layer := range hostileLayers[:4] {
+	for i, layer := range tarscript.Hostile[:4] {
 		arc, _ := dockerArchive(f, i%2 == 0, []string{"fuzz:1"}, tarscript.Build([]byte(layer), tarscript.Subst{Outside: "/nonexistent"}))
 		f.Add(arc)
 	}
@@ -149,7 +130,7 @@ func FuzzLoad(f *testing.F) {
 // FuzzImport imports a hostile rootfs tarscript, with a reference and a
 // change given by the fuzzer too.
 func FuzzImport(f *testing.F) {
-	for i, layer := range hostileLayers {
+	for i, layer := range tarscript.Hostile {
 		f.Add([]byte(layer), []string{"", "fuzz:1", "Fuzz", "a@sha256:" + strings.Repeat("a", 64), "x:" + strings.Repeat("t", 200)}[i%5], []string{"", "CMD [\"sh\"]", "ENV A=", "EXPOSE 80000", "USER", "ONBUILD RUN x", "VOLUME [\""}[i%7])
 	}
 	f.Fuzz(func(t *testing.T, script []byte, ref, change string) {

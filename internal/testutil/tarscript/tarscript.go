@@ -29,11 +29,37 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// Hostile are layer scripts aimed outside their target, one way each:
+// "..", absolute paths, symlinks and hardlinks out (absolute and relative),
+// writes through them, whiteouts of outside files, devices, a header
+// claiming a terabyte, over-long names and link targets, PAX records.
+var Hostile = []string{
+	"d|etc\nf|etc/passwd|root:x:0:0::/root:/bin/sh",
+	"f|../escape|x",
+	"f|../../../outside/pwned|x",
+	"f|/@OUT@/pwned|x",
+	"l|x|@OUT@\nf|x/pwned|x",
+	"l|x|../../../../outside\nf|x/pwned|x",
+	"l|x|@OUT@/secret\nf|x|overwritten",
+	"h|x|@OUT@/secret",
+	"h|x|../../../../outside/secret\nf|x|overwritten",
+	"f|.wh.x|\nf|../.wh.outside|",
+	"c|null|1:3\nb|sda|8:0\np|fifo",
+	"f|big|x||1099511627776",
+	"f|" + strings.Repeat("n", 300) + "|x\nl|" + strings.Repeat("l", 200) + "|" + strings.Repeat("../", 300),
+	"g|comment=x\nx|f|user.x=y",
+	// up to the host's root, then down to the target's absolute path
+	"f|" + strings.Repeat("../", 16) + "@OUT@/pwned|x",
+	"l|x|" + strings.Repeat("../", 16) + "@OUT@\nf|x/pwned|x",
+	"h|x|" + strings.Repeat("../", 16) + "@OUT@/secret\nf|x|overwritten",
+}
 
 // Placeholder is replaced by Subst.Outside in names and arguments.
 const Placeholder = "@OUT@"
@@ -222,3 +248,33 @@ func HugeSparse(data []byte) bool {
 		}
 	}
 }
+
+// DockerArchive wraps one layer tar in a docker-archive (docker save's
+// current layout) naming it tag: the config's diff ID is the layer's
+// digest, so the archive is valid whatever the layer holds.
+func DockerArchive(layer []byte, tag string) []byte {
+	sum := sha256.Sum256(layer)
+	diffID := "sha256:" + hex.EncodeToString(sum[:])
+	cfg := fmt.Sprintf(`{"architecture":%q,"os":"linux","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":[%q]}}`, goarch, diffID)
+	csum := sha256.Sum256([]byte(cfg))
+	cfgPath := "blobs/sha256/" + hex.EncodeToString(csum[:])
+	layerPath := "blobs/sha256/" + hex.EncodeToString(sum[:])
+	manifest := fmt.Sprintf(`[{"Config":%q,"RepoTags":[%q],"Layers":[%q]}]`, cfgPath, tag, layerPath)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range []struct {
+		name string
+		body []byte
+	}{{"blobs/", nil}, {"blobs/sha256/", nil}, {layerPath, layer}, {cfgPath, []byte(cfg)}, {"manifest.json", []byte(manifest)}} {
+		h := &tar.Header{Name: f.name, Mode: 0o644, Typeflag: tar.TypeReg, Size: int64(len(f.body)), ModTime: time.Unix(1, 0)}
+		if strings.HasSuffix(f.name, "/") {
+			h.Typeflag, h.Mode = tar.TypeDir, 0o755
+		}
+		_ = tw.WriteHeader(h)
+		_, _ = tw.Write(f.body)
+	}
+	_ = tw.Close()
+	return buf.Bytes()
+}
+
+const goarch = runtime.GOARCH
