@@ -40,6 +40,7 @@ type storeFixture struct {
 
 func newStoreFixture(t *testing.T) *storeFixture {
 	base := t.TempDir()
+	tarscript.Removable(t, base)
 	fx := &storeFixture{base: base, out: filepath.Join(base, "outside")}
 	if err := tarscript.Canary(fx.out); err != nil {
 		t.Fatal(err)

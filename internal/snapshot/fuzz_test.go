@@ -109,6 +109,7 @@ func checkLayer(t *testing.T, layerFor func(outside string) []byte) {
 	}
 	for name, open := range impls {
 		base := t.TempDir()
+		tarscript.Removable(t, base)
 		out, root := filepath.Join(base, "outside"), filepath.Join(base, "store")
 		if err := tarscript.Canary(out); err != nil {
 			t.Fatal(err)

@@ -278,3 +278,19 @@ func DockerArchive(layer []byte, tag string) []byte {
 }
 
 const goarch = runtime.GOARCH
+
+// Removable registers, on t, the chmod that lets t's cleanup remove dir
+// when an archive left folders without write or search permission there
+// (root ignores them; an unprivileged run does not). Register it after
+// t.TempDir: cleanups run last first.
+func Removable(t interface{ Cleanup(func()) }, dir string) {
+	t.Cleanup(func() {
+		// WalkDir visits a folder before it reads it: opened up in time
+		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				_ = os.Chmod(p, 0o755)
+			}
+			return nil
+		})
+	})
+}
