@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -36,7 +37,7 @@ func FuzzDaemonJSON(f *testing.F) {
 			t.Fatal(err)
 		}
 		fs := pflag.NewFlagSet("berthd", pflag.ContinueOnError)
-		fs.SetOutput(discard{})
+		fs.SetOutput(io.Discard)
 		c.flags(fs)
 		if err := fs.Parse([]string{arg}); err != nil {
 			return
@@ -51,7 +52,3 @@ func FuzzDaemonJSON(f *testing.F) {
 		_, _ = c.Builder.GC.GCPolicy(t.TempDir())
 	})
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
