@@ -94,12 +94,14 @@ install: build
 # fuzz runs every native Go fuzz target for FUZZTIME each, one worker
 # (FUZZPARALLEL) at a time, and prints the execs per target; FUZZ narrows it
 # to the targets matching a regexp. Crashers land in the package's
-# testdata/fuzz/<Target>/, which `make unit` replays with the seeds.
+# testdata/fuzz/<Target>/, which `make unit` replays with the seeds;
+# FUZZKEEP=N keeps there the N smallest inputs of each target's corpus too.
 FUZZTIME ?= 30s
 FUZZPARALLEL ?= 1
+FUZZKEEP ?= 0
 FUZZ ?= .
 fuzz:
-	FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) scripts/fuzz.sh '$(FUZZ)'
+	FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) FUZZKEEP=$(FUZZKEEP) scripts/fuzz.sh '$(FUZZ)'
 
 # bench compares with Debian's docker.io (a private dockerd it starts by
 # hand), installed here when missing; CI never runs it.
