@@ -62,8 +62,11 @@ func FuzzContainerCreate(f *testing.F) {
 		if rec == nil {
 			return
 		}
-		if bytes.TrimSpace(body) == nil || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
-			if rec.Code != http.StatusBadRequest && rec.Code != http.StatusNotFound {
+		if rec.Code == http.StatusNotFound || rec.Code/100 == 3 {
+			return // not routed to the handler: a version that is no path segment ("0/" is redirected, as by any ServeMux)
+		}
+		if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+			if rec.Code != http.StatusBadRequest {
 				t.Fatalf("body %q: %d %s, want 400", body, rec.Code, rec.Body)
 			}
 		}
