@@ -18,7 +18,7 @@ INTEGRATION_TIMEOUT ?= 25m
 # TESTFLAGS=-v or TESTFLAGS='-run TestRun' narrows or details the integration run.
 TESTFLAGS ?=
 
-.PHONY: all build buildx compose-v5 deps deps-test demo test vet unit unit-unprivileged integration install bench clean
+.PHONY: all build buildx compose-v5 deps deps-test demo test vet unit unit-unprivileged integration install bench clean fuzz
 
 all: build
 
@@ -100,6 +100,18 @@ install: build
 	install -D -m 0644 contrib/berthd.service $(DESTDIR)/etc/systemd/system/berthd.service
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; \
 		echo "installed; start with: systemctl enable --now berthd"; fi
+
+# fuzz runs every native Go fuzz target for FUZZTIME each, one worker
+# (FUZZPARALLEL) at a time, and prints the execs per target; FUZZ narrows it
+# to the targets matching a regexp. Crashers land in the package's
+# testdata/fuzz/<Target>/, which `make unit` replays with the seeds;
+# FUZZKEEP=N keeps there the N smallest inputs of each target's corpus too.
+FUZZTIME ?= 30s
+FUZZPARALLEL ?= 1
+FUZZKEEP ?= 0
+FUZZ ?= .
+fuzz:
+	FUZZTIME=$(FUZZTIME) FUZZPARALLEL=$(FUZZPARALLEL) FUZZKEEP=$(FUZZKEEP) scripts/fuzz.sh '$(FUZZ)'
 
 # bench compares with Debian's docker.io (a private dockerd it starts by
 # hand), installed here when missing; CI never runs it.

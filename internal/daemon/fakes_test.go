@@ -260,7 +260,8 @@ type env struct {
 	nets               *fakeNetworks
 	mounter            *fakeMounter
 	volumes            *volume.Store
-	netStarts          int // calls of the network factory
+	netStarts          int      // calls of the network factory
+	manager            Networks // when set, served instead of nets (a real manager over fakes)
 }
 
 func newEnv(t *testing.T) *env {
@@ -299,6 +300,9 @@ func (e *env) open(t *testing.T) {
 		Records:      container.NewStore(),
 		Networks: func(ctx context.Context) (Networks, error) {
 			e.netStarts++
+			if e.manager != nil {
+				return e.manager, nil
+			}
 			return e.nets, nil
 		},
 		Launcher: e.launcher,

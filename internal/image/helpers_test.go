@@ -26,7 +26,7 @@ type file struct {
 	name, body, link string
 }
 
-func tarOf(t *testing.T, files ...file) []byte {
+func tarOf(t testing.TB, files ...file) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -157,7 +157,7 @@ func sha(b []byte) string {
 // dockerArchive builds a docker-archive. legacy uses docker 20.10's
 // <id>/layer.tar layout (with a symlink for a repeated layer); otherwise
 // docker 25's blobs/sha256 layout.
-func dockerArchive(t *testing.T, legacy bool, tags []string, layers ...[]byte) (archive []byte, id digest.Digest) {
+func dockerArchive(t testing.TB, legacy bool, tags []string, layers ...[]byte) (archive []byte, id digest.Digest) {
 	t.Helper()
 	var diffIDs []digest.Digest
 	for _, l := range layers {

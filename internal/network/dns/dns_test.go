@@ -24,7 +24,7 @@ func (t table) LookupPTR(addr netip.Addr) []string {
 }
 
 // serve starts s on loopback and returns its address.
-func serve(t *testing.T, s *Server) string {
+func serve(t testing.TB, s *Server) string {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
