@@ -15,8 +15,8 @@ import (
 )
 
 // TestFullDisk puts the data root on a 48 MiB tmpfs and fills it: a
-// container writing into its rw layer and into a volume, load and commit
-// fail with "no space left on device"; nothing already stored is damaged
+// container writing into its rw layer and into a volume, load, pull, build
+// and commit fail with "no space left on device"; nothing already stored is damaged
 // (the images, containers and volumes are all there and whole after a
 // daemon restart), and everything works again once space is freed.
 func TestFullDisk(t *testing.T) {
@@ -57,6 +57,12 @@ func TestFullDisk(t *testing.T) {
 	c.ok(t, "commit", img, img)
 	archive := filepath.Join(t.TempDir(), "img.tar")
 	c.ok(t, "save", "-o", archive, img)
+	// and in a registry, to pull
+	reg := testutil.StartRegistry(t)
+	remote := reg.Host + "/" + img
+	c.ok(t, "tag", img, remote)
+	c.ok(t, "push", remote)
+	c.ok(t, "rmi", remote)
 	c.ok(t, "rm", img)
 	c.ok(t, "rmi", img)
 
@@ -74,6 +80,16 @@ func TestFullDisk(t *testing.T) {
 	c.run(t, "exec", running, "dd", "if=/dev/zero", "of=/fill", "bs=1M", "count=8").
 		Fails(t, 1, "No space left on device")
 	c.run(t, "load", "-i", archive).Fails(t, 1, enospc)
+	c.run(t, "pull", remote).Fails(t, 1, enospc)
+	// a build whose step writes (BuildKit's own state may be what fails first)
+	buildDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(buildDir, "Dockerfile"), []byte("FROM busybox\nRUN dd if=/dev/zero of=/fill bs=1M count=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	built := unique("fulldisk-build")
+	if r := c.run(t, "build", "-t", built, buildDir).Fails(t, 1); !strings.Contains(strings.ToLower(r.Stderr), enospc) {
+		t.Errorf("build on a full disk: want %q: %s", enospc, r)
+	}
 	c.run(t, "commit", running, unique("fulldisk-commit")).Fails(t, 1, enospc)
 	c.run(t, "run", "--rm", "busybox", "true").Fails(t, 125, enospc)
 
@@ -100,10 +116,18 @@ func TestFullDisk(t *testing.T) {
 	if got := c.ok(t, "run", "--rm", img, "sh", "-c", "wc -c < /blob"); got != "4194304" {
 		t.Errorf("the loaded image's layer: %q bytes, want 4194304", got)
 	}
+	c.ok(t, "pull", remote)
+	if got := c.ok(t, "run", "--rm", remote, "sh", "-c", "wc -c < /blob"); got != "4194304" {
+		t.Errorf("the pulled image's layer: %q bytes, want 4194304", got)
+	}
+	c.ok(t, "build", "-t", built, buildDir)
+	if got := c.ok(t, "run", "--rm", built, "sh", "-c", "wc -c < /fill"); got != "2097152" {
+		t.Errorf("the built image's file: %q bytes, want 2097152", got)
+	}
 	again := unique("fulldisk-again")
 	c.ok(t, "run", "--name", again, "busybox", "sh", "-c", "echo x > /new")
 	c.ok(t, "commit", again, again)
 	c.ok(t, "rm", again)
-	c.ok(t, "rmi", again, img)
+	c.ok(t, "rmi", again, img, remote, built)
 	c.ok(t, "volume", "rm", vol)
 }

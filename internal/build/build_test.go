@@ -6,7 +6,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
 )
 
 // TestStartRetriesAndClose checks the engine's life cycle without starting
@@ -30,6 +34,25 @@ func TestStartRetriesAndClose(t *testing.T) {
 		if b.eng != nil {
 			t.Fatalf("attempt %d: a failed start left an engine", i)
 		}
+	}
+	// a client of /grpc is told why, not refused the upgrade
+	here, there := net.Pipe()
+	served := make(chan error, 1)
+	go func() {
+		served <- b.ServeBuildKit(context.Background(), func() (net.Conn, error) { return there, nil })
+	}()
+	c, err := client.New(context.Background(), "", client.WithContextDialer(func(context.Context, string) (net.Conn, error) { return here, nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.ListWorkers(ctx); err == nil || !strings.Contains(err.Error(), "not a directory") {
+		t.Errorf("a call to a builder that cannot start: %v, want the start's error", err)
+	}
+	c.Close()
+	if err := <-served; err != nil {
+		t.Errorf("serving the failed start: %v", err)
 	}
 	if err := b.Close(); err != nil {
 		t.Fatalf("Close of a never-started builder: %v", err)

@@ -2,7 +2,9 @@ package build
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -10,15 +12,25 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/moby/buildkit/client"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // ServeBuildKit serves BuildKit's gRPC control API over the h2c
 // connection upgrade hijacks from POST /grpc, until it closes. It starts
-// BuildKit on first use; a failed start is returned before the upgrade.
+// BuildKit on first use. When that start fails (a full disk), the
+// connection is upgraded all the same and every call answers the start's
+// error: a client reports that error, where a refused upgrade would show
+// it only "unable to upgrade to h2c, received 400".
 func (b *Builder) ServeBuildKit(ctx context.Context, upgrade func() (net.Conn, error)) error {
-	e, err := b.running()
-	if err != nil {
-		return err
+	l := (*pipeListener)(nil)
+	e, startErr := b.running()
+	switch {
+	case errors.Is(startErr, errClosed):
+		return startErr
+	case startErr == nil:
+		l = e.listener
 	}
 	conn, err := upgrade()
 	if err != nil {
@@ -26,7 +38,15 @@ func (b *Builder) ServeBuildKit(ctx context.Context, upgrade func() (net.Conn, e
 	}
 	done := make(chan struct{})
 	c := &closeNotifyConn{Conn: conn, done: done}
-	if err := e.listener.push(c); err != nil {
+	if startErr != nil {
+		l = newPipeListener()
+		server := grpc.NewServer(grpc.UnknownServiceHandler(func(any, grpc.ServerStream) error {
+			return status.Error(codes.Unavailable, startErr.Error())
+		}))
+		go func() { _ = server.Serve(l) }()
+		defer server.Stop()
+	}
+	if err := l.push(c); err != nil {
 		return err
 	}
 	select {
@@ -46,10 +66,25 @@ const headerSessionID = "X-Docker-Expose-Session-Uuid"
 // refused before the upgrade, as dockerd does: BuildKit's manager would
 // otherwise let the second replace the first, and forget both when either
 // ends.
+//
+// When BuildKit cannot start, the session is upgraded and held, unused,
+// until its client closes it: the client hears why from its /grpc calls
+// (see ServeBuildKit), not a refused upgrade.
 func (b *Builder) ServeBuildSession(ctx context.Context, upgrade func() (net.Conn, error), header map[string][]string) error {
 	e, err := b.running()
-	if err != nil {
+	if errors.Is(err, errClosed) {
 		return err
+	}
+	if err != nil {
+		conn, uerr := upgrade()
+		if uerr != nil {
+			return uerr
+		}
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
+		defer stop()
+		_, _ = io.Copy(io.Discard, conn)
+		_ = conn.Close()
+		return nil
 	}
 	id := http.Header(header).Get(headerSessionID)
 	release, err := e.reserveSession(id)
