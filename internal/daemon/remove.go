@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/trace"
 )
 
 // ContainerRemove deletes a container, killing it first when forced.
@@ -74,13 +76,17 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 	if err := c.State.SetRemoving(); err != nil {
 		return err
 	}
+	tr, step := trace.From(ctx), time.Now()
 	dataDir := d.containerDataDir(c.ID)
 	if err := os.Remove(filepath.Join(dataDir, "config.json")); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove container record: %w", err)
 	}
+	tr.Step("remove record", step)
+	step = time.Now()
 	// the files go before the record leaves the store, so that whoever
 	// waits for the removal (run --rm) finds nothing left behind
 	err := d.removeFiles(ctx, c.ID)
+	tr.Step("remove files (bundle, rw layer, folder)", step)
 	d.containers.Delete(c.ID)
 	d.containers.ReleaseName(c.Name)
 	d.logDestroy(c)
@@ -94,13 +100,20 @@ func (d *Daemon) removeFiles(ctx context.Context, id string) error {
 	// No need to wait for the shim of a container that just exited: its
 	// runtime delete touches none of these files, and a removed container's
 	// id is never started again.
+	tr, step := trace.From(ctx), time.Now()
 	d.removeBundle(id)
+	tr.Step("remove bundle (unmount)", step)
+	step = time.Now()
 	d.teardownNetworking(ctx, id)
 	d.logVolumeUnmounts(id)
-	return errors.Join(
-		d.images.RemoveRootfs(ctx, id),
-		os.RemoveAll(d.containerDataDir(id)),
-	)
+	tr.Step("remove networking", step)
+	step = time.Now()
+	rootfsErr := d.images.RemoveRootfs(ctx, id)
+	tr.Step("remove rw layer", step)
+	step = time.Now()
+	dirErr := os.RemoveAll(d.containerDataDir(id))
+	tr.Step("remove folder", step)
+	return errors.Join(rootfsErr, dirErr)
 }
 
 // removeLink is `rm --link /<container>/<alias>`: the container forgets its
