@@ -12,7 +12,6 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/berth-project/berth/internal/atomicfile"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/runtime"
@@ -112,7 +111,10 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 		return shim.Config{}, fmt.Errorf("encode OCI spec: %w", err)
 	}
 	next("start spec")
-	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+	// Not synced: the spec is rewritten at each start, read by the runtime
+	// right after and by exec while the container runs, never after a
+	// crash of the machine, which ends the container.
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return shim.Config{}, fmt.Errorf("write OCI spec: %w", err)
 	}
 	next("start spec write")

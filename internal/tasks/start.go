@@ -160,7 +160,13 @@ func (s *Supervisor) exitedWith(c *container.Container, t *Task, st shim.ExitSta
 	}
 	tr.Step("exit record", step)
 	step = time.Now()
-	s.host.Save(c)
+	if !c.HostConfig.AutoRemove || restart {
+		// A --rm container's exit is not saved: it is removed next, and
+		// if a crash comes first, the boot finds it recorded running, its
+		// shim gone, and applies the exit the shim recorded, removal
+		// included (Adopt).
+		s.host.Save(c)
+	}
 	tr.Step("exit save record", step)
 	s.host.Changed(c)
 	delay := RestartDelay(c.RestartCount, c.State.FinishedAt.Sub(c.State.StartedAt))
