@@ -120,7 +120,9 @@ func (d *Daemon) removeFilesOf(ctx context.Context, id string, toTrash bool) err
 	step = time.Now()
 	if toTrash && d.bundleGone(id) && d.moveToTrash(id) {
 		tr.Step("remove folder (into the trash)", step)
-		return nil
+		// the rw layer left with the folder: the store has nothing left
+		// to delete, nor to collect (the image holds the layers)
+		return d.images.RemoveRootfs(ctx, id)
 	}
 	rootfsErr := d.images.RemoveRootfs(ctx, id)
 	tr.Step("remove rw layer", step)
