@@ -79,7 +79,7 @@ var fences = []fence{
 	{
 		pkg: module + "/cmd/berth-build",
 		allowed: append([]string{
-			module + "/cmd/berth-build", module + "/internal/cli/...", module + "/internal/registry/credentials",
+			module + "/cmd/berth-build", module + "/internal/cli/...", module + "/internal/registry/credentials", module + "/internal/trace",
 			module + "/internal/atomicfile", module + "/internal/detachkeys", module + "/internal/apitls",
 			"github.com/moby/moby/client/...", "github.com/moby/term/...", "github.com/spf13/...",
 			"golang.org/x/term/...", "github.com/docker/go-connections/...", "github.com/Azure/go-ansiterm/...",
