@@ -68,6 +68,11 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 	tr := c.trace
 	step := time.Now()
 	tr.Span("cli ready (flags parsed)", step, step)
+	if tr != nil {
+		_, _ = c.Client(ctx) // made once: its cost shown apart from the create's
+		tr.Step("cli client", step)
+		step = time.Now()
+	}
 	id, err := createContainer(ctx, c, cfg, &opts.createOptions)
 	if err != nil {
 		return toStatusError(err)
