@@ -153,19 +153,18 @@ func TestKubeCRI(t *testing.T) {
 		t.Errorf("the sandbox's oom_score_adj = %d, want %d", got, wantAdj)
 	}
 
-	// stats: the kubelet's one-shot stats
+	// stats: the kubelet's one-shot stats (cri-dockerd may collect them
+	// in the background: wait for the first)
 	var stats struct {
 		Stats []struct {
 			Attributes struct{ ID string }
-			Memory     struct {
-				WorkingSetBytes struct{ Value uint64 }
-			}
+			Memory     struct{ WorkingSetBytes struct{ Value protoUint } }
 		}
 	}
-	decodeJSON(t, crictl("stats", "-o", "json", "--id", ctr).Success(t).Stdout, &stats)
-	if len(stats.Stats) != 1 || stats.Stats[0].Attributes.ID != ctrID || stats.Stats[0].Memory.WorkingSetBytes.Value == 0 {
-		t.Errorf("crictl stats: %+v; want the app's memory", stats.Stats)
-	}
+	waitFor(t, 30*time.Second, "the app's stats", func() bool {
+		decodeJSON(t, crictl("stats", "-o", "json", "--id", ctr).Success(t).Stdout, &stats)
+		return len(stats.Stats) == 1 && stats.Stats[0].Attributes.ID == ctrID && stats.Stats[0].Memory.WorkingSetBytes.Value > 0
+	})
 
 	crictl("stop", "-t", "2", ctr).Success(t)
 	var ctrStatus struct{ Status struct{ State string } }
@@ -178,6 +177,15 @@ func TestKubeCRI(t *testing.T) {
 	if got := d.Berth(t, "ps", "-a", "-q").Success(t).Out(); got != "" {
 		t.Errorf("containers left after rmp: %q", got)
 	}
+}
+
+// protoUint is a uint64 in protobuf's JSON, which quotes it.
+type protoUint uint64
+
+func (u *protoUint) UnmarshalJSON(b []byte) error {
+	n, err := strconv.ParseUint(strings.Trim(string(b), `"`), 10, 64)
+	*u = protoUint(n)
+	return err
 }
 
 // kubePauseImage is cri-dockerd's default sandbox image, imported locally.
