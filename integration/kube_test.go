@@ -53,13 +53,18 @@ func TestKubeCRI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(vol, "hello"), []byte("from-host\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	podLogs := filepath.Join(dir, "podlogs") // the kubelet makes it
+	if err := os.Mkdir(podLogs, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	uid := unique("uid")
 	parent := "/" + unique("berth-kube") + "/pod" + uid
 	t.Cleanup(func() { removeCgroupTree(t, parent) })
 	podJSON := writeJSON(t, dir, "pod.json", map[string]any{
 		"metadata":      map[string]any{"name": "t0", "namespace": "default", "uid": uid},
+		"labels":        map[string]string{"io.kubernetes.pod.uid": uid}, // as the kubelet labels pods
 		"hostname":      "t0",
-		"log_directory": filepath.Join(dir, "podlogs"),
+		"log_directory": podLogs,
 		"dns_config":    map[string]any{"servers": []string{"10.9.9.9"}, "searches": []string{"kube.test"}},
 		"linux": map[string]any{
 			"cgroup_parent":    parent,
@@ -69,6 +74,7 @@ func TestKubeCRI(t *testing.T) {
 	})
 	ctrJSON := writeJSON(t, dir, "ctr.json", map[string]any{
 		"metadata": map[string]any{"name": "app"},
+		"labels":   map[string]string{"io.kubernetes.pod.uid": uid}, // and their containers
 		"image":    map[string]any{"image": testutil.BusyboxImage},
 		"command":  []string{"sh", "-c", "echo hello-kube; echo err-kube >&2; exec sleep 3600"},
 		"log_path": "app.log",
@@ -105,10 +111,13 @@ func TestKubeCRI(t *testing.T) {
 		t.Errorf("the pod's containers = %q, want only %s", got, ctr)
 	}
 
-	// exec -s: output and exit code
-	r := crictl("exec", "-s", ctr, "sh", "-c", "echo exec-out; exit 3")
-	if r.ExitCode != 3 || !strings.Contains(r.Stdout, "exec-out") {
-		t.Errorf("exec -s: %s; want exec-out and exit code 3", r)
+	// exec -s: output and exit code (crictl shows a failed command's code
+	// in its error, and exits 1)
+	if got := crictl("exec", "-s", ctr, "sh", "-c", "echo exec-out; echo exec-err >&2").Success(t).Combined(); !strings.Contains(got, "exec-out") || !strings.Contains(got, "exec-err") {
+		t.Errorf("exec -s output = %q, want exec-out and exec-err", got)
+	}
+	if r := crictl("exec", "-s", ctr, "sh", "-c", "exit 3"); r.ExitCode == 0 || !strings.Contains(r.Stderr, "exited with 3") {
+		t.Errorf("exec -s of exit 3: %s; want it to fail with the command's code", r)
 	}
 	if got := crictl("exec", "-s", ctr, "cat", "/kube-bind/hello").Success(t).Out(); got != "from-host" {
 		t.Errorf("the pod's bind: /kube-bind/hello = %q, want from-host", got)
