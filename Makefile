@@ -85,20 +85,26 @@ buildx compose-v5:
 # background, niced, before its first stage (kube-clients-background, log
 # in KUBE_CLIENTS_LOG), so it overlaps vet and the unit tests; the
 # integration stage's kube-clients then waits for it (a lock in each cache).
-# It compiles into its own Go build cache, so the unprivileged stage's
-# (handed to nobody) never gets files root writes meanwhile.
+# The build itself runs with a Go build and module cache of its own
+# (KUBE_CLIENTS_DIR): make test hands its caches to nobody for the
+# unprivileged stage (chown -R) while this runs, so root must not write
+# there meanwhile. testclients is compiled first, in the foreground, with
+# berth's caches (seconds: `make build` compiled its packages).
 CRICTL_CACHE ?= /tmp/crictl-cache
 CRIDOCKERD_CACHE ?= /tmp/cri-dockerd-cache
 KUBE_CLIENTS_LOG ?= /tmp/kube-clients.log
-KUBE_CLIENTS_GOCACHE ?= /var/tmp/berth-kube-clients/cache
+KUBE_CLIENTS_DIR ?= /var/tmp/berth-kube-clients
 CLIENT_CACHES += BERTH_CRICTL_CACHE=$(CRICTL_CACHE) BERTH_CRIDOCKERD_CACHE=$(CRIDOCKERD_CACHE)
 .PHONY: kube-clients kube-clients-background pause-image
 kube-clients:
 	@$(CLIENT_CACHES) $(GO) run ./internal/testutil/testclients crictl cri-dockerd \
 	|| { echo "$@ could not be built: TestKubeCRI will skip (on CI, this fails)" >&2; [ -z "$$CI" ]; }
 kube-clients-background:
+	@mkdir -p $(KUBE_CLIENTS_DIR)
+	@CGO_ENABLED=0 $(GO) build -o $(KUBE_CLIENTS_DIR)/testclients ./internal/testutil/testclients
 	@echo "building crictl and cri-dockerd in the background (log: $(KUBE_CLIENTS_LOG))"
-	@$(CLIENT_CACHES) GOCACHE=$(KUBE_CLIENTS_GOCACHE) nice -n 15 $(GO) run ./internal/testutil/testclients crictl cri-dockerd >$(KUBE_CLIENTS_LOG) 2>&1 </dev/null &
+	@$(CLIENT_CACHES) GOCACHE=$(KUBE_CLIENTS_DIR)/cache GOMODCACHE=$(KUBE_CLIENTS_DIR)/mod \
+		nice -n 15 $(KUBE_CLIENTS_DIR)/testclients crictl cri-dockerd >$(KUBE_CLIENTS_LOG) 2>&1 </dev/null &
 
 # pause-image imports a pod sandbox image (internal/testutil/pause, static)
 # into the berthd at SOCK as cri-dockerd's default registry.k8s.io/pause:3.10.
