@@ -197,6 +197,36 @@ func (u *protoUint) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// TestCgroupParentAndOomScoreAdj runs a container with the two settings a
+// kubelet gives every pod container, with both CLIs: --cgroup-parent puts
+// it in <parent>/<id>, and an --oom-score-adj the host forbids (no
+// CAP_SYS_RESOURCE) is raised to berthd's own score, with a warning,
+// instead of failing the start.
+func TestCgroupParentAndOomScoreAdj(t *testing.T) {
+	d := sharedDaemon(t)
+	eachCLI(t, d, func(t *testing.T, c cli) {
+		parent := "/" + unique("berth-kube")
+		t.Cleanup(func() { removeCgroupTree(t, parent) })
+		name := unique("cgparent")
+		r := c.run(t, "run", "--rm", "--name", name, "--cgroup-parent", parent, "--oom-score-adj", "-998",
+			testutil.BusyboxImage, "sh", "-c", "cat /proc/self/oom_score_adj; cat /proc/self/cgroup").Success(t)
+		out := lines(r.Stdout)
+		want := -998
+		if !hasCapability(t, 24) {
+			want = readInt(t, fmt.Sprintf("/proc/%d/oom_score_adj", d.Pid()))
+			if !strings.Contains(r.Stderr, "OomScoreAdj -998 is raised to") {
+				t.Errorf("no warning that the OOM score was raised: %q", r.Stderr)
+			}
+		}
+		if len(out) == 0 || out[0] != strconv.Itoa(want) {
+			t.Fatalf("oom_score_adj: %q, want %d", r.Stdout, want)
+		}
+		if !strings.Contains(r.Stdout, ":"+parent+"/") || strings.Contains(r.Stdout, ":/berth/") {
+			t.Errorf("the container's cgroups are not under %s:\n%s", parent, r.Stdout)
+		}
+	})
+}
+
 // kubePauseImage is cri-dockerd's default sandbox image, imported locally.
 const kubePauseImage = "registry.k8s.io/pause:3.10"
 
