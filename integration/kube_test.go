@@ -281,14 +281,21 @@ func mountShared(t *testing.T, dir string) {
 }
 
 // removeCgroupTree removes parent and its ancestors' folders (leaf first)
-// from every cgroup hierarchy, as a kubelet removes a pod's cgroup.
+// from every cgroup hierarchy, as a kubelet removes a pod's cgroup. A
+// container's own cgroup below it goes when berthd removes the container,
+// which may follow a `run --rm` client's exit: it waits for that.
 func removeCgroupTree(t *testing.T, parent string) {
 	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
 	roots = append(roots, "/sys/fs/cgroup")
 	for _, root := range roots {
 		for p := parent; p != "/" && p != "."; p = filepath.Dir(p) {
 			dir := filepath.Join(root, p)
-			if err := syscall.Rmdir(dir); err != nil && !os.IsNotExist(err) {
+			err := syscall.Rmdir(dir)
+			for deadline := time.Now().Add(10 * time.Second); err == syscall.EBUSY && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond)
+				err = syscall.Rmdir(dir)
+			}
+			if err != nil && !os.IsNotExist(err) {
 				t.Errorf("remove cgroup %s: %v", dir, err)
 			}
 		}
