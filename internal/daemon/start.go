@@ -211,6 +211,9 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 	if err != nil {
 		return nil, err
 	}
+	if w := d.oomScoreAdjWarning(c.HostConfig.OomScoreAdj); w != "" {
+		d.log.Warn(w, "id", c.ID)
+	}
 	return oci.Spec(oci.Options{
 		ID:                c.ID,
 		Rootfs:            rootfs,
@@ -230,7 +233,7 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 		PidNSPath:         shared.pid,
 		ShmPath:           shared.shm,
 		InitPath:          initPath,
-		CgroupsPath:       "/berth/" + c.ID,
+		CgroupsPath:       cgroupsPath(c),
 		NoNewPrivileges:   d.cfg.NoNewPrivileges,
 		Host:              &d.host, // detected once, when the daemon started
 	})
