@@ -73,7 +73,7 @@ func (r *Runtime) runWithStdio(ctx context.Context, op, id string, args []string
 	}
 	defer devnull.Close()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orFile(stdin, devnull), orFile(stdout, devnull), orFile(stderr, devnull)
-	if err := cmd.Run(); err != nil {
+	if err := r.runCmd(cmd); err != nil {
 		return r.failWith(ctx, op, id, err, readLog(logPath))
 	}
 	return nil

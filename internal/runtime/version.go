@@ -17,10 +17,12 @@ type Version struct {
 	Name    string // "runc", "crun"...
 	Version string // as printed: "1.1.5+ds1", "1.2.0-rc.1"
 	Commit  string // runc's "commit:" line, which names a distribution's package
+	Spec    string // the "spec:" line: the runtime-spec version it implements ("1.0.2-dev", "1.0.0")
 }
 
 // ParseVersion reads `runc --version` (or crun's): the first line is
-// "<name> version <version>", runc adds "commit: <commit>".
+// "<name> version <version>", runc adds "commit: <commit>", both say
+// "spec: <runtime-spec version>".
 func ParseVersion(out []byte) Version {
 	var v Version
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -34,6 +36,9 @@ func ParseVersion(out []byte) Version {
 		}
 		if c, ok := strings.CutPrefix(line, "commit:"); ok {
 			v.Commit = strings.TrimSpace(c)
+		}
+		if spec, ok := strings.CutPrefix(line, "spec:"); ok {
+			v.Spec = strings.TrimSpace(spec)
 		}
 	}
 	return v
