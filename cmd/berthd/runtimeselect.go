@@ -54,11 +54,18 @@ func selectRuntime(ctx context.Context, name string, log *slog.Logger) (selected
 
 // host is what the daemon's specs need to know of the host and of the
 // runtime: crun is given the runtime-spec version it says it implements
-// (crun 1.8 refuses any ociVersion without "1.0" in it).
+// (crun 1.8 refuses any ociVersion without "1.0" in it), and no unlimited
+// pids limit where it would write -1 into a v1 pids.max.
 func (s selectedRuntime) host() *oci.Host {
 	h := oci.DetectHost()
+	return s.adapt(h)
+}
+
+// adapt fits h to the runtime's quirks.
+func (s selectedRuntime) adapt(h oci.Host) *oci.Host {
 	if s.Version.Name == "crun" && s.Version.Spec != "" {
 		h.OCIVersion = s.Version.Spec
 	}
+	h.NoUnlimitedPids = runtime.WritesNegativePids(s.Version) && !h.CgroupV2
 	return &h
 }

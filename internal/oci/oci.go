@@ -112,6 +112,11 @@ type Host struct {
 	// ("unknown version specified"), so the daemon writes the version crun
 	// says it implements; the fields berth sets are all in runtime-spec 1.0.
 	OCIVersion string
+	// NoUnlimitedPids leaves an unlimited pids limit (0 or negative in the
+	// API, -1 in the spec) out of the spec: for a runtime that writes -1
+	// into a v1 pids.max as is (crun before 1.13), which the kernel
+	// refuses. A new cgroup has no pids limit, so the container is the same.
+	NoUnlimitedPids bool
 }
 
 // Spec returns the runtime spec for o.

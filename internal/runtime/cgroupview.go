@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Why crun needs a view of the host's cgroups of its own (see
@@ -33,18 +34,56 @@ func (r *Runtime) needsV1View() bool {
 	return isCrun(r.binary()) && hybridWithV2Controllers()
 }
 
-// runCmd runs cmd as Run does, in the cgroup view the runtime needs.
+// runCmd runs cmd as Run does, in the cgroup view the runtime needs, its
+// pid recorded while it runs (Invoked).
 func (r *Runtime) runCmd(cmd *exec.Cmd) error {
-	if err := r.startCmd(cmd); err != nil {
+	start := (*exec.Cmd).Start
+	if r.needsV1View() {
+		start = startInV1View
+	}
+	if err := recordStart(cmd, start); err != nil {
 		return err
 	}
+	defer forget(cmd)
 	return cmd.Wait()
 }
 
-// startCmd starts cmd as Start does, in the cgroup view the runtime needs.
-func (r *Runtime) startCmd(cmd *exec.Cmd) error {
-	if !r.needsV1View() {
-		return cmd.Start()
+// invocations are the runtime processes this process started and has not
+// waited for yet; the lock is held from before a start until the pid is
+// recorded, so a reaper that holds it never sees one unrecorded.
+var invocations struct {
+	sync.Mutex
+	pids map[int]bool
+}
+
+// Invoked calls reap with a report of whether a pid is a runtime
+// invocation of this process still to be waited for, holding off new
+// invocations meanwhile: a subreaper (the shim) reaps the runtime's stray
+// children with it without stealing the exit of an invocation, which crun
+// names as it names its strays ("crun").
+func Invoked(reap func(invoked func(pid int) bool)) {
+	invocations.Lock()
+	defer invocations.Unlock()
+	reap(func(pid int) bool { return invocations.pids[pid] })
+}
+
+// recordStart starts cmd with start and records its pid until forget.
+func recordStart(cmd *exec.Cmd, start func(*exec.Cmd) error) error {
+	invocations.Lock()
+	defer invocations.Unlock()
+	if err := start(cmd); err != nil {
+		return err
 	}
-	return startInV1View(cmd)
+	if invocations.pids == nil {
+		invocations.pids = map[int]bool{}
+	}
+	invocations.pids[cmd.Process.Pid] = true
+	return nil
+}
+
+// forget drops the record of cmd once it has been waited for.
+func forget(cmd *exec.Cmd) {
+	invocations.Lock()
+	defer invocations.Unlock()
+	delete(invocations.pids, cmd.Process.Pid)
 }

@@ -57,6 +57,21 @@ func (r *Runtime) Version(ctx context.Context) (Version, error) {
 	return ParseVersion(out), nil
 }
 
+// crunMaxPidsFix is the first crun that writes "max" for a negative pids
+// limit on cgroup v1 (its commit 94a5950c); older ones write "-1", which
+// the kernel refuses ("writing file `pids.max`: Invalid argument").
+const crunMaxPidsFix = "1.13"
+
+// WritesNegativePids reports whether runtime v writes a negative pids
+// limit into a v1 pids.max as is (crun before 1.13).
+func WritesNegativePids(v Version) bool {
+	if v.Name != "crun" {
+		return false
+	}
+	older, ok := versionLess(v.Version, crunMaxPidsFix)
+	return ok && older
+}
+
 // leakedFdsFix is the first runc release fixed for CVE-2024-21626 (a
 // container breakout through a file descriptor of the host that runc
 // leaked into the container: `WORKDIR /proc/self/fd/7`).
