@@ -15,7 +15,6 @@ import (
 	"github.com/berth-project/berth/bench/internal/benchutil"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/runtime"
-	"github.com/berth-project/berth/internal/testutil"
 )
 
 // benchCrun times `crun run` alone on berth's spec, as benchRunc does
@@ -39,26 +38,8 @@ func benchCrun(cfg config) (*engineResult, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bundle := filepath.Join(dir, "bundle")
-	rootfs := filepath.Join(bundle, "rootfs")
-	if err := os.MkdirAll(rootfs, 0o755); err != nil {
-		return nil, err
-	}
-	busybox, err := testutil.BusyboxBinary()
+	bundle, rootfs, err := benchutil.BusyboxBundle(dir)
 	if err != nil {
-		return nil, err
-	}
-	tarPath := filepath.Join(dir, "rootfs.tar")
-	f, err := os.Create(tarPath)
-	if err != nil {
-		return nil, err
-	}
-	if err := testutil.WriteBusyboxRootfs(f, busybox); err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
-	if _, err := benchutil.Run("tar", "-C", rootfs, "-xf", tarPath); err != nil {
 		return nil, err
 	}
 	host := oci.DetectHost()
