@@ -67,5 +67,10 @@ func (s selectedRuntime) adapt(h oci.Host) *oci.Host {
 		h.OCIVersion = s.Version.Spec
 	}
 	h.NoUnlimitedPids = runtime.WritesNegativePids(s.Version) && !h.CgroupV2
+	// a weight the runtime cannot write is discarded with docker's
+	// warning, as where the kernel lacks it
+	if h.Cgroups.BlkioBFQOnly && runtime.LacksBFQWeight(s.Version) {
+		h.Cgroups.BlkioWeight = false
+	}
 	return &h
 }

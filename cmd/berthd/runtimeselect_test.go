@@ -23,6 +23,9 @@ func TestRuntimeAdapt(t *testing.T) {
 		{runtime.Version{Name: "runc", Version: "1.1.5+ds1", Spec: "1.0.2-dev"}, false, "", false},
 		{runtime.Version{}, false, "", false},
 	} {
+		if h := (selectedRuntime{Version: tc.v}).adapt(oci.Host{Cgroups: oci.Cgroups{BlkioWeight: true, BlkioBFQOnly: true}}); h.Cgroups.BlkioWeight != !runtime.LacksBFQWeight(tc.v) {
+			t.Errorf("%+v: blkio weight kept %v on a BFQ-only v1 host", tc.v, h.Cgroups.BlkioWeight)
+		}
 		h := selectedRuntime{Version: tc.v}.adapt(oci.Host{CgroupV2: tc.v2})
 		if h.OCIVersion != tc.version || h.NoUnlimitedPids != tc.noPids {
 			t.Errorf("%+v (v2 %v): OCIVersion %q NoUnlimitedPids %v, want %q %v", tc.v, tc.v2, h.OCIVersion, h.NoUnlimitedPids, tc.version, tc.noPids)

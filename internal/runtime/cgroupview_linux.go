@@ -59,4 +59,3 @@ func startInV1View(cmd *exec.Cmd) error {
 	}()
 	return <-errc
 }
-

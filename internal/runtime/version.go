@@ -72,6 +72,21 @@ func WritesNegativePids(v Version) bool {
 	return ok && older
 }
 
+// crunBFQFix is the first crun that writes the v1 weight to
+// blkio.bfq.weight where blkio.weight is missing (its commit 56a25506).
+const crunBFQFix = "1.8.2"
+
+// LacksBFQWeight reports whether runtime v fails on a v1 blkio weight
+// where only blkio.bfq.weight exists (crun before 1.8.2: "opening file
+// `blkio.weight` for writing: No such file or directory").
+func LacksBFQWeight(v Version) bool {
+	if v.Name != "crun" {
+		return false
+	}
+	older, ok := versionLess(v.Version, crunBFQFix)
+	return ok && older
+}
+
 // leakedFdsFix is the first runc release fixed for CVE-2024-21626 (a
 // container breakout through a file descriptor of the host that runc
 // leaked into the container: `WORKDIR /proc/self/fd/7`).
