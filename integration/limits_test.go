@@ -182,7 +182,14 @@ func TestLimitsRefused(t *testing.T) {
 	eachCLI(t, d, func(t *testing.T, c cli) {
 		for _, tc := range cases {
 			args := append(append([]string{"run", "--rm"}, tc.args...), "busybox", "true")
-			c.run(t, args...).Fails(t, 125, tc.msg)
+			res := c.run(t, args...)
+			// docker's order: a weight the host (or the daemon's runtime:
+			// crun before 1.8.2 on BFQ) cannot apply is discarded, with a
+			// warning, before its range is checked
+			if tc.args[0] == "--blkio-weight" && res.ExitCode == 0 && strings.Contains(res.Stderr, "Weight discarded") {
+				continue
+			}
+			res.Fails(t, 125, tc.msg)
 		}
 		// a warning, not an error
 		res := c.run(t, "run", "--rm", "--oom-kill-disable", "busybox", "true").Success(t)
