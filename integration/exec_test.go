@@ -115,7 +115,8 @@ func TestExecRefusals(t *testing.T) {
 		rmOnCleanup(t, d, name)
 		c.ok(t, "run", "-d", "--name", name, "busybox", "sleep", "300")
 		r := c.run(t, "exec", name, "nosuchcmd").Fails(t, 127)
-		if !strings.Contains(r.Combined(), `exec: "nosuchcmd": executable file not found in $PATH`) {
+		// runc's words, or crun's
+		if !strings.Contains(r.Combined(), `exec: "nosuchcmd": executable file not found in $PATH`) && !strings.Contains(r.Combined(), "executable file `nosuchcmd` not found in $PATH") {
 			t.Errorf("missing command: output %q lacks the runtime's message", r.Combined())
 		}
 		c.run(t, "exec", name, "/etc").Fails(t, 126)

@@ -27,6 +27,9 @@ type Cgroups struct {
 	CPUCfs            bool
 	Cpuset            bool
 	BlkioWeight       bool
+	// BlkioBFQOnly: on cgroup v1 the weight is only blkio.bfq.weight (the
+	// BFQ scheduler), which a runtime must know to write (crun from 1.8.2).
+	BlkioBFQOnly bool
 
 	// Cpus and Mems are the CPUs and memory nodes containers may use (the
 	// root cpuset), e.g. "0-1" and "0".

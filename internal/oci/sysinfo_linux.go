@@ -67,6 +67,7 @@ func detectV1(root string, c *Cgroups) {
 	// With the BFQ scheduler the weight is blkio.bfq.weight, which only
 	// child cgroups have; runc writes whichever the container's cgroup has.
 	c.BlkioWeight = inSelfOrChild(filepath.Join(root, "blkio"), "blkio.weight", "blkio.bfq.weight")
+	c.BlkioBFQOnly = c.BlkioWeight && !inSelfOrChild(filepath.Join(root, "blkio"), "blkio.weight")
 }
 
 func detectV2(root string, c *Cgroups) {

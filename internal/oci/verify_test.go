@@ -179,7 +179,7 @@ func TestDetectCgroupsV1(t *testing.T) {
 	}
 	c := detectCgroups(root)
 	want := Cgroups{Mode: CgroupV1, MemoryLimit: true, MemoryReservation: true, OomKillDisable: true, PidsLimit: true,
-		CPUShares: true, CPUCfs: true, Cpuset: true, BlkioWeight: true, Cpus: "0-3", NCPU: c.NCPU}
+		CPUShares: true, CPUCfs: true, Cpuset: true, BlkioWeight: true, BlkioBFQOnly: true, Cpus: "0-3", NCPU: c.NCPU}
 	if c != want {
 		t.Errorf("detected %+v\nwant     %+v", c, want)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/runtime"
 )
 
 // strayEvery is how often the shim reaps the runtime's stray children.
@@ -21,13 +23,19 @@ const strayEvery = 500 * time.Millisecond
 // in the container's pid namespace keeps the container's pid 1 from ever
 // finishing its exit. The shim's own waits (the container, the exec'd
 // commands, the runtime's invocations) are for other processes: only
-// zombies named "runc:[" are reaped here.
+// zombies named "runc:[" are reaped here, and crun's ("crun", the name of
+// its invocations too) that are not an invocation still to be waited for.
 func reapStrays() {
 	for range time.Tick(strayEvery) {
-		for _, pid := range strayZombies() {
-			var ws unix.WaitStatus
-			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-		}
+		runtime.Invoked(func(invoked func(pid int) bool) {
+			for _, pid := range strayZombies() {
+				if invoked(pid) {
+					continue
+				}
+				var ws unix.WaitStatus
+				_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+			}
+		})
 	}
 }
 
@@ -48,7 +56,7 @@ func strayZombies() []int {
 }
 
 // isRuntimeZombie reports whether pid is a zombie whose name is one of the
-// runtime's own ("runc:[1:CHILD]", "runc:[2:INIT]"...).
+// runtime's own ("runc:[1:CHILD]", "runc:[2:INIT]"..., crun's "crun").
 func isRuntimeZombie(pid int) bool {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -59,5 +67,6 @@ func isRuntimeZombie(pid int) bool {
 	if open < 0 || end < open || len(s) < end+3 {
 		return false
 	}
-	return strings.HasPrefix(s[open+1:end], "runc:[") && s[end+2] == 'Z'
+	name := s[open+1 : end]
+	return (strings.HasPrefix(name, "runc:[") || name == "crun") && s[end+2] == 'Z'
 }

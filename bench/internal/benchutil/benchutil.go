@@ -77,3 +77,34 @@ func Setup(bin string) error {
 	}
 	return os.Setenv(testutil.BinDirEnv, abs)
 }
+
+// BusyboxBundle makes an OCI bundle folder in dir holding the busybox
+// rootfs the tests use (bundle/rootfs), for timing a runtime alone; the
+// caller writes bundle/config.json.
+func BusyboxBundle(dir string) (bundle, rootfs string, err error) {
+	bundle = filepath.Join(dir, "bundle")
+	rootfs = filepath.Join(bundle, "rootfs")
+	if err := os.MkdirAll(rootfs, 0o755); err != nil {
+		return "", "", err
+	}
+	busybox, err := testutil.BusyboxBinary()
+	if err != nil {
+		return "", "", err
+	}
+	tarPath := filepath.Join(dir, "rootfs.tar")
+	f, err := os.Create(tarPath)
+	if err != nil {
+		return "", "", err
+	}
+	if err := testutil.WriteBusyboxRootfs(f, busybox); err != nil {
+		f.Close()
+		return "", "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", "", err
+	}
+	if _, err := Run("tar", "-C", rootfs, "-xf", tarPath); err != nil {
+		return "", "", err
+	}
+	return bundle, rootfs, nil
+}
