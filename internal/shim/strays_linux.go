@@ -10,8 +10,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// strayEvery is how often the shim reaps the runtime's stray children.
-const strayEvery = 500 * time.Millisecond
+// strayEvery is how often the shim looks for the runtime's stray children,
+// for strayWindow after each runtime invocation.
+const (
+	strayEvery  = 500 * time.Millisecond
+	strayWindow = 5 * time.Second
+)
 
 // reapStrays reaps, for the shim's life, the runtime's intermediate
 // processes that end up its children because it is a subreaper: every
@@ -22,12 +26,39 @@ const strayEvery = 500 * time.Millisecond
 // finishing its exit. The shim's own waits (the container, the exec'd
 // commands, the runtime's invocations) are for other processes: only
 // zombies named "runc:[" are reaped here.
-func reapStrays() {
-	for range time.Tick(strayEvery) {
-		for _, pid := range strayZombies() {
-			var ws unix.WaitStatus
-			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+//
+// Strays come only from the runtime's invocations, so it looks for them
+// during strayWindow after each one (kicked through ranRuntime): an idle
+// shim is never woken (a thousand idle shims polling twice a second are
+// 2,000 wake-ups a second).
+func reapStrays(kick <-chan struct{}) {
+	for range kick {
+		t := time.NewTicker(strayEvery)
+		until := time.Now().Add(strayWindow)
+		for time.Now().Before(until) {
+			select {
+			case <-t.C:
+				reapStrayZombies()
+			case <-kick:
+				until = time.Now().Add(strayWindow)
+			}
 		}
+		t.Stop()
+	}
+}
+
+func reapStrayZombies() {
+	for _, pid := range strayZombies() {
+		var ws unix.WaitStatus
+		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	}
+}
+
+// ranRuntime tells reapStrays that the runtime ran (or runs): strays may follow.
+func (s *server) ranRuntime() {
+	select {
+	case s.strays <- struct{}{}:
+	default: // a kick is pending already
 	}
 }
 
