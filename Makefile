@@ -10,7 +10,7 @@ SOCK ?= /run/berth/berth.sock
 DATA_ROOT ?= /var/lib/berth
 EXEC_ROOT ?= /run/berth
 
-DEMO_PKGS := runc busybox-static
+DEMO_PKGS := runc crun busybox-static
 TEST_PKGS := $(DEMO_PKGS) docker-registry nftables iproute2 procps docker-compose
 
 UNIT_TIMEOUT ?= 5m

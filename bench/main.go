@@ -41,6 +41,13 @@ func main() {
 		results = append(results, runc)
 	}
 
+	// crun alone, where installed: the runtime berthd picks by default there
+	if crun, err := benchCrun(cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "bench: crun alone: %v\n", err)
+	} else if crun != nil {
+		results = append(results, crun)
+	}
+
 	if *withDocker {
 		if docker, err := benchDocker(cfg); err != nil {
 			fmt.Fprintf(os.Stderr, "bench: dockerd: %v\n", err)

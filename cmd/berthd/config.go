@@ -67,7 +67,7 @@ func defaultConfig() *config {
 		Hosts:      []string{"unix:///run/berth/berth.sock"},
 		DataRoot:   "/var/lib/berth",
 		ExecRoot:   "/run/berth",
-		Runtime:    "runc",
+		Runtime:    autoRuntime,
 		LogDriver:  "json-file",
 		LogLevel:   "info",
 		Group:      defaultSocketGroup,
@@ -93,7 +93,7 @@ func (c *config) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.DataRoot, "data-root", c.DataRoot, "Root directory of persistent berth state")
 	fs.StringVar(&c.ExecRoot, "exec-root", c.ExecRoot, "Root directory for execution state files")
 	fs.StringVar(&c.ConfigFile, "config-file", c.ConfigFile, "Daemon configuration file")
-	fs.StringVar(&c.Runtime, "default-runtime", c.Runtime, "Default OCI runtime for containers")
+	fs.StringVar(&c.Runtime, "default-runtime", c.Runtime, "Default OCI runtime for containers (\"auto\": crun where installed, else runc)")
 	fs.StringVarP(&c.Group, "group", "G", c.Group, "Group for the unix socket")
 	fs.BoolVarP(&c.Debug, "debug", "D", false, "Enable debug mode (debug logs, pprof on <exec-root>/debug.sock)")
 	fs.StringVarP(&c.LogLevel, "log-level", "l", c.LogLevel, `Set the logging level ("debug"|"info"|"warn"|"error"|"fatal")`)

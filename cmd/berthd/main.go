@@ -85,10 +85,11 @@ func run(ctx context.Context, cfg *config) error {
 	if err != nil {
 		return err
 	}
-	runtimePath, err := resolveBinary(cfg.Runtime)
+	rt, err := selectRuntime(ctx, cfg.Runtime, logger)
 	if err != nil {
 		return fmt.Errorf("OCI runtime %q: %w", cfg.Runtime, err)
 	}
+	runtimePath := rt.Path
 	// CVE-2024-21626: warn at boot, and in info, of a runc that lets a
 	// container out through a leaked fd.
 	var bootWarnings []string
@@ -105,7 +106,7 @@ func run(ctx context.Context, cfg *config) error {
 		return err
 	}
 	sandboxes := &daemon.BuildSandboxes{} // the daemon, once it exists
-	builder, err := newBuilder(cfg, runtimePath, parts.Images, sandboxes, logger)
+	builder, err := newBuilder(cfg, rt.Build, parts.Images, sandboxes, logger)
 	if err != nil {
 		return err
 	}
@@ -122,6 +123,7 @@ func run(ctx context.Context, cfg *config) error {
 		DataRoot:   cfg.DataRoot,
 		ExecRoot:   cfg.ExecRoot,
 		Runtime:    runtimePath,
+		Host:       rt.host(),
 		APIVersion: apiVersion,
 		MinAPI:     minAPIVersion,
 		Logger:     logger,

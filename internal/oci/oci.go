@@ -107,6 +107,16 @@ type Host struct {
 	UnprivilegedPortStart bool
 	// Devices are the host's device nodes, given to privileged containers.
 	Devices []specs.LinuxDevice
+	// OCIVersion is the spec's ociVersion; "" is the runtime-spec module's
+	// (specs.Version). crun 1.8 refuses any that does not hold "1.0"
+	// ("unknown version specified"), so the daemon writes the version crun
+	// says it implements; the fields berth sets are all in runtime-spec 1.0.
+	OCIVersion string
+	// NoUnlimitedPids leaves an unlimited pids limit (0 or negative in the
+	// API, -1 in the spec) out of the spec: for a runtime that writes -1
+	// into a v1 pids.max as is (crun before 1.13), which the kernel
+	// refuses. A new cgroup has no pids limit, so the container is the same.
+	NoUnlimitedPids bool
 }
 
 // Spec returns the runtime spec for o.
@@ -133,8 +143,12 @@ func Spec(o Options) (*specs.Spec, error) {
 	if (hc.IpcMode.IsContainer() || hc.IpcMode.IsShareable()) && o.ShmPath != "" {
 		o.ExtraMounts = append(slices.Clone(o.ExtraMounts), specs.Mount{Destination: "/dev/shm", Type: "bind", Source: o.ShmPath, Options: []string{"rbind", "nosuid", "noexec", "nodev"}})
 	}
+	version := specs.Version
+	if host.OCIVersion != "" {
+		version = host.OCIVersion
+	}
 	s := &specs.Spec{
-		Version:  specs.Version,
+		Version:  version,
 		Hostname: o.Hostname,
 		Root:     &specs.Root{Path: o.Rootfs, Readonly: hc.ReadonlyRootfs},
 		Process: &specs.Process{

@@ -26,7 +26,9 @@ func setResources(s *specs.Spec, hc *containertypes.HostConfig, _ *Options, h *H
 		if limit <= 0 {
 			limit = -1 // 0 and negative mean unlimited in the API; runtimes want -1
 		}
-		res.Pids = &specs.LinuxPids{Limit: &limit}
+		if limit > 0 || !h.NoUnlimitedPids {
+			res.Pids = &specs.LinuxPids{Limit: &limit}
+		}
 	}
 	if r.BlkioWeight > 0 {
 		w := r.BlkioWeight

@@ -363,3 +363,35 @@ func TestMergeTmpfsOptions(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// TestSpecRuntimeAdaptations: the version and the unlimited pids limit a
+// runtime like crun 1.8 needs; the defaults are the golden specs'.
+func TestSpecRuntimeAdaptations(t *testing.T) {
+	o := baseOptions()
+	zero := int64(0)
+	o.HostConfig.PidsLimit = &zero
+	s, err := Spec(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Version != specs.Version || s.Linux.Resources.Pids == nil || *s.Linux.Resources.Pids.Limit != -1 {
+		t.Fatalf("default: version %q pids %+v", s.Version, s.Linux.Resources.Pids)
+	}
+	h := *testHost()
+	h.OCIVersion, h.NoUnlimitedPids = "1.0.0", true
+	o.Host = &h
+	if s, err = Spec(o); err != nil {
+		t.Fatal(err)
+	}
+	if s.Version != "1.0.0" || s.Linux.Resources.Pids != nil {
+		t.Fatalf("adapted: version %q pids %+v", s.Version, s.Linux.Resources.Pids)
+	}
+	ten := int64(10)
+	o.HostConfig.PidsLimit = &ten
+	if s, err = Spec(o); err != nil {
+		t.Fatal(err)
+	}
+	if s.Linux.Resources.Pids == nil || *s.Linux.Resources.Pids.Limit != 10 {
+		t.Fatalf("a real limit is kept: %+v", s.Linux.Resources.Pids)
+	}
+}

@@ -73,7 +73,7 @@ func (r *Runtime) runWithStdio(ctx context.Context, op, id string, args []string
 	}
 	defer devnull.Close()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = orFile(stdin, devnull), orFile(stdout, devnull), orFile(stderr, devnull)
-	if err := cmd.Run(); err != nil {
+	if err := r.runCmd(cmd); err != nil {
 		return r.failWith(ctx, op, id, err, readLog(logPath))
 	}
 	return nil
@@ -156,4 +156,15 @@ func (r *Runtime) Exec(ctx context.Context, id string, opts ExecOpts) error {
 		args = append(args, "--console-socket", opts.ConsoleSocket)
 	}
 	return r.runWithStdio(ctx, "exec", id, append(args, id), opts.Stdin, opts.Stdout, opts.Stderr)
+}
+
+// Run runs container id from the bundle in the foreground (`runc run`)
+// with the caller's stdio, until its process exits, and removes it: the
+// runtime alone, as the benchmarks time it.
+func (r *Runtime) Run(ctx context.Context, id, bundle string) error {
+	cmd := r.command(ctx, "", "run", "--bundle", bundle, id)
+	if err := r.runCmd(cmd); err != nil {
+		return r.failWith(ctx, "run", id, err, "")
+	}
+	return nil
 }

@@ -25,7 +25,7 @@ func (r *Runtime) Update(ctx context.Context, id string, resources []byte) error
 	var stdout, stderr bytes.Buffer
 	cmd.Stdin = bytes.NewReader(resources)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := r.runCmd(cmd); err != nil {
 		return r.fail(ctx, "update", id, err, append(stderr.Bytes(), stdout.Bytes()...))
 	}
 	return nil

@@ -47,7 +47,7 @@ func (r *Runtime) run(ctx context.Context, op, id string, args ...string) ([]byt
 	cmd := r.command(ctx, "", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
+	if err := r.runCmd(cmd); err != nil {
 		return nil, r.fail(ctx, op, id, err, stderr.Bytes())
 	}
 	return stdout.Bytes(), nil

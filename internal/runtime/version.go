@@ -17,10 +17,12 @@ type Version struct {
 	Name    string // "runc", "crun"...
 	Version string // as printed: "1.1.5+ds1", "1.2.0-rc.1"
 	Commit  string // runc's "commit:" line, which names a distribution's package
+	Spec    string // the "spec:" line: the runtime-spec version it implements ("1.0.2-dev", "1.0.0")
 }
 
 // ParseVersion reads `runc --version` (or crun's): the first line is
-// "<name> version <version>", runc adds "commit: <commit>".
+// "<name> version <version>", runc adds "commit: <commit>", both say
+// "spec: <runtime-spec version>".
 func ParseVersion(out []byte) Version {
 	var v Version
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -34,6 +36,9 @@ func ParseVersion(out []byte) Version {
 		}
 		if c, ok := strings.CutPrefix(line, "commit:"); ok {
 			v.Commit = strings.TrimSpace(c)
+		}
+		if spec, ok := strings.CutPrefix(line, "spec:"); ok {
+			v.Spec = strings.TrimSpace(spec)
 		}
 	}
 	return v
@@ -50,6 +55,21 @@ func (r *Runtime) Version(ctx context.Context) (Version, error) {
 		return Version{}, fmt.Errorf("%s --version: %w", path, err)
 	}
 	return ParseVersion(out), nil
+}
+
+// crunMaxPidsFix is the first crun that writes "max" for a negative pids
+// limit on cgroup v1 (its commit 94a5950c); older ones write "-1", which
+// the kernel refuses ("writing file `pids.max`: Invalid argument").
+const crunMaxPidsFix = "1.13"
+
+// WritesNegativePids reports whether runtime v writes a negative pids
+// limit into a v1 pids.max as is (crun before 1.13).
+func WritesNegativePids(v Version) bool {
+	if v.Name != "crun" {
+		return false
+	}
+	older, ok := versionLess(v.Version, crunMaxPidsFix)
+	return ok && older
 }
 
 // leakedFdsFix is the first runc release fixed for CVE-2024-21626 (a

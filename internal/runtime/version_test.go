@@ -12,9 +12,9 @@ func TestParseVersion(t *testing.T) {
 		out  string
 		want Version
 	}{
-		{"runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1+deb12u1\nspec: 1.0.2-dev\ngo: go1.19.8\nlibseccomp: 2.5.4\n", Version{"runc", "1.1.5+ds1", "1.1.5+ds1-1+deb12u1"}},
-		{"runc version 1.2.0-rc.1\ncommit: v1.2.0-rc.1-0-g275e6d85\n", Version{"runc", "1.2.0-rc.1", "v1.2.0-rc.1-0-g275e6d85"}},
-		{"crun version 1.8.1\ncommit: f8a096be060b22ccd3d5f3ebe44108517fbf6c30\nrundir: /run/crun\n", Version{"crun", "1.8.1", "f8a096be060b22ccd3d5f3ebe44108517fbf6c30"}},
+		{"runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1+deb12u1\nspec: 1.0.2-dev\ngo: go1.19.8\nlibseccomp: 2.5.4\n", Version{"runc", "1.1.5+ds1", "1.1.5+ds1-1+deb12u1", "1.0.2-dev"}},
+		{"runc version 1.2.0-rc.1\ncommit: v1.2.0-rc.1-0-g275e6d85\n", Version{"runc", "1.2.0-rc.1", "v1.2.0-rc.1-0-g275e6d85", ""}},
+		{"crun version 1.8.1\ncommit: f8a096be060b22ccd3d5f3ebe44108517fbf6c30\nrundir: /run/crun\nspec: 1.0.0\n+SYSTEMD +SELINUX +APPARMOR +CAP +SECCOMP +EBPF +YAJL\n", Version{"crun", "1.8.1", "f8a096be060b22ccd3d5f3ebe44108517fbf6c30", "1.0.0"}},
 		{"garbage", Version{}},
 	} {
 		if got := ParseVersion([]byte(tc.out)); got != tc.want {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/berth-project/berth/internal/runtime"
 )
 
 // strayEvery is how often the shim looks for the runtime's stray children,
@@ -25,7 +27,8 @@ const (
 // in the container's pid namespace keeps the container's pid 1 from ever
 // finishing its exit. The shim's own waits (the container, the exec'd
 // commands, the runtime's invocations) are for other processes: only
-// zombies named "runc:[" are reaped here.
+// zombies named "runc:[" are reaped here, and crun's ("crun", the name of
+// its invocations too) that are not an invocation still to be waited for.
 //
 // Strays come only from the runtime's invocations, so it looks for them
 // during strayWindow after each one (kicked through ranRuntime): an idle
@@ -48,10 +51,15 @@ func reapStrays(kick <-chan struct{}) {
 }
 
 func reapStrayZombies() {
-	for _, pid := range strayZombies() {
-		var ws unix.WaitStatus
-		_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
-	}
+	runtime.Invoked(func(invoked func(pid int) bool) {
+		for _, pid := range strayZombies() {
+			if invoked(pid) {
+				continue
+			}
+			var ws unix.WaitStatus
+			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		}
+	})
 }
 
 // ranRuntime tells reapStrays that the runtime ran (or runs): strays may follow.
@@ -79,7 +87,7 @@ func strayZombies() []int {
 }
 
 // isRuntimeZombie reports whether pid is a zombie whose name is one of the
-// runtime's own ("runc:[1:CHILD]", "runc:[2:INIT]"...).
+// runtime's own ("runc:[1:CHILD]", "runc:[2:INIT]"..., crun's "crun").
 func isRuntimeZombie(pid int) bool {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
@@ -90,5 +98,6 @@ func isRuntimeZombie(pid int) bool {
 	if open < 0 || end < open || len(s) < end+3 {
 		return false
 	}
-	return strings.HasPrefix(s[open+1:end], "runc:[") && s[end+2] == 'Z'
+	name := s[open+1 : end]
+	return (strings.HasPrefix(name, "runc:[") || name == "crun") && s[end+2] == 'Z'
 }
