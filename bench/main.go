@@ -28,16 +28,18 @@ func main() {
 	cfg := config{runs: *runs, containers: *containers}
 	var results []*engineResult
 
-	berth, err := benchBerth(cfg)
+	runcOnce, cleanup, err := runcAlone()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: runc alone: %v\n", err)
+	} else {
+		defer cleanup()
+	}
+	berth, runc, err := benchBerth(cfg, runcOnce)
 	if err != nil {
 		fail(fmt.Errorf("berth: %w", err))
 	}
 	results = append(results, berth)
-
-	runc, err := benchRunc(cfg)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "bench: runc alone: %v\n", err)
-	} else {
+	if runc != nil {
 		results = append(results, runc)
 	}
 
@@ -56,7 +58,7 @@ func main() {
 		}
 	}
 	printTable(os.Stdout, cfg, results)
-	printTargets(os.Stdout, berth, runc)
+	printTargets(os.Stdout, cfg, berth, runc)
 }
 
 // config is what every engine is measured with.
@@ -67,13 +69,16 @@ type config struct {
 
 // engineResult holds one engine's figures; a zero value means not measured.
 type engineResult struct {
-	name     string
-	runRm    time.Duration // run --rm busybox true
-	runDRm   time.Duration // run -d + rm -f
-	ps       time.Duration // ps -a with cfg.containers containers
-	idleRSS  int64         // bytes, the engine's daemons when idle
-	shimRSS  int64         // bytes, one container's supervisor
-	idleNote string
+	name  string
+	runRm time.Duration // run --rm busybox true
+	// runRmRatio is the median of run --rm / runc run alone, taken in
+	// pairs in turn (berth only, when runc alone was measured)
+	runRmRatio float64
+	runDRm     time.Duration // run -d + rm -f
+	ps         time.Duration // ps -a with cfg.containers containers
+	idleRSS    int64         // bytes, the engine's daemons when idle
+	shimRSS    int64         // bytes, one container's supervisor
+	idleNote   string
 }
 
 func fail(err error) {

@@ -29,6 +29,38 @@ func median(n int, f func() error) (time.Duration, error) {
 	return ds[len(ds)/2], nil
 }
 
+// paired runs a and b in turn, n times after one warm-up of each, and
+// returns the median of each and the median of the pairs' ratios a/b: the
+// two of a pair are taken in the same moment, so the machine's drift falls
+// on both.
+func paired(n int, a, b func() error) (ma, mb time.Duration, ratio float64, err error) {
+	if err := a(); err != nil {
+		return 0, 0, 0, err
+	}
+	if err := b(); err != nil {
+		return 0, 0, 0, err
+	}
+	var as, bs []time.Duration
+	var ratios []float64
+	for range n {
+		start := time.Now()
+		if err := a(); err != nil {
+			return 0, 0, 0, err
+		}
+		da := time.Since(start)
+		start = time.Now()
+		if err := b(); err != nil {
+			return 0, 0, 0, err
+		}
+		db := time.Since(start)
+		as, bs, ratios = append(as, da), append(bs, db), append(ratios, float64(da)/float64(db))
+	}
+	sort.Slice(as, func(i, j int) bool { return as[i] < as[j] })
+	sort.Slice(bs, func(i, j int) bool { return bs[i] < bs[j] })
+	sort.Float64s(ratios)
+	return as[n/2], bs[n/2], ratios[n/2], nil
+}
+
 // rss returns the resident set size of pid in bytes, from /proc.
 func rss(pid int) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))

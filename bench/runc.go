@@ -16,15 +16,24 @@ import (
 	"github.com/berth-project/berth/internal/testutil"
 )
 
-// benchRunc times `runc run` alone on a bundle with the same busybox rootfs,
-// so that berth's own overhead shows.
-func benchRunc(cfg config) (*engineResult, error) {
-	fmt.Fprintln(os.Stderr, "bench: runc alone ...")
+// runcAlone prepares a bundle with the same busybox rootfs and berth's spec
+// and returns a function that runs it once with `runc run` alone, so that
+// berth's own overhead shows; cleanup removes the bundle.
+func runcAlone() (runOnce func() error, cleanup func(), err error) {
 	dir, err := os.MkdirTemp("", "berth-bench-runc-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer os.RemoveAll(dir)
+	cleanup = func() { os.RemoveAll(dir) }
+	runOnce, err = prepareRunc(dir)
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return runOnce, cleanup, nil
+}
+
+func prepareRunc(dir string) (func() error, error) {
 	bundle := filepath.Join(dir, "bundle")
 	rootfs := filepath.Join(bundle, "rootfs")
 	if err := os.MkdirAll(rootfs, 0o755); err != nil {
@@ -52,16 +61,14 @@ func benchRunc(cfg config) (*engineResult, error) {
 	}
 	state := filepath.Join(dir, "state")
 	n := 0
-	r := &engineResult{name: "runc alone"}
-	r.runRm, err = median(cfg.runs, func() error {
+	return func() error {
 		n++
 		cmd := exec.Command("runc", "--root", state, "run", "--bundle", bundle, fmt.Sprintf("bench-%d-%d", os.Getpid(), n))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("runc run: %v: %s", err, out)
 		}
 		return nil
-	})
-	return r, err
+	}, nil
 }
 
 // writeSpec writes the spec berth gives a container (Docker's defaults:

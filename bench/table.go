@@ -57,7 +57,7 @@ func printTable(w io.Writer, cfg config, results []*engineResult) {
 }
 
 // printTargets compares berth's figures with the targets of the issue.
-func printTargets(w io.Writer, berth, runc *engineResult) {
+func printTargets(w io.Writer, cfg config, berth, runc *engineResult) {
 	fmt.Fprintln(w)
 	check := func(ok bool) string {
 		if ok {
@@ -69,6 +69,8 @@ func printTargets(w io.Writer, berth, runc *engineResult) {
 	if runc != nil && runc.runRm > 0 {
 		over := berth.runRm - runc.runRm
 		fmt.Fprintf(w, "target run --rm at most 30 ms above runc alone: %s (%s above)\n", check(over <= 30*time.Millisecond), ms(float64(over)))
+		fmt.Fprintf(w, "target run --rm at most 1.2x runc alone (median of %d paired ratios, runs in turn): %s (%.2fx)\n",
+			cfg.runs, check(berth.runRmRatio <= 1.2), berth.runRmRatio)
 	}
 	fmt.Fprintf(w, "target berthd idle RSS < 30 MB: %s (%s)\n", check(berth.idleRSS < 30<<20), mb(float64(berth.idleRSS)))
 	fmt.Fprintf(w, "target shim RSS < 8 MB: %s (%s)\n", check(berth.shimRSS > 0 && berth.shimRSS < 8<<20), mb(float64(berth.shimRSS)))

@@ -155,6 +155,8 @@ func run(ctx context.Context, cfg *config) error {
 	opts := api.Options{Version: apiVersion, MinVersion: minAPIVersion, Logf: debugf}
 	if cfg.level() <= slog.LevelDebug {
 		opts.Tracef = debugf
+		// the steps of a traced run (BERTH_TRACE=1 berth run ...), one debug line each
+		opts.TraceTo = logWriter{logger}
 	}
 	srv := api.New(d, opts)
 	listeners, err := listen(cfg.Hosts, cfg.Group, sec)
@@ -220,4 +222,12 @@ func shimBinary() (string, error) {
 		return "", fmt.Errorf("berth-shim not found beside berthd nor in $PATH: %w", err)
 	}
 	return p, nil
+}
+
+// logWriter writes each line it is given as one debug message.
+type logWriter struct{ l *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.l.Debug(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/berth-project/berth/internal/trace"
 )
 
 // Options configure a Server.
@@ -33,6 +36,10 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Tracef, when set, receives one line per request with its duration.
 	Tracef func(format string, args ...any)
+	// TraceTo, when set (berthd -D), receives the steps of the requests
+	// that carry a trace id (package trace): the id rides in the
+	// request's context to the engine.
+	TraceTo io.Writer
 
 	// ReadHeaderTimeout bounds the time a client may take to send a
 	// request's headers (and, on TLS, its handshake); IdleTimeout how long
@@ -192,10 +199,15 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 			}
 		}()
 		began := time.Now()
+		tr := s.requestTrace(r)
+		if tr != nil {
+			r = r.WithContext(trace.With(r.Context(), tr))
+		}
 		err := checkVersion(apiVersion(r.Context()), s.opts.MinVersion, s.opts.Version)
 		if err == nil {
 			err = h(rw, r)
 		}
+		tr.Step("api "+pattern, began)
 		if s.opts.Tracef != nil {
 			s.opts.Tracef("api: %s %s took %s (err: %v)", r.Method, r.URL.Path, time.Since(began), err)
 		}
@@ -208,6 +220,18 @@ func (s *Server) handle(pattern string, h handlerFunc) {
 		}
 		writeError(rw, err)
 	})
+}
+
+// requestTrace is the trace r asks for, or nil (none asked, or tracing off).
+func (s *Server) requestTrace(r *http.Request) *trace.Trace {
+	if s.opts.TraceTo == nil {
+		return nil
+	}
+	id := r.Header.Get(trace.Header)
+	if !trace.ValidID(id) {
+		return nil
+	}
+	return trace.New(id, "berthd", s.opts.TraceTo)
 }
 
 // notFound answers every request no route matches (including a known path

@@ -17,6 +17,8 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
+
+	"github.com/berth-project/berth/internal/trace"
 )
 
 // Version and GitCommit identify the build; the Makefile sets them with
@@ -42,6 +44,7 @@ type Cli struct {
 	clientOnce sync.Once
 	client     *client.Client
 	clientErr  error
+	trace      *trace.Trace // BERTH_TRACE's (trace.go), else nil
 }
 
 // Client returns the API client for the daemon chosen with -H/--host, else
@@ -57,6 +60,7 @@ func (c *Cli) Client(ctx context.Context) (*client.Client, error) {
 			return
 		}
 		opts = append(opts, client.WithHost(host), client.WithUserAgent("berth/"+Version))
+		opts = append(opts, c.traceOpts()...)
 		c.client, c.clientErr = client.New(opts...)
 	})
 	return c.client, c.clientErr
@@ -91,7 +95,7 @@ func (e StatusError) Error() string {
 // Execute runs berth with args (without the program name) and returns the
 // process exit code.
 func Execute(ctx context.Context, args []string, in io.ReadCloser, out, errw io.Writer) int {
-	c := &Cli{In: in, Out: out, Err: errw}
+	c := &Cli{In: in, Out: out, Err: errw, trace: startTrace(errw)}
 	root := newRootCommand(c)
 	if name, ok := unknownCommand(root, args); ok {
 		// Checked before parsing, so that `berth nosuch -it` names the

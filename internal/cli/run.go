@@ -65,10 +65,19 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 		config.StdinOnce = false
 	}
 
+	tr := c.trace
+	step := time.Now()
+	tr.Span("cli ready (flags parsed)", step, step)
+	if tr != nil {
+		_, _ = c.Client(ctx) // made once: its cost shown apart from the create's
+		tr.Step("cli client", step)
+		step = time.Now()
+	}
 	id, err := createContainer(ctx, c, cfg, &opts.createOptions)
 	if err != nil {
 		return toStatusError(err)
 	}
+	tr.Step("cli create", step)
 	api, err := c.Client(ctx)
 	if err != nil {
 		return err
@@ -87,6 +96,7 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 	var streamDone chan error
 	var s *streamer
 	if attach {
+		step := time.Now()
 		resp, err := api.ContainerAttach(streamCtx, id, client.ContainerAttachOptions{
 			Stream:     true,
 			Stdin:      config.AttachStdin,
@@ -97,6 +107,7 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 		if err != nil {
 			return err
 		}
+		tr.Step("cli attach (upgraded)", step)
 		defer resp.Close()
 		s = &streamer{tty: config.Tty, detachKeys: opts.detachKeys, resp: resp.HijackedResponse}
 		if config.AttachStdin {
@@ -123,7 +134,10 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 	}
 	status := waitExit(statusCtx, api, id, cond)
 
-	if _, err := api.ContainerStart(streamCtx, id, client.ContainerStartOptions{}); err != nil {
+	step = time.Now()
+	_, err = api.ContainerStart(streamCtx, id, client.ContainerStartOptions{})
+	tr.Step("cli start", step)
+	if err != nil {
 		if attach {
 			// Let the streamer restore the terminal before berth prints.
 			cancelStream()
@@ -156,13 +170,18 @@ func runContainer(ctx context.Context, c *Cli, opts *runOptions, attachFlag bool
 		if s.detached() {
 			return nil
 		}
-		return c.exitError(<-status)
+		tr.Step("cli output drained", step)
+		res := <-status
+		tr.Step("cli wait (until the exit, or the removal with --rm)", step)
+		return c.exitError(res)
 	case res := <-status:
+		tr.Step("cli wait (until the exit, or the removal with --rm)", step)
 		// Output may still be in flight: drain it, unless only stdin was attached.
 		if !config.AttachStdout && !config.AttachStderr {
 			cancelStream()
 		}
 		<-streamDone
+		tr.Step("cli output drained", step)
 		return c.exitError(res)
 	}
 }

@@ -12,11 +12,13 @@ import (
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/internal/volume"
 )
 
 // ContainerCreate creates a container from an image and the request's overrides.
 func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containertypes.CreateRequest) (containertypes.CreateResponse, error) {
+	tr, began := trace.From(ctx), time.Now()
 	if req == nil || req.Config == nil {
 		return containertypes.CreateResponse{}, errdefs.ErrInvalidArgument.WithMessage("config cannot be empty in order to create a container")
 	}
@@ -47,10 +49,14 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if err := volume.CheckBindSources(specs); err != nil {
 		return containertypes.CreateResponse{}, err
 	}
+	tr.Step("create validate", began)
+	step := time.Now()
 	img, err := d.images.Get(ctx, req.Config.Image)
 	if err != nil {
 		return containertypes.CreateResponse{}, err
 	}
+	tr.Step("create image", step)
+	step = time.Now()
 	cfg, err := container.MergeConfig(&img.Config.Config, req.Config)
 	if err != nil {
 		return containertypes.CreateResponse{}, err
@@ -96,6 +102,7 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 		d.containers.ReleaseName(name)
 		return containertypes.CreateResponse{}, err
 	}
+	tr.Step("create record", step)
 	if err := d.createOnDisk(ctx, c); err != nil {
 		d.removeVolumes(created)
 		d.containers.ReleaseName(name)
@@ -124,14 +131,19 @@ func jsonLogPath(dataDir, id, driver string) string {
 // generated /etc files come at each start). The record is written last: a crash before it leaves only
 // garbage that restore removes.
 func (d *Daemon) createOnDisk(ctx context.Context, c *container.Container) error {
+	tr, step := trace.From(ctx), time.Now()
 	if err := os.MkdirAll(d.containerDataDir(c.ID), 0o710); err != nil {
 		return fmt.Errorf("create container dir: %w", err)
 	}
 	if err := d.chownGroupToRoot(d.containerDataDir(c.ID)); err != nil {
 		return err
 	}
+	tr.Step("create dir", step)
+	step = time.Now()
 	if _, err := d.images.PrepareRootfs(ctx, c.ImageID, c.ID); err != nil {
 		return fmt.Errorf("prepare rootfs: %w", err)
 	}
+	tr.Step("create rootfs (snapshot, rw layer)", step)
+	defer tr.Begin("create save")()
 	return c.Save(d.containerDataDir(c.ID))
 }

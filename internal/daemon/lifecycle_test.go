@@ -736,3 +736,40 @@ func TestStartRemovingContainerIsConflict(t *testing.T) {
 	wantClass(t, "start a container being removed", e.d.ContainerStart(bg, id, ""), errdefs.IsConflict, "conflict (409)")
 	wantClass(t, "rm a container being removed", e.d.ContainerRemove(bg, id, false, false, false), errdefs.IsConflict, "conflict (409)")
 }
+
+func TestRemoveMovesTheFolderIntoTheTrash(t *testing.T) {
+	e := newEnv(t)
+	id := e.run(t, "web", nil)
+	// a file of the rw layer, which the trash deletes in the background
+	if err := os.WriteFile(filepath.Join(e.d.containerDataDir(id), "upper-file"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.shim(id).Exit(0)
+	eventually(t, "the exit", func() bool { return e.state(t, id).Status == containertypes.StateExited })
+	if err := e.d.ContainerRemove(bg, "web", false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(e.d.containerDataDir(id)); !os.IsNotExist(err) {
+		t.Errorf("the container's data folder is left (%v)", err)
+	}
+	if _, err := os.Stat(e.d.trashDir()); err != nil {
+		t.Errorf("the folder did not go through the trash: %v", err)
+	}
+	eventually(t, "the trash emptied", func() bool {
+		_, err := os.Stat(filepath.Join(e.d.trashDir(), id))
+		return os.IsNotExist(err)
+	})
+}
+
+func TestBootEmptiesTheTrash(t *testing.T) {
+	e := newEnv(t)
+	left := filepath.Join(e.d.trashDir(), "0123", "rw", "upper")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.d.emptyTrash()
+	eventually(t, "the trash emptied", func() bool {
+		entries, err := os.ReadDir(e.d.trashDir())
+		return err == nil && len(entries) == 0
+	})
+}

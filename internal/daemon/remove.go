@@ -12,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 
 	"github.com/berth-project/berth/internal/container"
+	"github.com/berth-project/berth/internal/trace"
 )
 
 // ContainerRemove deletes a container, killing it first when forced.
@@ -74,13 +76,17 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 	if err := c.State.SetRemoving(); err != nil {
 		return err
 	}
+	tr, step := trace.From(ctx), time.Now()
 	dataDir := d.containerDataDir(c.ID)
 	if err := os.Remove(filepath.Join(dataDir, "config.json")); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove container record: %w", err)
 	}
+	tr.Step("remove record", step)
+	step = time.Now()
 	// the files go before the record leaves the store, so that whoever
 	// waits for the removal (run --rm) finds nothing left behind
-	err := d.removeFiles(ctx, c.ID)
+	err := d.removeFilesOf(ctx, c.ID, d.imageExists(ctx, c.ImageID))
+	tr.Step("remove files (bundle, rw layer, folder)", step)
 	d.containers.Delete(c.ID)
 	d.containers.ReleaseName(c.Name)
 	d.logDestroy(c)
@@ -91,16 +97,39 @@ func (d *Daemon) remove(ctx context.Context, c *container.Container) error {
 // removeFiles deletes what a removed container leaves on disk. Best effort,
 // idempotent.
 func (d *Daemon) removeFiles(ctx context.Context, id string) error {
+	return d.removeFilesOf(ctx, id, false)
+}
+
+// removeFilesOf is removeFiles; with toTrash, the container's folder (its rw
+// layer inside) is renamed into the trash and deleted there in the
+// background: a rw layer's deletion is the longest step of a run --rm's
+// removal, and whoever waits for the removal only needs the folder gone
+// from the containers. Only for a container whose image still exists: its
+// layers stay, so nothing is left for RemoveRootfs to collect.
+func (d *Daemon) removeFilesOf(ctx context.Context, id string, toTrash bool) error {
 	// No need to wait for the shim of a container that just exited: its
 	// runtime delete touches none of these files, and a removed container's
 	// id is never started again.
+	tr, step := trace.From(ctx), time.Now()
 	d.removeBundle(id)
+	tr.Step("remove bundle (unmount)", step)
+	step = time.Now()
 	d.teardownNetworking(ctx, id)
 	d.logVolumeUnmounts(id)
-	return errors.Join(
-		d.images.RemoveRootfs(ctx, id),
-		os.RemoveAll(d.containerDataDir(id)),
-	)
+	tr.Step("remove networking", step)
+	step = time.Now()
+	if toTrash && d.bundleGone(id) && d.moveToTrash(id) {
+		tr.Step("remove folder (into the trash)", step)
+		// the rw layer left with the folder: the store has nothing left
+		// to delete, nor to collect (the image holds the layers)
+		return d.images.RemoveRootfs(ctx, id)
+	}
+	rootfsErr := d.images.RemoveRootfs(ctx, id)
+	tr.Step("remove rw layer", step)
+	step = time.Now()
+	dirErr := os.RemoveAll(d.containerDataDir(id))
+	tr.Step("remove folder", step)
+	return errors.Join(rootfsErr, dirErr)
 }
 
 // removeLink is `rm --link /<container>/<alias>`: the container forgets its
@@ -130,4 +159,53 @@ func (d *Daemon) removeLink(name string) error {
 		return nil
 	}
 	return errdefs.ErrNotFound.WithMessage("No such container: " + full)
+}
+
+// trashDir holds the folders of removed containers until they are deleted,
+// in the background (and at boot, for what a crash left there).
+func (d *Daemon) trashDir() string { return filepath.Join(d.cfg.DataRoot, "trash") }
+
+// moveToTrash renames the folder of container id into the trash and
+// deletes it there in the background; false when it could not be moved (it
+// is then removed in place).
+func (d *Daemon) moveToTrash(id string) bool {
+	dst := filepath.Join(d.trashDir(), id)
+	if err := os.MkdirAll(d.trashDir(), 0o700); err != nil {
+		return false
+	}
+	if err := os.Rename(d.containerDataDir(id), dst); err != nil {
+		return false
+	}
+	go d.deleteTrash(dst)
+	return true
+}
+
+// bundleGone reports whether the bundle of id was removed, its rootfs
+// unmounted: only then may its rw layer be moved.
+func (d *Daemon) bundleGone(id string) bool {
+	_, err := os.Lstat(d.containerStateDir(id))
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// emptyTrash deletes, in the background, what the trash holds at boot.
+func (d *Daemon) emptyTrash() {
+	entries, _ := os.ReadDir(d.trashDir())
+	for _, e := range entries {
+		go d.deleteTrash(filepath.Join(d.trashDir(), e.Name()))
+	}
+}
+
+func (d *Daemon) deleteTrash(path string) {
+	if err := os.RemoveAll(path); err != nil {
+		d.log.Warn("delete a removed container's folder", "path", path, "err", err)
+	}
+}
+
+// imageExists reports whether the image id is still in the store.
+func (d *Daemon) imageExists(ctx context.Context, id string) bool {
+	if id == "" {
+		return false
+	}
+	_, err := d.images.Get(ctx, id)
+	return err == nil
 }

@@ -15,6 +15,7 @@ import (
 // restore loads every container record, re-adopts the shims that survived
 // the previous berthd and records the exits that happened while it was down.
 func (d *Daemon) restore(ctx context.Context) error {
+	d.emptyTrash()
 	entries, err := os.ReadDir(containersDir(d.cfg.DataRoot))
 	if err != nil {
 		return err

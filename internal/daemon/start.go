@@ -6,16 +6,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/containerd/errdefs"
 	containertypes "github.com/moby/moby/api/types/container"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/berth-project/berth/internal/atomicfile"
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/oci"
 	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/shim"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/berth-project/berth/internal/volume"
 )
 
@@ -54,6 +55,13 @@ type host struct{ d *Daemon }
 // the OCI bundle, and says how the shim runs it. c is locked.
 func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config, error) {
 	d := h.d
+	tr, step := trace.From(ctx), time.Now()
+	next := func(name string) { // ends the step under way, begins the next
+		if tr != nil {
+			tr.Step(name, step)
+			step = time.Now()
+		}
+	}
 	bundle := d.containerStateDir(c.ID)
 	rootfs := filepath.Join(bundle, "rootfs")
 	if err := os.MkdirAll(rootfs, 0o700); err != nil {
@@ -69,13 +77,16 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err := d.mounter.Mount(mnt, rootfs); err != nil {
 		return shim.Config{}, fmt.Errorf("mount rootfs: %w", err)
 	}
+	next("start bundle and rootfs mount")
 	netns, err := d.setupNetworking(ctx, c)
 	if err != nil {
 		return shim.Config{}, err
 	}
+	next("start networking")
 	if err := d.writeEtcFiles(ctx, c); err != nil {
 		return shim.Config{}, err
 	}
+	next("start /etc files")
 	specs := mountSpecs(c) // parsed once for the binds, volumes and their events
 	if err := volume.PrepareBindSources(specs); err != nil {
 		return shim.Config{}, err
@@ -89,6 +100,7 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 		return shim.Config{}, err
 	}
 	d.logVolumeMounts(c, vols)
+	next("start volumes")
 	spec, err := d.spec(c, rootfs, netns, volumePaths)
 	if err != nil {
 		return shim.Config{}, err
@@ -98,9 +110,14 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 	if err != nil {
 		return shim.Config{}, fmt.Errorf("encode OCI spec: %w", err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
+	next("start spec")
+	// Not synced: the spec is rewritten at each start, read by the runtime
+	// right after and by exec while the container runs, never after a
+	// crash of the machine, which ends the container.
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), data, 0o600); err != nil {
 		return shim.Config{}, fmt.Errorf("write OCI spec: %w", err)
 	}
+	next("start spec write")
 	logPath, logCfg, err := d.shimLog(c)
 	if err != nil {
 		return shim.Config{}, err
@@ -116,6 +133,7 @@ func (h host) Prepare(ctx context.Context, c *container.Container) (shim.Config,
 		Tty:         c.Config.Tty,
 		OpenStdin:   c.Config.OpenStdin,
 		StdinOnce:   c.Config.StdinOnce,
+		Trace:       tr != nil,
 	}, nil
 }
 

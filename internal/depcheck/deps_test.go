@@ -47,6 +47,7 @@ var fences = []fence{
 		allowed: []string{
 			module + "/cmd/berth-shim", module + "/internal/shim", module + "/internal/runtime",
 			module + "/internal/logfile", module + "/internal/atomicfile", module + "/internal/detachkeys",
+			module + "/internal/trace", // stdlib only: the launcher's half of a traced start
 			"golang.org/x/sys/...", "github.com/containerd/errdefs",
 		},
 		denied: []string{"net/http"},
@@ -54,13 +55,13 @@ var fences = []fence{
 	},
 	{
 		pkg:     module + "/internal/api",
-		allowed: append([]string{module + "/internal/api", module + "/internal/backend"}, apiTypes...),
+		allowed: append([]string{module + "/internal/api", module + "/internal/backend", module + "/internal/trace"}, apiTypes...),
 		why:     "the API edge sees the engine only through its backend interfaces",
 	},
 	{
 		pkg: module + "/cmd/berth",
 		allowed: append([]string{
-			module + "/cmd/berth", module + "/internal/cli/...", module + "/internal/registry/credentials",
+			module + "/cmd/berth", module + "/internal/cli/...", module + "/internal/registry/credentials", module + "/internal/trace",
 			module + "/internal/atomicfile", module + "/internal/detachkeys", module + "/internal/apitls",
 			"github.com/moby/moby/client/...", "github.com/moby/term/...", "github.com/spf13/...",
 			"golang.org/x/term/...", "github.com/docker/go-connections/...", "github.com/Azure/go-ansiterm/...",
@@ -78,7 +79,7 @@ var fences = []fence{
 	{
 		pkg: module + "/cmd/berth-build",
 		allowed: append([]string{
-			module + "/cmd/berth-build", module + "/internal/cli/...", module + "/internal/registry/credentials",
+			module + "/cmd/berth-build", module + "/internal/cli/...", module + "/internal/registry/credentials", module + "/internal/trace",
 			module + "/internal/atomicfile", module + "/internal/detachkeys", module + "/internal/apitls",
 			"github.com/moby/moby/client/...", "github.com/moby/term/...", "github.com/spf13/...",
 			"golang.org/x/term/...", "github.com/docker/go-connections/...", "github.com/Azure/go-ansiterm/...",

@@ -1,6 +1,8 @@
 package shim
 
 import (
+	"time"
+
 	"bufio"
 	"context"
 	"errors"
@@ -20,7 +22,12 @@ type Client struct {
 	tty       bool
 	openStdin bool
 	stdinOnce bool
+	started   time.Time // when the runtime started the process; set only when traced
 }
+
+// Started is when the runtime's run returned, the process running: known
+// only for a traced start (Config.Trace), else zero.
+func (c *Client) Started() time.Time { return c.started }
 
 // Connect re-adopts the shim serving stateDir (after a berthd restart).
 // It returns errdefs.ErrNotFound when no shim answers there; the exit status

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/berth-project/berth/internal/runtime"
+	"github.com/berth-project/berth/internal/trace"
 	"github.com/containerd/errdefs"
 )
 
@@ -25,6 +26,9 @@ type report struct {
 	Error string              `json:"error,omitempty"`
 	Kind  string              `json:"kind,omitempty"`
 	Exec  runtime.ExecFailure `json:"exec,omitempty"` // as in response
+	// Times, with -trace, are when the shim's main began, and when the
+	// runtime's create (or run) began and returned, in Unix nanoseconds.
+	Times []int64 `json:"times,omitempty"`
 }
 
 // Start launches berth-shim (shimBinary) for cfg in a session of its own, so
@@ -56,11 +60,14 @@ func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) 
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.ExtraFiles = []*os.File{wp} // fd 3: the report
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	tr, began := trace.From(ctx), time.Now()
 	err = cmd.Start()
 	wp.Close()
 	if err != nil {
 		return nil, fmt.Errorf("start shim: %w", err)
 	}
+	execd := time.Now()
+	tr.Span("shim fork+exec", began, execd)
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }() // reaps the shim if it ends while we live
 
@@ -84,12 +91,21 @@ func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) 
 		}
 		return nil, fmt.Errorf("shim exited before creating the container: %s", lastLine(filepath.Join(cfg.StateDir, logName)))
 	}
+	var started time.Time
+	if tr != nil && len(rep.Times) == 3 {
+		main, rt0, rt1 := time.Unix(0, rep.Times[0]), time.Unix(0, rep.Times[1]), time.Unix(0, rep.Times[2])
+		started = rt1
+		tr.Span("shim Go runtime start", execd, main)
+		tr.SpanFrom("shim", "shim setup", main, rt0)
+		tr.SpanFrom("shim", "runtime create+start (runc run --detach)", rt0, rt1)
+		tr.Span("shim report", rt1, time.Now())
+	}
 	if rep.Error != "" {
 		<-exited
 		r := response{Error: rep.Error, Kind: rep.Kind, Exec: rep.Exec}
 		return nil, r.err()
 	}
-	return &Client{stateDir: cfg.StateDir, pid: rep.Pid, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce}, nil
+	return &Client{stateDir: cfg.StateDir, pid: rep.Pid, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce, started: started}, nil
 }
 
 // shimRuntimeEnv is the Go runtime's settings for a shim, in its
@@ -130,7 +146,7 @@ func (cfg Config) args() []string {
 	for _, f := range []struct {
 		name string
 		on   bool
-	}{{"-tty", cfg.Tty}, {"-stdin", cfg.OpenStdin}, {"-stdin-once", cfg.StdinOnce}, {"-start-now", cfg.StartNow}, {"-hold-output", cfg.HoldOutput}} {
+	}{{"-tty", cfg.Tty}, {"-stdin", cfg.OpenStdin}, {"-stdin-once", cfg.StdinOnce}, {"-start-now", cfg.StartNow}, {"-hold-output", cfg.HoldOutput}, {"-trace", cfg.Trace}} {
 		if f.on {
 			args = append(args, f.name)
 		}

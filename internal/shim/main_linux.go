@@ -26,13 +26,14 @@ import (
 // Config.args); fd 3 is the pipe on which it reports the created container
 // to its launcher; stdout and stderr are its own log.
 func Main() {
+	began := time.Now()
 	logger := log.New(os.Stderr, "", log.LstdFlags|log.Lmicroseconds)
 	cfg, err := parseFlags(os.Args[1:])
 	if err != nil {
 		logger.Fatalf("berth-shim: %v", err)
 	}
 	logger.SetPrefix("berth-shim " + cfg.ID + ": ")
-	if err := run(cfg, logger); err != nil {
+	if err := run(cfg, logger, began); err != nil {
 		logger.Print(err)
 		os.Exit(1)
 	}
@@ -57,6 +58,7 @@ func parseFlags(args []string) (Config, error) {
 	fs.BoolVar(&cfg.StdinOnce, "stdin-once", false, "close stdin when the first attached client's stdin ends")
 	fs.BoolVar(&cfg.StartNow, "start-now", false, "run the process at once (runtime run --detach)")
 	fs.BoolVar(&cfg.HoldOutput, "hold-output", false, "replay the output to attaches until released")
+	fs.BoolVar(&cfg.Trace, "trace", false, "report when the shim and the runtime's create began and ended")
 	fs.DurationVar(&cfg.ExitGrace, "exit-grace", defaultExitGrace, "wait for shutdown after the exit")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -69,7 +71,7 @@ func parseFlags(args []string) (Config, error) {
 
 // run is the shim's life: set up, create the container, report, serve until
 // the exit is acknowledged.
-func run(cfg Config, logger *log.Logger) error {
+func run(cfg Config, logger *log.Logger, began time.Time) error {
 	// One shim runs per container: keep its heap and threads small (the
 	// launcher sets both in the environment already, so that they hold
 	// from the runtime's start; a shim started otherwise gets them here).
@@ -116,8 +118,13 @@ func run(cfg Config, logger *log.Logger) error {
 	defer os.Remove(sock)
 	defer l.Close()
 
+	created := time.Now()
 	if err := s.create(); err != nil {
 		return fail(err)
+	}
+	var times []int64
+	if cfg.Trace {
+		times = []int64{began.UnixNano(), created.UnixNano(), time.Now().UnixNano()}
 	}
 	if cfg.StartNow {
 		s.mu.Lock()
@@ -131,7 +138,7 @@ func run(cfg Config, logger *log.Logger) error {
 	}
 	go s.reap()
 	go s.serve(l)
-	sendReport(reportPipe, report{Pid: s.pid})
+	sendReport(reportPipe, report{Pid: s.pid, Times: times})
 	// The start-up's garbage (flags, the runtime's output, JSON) is most of
 	// the heap, and an idle shim may not allocate enough for a GC to run
 	// for days: collect it now and give its pages back, off the critical

@@ -49,6 +49,10 @@ type Config struct {
 	// attaches waiting for the start miss nothing (docker run) although the
 	// process runs before they connect.
 	HoldOutput bool
+	// Trace has the shim time its own start and the runtime's run, for
+	// the trace of the start under way (package trace): Start writes
+	// them to the trace its context carries.
+	Trace bool
 }
 
 // LogConfig is how the shim writes the container's log (docker's log

@@ -11,6 +11,7 @@ import (
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/runtime"
 	"github.com/berth-project/berth/internal/shim"
+	"github.com/berth-project/berth/internal/trace"
 )
 
 // Start runs the sequence that turns a container record into a running
@@ -19,8 +20,9 @@ import (
 // waiting for it, record the container as running and monitor its exit.
 // c is locked.
 func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr error) {
-	began := time.Now()
+	began, tr := time.Now(), trace.From(ctx)
 	s.ShimGone(c.ID) // the previous run's shim must be done with the bundle
+	tr.Step("start previous shim gone", began)
 	defer func() {
 		if retErr != nil {
 			s.host.Release(context.WithoutCancel(ctx), c.ID)
@@ -43,6 +45,7 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 	}
 	created := time.Now()
 	t := s.track(c.ID, cfg.StateDir, sh)
+	t.trace = tr
 	s.connectPendingAttaches(c.ID, sh)
 	if hold {
 		if err := sh.Release(ctx); err != nil {
@@ -55,7 +58,10 @@ func (s *Supervisor) Start(ctx context.Context, c *container.Container) (retErr 
 		return err
 	}
 	s.startHealth(c, t)
+	tr.Step("start attaches and state", created)
+	step := time.Now()
 	s.host.Save(c)
+	tr.Step("start save record", step)
 	s.host.Changed(c)
 	s.goTrack(func() { s.monitor(c, t) })
 	s.log.Debug("container started", "id", c.ID, "prepare", prepared.Sub(began), "create", created.Sub(prepared), "total", time.Since(began))
@@ -75,6 +81,14 @@ func startError(err error) error {
 // monitor waits for the container's exit and records it.
 func (s *Supervisor) monitor(c *container.Container, t *Task) {
 	st, err := t.shim.Wait(t.ctx)
+	if tr := t.trace; tr != nil && err == nil {
+		// the process ran from the runtime's start to its exit; the
+		// shim then reported the exit
+		if ran, ok := t.shim.(interface{ Started() time.Time }); ok {
+			tr.SpanFrom("shim", "process runs until its exit", ran.Started(), st.ExitedAt)
+		}
+		tr.Span("exit report (shim to berthd)", st.ExitedAt, time.Now())
+	}
 	if t.ctx.Err() != nil {
 		return // the daemon is shutting down: the shim keeps the container
 	}
@@ -125,6 +139,12 @@ func (s *Supervisor) exited(c *container.Container, t *Task, st shim.ExitStatus)
 // container's State.Error.
 func (s *Supervisor) exitedWith(c *container.Container, t *Task, st shim.ExitStatus, reason string) {
 	ctx := context.Background()
+	var tr *trace.Trace
+	if t != nil {
+		tr = t.trace
+		ctx = trace.With(ctx, tr)
+	}
+	step := time.Now()
 	c.Lock()
 	restart := ShouldRestart(c.HostConfig.RestartPolicy, c.ManuallyStopped, c.RestartCount, st.Code)
 	c.State.StopHealth()
@@ -138,7 +158,16 @@ func (s *Supervisor) exitedWith(c *container.Container, t *Task, st shim.ExitSta
 	if reason != "" {
 		c.State.Error = reason
 	}
-	s.host.Save(c)
+	tr.Step("exit record", step)
+	step = time.Now()
+	if !c.HostConfig.AutoRemove || restart {
+		// A --rm container's exit is not saved: it is removed next, and
+		// if a crash comes first, the boot finds it recorded running, its
+		// shim gone, and applies the exit the shim recorded, removal
+		// included (Adopt).
+		s.host.Save(c)
+	}
+	tr.Step("exit save record", step)
 	s.host.Changed(c)
 	delay := RestartDelay(c.RestartCount, c.State.FinishedAt.Sub(c.State.StartedAt))
 	autoRemove := c.HostConfig.AutoRemove
@@ -153,7 +182,9 @@ func (s *Supervisor) exitedWith(c *container.Container, t *Task, st shim.ExitSta
 		return
 	}
 	if autoRemove {
+		step := time.Now()
 		s.host.AutoRemove(ctx, c.ID)
+		tr.Step("auto-remove", step)
 	}
 }
 
@@ -169,11 +200,15 @@ func (s *Supervisor) releaseShim(id string, t *Task) {
 	s.mu.Unlock()
 	close(t.done)
 	s.goTrack(func() {
+		step := time.Now()
 		if err := t.shim.Shutdown(context.Background()); err != nil {
 			s.log.Debug("shim shutdown", "id", id, "err", err)
 		}
 		_ = t.shim.Close()
-		s.host.Release(context.Background(), id)
+		t.trace.Step("teardown shim shutdown (runtime delete)", step)
+		step = time.Now()
+		s.host.Release(trace.With(context.Background(), t.trace), id)
+		t.trace.Step("teardown release (network, unmount, bundle)", step)
 		s.mu.Lock()
 		delete(s.stopping, id)
 		s.mu.Unlock()

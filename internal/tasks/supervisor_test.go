@@ -34,6 +34,7 @@ type host struct {
 	runtimeKnows bool // KillOrphan finds the container in the runtime
 	removed      map[string]bool
 	events       []string
+	saved        []string // the status of each record saved
 }
 
 func (h *host) Prepare(ctx context.Context, c *container.Container) (shim.Config, error) {
@@ -59,7 +60,18 @@ func (h *host) Release(ctx context.Context, id string) {
 	h.released = append(h.released, id)
 }
 
-func (h *host) Save(c *container.Container)    {}
+func (h *host) Save(c *container.Container) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.saved = append(h.saved, string(c.State.Status))
+}
+
+func (h *host) savedStates() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.saved)
+}
+
 func (h *host) Changed(c *container.Container) {}
 
 func (h *host) Exists(id string) bool {
@@ -425,6 +437,19 @@ func TestAutoRemoveAfterExit(t *testing.T) {
 	start(t, s, c)
 	l.Shim("/run/test/c1").Exit(0)
 	eventually(t, "auto-removal", func() bool { _, _, rm := h.snapshot(); return slices.Equal(rm, []string{"c1"}) })
+	// removed next: its exit is not saved (after a crash, Adopt applies
+	// the exit the shim recorded, removal included)
+	if saved := h.savedStates(); !slices.Equal(saved, []string{"running"}) {
+		t.Errorf("records saved with %v, want only the start's (running)", saved)
+	}
+}
+
+func TestExitIsSaved(t *testing.T) {
+	s, l, h := newSupervisor(t)
+	c := newContainer("c1", "", 0)
+	start(t, s, c)
+	l.Shim("/run/test/c1").Exit(3)
+	eventually(t, "the exit saved", func() bool { return slices.Equal(h.savedStates(), []string{"running", "exited"}) })
 }
 
 func TestCloseLeavesContainersRunning(t *testing.T) {

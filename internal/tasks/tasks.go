@@ -20,6 +20,7 @@ import (
 
 	"github.com/berth-project/berth/internal/container"
 	"github.com/berth-project/berth/internal/shim"
+	"github.com/berth-project/berth/internal/trace"
 )
 
 // Shim is one container's live supervisor process, as the daemon uses it.
@@ -145,6 +146,7 @@ type Task struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{} // closed once the exit has been recorded
+	trace    *trace.Trace  // the start's, when traced: the exit's steps go there too
 }
 
 // Shim is the task's shim.
