@@ -165,6 +165,7 @@ func (s *server) startExec(req request) (*execProcess, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	err := s.rt.Exec(ctx, s.cfg.ID, opts)
+	s.ranRuntime()
 	closeFiles(theirs)
 	if err != nil {
 		p.closeAll()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -60,6 +61,7 @@ func (s *server) reap() {
 // pid is waited for again every pollChild until it is ours (then its exit
 // is reaped, never left a zombie that looks alive) or gone.
 func waitPid(pid int) (unix.WaitStatus, error) {
+	waitExit(pid)
 	for {
 		var ws unix.WaitStatus
 		_, err := unix.Wait4(pid, &ws, 0, nil)
@@ -72,6 +74,31 @@ func waitPid(pid int) (unix.WaitStatus, error) {
 		}
 		return ws, err
 	}
+}
+
+// waitExit returns once pid has exited (or at once when that cannot be
+// watched), so that waitPid's wait4 then returns without blocking: pid's
+// pidfd waits in the runtime's poller, where a wait4 would hold a thread of
+// its own (its stacks and the kernel's, some 60 KB per shim) for the
+// container's whole life.
+func waitExit(pid int) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil { // before Linux 5.10, or pid is gone: wait4 says which
+		return
+	}
+	f := os.NewFile(uintptr(fd), "pidfd")
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	// readable once the process exited; an error (not pollable) ends the
+	// wait here too
+	_ = rc.Read(func(fd uintptr) bool {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		return err != nil || n > 0
+	})
 }
 
 // pollChild is how often waitPid looks again for a process that is not yet

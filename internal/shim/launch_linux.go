@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,6 +56,7 @@ func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) 
 
 	cmd := exec.Command(shimBinary, cfg.args()...)
 	cmd.Dir = "/"
+	cmd.Env = shimEnv(os.Environ())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.ExtraFiles = []*os.File{wp} // fd 3: the report
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -104,6 +106,35 @@ func Start(ctx context.Context, shimBinary string, cfg Config) (*Client, error) 
 		return nil, r.err()
 	}
 	return &Client{stateDir: cfg.StateDir, pid: rep.Pid, tty: cfg.Tty, openStdin: cfg.OpenStdin, stdinOnce: cfg.StdinOnce, started: started}, nil
+}
+
+// shimRuntimeEnv is the Go runtime's settings for a shim, in its
+// environment because the runtime reads them before main: with GOMAXPROCS=1
+// from the start no thread is spun up for a second P during the runtime's
+// own start (one thread less, its stacks with it), and the GC runs at 20%
+// growth from the first allocation. The shim removes them again (see
+// dropShimRuntimeEnv) before it runs the OCI runtime, itself a Go program.
+var shimRuntimeEnv = []string{"GOMAXPROCS=1", "GOGC=20"}
+
+// shimEnv is env with shimRuntimeEnv in place of any GOMAXPROCS or GOGC.
+func shimEnv(env []string) []string {
+	out := make([]string, 0, len(env)+len(shimRuntimeEnv))
+	for _, kv := range env {
+		if !isShimRuntimeVar(kv) {
+			out = append(out, kv)
+		}
+	}
+	return append(out, shimRuntimeEnv...)
+}
+
+func isShimRuntimeVar(kv string) bool {
+	for _, set := range shimRuntimeEnv {
+		name := set[:strings.IndexByte(set, '=')+1]
+		if strings.HasPrefix(kv, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // args is cfg as berth-shim's command line (readable in ps).

@@ -13,6 +13,7 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -71,11 +72,14 @@ func parseFlags(args []string) (Config, error) {
 // run is the shim's life: set up, create the container, report, serve until
 // the exit is acknowledged.
 func run(cfg Config, logger *log.Logger, began time.Time) error {
-	// One shim runs per container: keep its heap and threads small.
+	// One shim runs per container: keep its heap and threads small (the
+	// launcher sets both in the environment already, so that they hold
+	// from the runtime's start; a shim started otherwise gets them here).
 	debug.SetGCPercent(20)
 	if goruntime.GOMAXPROCS(0) > 1 {
 		goruntime.GOMAXPROCS(1)
 	}
+	dropShimRuntimeEnv()
 
 	unix.CloseOnExec(3) // the report pipe must not leak into the runtime and the container
 	reportPipe := os.NewFile(3, "report")
@@ -91,9 +95,9 @@ func run(cfg Config, logger *log.Logger, began time.Time) error {
 		return fail(fmt.Errorf("become child subreaper: %w", err))
 	}
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
-	go reapStrays()
 
 	s := newServer(cfg, logger)
+	go reapStrays(s.strays)
 	for _, name := range []string{exitName, socketName, initPidName} {
 		_ = os.Remove(filepath.Join(cfg.StateDir, name))
 	}
@@ -135,13 +139,33 @@ func run(cfg Config, logger *log.Logger, began time.Time) error {
 	go s.reap()
 	go s.serve(l)
 	sendReport(reportPipe, report{Pid: s.pid, Times: times})
+	// The start-up's garbage (flags, the runtime's output, JSON) is most of
+	// the heap, and an idle shim may not allocate enough for a GC to run
+	// for days: collect it now and give its pages back, off the critical
+	// path (the launcher has its report).
+	debug.FreeOSMemory()
 
+	// once the container is deleted, berthd has ExitGrace to acknowledge
+	// the exit (no goroutine waits for that meanwhile)
 	select {
 	case <-s.quit:
-	case <-s.graceOver():
+		return nil
+	case <-s.deleted:
+	}
+	select {
+	case <-s.quit:
+	case <-time.After(s.cfg.ExitGrace):
 		logger.Print("exit not acknowledged; exiting, exit status left in ", exitName)
 	}
 	return nil
+}
+
+// dropShimRuntimeEnv removes the launcher's Go runtime settings
+// (shimRuntimeEnv) from the environment the OCI runtime inherits.
+func dropShimRuntimeEnv() {
+	for _, kv := range shimRuntimeEnv {
+		_ = os.Unsetenv(kv[:strings.IndexByte(kv, '=')])
+	}
 }
 
 func errorReport(err error) report {
@@ -153,15 +177,4 @@ func sendReport(f *os.File, r report) {
 	data, _ := json.Marshal(r)
 	_, _ = f.Write(append(data, '\n'))
 	_ = f.Close()
-}
-
-// graceOver is closed ExitGrace after the container was deleted.
-func (s *server) graceOver() <-chan struct{} {
-	ch := make(chan struct{})
-	go func() {
-		<-s.deleted
-		time.Sleep(s.cfg.ExitGrace)
-		close(ch)
-	}()
-	return ch
 }

@@ -19,6 +19,7 @@ func (s *server) pause() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
+	defer s.ranRuntime()
 	if err := s.rt.Pause(ctx, s.cfg.ID); err != nil {
 		return err
 	}
@@ -35,6 +36,7 @@ func (s *server) resume() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
+	defer s.ranRuntime()
 	if err := s.rt.Resume(ctx, s.cfg.ID); err != nil {
 		return err
 	}
@@ -56,6 +58,7 @@ func (s *server) thawAfterKill(ctx context.Context) error {
 	}
 	// runc thaws a container itself after a SIGKILL ("container not
 	// paused", a conflict), and one that died is gone: both are thawed
+	defer s.ranRuntime()
 	if err := s.rt.Resume(ctx, s.cfg.ID); err != nil && !errdefs.IsNotFound(err) && !errdefs.IsConflict(err) {
 		return err
 	}
@@ -75,6 +78,7 @@ func (s *server) update(resources []byte) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
+	defer s.ranRuntime()
 	return s.rt.Update(ctx, s.cfg.ID, resources)
 }
 
@@ -85,6 +89,7 @@ func (s *server) update(resources []byte) error {
 // otherwise.
 func (s *server) signal(ctx context.Context, sig syscall.Signal) error {
 	if s.pidfd < 0 {
+		defer s.ranRuntime()
 		return s.rt.Kill(ctx, s.cfg.ID, sig, false)
 	}
 	err := unix.PidfdSendSignal(s.pidfd, sig, nil, 0)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"log"
 	"net"
 	"sync"
@@ -57,6 +56,7 @@ type server struct {
 	deleted  chan struct{} // closed once the runtime deleted the container
 	quit     chan struct{} // closed on Shutdown
 	quitOnce sync.Once
+	strays   chan struct{} // kicks reapStrays (see ranRuntime)
 }
 
 func newServer(cfg Config, logger *log.Logger) *server {
@@ -75,6 +75,7 @@ func newServer(cfg Config, logger *log.Logger) *server {
 		exited:     make(chan struct{}),
 		deleted:    make(chan struct{}),
 		quit:       make(chan struct{}),
+		strays:     make(chan struct{}, 1),
 	}
 }
 
@@ -159,6 +160,7 @@ func (s *server) start() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
+	defer s.ranRuntime()
 	if err := s.rt.Start(ctx, s.cfg.ID); err != nil {
 		return err
 	}
@@ -196,7 +198,17 @@ var errClientGone = fmt.Errorf("client went away")
 // wait answers once the container exited, or gives up when the client hangs up.
 func (s *server) wait(br *bufio.Reader) (response, error) {
 	gone := make(chan struct{})
-	go func() { _, _ = io.Copy(io.Discard, br); close(gone) }()
+	go func() {
+		// a small buffer: this read lasts as long as the container (io.Copy
+		// would hold 8K meanwhile)
+		var b [64]byte
+		for {
+			if _, err := br.Read(b[:]); err != nil {
+				break
+			}
+		}
+		close(gone)
+	}()
 	select {
 	case <-s.exited:
 		return s.info(), nil

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -53,6 +54,7 @@ func (s *server) create() error {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	err := s.rt.Create(ctx, s.cfg.ID, s.cfg.Bundle, opts)
+	s.ranRuntime()
 	for _, f := range io.theirs {
 		f.Close()
 	}
@@ -116,25 +118,48 @@ func (s *server) copyOutput() error {
 	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
+	streams := []struct {
+		f      *os.File
+		stream string
+		kind   byte
+	}{{s.stdio.stdout, "stdout", frameStdout}}
+	if s.stdio.stderr != nil {
+		streams = append(streams, struct {
+			f      *os.File
+			stream string
+			kind   byte
+		}{s.stdio.stderr, "stderr", frameStderr})
+	}
+	var running atomic.Int32
+	running.Store(int32(len(streams)))
+	// the last copier to end closes the log (no goroutine waits for them)
+	done := func() {
+		if running.Add(-1) > 0 {
+			return
+		}
+		if w != nil {
+			if err := w.Close(); err != nil {
+				s.log.Printf("close container log: %v", err)
+			}
+		}
+		close(s.outputDone)
+	}
 	copyStream := func(r *os.File, stream string, kind byte) {
-		defer wg.Done()
+		defer done()
 		var lw io.Writer = io.Discard // the none driver
 		if w != nil {
 			lw = logfile.NewLineWriter(w, stream)
 		}
-		buf := make([]byte, 32*1024)
 		logErr := false
 		for {
-			n, err := r.Read(buf)
-			if n > 0 {
-				s.broadcast(kind, buf[:n])
-				if _, werr := lw.Write(buf[:n]); werr != nil && !logErr {
+			more := readChunk(r, func(p []byte) {
+				s.broadcast(kind, p)
+				if _, werr := lw.Write(p); werr != nil && !logErr {
 					s.log.Printf("write container log: %v", werr)
 					logErr = true
 				}
-			}
-			if err != nil { // EOF; EIO on a pty master whose last slave closed
+			})
+			if !more { // EOF; EIO on a pty master whose last slave closed
 				break
 			}
 		}
@@ -142,22 +167,53 @@ func (s *server) copyOutput() error {
 			_ = f.Flush()
 		}
 	}
-	wg.Add(1)
-	go copyStream(s.stdio.stdout, "stdout", frameStdout)
-	if s.stdio.stderr != nil {
-		wg.Add(1)
-		go copyStream(s.stdio.stderr, "stderr", frameStderr)
+	for _, st := range streams {
+		go copyStream(st.f, st.stream, st.kind)
 	}
-	go func() {
-		wg.Wait()
-		if w != nil {
-			if err := w.Close(); err != nil {
-				s.log.Printf("close container log: %v", err)
+	return nil
+}
+
+// outBufs lends the output copiers a buffer for one read at a time: a
+// container that prints nothing holds none (a copier blocked in Read would
+// hold its 32K for the container's life, per stream and per shim).
+var outBufs = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b }}
+
+// readChunk waits until r has output, reads it into a lent buffer and hands
+// it to use, which must not keep it; false once r ended (EOF, an error, or
+// r closed).
+func readChunk(r *os.File, use func([]byte)) bool {
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var (
+		bp   *[]byte
+		n    int
+		rerr error
+	)
+	err = rc.Read(func(fd uintptr) bool {
+		bp = outBufs.Get().(*[]byte)
+		for {
+			n, rerr = unix.Read(int(fd), *bp)
+			if rerr != unix.EINTR {
+				break
 			}
 		}
-		close(s.outputDone)
-	}()
-	return nil
+		if rerr == unix.EAGAIN { // wait in the poller, without the buffer
+			outBufs.Put(bp)
+			return false
+		}
+		return true
+	})
+	if err != nil { // closed while waiting
+		return false
+	}
+	defer outBufs.Put(bp)
+	if rerr == nil && n > 0 {
+		use((*bp)[:n])
+		return true
+	}
+	return false
 }
 
 // openLog opens the container's log as its driver says; nil for none.

@@ -12,8 +12,12 @@ import (
 	"github.com/berth-project/berth/internal/runtime"
 )
 
-// strayEvery is how often the shim reaps the runtime's stray children.
-const strayEvery = 500 * time.Millisecond
+// strayEvery is how often the shim looks for the runtime's stray children,
+// for strayWindow after each runtime invocation.
+const (
+	strayEvery  = 500 * time.Millisecond
+	strayWindow = 5 * time.Second
+)
 
 // reapStrays reaps, for the shim's life, the runtime's intermediate
 // processes that end up its children because it is a subreaper: every
@@ -25,17 +29,44 @@ const strayEvery = 500 * time.Millisecond
 // commands, the runtime's invocations) are for other processes: only
 // zombies named "runc:[" are reaped here, and crun's ("crun", the name of
 // its invocations too) that are not an invocation still to be waited for.
-func reapStrays() {
-	for range time.Tick(strayEvery) {
-		runtime.Invoked(func(invoked func(pid int) bool) {
-			for _, pid := range strayZombies() {
-				if invoked(pid) {
-					continue
-				}
-				var ws unix.WaitStatus
-				_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+//
+// Strays come only from the runtime's invocations, so it looks for them
+// during strayWindow after each one (kicked through ranRuntime): an idle
+// shim is never woken (a thousand idle shims polling twice a second are
+// 2,000 wake-ups a second).
+func reapStrays(kick <-chan struct{}) {
+	for range kick {
+		t := time.NewTicker(strayEvery)
+		until := time.Now().Add(strayWindow)
+		for time.Now().Before(until) {
+			select {
+			case <-t.C:
+				reapStrayZombies()
+			case <-kick:
+				until = time.Now().Add(strayWindow)
 			}
-		})
+		}
+		t.Stop()
+	}
+}
+
+func reapStrayZombies() {
+	runtime.Invoked(func(invoked func(pid int) bool) {
+		for _, pid := range strayZombies() {
+			if invoked(pid) {
+				continue
+			}
+			var ws unix.WaitStatus
+			_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		}
+	})
+}
+
+// ranRuntime tells reapStrays that the runtime ran (or runs): strays may follow.
+func (s *server) ranRuntime() {
+	select {
+	case s.strays <- struct{}{}:
+	default: // a kick is pending already
 	}
 }
 
