@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"strconv"
 	"unicode/utf8"
 
@@ -269,4 +270,90 @@ func (p *psParser) skip() error {
 		p.i++
 	}
 	return errPsJSON
+}
+
+// readPsTable is parsePsTable reading r through a small window that it
+// refills, instead of the whole answer: a fresh process pays for each page
+// of memory it touches, and 600 KB read into a doubling buffer touches
+// twice that. An item cut by the window's end is parsed again once more
+// has been read.
+func readPsTable(r io.Reader) ([]container.Summary, error) {
+	buf := make([]byte, 0, 32<<10)
+	pos, eof := 0, false
+	// more keeps buf[pos:] and reads what follows; false at the end of r.
+	more := func() (bool, error) {
+		if eof {
+			return false, nil
+		}
+		buf = buf[:copy(buf, buf[pos:])]
+		pos = 0
+		if len(buf) == cap(buf) {
+			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			eof = true
+		} else if err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	var out []container.Summary
+	// 0: before '['; 1: after '[', an item or ']'; 2: after an item, ',' or ']';
+	// 3: after ',', an item; 4: after ']', only space.
+	state := 0
+	for {
+		p := psParser{b: buf[pos:]}
+		p.space()
+		if p.i == len(p.b) {
+			pos += p.i
+			switch ok, err := more(); {
+			case err != nil:
+				return nil, err
+			case !ok && state == 4:
+				return out, nil
+			case !ok:
+				return nil, errPsJSON
+			}
+			continue
+		}
+		switch state {
+		case 0:
+			if !p.eat('[') {
+				return nil, errPsJSON
+			}
+			state = 1
+		case 1, 3:
+			if state == 1 && p.eat(']') {
+				state = 4
+				break
+			}
+			var s container.Summary
+			if err := p.object(&s); err != nil {
+				// cut by the window's end, or wrong: read on to tell
+				switch ok, rerr := more(); {
+				case rerr != nil:
+					return nil, rerr
+				case !ok:
+					return nil, err
+				}
+				continue
+			}
+			out = append(out, s)
+			state = 2
+		case 2:
+			switch {
+			case p.eat(']'):
+				state = 4
+			case p.eat(','):
+				state = 3
+			default:
+				return nil, errPsJSON
+			}
+		case 4:
+			return nil, errPsJSON
+		}
+		pos += p.i
+	}
 }

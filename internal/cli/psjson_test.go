@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
 	"testing"
+	"testing/iotest"
 
 	"github.com/moby/moby/api/types/container"
 )
@@ -22,6 +25,13 @@ func tableView(s container.Summary) container.Summary {
 // encoding/json would refuse in a column it shows.)
 func checkPsTable(t *testing.T, body []byte) {
 	got, err := parsePsTable(body)
+	// the window that readPsTable refills parses as the whole body does
+	for _, r := range []io.Reader{bytes.NewReader(body), iotest.OneByteReader(bytes.NewReader(body)), iotest.HalfReader(bytes.NewReader(body))} {
+		read, rerr := readPsTable(r)
+		if (rerr == nil) != (err == nil) || err == nil && !reflect.DeepEqual(read, got) {
+			t.Fatalf("%q: readPsTable: %v, %v; parsePsTable: %v, %v", body, read, rerr, got, err)
+		}
+	}
 	var want []container.Summary
 	if err != nil || json.Unmarshal(body, &want) != nil {
 		return // the caller falls back to encoding/json
@@ -48,7 +58,7 @@ var psTableSeeds = []string{
 }
 
 func TestParsePsTable(t *testing.T) {
-	for _, s := range append(psTableSeeds, psListJSON(t, 50)) {
+	for _, s := range append(psTableSeeds, psListJSON(t, 50), psListJSON(t, 300)) {
 		checkPsTable(t, []byte(s))
 	}
 	if got, err := parsePsTable([]byte(psListJSON(t, 3))); err != nil || len(got) != 3 {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -66,23 +65,25 @@ func (it *psItem) summary() container.Summary {
 // list request itself over the client's own dialer; any answer but 200 OK
 // is asked again through api.ContainerList, for docker's error handling.
 // tableOnly says that only the default table's columns are shown: those are
-// read by parsePsTable, the rest not at all.
+// read by readPsTable, the rest not at all.
 func listContainers(ctx context.Context, api *client.Client, opts client.ContainerListOptions, tableOnly bool) ([]container.Summary, error) {
-	body, ok, err := fastList(ctx, api, opts)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
+	resp := listRequest(ctx, api, opts)
+	if resp == nil {
 		res, err := api.ContainerList(ctx, opts)
 		return res.Items, err
 	}
+	defer resp.Body.Close()
 	if tableOnly {
-		if out, err := parsePsTable(body); err == nil {
-			return out, nil
+		out, err := readPsTable(resp.Body)
+		if err != nil {
+			// not what docker sends: the client's own decoding tells why
+			res, err := api.ContainerList(ctx, opts)
+			return res.Items, err
 		}
+		return out, nil
 	}
 	var items []psItem
-	if err := json.Unmarshal(body, &items); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(&items); err != nil {
 		return nil, err
 	}
 	out := make([]container.Summary, len(items))
@@ -92,15 +93,15 @@ func listContainers(ctx context.Context, api *client.Client, opts client.Contain
 	return out, nil
 }
 
-// fastList sends the list request and returns the answer's body; ok is
-// false when the answer was not 200 OK or the request could not be built.
-func fastList(ctx context.Context, api *client.Client, opts client.ContainerListOptions) (body []byte, ok bool, err error) {
+// listRequest sends the list request; nil when it could not be sent or the
+// answer was not 200 OK.
+func listRequest(ctx context.Context, api *client.Client, opts client.ContainerListOptions) *http.Response {
 	host, err := client.ParseHostURL(api.DaemonHost())
 	if err != nil {
-		return nil, false, nil
+		return nil
 	}
 	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
-		return nil, false, nil // ContainerList reports it as docker does
+		return nil // ContainerList reports it as docker does
 	}
 	q := url.Values{}
 	if opts.All {
@@ -115,7 +116,7 @@ func fastList(ctx context.Context, api *client.Client, opts client.ContainerList
 	if len(opts.Filters) > 0 {
 		b, err := json.Marshal(opts.Filters)
 		if err != nil {
-			return nil, false, nil
+			return nil
 		}
 		q.Set("filters", string(b))
 	}
@@ -130,27 +131,21 @@ func fastList(ctx context.Context, api *client.Client, opts client.ContainerList
 	u := url.URL{Scheme: "http", Host: addr, Path: p, RawQuery: q.Encode()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, false, nil
+		return nil
 	}
 	req.Header.Set("User-Agent", "berth/"+Version)
 	dial := api.Dialer()
-	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) }}
-	defer tr.CloseIdleConnections()
+	// one request on its own connection: DisableKeepAlives closes it with
+	// the body
+	tr := &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx) }}
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
-		return nil, false, nil
+		return nil
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil, false, nil
+		resp.Body.Close()
+		return nil
 	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
-	}
-	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return nil, false, err
-	}
-	return buf.Bytes(), true, nil
+	return resp
 }
