@@ -91,6 +91,12 @@ func (e StatusError) Error() string {
 // Execute runs berth with args (without the program name) and returns the
 // process exit code.
 func Execute(ctx context.Context, args []string, in io.ReadCloser, out, errw io.Writer) int {
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v") {
+		// what cobra prints for the flag, without building some hundred
+		// commands and their flags first
+		fmt.Fprintf(out, "Berth version %s\n", versionString())
+		return 0
+	}
 	c := &Cli{In: in, Out: out, Err: errw}
 	root := newRootCommand(c)
 	if name, ok := unknownCommand(root, args); ok {
@@ -105,6 +111,9 @@ func Execute(ctx context.Context, args []string, in io.ReadCloser, out, errw io.
 	}
 	return exitCode(ctx, errw, err)
 }
+
+// versionString is --version's "0.1.0, build abcdef".
+func versionString() string { return Version + ", build " + GitCommit }
 
 // exitCode prints err like docker does and returns the exit code for it:
 // a StatusError's code, 128+signal when a termination signal cancelled the
@@ -156,7 +165,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 		SilenceUsage:     true,
 		SilenceErrors:    true,
 		TraverseChildren: true,
-		Version:          fmt.Sprintf("%s, build %s", Version, GitCommit),
+		Version:          versionString(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				cmd.SetOut(c.Out)
