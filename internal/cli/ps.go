@@ -83,14 +83,13 @@ func runPs(ctx context.Context, c *Cli, opts *psOptions, sizeChanged bool) error
 	if err != nil {
 		return err
 	}
-	items, err := listContainers(ctx, api, list, opts.quiet || opts.format == "" || opts.format == "table")
+	var rows []psRow
+	now := time.Now()
+	err = listContainers(ctx, api, list, opts.quiet || opts.format == "" || opts.format == "table",
+		func(s *container.Summary) { rows = append(rows, newPsRow(*s, !opts.noTrunc, now)) },
+		func() { rows = rows[:0] })
 	if err != nil {
 		return err
-	}
-	rows := make([]psRow, 0, len(items))
-	now := time.Now()
-	for _, s := range items {
-		rows = append(rows, newPsRow(s, !opts.noTrunc, now))
 	}
 	// one write for the whole list, not one per cell: with 1,000
 	// containers the table is some 14,000 cells

@@ -278,6 +278,17 @@ func (p *psParser) skip() error {
 // twice that. An item cut by the window's end is parsed again once more
 // has been read.
 func readPsTable(r io.Reader) ([]container.Summary, error) {
+	var out []container.Summary
+	err := eachPsTable(r, func(s *container.Summary) { out = append(out, *s) })
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachPsTable is readPsTable handing each item to f as it is read, instead
+// of keeping them: f must not keep s.
+func eachPsTable(r io.Reader, f func(s *container.Summary)) error {
 	buf := make([]byte, 0, 32<<10)
 	pos, eof := 0, false
 	// more keeps buf[pos:] and reads what follows; false at the end of r.
@@ -299,7 +310,7 @@ func readPsTable(r io.Reader) ([]container.Summary, error) {
 		}
 		return true, nil
 	}
-	var out []container.Summary
+	var s container.Summary
 	// 0: before '['; 1: after '[', an item or ']'; 2: after an item, ',' or ']';
 	// 3: after ',', an item; 4: after ']', only space.
 	state := 0
@@ -310,18 +321,18 @@ func readPsTable(r io.Reader) ([]container.Summary, error) {
 			pos += p.i
 			switch ok, err := more(); {
 			case err != nil:
-				return nil, err
+				return err
 			case !ok && state == 4:
-				return out, nil
+				return nil
 			case !ok:
-				return nil, errPsJSON
+				return errPsJSON
 			}
 			continue
 		}
 		switch state {
 		case 0:
 			if !p.eat('[') {
-				return nil, errPsJSON
+				return errPsJSON
 			}
 			state = 1
 		case 1, 3:
@@ -329,18 +340,18 @@ func readPsTable(r io.Reader) ([]container.Summary, error) {
 				state = 4
 				break
 			}
-			var s container.Summary
+			s = container.Summary{}
 			if err := p.object(&s); err != nil {
 				// cut by the window's end, or wrong: read on to tell
 				switch ok, rerr := more(); {
 				case rerr != nil:
-					return nil, rerr
+					return rerr
 				case !ok:
-					return nil, err
+					return err
 				}
 				continue
 			}
-			out = append(out, s)
+			f(&s)
 			state = 2
 		case 2:
 			switch {
@@ -349,10 +360,10 @@ func readPsTable(r io.Reader) ([]container.Summary, error) {
 			case p.eat(','):
 				state = 3
 			default:
-				return nil, errPsJSON
+				return errPsJSON
 			}
 		case 4:
-			return nil, errPsJSON
+			return errPsJSON
 		}
 		pos += p.i
 	}

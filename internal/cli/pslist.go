@@ -64,33 +64,42 @@ func (it *psItem) summary() container.Summary {
 // negotiates the API version as the client does (one ping), then sends the
 // list request itself over the client's own dialer; any answer but 200 OK
 // is asked again through api.ContainerList, for docker's error handling.
-// tableOnly says that only the default table's columns are shown: those are
-// read by readPsTable, the rest not at all.
-func listContainers(ctx context.Context, api *client.Client, opts client.ContainerListOptions, tableOnly bool) ([]container.Summary, error) {
+// It hands f each container in turn (f must not keep s), and calls reset
+// when those handed so far are to be forgotten; tableOnly says that only
+// the default table's columns are shown: those are read by eachPsTable,
+// the rest not at all.
+func listContainers(ctx context.Context, api *client.Client, opts client.ContainerListOptions, tableOnly bool,
+	f func(s *container.Summary), reset func()) error {
+	viaClient := func() error {
+		reset()
+		res, err := api.ContainerList(ctx, opts)
+		for i := range res.Items {
+			f(&res.Items[i])
+		}
+		return err
+	}
 	resp := listRequest(ctx, api, opts)
 	if resp == nil {
-		res, err := api.ContainerList(ctx, opts)
-		return res.Items, err
+		return viaClient()
 	}
 	defer resp.Body.Close()
 	if tableOnly {
-		out, err := readPsTable(resp.Body)
-		if err != nil {
+		// the table's rows are made as the items are read
+		if err := eachPsTable(resp.Body, f); err != nil {
 			// not what docker sends: the client's own decoding tells why
-			res, err := api.ContainerList(ctx, opts)
-			return res.Items, err
+			return viaClient()
 		}
-		return out, nil
+		return nil
 	}
 	var items []psItem
 	if err := json.NewDecoder(resp.Body).Decode(&items); err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]container.Summary, len(items))
 	for i := range items {
-		out[i] = items[i].summary()
+		s := items[i].summary()
+		f(&s)
 	}
-	return out, nil
+	return nil
 }
 
 // listRequest sends the list request; nil when it could not be sent or the
