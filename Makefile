@@ -126,6 +126,7 @@ bench: deps build compose-v5
 	$(GO) run ./bench/build -bin $(BIN)
 	$(CLIENT_CACHES) $(GO) run ./bench/compose -bin $(BIN)
 	$(GO) run ./bench/load -bin $(BIN)
+	$(GO) run ./bench/cli -bin $(BIN)
 
 clean:
 	rm -rf $(BIN)

@@ -2,8 +2,10 @@
 
 // Command cli measures the client's own costs (issue 12), beside docker in
 // the same run: `berth --version` against an empty static Go binary built
-// here (and `docker --version`), and `ps -a` through each engine's CLI with
-// no container and with 1,000 created ones (and the API call alone).
+// here (and `docker --version`), in turn; and `ps -a` through each engine's
+// CLI (and the API call alone) on two engines of a kind, one with no
+// container and one with 1,000 created ones, in turn, the ratio taken
+// within each round.
 //
 // -hold starts a berthd with the containers, prints its address and waits
 // for SIGINT/SIGTERM, for profiling by hand.
@@ -72,32 +74,21 @@ func main() {
 		fail(err)
 	}
 
-	berth, err := benchutil.StartBerth(tag)
-	if err != nil {
-		fail(fmt.Errorf("berth: %w", err))
-	}
-	engines := []*benchutil.Engine{berth}
-	if *withDocker {
-		switch d, err := benchutil.StartDockerNoBridge(tag); {
-		case err != nil:
-			fmt.Fprintf(os.Stderr, "%s: dockerd: %v\n", tag, err)
-		case d != nil:
-			engines = append(engines, d)
-		}
-	}
+	// two engines of each kind, one empty and one with the containers, so
+	// that the two ps -a alternate and each ratio is taken within a round
 	var results []psResult
-	for _, e := range engines {
-		r, err := measurePs(e, *containers, *runs)
-		if err != nil {
-			for _, e := range engines {
-				e.Close()
-			}
-			fail(fmt.Errorf("%s: %w", e.Name, err))
-		}
-		results = append(results, r)
+	kinds := []func() (*benchutil.Engine, error){func() (*benchutil.Engine, error) { return benchutil.StartBerth(tag) }}
+	if *withDocker {
+		kinds = append(kinds, func() (*benchutil.Engine, error) { return benchutil.StartDockerNoBridge(tag) })
 	}
-	for _, e := range engines {
-		e.Close()
+	for _, start := range kinds {
+		r, ok, err := measurePs(start, *containers, *runs)
+		if err != nil {
+			fail(err)
+		}
+		if ok {
+			results = append(results, r)
+		}
 	}
 
 	fmt.Printf("\n%-28s %10s\n", fmt.Sprintf("--version, median of %d", *runs), "wall")
@@ -173,57 +164,74 @@ func timeVersions(cmds [][]string, runs int) ([]time.Duration, float64, error) {
 	return meds, ratios[len(ratios)/2], nil
 }
 
-// measurePs times ps -a with no container and with n; it leaves none behind.
-func measurePs(e *benchutil.Engine, n, runs int) (psResult, error) {
+// measurePs starts two engines with start, creates n containers in the
+// second, and times ps -a on each in turn; ok is false when start gives no
+// engine (docker not installed). It leaves no engine or container behind.
+func measurePs(start func() (*benchutil.Engine, error), n, runs int) (r psResult, ok bool, err error) {
 	ctx := context.Background()
-	r := psResult{name: e.Name}
-	c, err := client.New(client.WithHost(e.Host))
-	if err != nil {
-		return r, err
+	var engines [2]*benchutil.Engine
+	var clients [2]*client.Client
+	defer func() {
+		for i, e := range engines {
+			if clients[i] != nil {
+				_ = loadgen.RemoveAll(ctx, clients[i], 8)
+				clients[i].Close()
+			}
+			if e != nil {
+				e.Close()
+			}
+		}
+	}()
+	for i := range engines {
+		e, err := start()
+		if err != nil || e == nil {
+			return r, false, err
+		}
+		engines[i] = e
+		if clients[i], err = client.New(client.WithHost(e.Host)); err != nil {
+			return r, false, err
+		}
 	}
-	defer c.Close()
-	defer loadgen.RemoveAll(ctx, c, 8)
-	fmt.Fprintf(os.Stderr, "%s: %s: ps -a (0)\n", tag, e.Name)
-	cli0, api0, err := timePs(ctx, e, c, runs)
-	if err != nil {
-		return r, err
+	r.name = engines[0].Name
+	fmt.Fprintf(os.Stderr, "%s: %s: create %d\n", tag, r.name, n)
+	if err := loadgen.CreateMany(ctx, clients[1], "bench-cli", n, 8); err != nil {
+		return r, false, err
 	}
-	fmt.Fprintf(os.Stderr, "%s: %s: create %d\n", tag, e.Name, n)
-	if err := loadgen.CreateMany(ctx, c, "bench-cli", n, 8); err != nil {
-		return r, err
-	}
-	fmt.Fprintf(os.Stderr, "%s: %s: ps -a (%d)\n", tag, e.Name, n)
-	cliN, apiN, err := timePs(ctx, e, c, runs)
-	if err != nil {
-		return r, err
-	}
+	fmt.Fprintf(os.Stderr, "%s: %s: ps -a (0) and (%d)\n", tag, r.name, n)
+	var cli0, api0, cliN, apiN []time.Duration
 	var ratios []float64
-	for i := range cli0 {
-		ratios = append(ratios, float64(cliN[i])/float64(cli0[i]))
+	for i := range runs + 1 {
+		c0, a0, err := timePs(ctx, engines[0], clients[0])
+		if err != nil {
+			return r, false, err
+		}
+		cN, aN, err := timePs(ctx, engines[1], clients[1])
+		if err != nil {
+			return r, false, err
+		}
+		if i == 0 {
+			continue // a warm-up
+		}
+		cli0, api0, cliN, apiN = append(cli0, c0), append(api0, a0), append(cliN, cN), append(apiN, aN)
+		ratios = append(ratios, float64(cN)/float64(c0))
 	}
 	slices.Sort(ratios)
 	r.ratio = ratios[len(ratios)/2]
 	r.ps0, r.api0, r.psN, r.apiN = benchutil.Median(cli0), benchutil.Median(api0), benchutil.Median(cliN), benchutil.Median(apiN)
-	return r, loadgen.RemoveAll(ctx, c, 8)
+	return r, true, nil
 }
 
-// timePs is ps -a through the CLI and the API call alone, runs times each
-// after a warm-up.
-func timePs(ctx context.Context, e *benchutil.Engine, c *client.Client, runs int) (clis, apis []time.Duration, err error) {
-	for i := range runs + 1 {
-		t0 := time.Now()
-		if _, err := e.CLI("ps", "-a"); err != nil {
-			return nil, nil, err
-		}
-		t1 := time.Now()
-		if _, err := c.ContainerList(ctx, client.ContainerListOptions{All: true}); err != nil {
-			return nil, nil, err
-		}
-		if i > 0 {
-			clis, apis = append(clis, t1.Sub(t0)), append(apis, time.Since(t1))
-		}
+// timePs is one ps -a through the CLI and one API call alone.
+func timePs(ctx context.Context, e *benchutil.Engine, c *client.Client) (cli, api time.Duration, err error) {
+	t0 := time.Now()
+	if _, err := e.CLI("ps", "-a"); err != nil {
+		return 0, 0, err
 	}
-	return clis, apis, nil
+	t1 := time.Now()
+	if _, err := c.ContainerList(ctx, client.ContainerListOptions{All: true}); err != nil {
+		return 0, 0, err
+	}
+	return t1.Sub(t0), time.Since(t1), nil
 }
 
 // holdDaemon starts a berthd with n containers and waits for a signal.
