@@ -91,10 +91,10 @@ func (e StatusError) Error() string {
 // Execute runs berth with args (without the program name) and returns the
 // process exit code.
 func Execute(ctx context.Context, args []string, in io.ReadCloser, out, errw io.Writer) int {
-	if len(args) == 1 && (args[0] == "--version" || args[0] == "-v") {
+	if VersionOnly(args) {
 		// what cobra prints for the flag, without building some hundred
 		// commands and their flags first
-		fmt.Fprintf(out, "Berth version %s\n", versionString())
+		fmt.Fprint(out, VersionLine())
 		return 0
 	}
 	c := &Cli{In: in, Out: out, Err: errw}
@@ -111,6 +111,15 @@ func Execute(ctx context.Context, args []string, in io.ReadCloser, out, errw io.
 	}
 	return exitCode(ctx, errw, err)
 }
+
+// VersionOnly reports whether args (without the program name) are a lone
+// --version or -v, which prints VersionLine and nothing else.
+func VersionOnly(args []string) bool {
+	return len(args) == 1 && (args[0] == "--version" || args[0] == "-v")
+}
+
+// VersionLine is what --version prints: "Berth version 0.1.0, build abcdef\n".
+func VersionLine() string { return "Berth version " + versionString() + "\n" }
 
 // versionString is --version's "0.1.0, build abcdef".
 func versionString() string { return Version + ", build " + GitCommit }
