@@ -161,6 +161,8 @@ bench: deps build compose-v5
 	$(GO) run ./bench/load -bin $(BIN)
 	$(GO) run ./bench/idle -bin $(BIN)
 
+	$(GO) run ./bench/cli -bin $(BIN)
+
 clean:
 	rm -rf $(BIN)
 

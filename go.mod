@@ -174,3 +174,7 @@ require (
 	tags.cncf.io/container-device-interface v1.1.1 // indirect
 	tags.cncf.io/container-device-interface/specs-go v1.1.1 // indirect
 )
+
+replace github.com/distribution/reference => ./third_party/github.com/distribution/reference
+
+replace github.com/opencontainers/go-digest => ./third_party/github.com/opencontainers/go-digest

@@ -123,7 +123,7 @@ func (s *Server) containerList(w http.ResponseWriter, r *http.Request) error {
 	if list == nil {
 		list = []container.Summary{}
 	}
-	return writeJSON(w, http.StatusOK, list)
+	return writeJSONList(w, http.StatusOK, list)
 }
 
 // containerInspect answers GET /containers/{id}/json.

@@ -38,7 +38,7 @@ func (s *apiStub) requests() []string {
 
 var versionPrefix = regexp.MustCompile(`^/v[0-9]+\.[0-9]+`)
 
-func newAPIStub(t *testing.T, routes map[string]http.HandlerFunc) *apiStub {
+func newAPIStub(t testing.TB, routes map[string]http.HandlerFunc) *apiStub {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "api.sock")
 	l, err := net.Listen("unix", sock)
@@ -72,7 +72,7 @@ func newAPIStub(t *testing.T, routes map[string]http.HandlerFunc) *apiStub {
 
 // run executes berth against the stub and returns stdout, stderr and the
 // exit code.
-func (s *apiStub) run(t *testing.T, stdin string, args ...string) (string, string, int) {
+func (s *apiStub) run(t testing.TB, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := Execute(context.Background(), append([]string{"-H", s.host}, args...), io.NopCloser(strings.NewReader(stdin)), &out, &errb)

@@ -95,6 +95,12 @@ func (e StatusError) Error() string {
 // Execute runs berth with args (without the program name) and returns the
 // process exit code.
 func Execute(ctx context.Context, args []string, in io.ReadCloser, out, errw io.Writer) int {
+	if VersionOnly(args) {
+		// what cobra prints for the flag, without building some hundred
+		// commands and their flags first
+		fmt.Fprint(out, VersionLine())
+		return 0
+	}
 	c := &Cli{In: in, Out: out, Err: errw, trace: startTrace(errw)}
 	root := newRootCommand(c)
 	if name, ok := unknownCommand(root, args); ok {
@@ -109,6 +115,18 @@ func Execute(ctx context.Context, args []string, in io.ReadCloser, out, errw io.
 	}
 	return exitCode(ctx, errw, err)
 }
+
+// VersionOnly reports whether args (without the program name) are a lone
+// --version or -v, which prints VersionLine and nothing else.
+func VersionOnly(args []string) bool {
+	return len(args) == 1 && (args[0] == "--version" || args[0] == "-v")
+}
+
+// VersionLine is what --version prints: "Berth version 0.1.0, build abcdef\n".
+func VersionLine() string { return "Berth version " + versionString() + "\n" }
+
+// versionString is --version's "0.1.0, build abcdef".
+func versionString() string { return Version + ", build " + GitCommit }
 
 // exitCode prints err like docker does and returns the exit code for it:
 // a StatusError's code, 128+signal when a termination signal cancelled the
@@ -160,7 +178,7 @@ func newRootCommand(c *Cli) *cobra.Command {
 		SilenceUsage:     true,
 		SilenceErrors:    true,
 		TraverseChildren: true,
-		Version:          fmt.Sprintf("%s, build %s", Version, GitCommit),
+		Version:          versionString(),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				cmd.SetOut(c.Out)

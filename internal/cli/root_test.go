@@ -115,6 +115,13 @@ func TestVersionFlagAndHelp(t *testing.T) {
 	if code := Execute(context.Background(), []string{"-v"}, nil, &out, &errb); code != 0 || out.String() != "Berth version "+Version+", build "+GitCommit+"\n" {
 		t.Errorf("-v: code=%d out=%q err=%q", code, out.String(), errb.String())
 	}
+	// the shortcut for a lone --version prints what cobra does for it
+	// after another flag
+	fast := out.String()
+	out.Reset()
+	if code := Execute(context.Background(), []string{"-D", "--version"}, nil, &out, &errb); code != 0 || out.String() != fast {
+		t.Errorf("-D --version: code=%d out=%q, the lone --version %q", code, out.String(), fast)
+	}
 	out.Reset()
 	if code := Execute(context.Background(), []string{"run", "--help"}, nil, &out, &errb); code != 0 ||
 		!strings.Contains(out.String(), "Usage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]") ||
