@@ -14,7 +14,7 @@
 #
 # Isolation (so that nothing the kubelet does reaches the host):
 #   - everything runs in its own network namespace (named after DIR), where
-#     a dummy interface carries the node IP (10.123.0.2: non-loopback, which
+#     a veth (both ends inside) carries the node IP (10.123.0.2: non-loopback, which
 #     the kubelet needs for `kubectl logs/exec`); the engine's bridge, its
 #     firewall table and the kubelet's iptables chains live there too;
 #   - everything runs in a private mount namespace (a slave of the host's),
@@ -80,7 +80,7 @@ waitfor() {
 }
 
 engine_env() {
-	ENGINE=$(cat "$DIR/engine" 2>/dev/null || echo "${KUBE_NODE_ENGINE:-berth}")
+	ENGINE=$(cat "$DIR/node.engine" 2>/dev/null || echo "${KUBE_NODE_ENGINE:-berth}")
 	SOCK=$RUN/engine.sock
 }
 
@@ -148,15 +148,18 @@ up() {
 	[ -x "$KBIN/pause" ] || "$repo/scripts/kube-build.sh" pause
 	crid=${KUBE_NODE_CRI_DOCKERD:-${BERTH_CRIDOCKERD_CACHE:-/tmp/cri-dockerd-cache}/cri-dockerd}
 	[ -x "$crid" ] || die "cri-dockerd missing at $crid"
-	echo "$ENGINE" >"$DIR/engine"
-	echo "$mode" >"$DIR/mode"
+	echo "$ENGINE" >"$DIR/node.engine"
+	echo "$mode" >"$DIR/node.mode"
+	# A node that fails to come up is taken down (its logs stay in DIR/logs).
+	trap 'status=$?; [ $status = 0 ] || { log "up failed: taking the node down"; down; }' EXIT
 	mkdir -p "$DIR/logs" "$DIR/pids" "$DIR/manifests" "$DIR/sys" "$RUN/ns"
 
 	# Network namespace with a non-loopback node IP and a default route.
 	ip netns add "$NAME"
 	ip -n "$NAME" link set lo up
-	ip -n "$NAME" link add node0 type dummy
+	ip -n "$NAME" link add node0 type veth peer name node0p
 	ip -n "$NAME" addr add "$NODE_IP/24" dev node0
+	ip -n "$NAME" link set node0p up
 	ip -n "$NAME" link set node0 up
 	ip -n "$NAME" route add default dev node0
 
