@@ -36,6 +36,9 @@ func (d *Daemon) ContainerCreate(ctx context.Context, name string, req *containe
 	if err != nil {
 		return containertypes.CreateResponse{}, err
 	}
+	if w := d.oomScoreAdjWarning(hc.OomScoreAdj); w != "" {
+		warnings = append(warnings, w)
+	}
 	if err := d.validateJoinedContainers(hc); err != nil {
 		return containertypes.CreateResponse{}, err
 	}

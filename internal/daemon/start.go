@@ -193,6 +193,9 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 	if err != nil {
 		return nil, err
 	}
+	if w := d.oomScoreAdjWarning(c.HostConfig.OomScoreAdj); w != "" {
+		d.log.Warn(w, "id", c.ID)
+	}
 	return oci.Spec(oci.Options{
 		ID:                c.ID,
 		Rootfs:            rootfs,
@@ -212,7 +215,7 @@ func (d *Daemon) spec(c *container.Container, rootfs, netns string, volumePaths 
 		PidNSPath:         shared.pid,
 		ShmPath:           shared.shm,
 		InitPath:          initPath,
-		CgroupsPath:       "/berth/" + c.ID,
+		CgroupsPath:       cgroupsPath(c),
 		NoNewPrivileges:   d.cfg.NoNewPrivileges,
 		Host:              &d.host, // detected once, when the daemon started
 	})

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,7 +21,27 @@ func DetectHost() Host {
 	h.CgroupV2 = h.Cgroups.Mode == CgroupV2
 	h.PingGroupRange = exists("/proc/sys/net/ipv4/ping_group_range")
 	h.UnprivilegedPortStart = exists("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	h.OomScoreAdjFloor = oomScoreAdjFloor(h.Capabilities)
 	return h
+}
+
+// oomScoreAdjFloor is nil when caps (berth's bounding set) hold
+// CAP_SYS_RESOURCE, which lowering an oom_score_adj needs; otherwise it is
+// berth's own oom_score_adj, which the runtime and the container inherit
+// and may raise but not lower.
+func oomScoreAdjFloor(caps []string) *int {
+	if caps == nil || slices.Contains(caps, "CAP_SYS_RESOURCE") {
+		return nil
+	}
+	b, err := os.ReadFile("/proc/self/oom_score_adj")
+	if err != nil {
+		return nil
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil
+	}
+	return &v
 }
 
 // availableCapabilities returns the capabilities both the kernel knows

@@ -107,6 +107,10 @@ type Host struct {
 	UnprivilegedPortStart bool
 	// Devices are the host's device nodes, given to privileged containers.
 	Devices []specs.LinuxDevice
+	// OomScoreAdjFloor is the lowest oom_score_adj the runtime may give a
+	// container when the host forbids lowering it (berth lacks
+	// CAP_SYS_RESOURCE): berth's own score. Nil when any value is allowed.
+	OomScoreAdjFloor *int
 }
 
 // Spec returns the runtime spec for o.
@@ -124,7 +128,7 @@ func Spec(o Options) (*specs.Spec, error) {
 		return nil, err
 	}
 
-	oomScoreAdj := hc.OomScoreAdj
+	oomScoreAdj, _ := OomScoreAdj(hc.OomScoreAdj, host)
 	args := o.Args
 	if o.InitPath != "" {
 		args = append([]string{InitDest, "--"}, o.Args...)

@@ -26,6 +26,8 @@ type cachedTool struct {
 	// versionOut is what `<binary> version` prints when it is the right
 	// release, stamped (an unstamped build prints v0.0.0 or a dev version).
 	versionOut string
+	// versionArgs are the arguments that print it: ["version"] when nil.
+	versionArgs []string
 	// build builds the binary with the go toolchain goBin, from the cache
 	// folder dir (outside any module), into the empty folder tmp, and
 	// returns its path there; ensure then moves it into place, so a
@@ -93,9 +95,14 @@ func (c *cachedTool) ensure(dir string) (string, error) {
 	return bin, nil
 }
 
-// versionOK reports whether bin runs and `bin version` prints versionOut.
+// versionOK reports whether bin runs and `bin version` (or its
+// versionArgs) prints versionOut.
 func (c *cachedTool) versionOK(bin string) bool {
-	out, err := exec.Command(bin, "version").Output()
+	args := c.versionArgs
+	if args == nil {
+		args = []string{"version"}
+	}
+	out, err := exec.Command(bin, args...).Output()
 	return err == nil && strings.Contains(string(out), c.versionOut)
 }
 

@@ -5,6 +5,8 @@
 //
 //	testclients buildx       buildx into $BERTH_BUILDX_CACHE
 //	testclients compose-v5   docker-compose v5 into $BERTH_COMPOSE_CACHE
+//	testclients crictl       crictl into $BERTH_CRICTL_CACHE
+//	testclients cri-dockerd  cri-dockerd into $BERTH_CRIDOCKERD_CACHE
 //
 // It prints each binary's path, and exits 1 when one cannot be built.
 package main
@@ -17,13 +19,15 @@ import (
 )
 
 var clients = map[string]func() (string, error){
-	"buildx":     testutil.BuildxBinary,
-	"compose-v5": testutil.ComposeV5Binary,
+	"buildx":      testutil.BuildxBinary,
+	"compose-v5":  testutil.ComposeV5Binary,
+	"crictl":      testutil.CrictlBinary,
+	"cri-dockerd": testutil.CriDockerdBinary,
 }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testclients buildx|compose-v5...")
+		fmt.Fprintln(os.Stderr, "usage: testclients buildx|compose-v5|crictl|cri-dockerd...")
 		os.Exit(2)
 	}
 	status := 0
