@@ -6,11 +6,11 @@
 #	scripts/kube-build.sh [component...]
 #
 # Components: kubelet kube-apiserver kube-controller-manager kube-scheduler
-# kubectl etcd (the default is all of them), and two on request only:
+# kubectl etcd (the default is all of them), and on request only
 # cri-dockerd-oom0 (cri-dockerd v0.4.3 with its hard-coded sandbox
-# oom_score_adj -998 patched to 0, for dockerd, which fails every sandbox
-# on a host without CAP_SYS_RESOURCE where berth clamps) and pause (the
-# pause binary, gcc -static from the pause.c the k8s module ships). Each lands in
+# oom_score_adj -998 patched to 0, for the benchmark's dockerd, which fails
+# every sandbox on a host without CAP_SYS_RESOURCE, where berth raises the
+# score). Each lands in
 # $BERTH_KUBE_CACHE/bin/<component> (default /var/tmp/berth-kube) and is
 # built once: a component already in the cache is not rebuilt.
 #
@@ -107,14 +107,6 @@ cri_dockerd_oom0() {
 		mv "$CACHE/bin/.cri-dockerd-oom0.tmp" "$CACHE/bin/cri-dockerd-oom0"
 }
 
-# pause builds Kubernetes' pause as the upstream image does (-Os -static).
-pause() {
-	local src
-	src=$(k8s_src) || return 1
-	gcc -Os -Wall -Werror -static -DVERSION="${K8S_VERSION}-berth" -o "$CACHE/bin/.pause.tmp" "$src/build/pause/linux/pause.c" &&
-		strip "$CACHE/bin/.pause.tmp" && mv "$CACHE/bin/.pause.tmp" "$CACHE/bin/pause"
-}
-
 k8s=()
 extra=()
 etcd=0
@@ -123,7 +115,7 @@ for c in "${want[@]}"; do
 	etcd) [ -x "$CACHE/bin/etcd" ] || etcd=1 ;;
 	kubelet | kube-apiserver | kube-controller-manager | kube-scheduler | kubectl)
 		[ -x "$CACHE/bin/$c" ] || k8s+=("$c") ;;
-	cri-dockerd-oom0 | pause) [ -x "$CACHE/bin/$c" ] || extra+=("$c") ;;
+	cri-dockerd-oom0) [ -x "$CACHE/bin/$c" ] || extra+=("$c") ;;
 	*) log "unknown component $c"; exit 2 ;;
 	esac
 done

@@ -145,7 +145,6 @@ up() {
 			[ -x "$KBIN/$b" ] || die "$KBIN/$b missing: run scripts/kube-build.sh"
 		done
 	fi
-	[ -x "$KBIN/pause" ] || "$repo/scripts/kube-build.sh" pause
 	crid=${KUBE_NODE_CRI_DOCKERD:-${BERTH_CRIDOCKERD_CACHE:-/tmp/cri-dockerd-cache}/cri-dockerd}
 	[ -x "$crid" ] || die "cri-dockerd missing at $crid"
 	echo "$ENGINE" >"$DIR/node.engine"
@@ -199,10 +198,7 @@ up() {
 
 	# Images: the pause image (cri-dockerd's default sandbox image, so that
 	# nothing is pulled) and busybox.
-	bbox=$(mktemp -d)
-	cp "$KBIN/pause" "$bbox/pause"
-	tar -C "$bbox" -cf "$DIR/pause.tar" pause
-	rm -rf "$bbox"
+	"$repo/scripts/pause-image.sh" >"$DIR/pause.tar"
 	cli import --change 'ENTRYPOINT ["/pause"]' --change 'USER 65535:65535' "$DIR/pause.tar" registry.k8s.io/pause:3.10 >/dev/null
 	"$repo/scripts/busybox-image.sh" >"$DIR/busybox.tar"
 	cli import --change 'CMD ["sh"]' "$DIR/busybox.tar" busybox:1.0 >/dev/null
