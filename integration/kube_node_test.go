@@ -53,11 +53,16 @@ func startKubeNode(t *testing.T, mode string) *kubeNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	criDockerd, err := testutil.CriDockerdBinary()
+	if err != nil {
+		t.Fatalf("cri-dockerd %s: %v", testutil.CriDockerdVersion, err)
+	}
 	before := hostState(t)
 	n := &kubeNode{
 		dir:    t.TempDir(),
 		script: script,
-		env:    append(os.Environ(), "BERTH_BIN_DIR="+bin, "KUBE_NODE_ENGINE=berth"),
+		env: append(os.Environ(), "BERTH_BIN_DIR="+bin, "KUBE_NODE_ENGINE=berth",
+			"KUBE_NODE_CRI_DOCKERD="+criDockerd),
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
