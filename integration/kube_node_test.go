@@ -89,35 +89,27 @@ func (n *kubeNode) cmd(args ...string) *exec.Cmd {
 	return c
 }
 
-// run runs a command inside the node's namespaces and returns its stdout.
-func (n *kubeNode) run(t *testing.T, args ...string) (string, error) {
-	t.Helper()
+// output runs kube-node.sh's command (run, kubectl) with args and returns
+// its stdout; the error carries its stderr.
+func (n *kubeNode) output(command string, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
-	c := n.cmd(append([]string{"run"}, args...)...)
+	c := n.cmd(append([]string{command}, args...)...)
 	c.Stdout, c.Stderr = &stdout, &stderr
-	err := c.Run()
-	if err != nil {
-		err = fmt.Errorf("%s: %w: %s", strings.Join(args, " "), err, stderr.String())
+	if err := c.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%s %s: %w: %s", command, strings.Join(args, " "), err, stderr.String())
 	}
-	return stdout.String(), err
+	return stdout.String(), nil
 }
 
+// run runs a command inside the node's namespaces.
+func (n *kubeNode) run(args ...string) (string, error) { return n.output("run", args...) }
+
 // kubectl runs kubectl as the cluster's admin.
-func (n *kubeNode) kubectl(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	c := n.cmd(append([]string{"kubectl"}, args...)...)
-	c.Stdout, c.Stderr = &stdout, &stderr
-	err := c.Run()
-	if err != nil {
-		err = fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.String(), err
-}
+func (n *kubeNode) kubectl(args ...string) (string, error) { return n.output("kubectl", args...) }
 
 func (n *kubeNode) mustKubectl(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := n.kubectl(t, args...)
+	out, err := n.kubectl(args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +259,7 @@ spec:
 	}
 	var pod kubeletPod
 	kubeEventually(t, 3*time.Minute, "the static pod Ready", func() error {
-		out, err := n.run(t, "curl", "-sfk", "https://10.123.0.2:10250/pods")
+		out, err := n.run("curl", "-sfk", "https://10.123.0.2:10250/pods")
 		if err != nil {
 			return err
 		}
@@ -388,7 +380,7 @@ spec:
 `, firstIP)
 	apply(client)
 	kubeEventually(t, 2*time.Minute, "the client pod Succeeded", func() error {
-		phase, err := n.kubectl(t, "get", "pod", "client", "-o", "jsonpath={.status.phase}")
+		phase, err := n.kubectl("get", "pod", "client", "-o", "jsonpath={.status.phase}")
 		if err != nil || phase != "Succeeded" {
 			return fmt.Errorf("phase %q, %v", phase, err)
 		}
@@ -405,7 +397,7 @@ spec:
 	if got := strings.TrimSpace(n.mustKubectl(t, "exec", first, "--", "cat", "/www/index.html")); got != first+" one" {
 		t.Errorf("kubectl exec cat = %q, want %q", got, first+" one")
 	}
-	_, err := n.kubectl(t, "exec", first, "--", "sh", "-c", "exit 3")
+	_, err := n.kubectl("exec", first, "--", "sh", "-c", "exit 3")
 	var exitErr *exec.ExitError
 	if err == nil || !errors.As(err, &exitErr) || exitErr.ExitCode() != 3 {
 		t.Errorf("kubectl exec sh -c 'exit 3': %v, want exit status 3", err)
@@ -415,7 +407,7 @@ spec:
 	apply(strings.Replace(deploy, "value: one", "value: two", 1))
 	n.mustKubectl(t, "rollout", "status", "deployment/web", "--timeout", "180s")
 	kubeEventually(t, time.Minute, "only the new pods left", func() error {
-		out, err := n.kubectl(t, "get", "pods", "-l", "app=web", "-o", `jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}`)
+		out, err := n.kubectl("get", "pods", "-l", "app=web", "-o", `jsonpath={range .items[*]}{.metadata.name}{"\n"}{end}`)
 		if err != nil {
 			return err
 		}
@@ -427,7 +419,7 @@ spec:
 			if p == first {
 				return fmt.Errorf("old pod %s still there", p)
 			}
-			v, err := n.kubectl(t, "exec", p, "--", "printenv", "VERSION")
+			v, err := n.kubectl("exec", p, "--", "printenv", "VERSION")
 			if err != nil {
 				return err
 			}
