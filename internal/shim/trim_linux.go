@@ -17,7 +17,8 @@ import (
 // image resident although it runs a few functions while it waits. The
 // pages stay in the page cache, shared with every other shim: the next
 // wake-up (an attach, a signal, the exit) faults back in, as minor faults,
-// only what it runs. Only private read-only mappings of the executable are
+// only what it runs (the kernel maps whole large folios, so the text part
+// mostly comes back: the rodata and pclntab are what stays out). Only private read-only mappings of the executable are
 // touched: MADV_DONTNEED on them cannot lose data (no page is written), which
 // would not hold for the writable data segment.
 func trimImage() {
@@ -38,10 +39,10 @@ func trimImage() {
 // trims its memory.
 const idleTrimDelay = time.Second
 
-// idleTrimmer trims a shim's memory once it has been idle for delay: it
-// collects the garbage the requests left and gives its pages back
-// (debug.FreeOSMemory), then drops the binary's pages (trimImage). A nil
-// idleTrimmer does nothing (a server outside a shim process).
+// idleTrimmer drops the binary's pages (trimImage) once the shim has been
+// idle for delay. (A debug.FreeOSMemory there too was measured: it left
+// ~0.2 MiB more anonymous memory per shim.) A nil idleTrimmer does nothing
+// (a server outside a shim process).
 type idleTrimmer struct {
 	delay time.Duration
 	mu    sync.Mutex
