@@ -33,6 +33,7 @@ func main() {
 	workers := flag.Int("workers", 4, "containers started at once")
 	settle := flag.Duration("settle", 5*time.Second, "wait after the last start before measuring")
 	withDocker := flag.Bool("docker", true, "also measure dockerd when it is installed")
+	rt := flag.String("runtime", "", "berth's OCI runtime for the containers (--runtime; default: berthd's)")
 	flag.Parse()
 	if err := benchutil.Setup(*bin); err != nil {
 		fail(err)
@@ -42,7 +43,19 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	r, err := measure(b, *n, *workers, *settle, func() (engine []int, shims []int) {
+	berthRun := b
+	if *rt != "" {
+		cli := b.CLI
+		e := *b
+		e.CLI = func(a ...string) (string, error) {
+			if len(a) > 0 && a[0] == "run" {
+				a = append([]string{"run", "--runtime", *rt}, a[1:]...)
+			}
+			return cli(a...)
+		}
+		berthRun = &e
+	}
+	r, err := measure(berthRun, *n, *workers, *settle, func() (engine []int, shims []int) {
 		return []int{b.Berthd.Pid()}, testutil.ShimPids(b.Berthd.ExecRoot)
 	})
 	b.Close()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/berth-project/berth/internal/api"
 	"github.com/berth-project/berth/internal/daemon"
+	"github.com/berth-project/berth/internal/pagetrim"
 )
 
 // the daemon must satisfy everything the API edge needs.
@@ -169,7 +170,7 @@ func run(ctx context.Context, cfg *config) error {
 		go func() { errc <- srv.Serve(l) }()
 	}
 	logger.Info("berthd started", "version", daemon.Version, "data-root", cfg.DataRoot)
-	releaseStartupPages()
+	pagetrim.ReleaseBinary()
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down; containers keep running")

@@ -47,7 +47,8 @@ var fences = []fence{
 		allowed: []string{
 			module + "/cmd/berth-shim", module + "/internal/shim", module + "/internal/runtime",
 			module + "/internal/logfile", module + "/internal/atomicfile", module + "/internal/detachkeys",
-			module + "/internal/trace", // stdlib only: the launcher's half of a traced start
+			module + "/internal/trace",    // stdlib only: the launcher's half of a traced start
+			module + "/internal/pagetrim", // stdlib and x/sys only: drops the binary's pages from an idle shim
 			"golang.org/x/sys/...", "github.com/containerd/errdefs",
 		},
 		denied: []string{"net/http"},

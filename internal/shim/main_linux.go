@@ -97,6 +97,7 @@ func run(cfg Config, logger *log.Logger, began time.Time) error {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGPIPE)
 
 	s := newServer(cfg, logger)
+	s.idle = &idleTrimmer{delay: idleTrimDelay}
 	go reapStrays(s.strays)
 	for _, name := range []string{exitName, socketName, initPidName} {
 		_ = os.Remove(filepath.Join(cfg.StateDir, name))
@@ -144,6 +145,10 @@ func run(cfg Config, logger *log.Logger, began time.Time) error {
 	// for days: collect it now and give its pages back, off the critical
 	// path (the launcher has its report).
 	debug.FreeOSMemory()
+	// Once the requests that follow (start, attach...) are served, the shim
+	// idles: collect again and drop the binary's pages from its resident
+	// set (idleTrimmer).
+	s.idle.settle()
 
 	// once the container is deleted, berthd has ExitGrace to acknowledge
 	// the exit (no goroutine waits for that meanwhile)

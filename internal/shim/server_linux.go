@@ -57,6 +57,7 @@ type server struct {
 	quit     chan struct{} // closed on Shutdown
 	quitOnce sync.Once
 	strays   chan struct{} // kicks reapStrays (see ranRuntime)
+	idle     *idleTrimmer  // nil but in a running shim (see run)
 }
 
 func newServer(cfg Config, logger *log.Logger) *server {
@@ -91,6 +92,7 @@ func (s *server) serve(l *net.UnixListener) {
 }
 
 func (s *server) handle(conn *net.UnixConn) {
+	defer s.idle.settle()
 	br := bufio.NewReader(conn)
 	var req request
 	if err := readJSON(br, &req); err != nil {

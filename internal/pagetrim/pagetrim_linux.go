@@ -1,4 +1,6 @@
-package main
+// Package pagetrim drops from a process's resident set the pages of its own
+// binary that start-up touched (berthd after its start, an idle berth-shim).
+package pagetrim
 
 import (
 	"bufio"
@@ -10,15 +12,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// releaseStartupPages drops from berthd's resident set the pages of its own
-// binary that only start-up touched. Package initialisation (BuildKit,
-// gRPC and protobuf registrations among them) reads code and read-only data
-// all over the binary, and the kernel maps each fault's neighbours too; for
-// an idle daemon that is most of its resident set, yet none of it is
-// needed again until a build. The binary's read-only mappings are
+// ReleaseBinary drops from the process's resident set the pages of its own
+// binary that it mapped so far. Package initialisation (berthd: BuildKit,
+// gRPC and protobuf registrations among them; a shim: its flags, JSON and
+// the runtime's invocation) reads code and read-only data all over the
+// binary, and the kernel maps each fault's neighbours too; for an idle
+// process that is most of its resident set, yet little of it runs again
+// until the next request. The binary's read-only mappings are
 // unmapped page by page (MADV_DONTNEED): the pages stay in the page cache
 // and come back on the next access. Writable mappings are left alone.
-func releaseStartupPages() {
+func ReleaseBinary() {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return

@@ -1,4 +1,4 @@
-package main
+package pagetrim
 
 import (
 	"reflect"
@@ -33,7 +33,7 @@ VmFlags: rd mr mw me sd
 
 // TestCleanFileRanges: only berthd's read-only mappings that were never
 // written are released; dropping the relocated RELRO pages crashed a PIE
-// berthd at start-up (SIGSEGV in releaseStartupPages).
+// berthd at start-up (SIGSEGV in ReleaseBinary).
 func TestCleanFileRanges(t *testing.T) {
 	got := cleanFileRanges(strings.NewReader(pieSmaps), "/usr/bin/berthd")
 	want := [][2]uintptr{{0x555b77e00000, 0x555b78000000}, {0x555b78000000, 0x555b79000000}}

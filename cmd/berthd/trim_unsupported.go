@@ -1,6 +1,0 @@
-//go:build !linux
-
-package main
-
-// releaseStartupPages is a Linux optimisation.
-func releaseStartupPages() {}

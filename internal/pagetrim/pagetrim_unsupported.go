@@ -1,0 +1,6 @@
+//go:build !linux
+
+package pagetrim
+
+// ReleaseBinary is a Linux optimisation.
+func ReleaseBinary() {}
