@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/containerd/errdefs"
@@ -51,6 +52,7 @@ const mountTypeHint = "Are you trying to mount a directory onto a file (or vice-
 // message intact. It is the one place where the runtime's text is read.
 func classify(msg string) error {
 	if f, ok := execFailure(msg); ok {
+		msg = runcExecWording(msg)
 		if f == CommandNotInvocable && !strings.Contains(strings.ToLower(msg), "permission denied") {
 			// dockerd appends EACCES's text for EISDIR, so that docker's
 			// CLI, which looks for it, exits 126 (moby's setExitCodeFromError)
@@ -90,11 +92,33 @@ func execFailure(msg string) (ExecFailure, bool) {
 		return "", false
 	}
 	switch {
-	case strings.Contains(m, "permission denied"), strings.Contains(m, "is a directory"):
+	case strings.Contains(m, "permission denied"), strings.Contains(m, "is a directory"),
+		strings.Contains(m, "operation not permitted"): // crun's execveat of a folder
 		return CommandNotInvocable, true
 	case strings.Contains(m, "not found"), strings.Contains(m, "no such file or directory"),
 		strings.Contains(m, "not a directory"):
 		return CommandNotFound, true
 	}
 	return "", false
+}
+
+// crunNotFound is crun's report of a command it could not find.
+var crunNotFound = regexp.MustCompile("executable file `([^`]*)` not found in \\$PATH: No such file or directory")
+
+// runcExecWording rewrites crun's report of a command it could not execute
+// in runc's words, which are dockerd's: docker's CLI reads them to choose its
+// exit code (127 for "executable file not found" or "no such file or
+// directory", 126 for "permission denied", matched case-sensitively), and
+// users see the same message whichever runtime berthd runs. runc's own
+// messages are returned unchanged.
+func runcExecWording(msg string) string {
+	msg = crunNotFound.ReplaceAllStringFunc(msg, func(s string) string {
+		name := crunNotFound.FindStringSubmatch(s)[1]
+		if strings.Contains(name, "/") {
+			return `exec: "` + name + `": stat ` + name + ": no such file or directory"
+		}
+		return `exec: "` + name + `": executable file not found in $PATH`
+	})
+	return strings.NewReplacer("open executable: Permission denied", "open executable: permission denied",
+		"open executable: Operation not permitted", "open executable: operation not permitted").Replace(msg)
 }

@@ -20,8 +20,14 @@ func TestClassify(t *testing.T) {
 		{msg: `unable to start container process: exec: "/etc": permission denied`, failure: CommandNotInvocable},
 		{msg: `unable to start container process: exec: "/etc": is a directory`, failure: CommandNotInvocable,
 			want: `unable to start container process: exec: "/etc": is a directory: permission denied`},
-		{msg: "executable file `nosuchcmd` not found in $PATH: No such file or directory", failure: CommandNotFound}, // crun
-		{msg: "open executable: Permission denied", failure: CommandNotInvocable},                                    // crun
+		// crun's messages, in runc's words
+		{msg: "runtime create c1: executable file `nosuchcmd` not found in $PATH: No such file or directory", failure: CommandNotFound,
+			want: `runtime create c1: exec: "nosuchcmd": executable file not found in $PATH`},
+		{msg: "executable file `/no/such` not found in $PATH: No such file or directory", failure: CommandNotFound,
+			want: `exec: "/no/such": stat /no/such: no such file or directory`},
+		{msg: "open executable: Permission denied", failure: CommandNotInvocable, want: "open executable: permission denied"},
+		{msg: "open executable: Operation not permitted", failure: CommandNotInvocable,
+			want: "open executable: operation not permitted: permission denied"},
 		{msg: `error mounting "/x" to rootfs at "/y": stat /x: no such file or directory`, class: errdefs.ErrUnknown},
 		{msg: `unable to start container process: exec: "/bin/x": exec format error`, class: errdefs.ErrUnknown},
 		{msg: `error mounting "/f" to rootfs at "/etc": mount /f:/etc (via /proc/self/fd/6), flags: 0x5000: not a directory`, class: errdefs.ErrInvalidArgument,
