@@ -51,8 +51,8 @@ const mountTypeHint = "Are you trying to mount a directory onto a file (or vice-
 // classify maps a runtime's error message to a typed error, keeping the
 // message intact. It is the one place where the runtime's text is read.
 func classify(msg string) error {
+	msg = runcWording(msg)
 	if f, ok := execFailure(msg); ok {
-		msg = runcExecWording(msg)
 		if f == CommandNotInvocable && !strings.Contains(strings.ToLower(msg), "permission denied") {
 			// dockerd appends EACCES's text for EISDIR, so that docker's
 			// CLI, which looks for it, exits 126 (moby's setExitCodeFromError)
@@ -105,13 +105,23 @@ func execFailure(msg string) (ExecFailure, bool) {
 // crunNotFound is crun's report of a command it could not find.
 var crunNotFound = regexp.MustCompile("executable file `([^`]*)` not found in \\$PATH: No such file or directory")
 
-// runcExecWording rewrites crun's report of a command it could not execute
-// in runc's words, which are dockerd's: docker's CLI reads them to choose its
-// exit code (127 for "executable file not found" or "no such file or
-// directory", 126 for "permission denied", matched case-sensitively), and
-// users see the same message whichever runtime berthd runs. runc's own
-// messages are returned unchanged.
-func runcExecWording(msg string) string {
+// crunErrnos are the C library's texts of the errors crun reports, which
+// runc (Go) writes in lower case.
+var crunErrnos = strings.NewReplacer(
+	": No such file or directory", ": no such file or directory",
+	": Not a directory", ": not a directory",
+	": Is a directory", ": is a directory",
+	": Permission denied", ": permission denied",
+	": Operation not permitted", ": operation not permitted",
+	": File exists", ": file exists",
+)
+
+// runcWording gives crun's reports in runc's words, which are dockerd's:
+// docker's CLI reads them, case-sensitively, to choose its exit code (127
+// for "executable file not found" or "no such file or directory", 126 for
+// "permission denied"), and users and their scripts see the same messages
+// whichever runtime berthd runs. runc's own messages are returned unchanged.
+func runcWording(msg string) string {
 	msg = crunNotFound.ReplaceAllStringFunc(msg, func(s string) string {
 		name := crunNotFound.FindStringSubmatch(s)[1]
 		if strings.Contains(name, "/") {
@@ -119,6 +129,5 @@ func runcExecWording(msg string) string {
 		}
 		return `exec: "` + name + `": executable file not found in $PATH`
 	})
-	return strings.NewReplacer("open executable: Permission denied", "open executable: permission denied",
-		"open executable: Operation not permitted", "open executable: operation not permitted").Replace(msg)
+	return crunErrnos.Replace(msg)
 }

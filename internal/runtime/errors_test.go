@@ -28,6 +28,8 @@ func TestClassify(t *testing.T) {
 		{msg: "open executable: Permission denied", failure: CommandNotInvocable, want: "open executable: permission denied"},
 		{msg: "open executable: Operation not permitted", failure: CommandNotInvocable,
 			want: "open executable: operation not permitted: permission denied"},
+		{msg: "mount `/f` to `etc`: Not a directory", class: errdefs.ErrInvalidArgument, // crun
+			want: "mount `/f` to `etc`: not a directory: " + mountTypeHint},
 		{msg: `error mounting "/x" to rootfs at "/y": stat /x: no such file or directory`, class: errdefs.ErrUnknown},
 		{msg: `unable to start container process: exec: "/bin/x": exec format error`, class: errdefs.ErrUnknown},
 		{msg: `error mounting "/f" to rootfs at "/etc": mount /f:/etc (via /proc/self/fd/6), flags: 0x5000: not a directory`, class: errdefs.ErrInvalidArgument,
