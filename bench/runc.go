@@ -13,7 +13,6 @@ import (
 
 	"github.com/berth-project/berth/bench/internal/benchutil"
 	"github.com/berth-project/berth/internal/oci"
-	"github.com/berth-project/berth/internal/testutil"
 )
 
 // runcAlone prepares a bundle with the same busybox rootfs and berth's spec
@@ -34,26 +33,8 @@ func runcAlone() (runOnce func() error, cleanup func(), err error) {
 }
 
 func prepareRunc(dir string) (func() error, error) {
-	bundle := filepath.Join(dir, "bundle")
-	rootfs := filepath.Join(bundle, "rootfs")
-	if err := os.MkdirAll(rootfs, 0o755); err != nil {
-		return nil, err
-	}
-	busybox, err := testutil.BusyboxBinary()
+	bundle, rootfs, err := benchutil.BusyboxBundle(dir)
 	if err != nil {
-		return nil, err
-	}
-	tarPath := filepath.Join(dir, "rootfs.tar")
-	f, err := os.Create(tarPath)
-	if err != nil {
-		return nil, err
-	}
-	if err := testutil.WriteBusyboxRootfs(f, busybox); err != nil {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
-	if _, err := benchutil.Run("tar", "-C", rootfs, "-xf", tarPath); err != nil {
 		return nil, err
 	}
 	if err := writeSpec(filepath.Join(bundle, "config.json"), rootfs); err != nil {

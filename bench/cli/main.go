@@ -201,11 +201,11 @@ func measurePs(start func() (*benchutil.Engine, error), n, runs int) (r psResult
 	var cli0, api0, cliN, apiN []time.Duration
 	var ratios []float64
 	for i := range runs + 1 {
-		c0, a0, err := timePs(ctx, engines[0], clients[0])
+		c0, a0, err := benchutil.TimePs(ctx, engines[0], clients[0])
 		if err != nil {
 			return r, false, err
 		}
-		cN, aN, err := timePs(ctx, engines[1], clients[1])
+		cN, aN, err := benchutil.TimePs(ctx, engines[1], clients[1])
 		if err != nil {
 			return r, false, err
 		}
@@ -219,19 +219,6 @@ func measurePs(start func() (*benchutil.Engine, error), n, runs int) (r psResult
 	r.ratio = ratios[len(ratios)/2]
 	r.ps0, r.api0, r.psN, r.apiN = benchutil.Median(cli0), benchutil.Median(api0), benchutil.Median(cliN), benchutil.Median(apiN)
 	return r, true, nil
-}
-
-// timePs is one ps -a through the CLI and one API call alone.
-func timePs(ctx context.Context, e *benchutil.Engine, c *client.Client) (cli, api time.Duration, err error) {
-	t0 := time.Now()
-	if _, err := e.CLI("ps", "-a"); err != nil {
-		return 0, 0, err
-	}
-	t1 := time.Now()
-	if _, err := c.ContainerList(ctx, client.ContainerListOptions{All: true}); err != nil {
-		return 0, 0, err
-	}
-	return t1.Sub(t0), time.Since(t1), nil
 }
 
 // holdDaemon starts a berthd with n containers and waits for a signal.

@@ -142,16 +142,12 @@ func measure(cfg config, e *benchutil.Engine) (*result, error) {
 func timePs(ctx context.Context, cfg config, e *benchutil.Engine, c *client.Client) (cli, api time.Duration, err error) {
 	var clis, apis []time.Duration
 	for i := range cfg.psRuns + 1 {
-		t0 := time.Now()
-		if _, err := e.CLI("ps", "-a"); err != nil {
-			return 0, 0, err
-		}
-		t1 := time.Now()
-		if _, err := c.ContainerList(ctx, client.ContainerListOptions{All: true}); err != nil {
+		cli, api, err := benchutil.TimePs(ctx, e, c)
+		if err != nil {
 			return 0, 0, err
 		}
 		if i > 0 { // a warm-up
-			clis, apis = append(clis, t1.Sub(t0)), append(apis, time.Since(t1))
+			clis, apis = append(clis, cli), append(apis, api)
 		}
 	}
 	return benchutil.Median(clis), benchutil.Median(apis), nil

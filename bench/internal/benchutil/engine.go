@@ -1,11 +1,14 @@
 package benchutil
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/berth-project/berth/internal/testutil"
+	"github.com/moby/moby/client"
 )
 
 // Engine is a private daemon with busybox:latest loaded, driven through its
@@ -81,4 +84,18 @@ func startDocker(tag string, start func() (*Dockerd, error)) (*Engine, error) {
 		CLI:   d.CLI,
 		Close: d.Close,
 	}, nil
+}
+
+// TimePs times one `ps -a` through e's CLI, then one container list
+// through the API alone with c.
+func TimePs(ctx context.Context, e *Engine, c *client.Client) (cli, api time.Duration, err error) {
+	t0 := time.Now()
+	if _, err := e.CLI("ps", "-a"); err != nil {
+		return 0, 0, err
+	}
+	t1 := time.Now()
+	if _, err := c.ContainerList(ctx, client.ContainerListOptions{All: true}); err != nil {
+		return 0, 0, err
+	}
+	return t1.Sub(t0), time.Since(t1), nil
 }
