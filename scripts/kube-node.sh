@@ -226,7 +226,9 @@ up() {
 			--client-ca-file "$DIR/pki/ca.crt" --token-auth-file "$DIR/pki/tokens.csv" \
 			--authorization-mode AlwaysAllow --service-cluster-ip-range 10.96.0.0/24 \
 			--service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
-			--service-account-issuer https://kubernetes.default.svc --enable-priority-and-fairness=false
+			--service-account-issuer https://kubernetes.default.svc --enable-priority-and-fairness=false \
+			--kubelet-preferred-address-types InternalIP \
+			--feature-gates ExtendWebSocketsToKubelet=false
 		waitfor kube-apiserver 120 kubectl_ get --raw /readyz
 		start kube-controller-manager "$KBIN/kube-controller-manager" \
 			--kubeconfig "$DIR/pki/admin.kubeconfig" --leader-elect=false --secure-port 0 \
@@ -303,8 +305,10 @@ down() {
 	stop kube-controller-manager
 	stop cri-dockerd
 	if [ -f "$DIR/pids/engine" ] && [ -e "$NETNS" ]; then
+		cli ps -a --no-trunc >"$DIR/logs/down-ps.log" 2>&1 || true
 		ids=$(cli ps -aq 2>/dev/null || true)
-		[ -z "$ids" ] || cli rm -f $ids >/dev/null 2>&1 || true
+		[ -z "$ids" ] || cli rm -f $ids >/dev/null 2>"$DIR/logs/down-rm.log" ||
+			log "$ENGINE rm -f failed: $(tail -3 "$DIR/logs/down-rm.log")"
 	fi
 	stop kube-apiserver
 	stop etcd
@@ -315,10 +319,18 @@ down() {
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 		sleep 0.2
 	fi
-	# The cgroup root, deepest first (the kubelet's QoS and pod cgroups, and
+	# Any container process still in the cgroup root (a container the
+	# engine failed to remove: its own pid namespace and netns keep it out
+	# of the kill above), then the cgroup root, deepest first (the kubelet's QoS and pod cgroups, and
 	# containers' cgroups under them).
 	for h in $(v1_hierarchies) /sys/fs/cgroup/unified; do
 		[ -d "$h/$NAME" ] || continue
+		pids=$(find "$h/$NAME" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+		if [ -n "$pids" ]; then
+			log "processes left in $h/$NAME: $(echo $pids); containers before rm: $(cat "$DIR/logs/down-ps.log" 2>/dev/null)"
+			kill -KILL $pids 2>/dev/null || true
+			sleep 0.2
+		fi
 		find "$h/$NAME" -depth -type d -exec rmdir {} + 2>/dev/null || true
 		[ ! -d "$h/$NAME" ] || log "cgroup $h/$NAME not removed"
 	done
