@@ -62,10 +62,14 @@ MNTNS=$RUN/ns/mnt
 nx() { nsenter --net="$NETNS" --mount="$MNTNS" -- "$@"; }
 
 # start NAME cmd... starts a daemon in the node, logging to DIR/logs/NAME.log.
+# A simple command, not nx: a shell function in the background runs in a
+# subshell whose pid ($!) is not the daemon's, and stop would kill only that
+# subshell (the kubelet then kept recreating pods while down removed them).
+# nsenter and setsid both exec, so $! is the daemon itself.
 start() {
 	local name=$1
 	shift
-	nx setsid "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null &
+	nsenter --net="$NETNS" --mount="$MNTNS" -- setsid "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null &
 	echo $! >"$DIR/pids/$name"
 }
 
@@ -290,7 +294,9 @@ stop() {
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$pid" 2>/dev/null || true
+		if kill -KILL "$pid" 2>/dev/null; then
+			log "$1 did not stop within ${2:-10} s of SIGTERM: killed"
+		fi
 	fi
 	rm -f "$f"
 }
@@ -303,6 +309,9 @@ down() {
 	stop kubelet 10
 	stop kube-scheduler
 	stop kube-controller-manager
+	# cri-dockerd runs under unshare --fork, which does not pass SIGTERM on:
+	# its child gets it first (--kill-child then ends unshare).
+	[ ! -f "$DIR/pids/cri-dockerd" ] || pkill -TERM -P "$(cat "$DIR/pids/cri-dockerd")" 2>/dev/null || true
 	stop cri-dockerd
 	if [ -f "$DIR/pids/engine" ] && [ -e "$NETNS" ]; then
 		cli ps -a --no-trunc >"$DIR/logs/down-ps.log" 2>&1 || true
