@@ -68,8 +68,15 @@ func startKubeNode(t *testing.T, mode string) *kubeNode {
 		if t.Failed() {
 			n.dumpLogs(t)
 		}
-		if out, err := n.cmd("down").CombinedOutput(); err != nil {
+		out, err := n.cmd("down").CombinedOutput()
+		switch {
+		case err != nil:
 			t.Errorf("kube-node.sh down: %v\n%s", err, out)
+		case bytes.Contains(out, []byte("processes left")) || bytes.Contains(out, []byte("rm -f failed")):
+			// down killed them, but the engine should have removed them.
+			t.Errorf("the engine did not remove every container:\n%s", out)
+		default:
+			t.Logf("kube-node.sh down:\n%s", out)
 		}
 		if after := hostState(t); after != before {
 			t.Errorf("the node left something on the host:\nbefore: %s\nafter:  %s", before, after)
@@ -419,7 +426,7 @@ spec:
 			if p == first {
 				return fmt.Errorf("old pod %s still there", p)
 			}
-			v, err := n.kubectl("exec", p, "--", "printenv", "VERSION")
+			v, err := n.kubectl("exec", p, "--", "sh", "-c", `echo "$VERSION"`)
 			if err != nil {
 				return err
 			}

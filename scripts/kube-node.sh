@@ -62,10 +62,14 @@ MNTNS=$RUN/ns/mnt
 nx() { nsenter --net="$NETNS" --mount="$MNTNS" -- "$@"; }
 
 # start NAME cmd... starts a daemon in the node, logging to DIR/logs/NAME.log.
+# A simple command, not nx: a shell function in the background runs in a
+# subshell whose pid ($!) is not the daemon's, and stop would kill only that
+# subshell (the kubelet then kept recreating pods while down removed them).
+# nsenter and setsid both exec, so $! is the daemon itself.
 start() {
 	local name=$1
 	shift
-	nx setsid "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null &
+	nsenter --net="$NETNS" --mount="$MNTNS" -- setsid "$@" >"$DIR/logs/$name.log" 2>&1 </dev/null &
 	echo $! >"$DIR/pids/$name"
 }
 
@@ -226,7 +230,9 @@ up() {
 			--client-ca-file "$DIR/pki/ca.crt" --token-auth-file "$DIR/pki/tokens.csv" \
 			--authorization-mode AlwaysAllow --service-cluster-ip-range 10.96.0.0/24 \
 			--service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
-			--service-account-issuer https://kubernetes.default.svc --enable-priority-and-fairness=false
+			--service-account-issuer https://kubernetes.default.svc --enable-priority-and-fairness=false \
+			--kubelet-preferred-address-types InternalIP \
+			--feature-gates ExtendWebSocketsToKubelet=false
 		waitfor kube-apiserver 120 kubectl_ get --raw /readyz
 		start kube-controller-manager "$KBIN/kube-controller-manager" \
 			--kubeconfig "$DIR/pki/admin.kubeconfig" --leader-elect=false --secure-port 0 \
@@ -288,7 +294,9 @@ stop() {
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -KILL "$pid" 2>/dev/null || true
+		if kill -KILL "$pid" 2>/dev/null; then
+			log "$1 did not stop within ${2:-10} s of SIGTERM: killed"
+		fi
 	fi
 	rm -f "$f"
 }
@@ -301,10 +309,15 @@ down() {
 	stop kubelet 10
 	stop kube-scheduler
 	stop kube-controller-manager
+	# cri-dockerd runs under unshare --fork, which does not pass SIGTERM on:
+	# its child gets it first (--kill-child then ends unshare).
+	[ ! -f "$DIR/pids/cri-dockerd" ] || pkill -TERM -P "$(cat "$DIR/pids/cri-dockerd")" 2>/dev/null || true
 	stop cri-dockerd
 	if [ -f "$DIR/pids/engine" ] && [ -e "$NETNS" ]; then
+		cli ps -a --no-trunc >"$DIR/logs/down-ps.log" 2>&1 || true
 		ids=$(cli ps -aq 2>/dev/null || true)
-		[ -z "$ids" ] || cli rm -f $ids >/dev/null 2>&1 || true
+		[ -z "$ids" ] || cli rm -f $ids >/dev/null 2>"$DIR/logs/down-rm.log" ||
+			log "$ENGINE rm -f failed: $(tail -3 "$DIR/logs/down-rm.log")"
 	fi
 	stop kube-apiserver
 	stop etcd
@@ -315,10 +328,18 @@ down() {
 		[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
 		sleep 0.2
 	fi
-	# The cgroup root, deepest first (the kubelet's QoS and pod cgroups, and
+	# Any container process still in the cgroup root (a container the
+	# engine failed to remove: its own pid namespace and netns keep it out
+	# of the kill above), then the cgroup root, deepest first (the kubelet's QoS and pod cgroups, and
 	# containers' cgroups under them).
 	for h in $(v1_hierarchies) /sys/fs/cgroup/unified; do
 		[ -d "$h/$NAME" ] || continue
+		pids=$(find "$h/$NAME" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+		if [ -n "$pids" ]; then
+			log "processes left in $h/$NAME: $(echo $pids); containers before rm: $(cat "$DIR/logs/down-ps.log" 2>/dev/null)"
+			kill -KILL $pids 2>/dev/null || true
+			sleep 0.2
+		fi
 		find "$h/$NAME" -depth -type d -exec rmdir {} + 2>/dev/null || true
 		[ ! -d "$h/$NAME" ] || log "cgroup $h/$NAME not removed"
 	done
